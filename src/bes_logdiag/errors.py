@@ -1,0 +1,23 @@
+"""The error classes: one base, one subclass per stage; every message starts with the file it concerns."""
+
+from __future__ import annotations
+
+
+class BesLogdiagError(Exception):
+    """Base of every error bes-logdiag reports to a user as one line (exit code 2)."""
+
+
+class InputError(BesLogdiagError):
+    """A path, file or archive that cannot be read at all."""
+
+
+class PatternError(BesLogdiagError):
+    """A pattern file or pattern that cannot be loaded or compiled."""
+
+
+class UsageError(BesLogdiagError):
+    """A command-line value that makes no sense (bad duration, unknown format, ...)."""
+
+
+class ConfigError(BesLogdiagError):
+    """A BEMS configuration file that cannot be parsed."""
