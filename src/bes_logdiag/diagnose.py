@@ -1,0 +1,154 @@
+"""Diagnosis: an attempt's events to a verdict, a stage and a KB article (BES-LOGS.md section 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bes_logdiag.model import Attempt, Candidate, Diagnosis, Event, Status
+from bes_logdiag.patterns import Library
+
+
+def stall_threshold(lib: Library, stage: int, overrides: dict[int | None, timedelta]) -> timedelta:
+    """The stage's threshold: ``--stall-after 4=2h`` beats ``--stall-after 30m`` beats stages.toml."""
+    if stage in overrides:
+        return overrides[stage]
+    if None in overrides:
+        return overrides[None]
+    return lib.stages[stage].stall_after if stage in lib.stages else timedelta(minutes=30)
+
+
+def diagnose_attempt(
+    events: Sequence[Event],
+    lib: Library,
+    log_end: datetime,
+    overrides: dict[int | None, timedelta],
+) -> Attempt:
+    """The verdict for one attempt, judged against the end of its server's logs (never the wall clock)."""
+    milestones = [e for e in events if e.milestone]
+    errors = [e for e in events if e.error]
+    defs = lib.milestones
+    top = max(milestones, key=lambda e: (defs[e.milestone].rank, e.time), default=None)  # type: ignore[index]
+    stage = max((e.stage or 1 for e in milestones + errors), default=1)
+    last_name = top.milestone if top else None
+    next_name = defs[last_name].next if last_name else "etp_received"
+    started = events[0].time
+    last_progress = max((e.time for e in milestones), default=started)
+    done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]
+    threshold = stall_threshold(lib, stage, overrides)
+    last_error = errors[-1] if errors else None
+
+    if done is not None:
+        status = Status.COMPLETE
+        diag = Diagnosis(None, None, f"slow synchronization complete ({done.where})", last_name,
+                         None, (done.where,), ())  # fmt: skip
+    elif last_error is not None and not any(e.time > last_error.time for e in milestones):
+        status = Status.FAILED
+        diag = _failure(last_error, top, next_name, lib, stage)
+    elif log_end - last_progress > threshold:
+        status = Status.STALLED
+        diag = _stall(top, next_name, lib, stage, log_end - last_progress, threshold, log_end)
+    else:
+        status = Status.IN_PROGRESS
+        waited = log_end - last_progress
+        diag = Diagnosis(
+            None,
+            None,
+            f"waiting for {_title(lib, next_name)}: {_span(waited)} since the last progress, "
+            f"under the stage {stage} threshold of {_span(threshold)}",
+            last_name,
+            next_name,
+            (top.where,) if top else (),
+            (),
+        )
+    return Attempt(
+        events=tuple(events),
+        status=status,
+        stage=stage,
+        stage_name=lib.stages[stage].name if stage in lib.stages else f"stage {stage}",
+        last_milestone=last_name,
+        started=started,
+        last_progress=last_progress,
+        completed=done.time if done else None,
+        diagnosis=diag,
+        stall_after=threshold,
+    )
+
+
+def _failure(
+    error: Event, top: Event | None, next_name: str | None, lib: Library, stage: int
+) -> Diagnosis:
+    article = lib.articles.get(error.kb or "")
+    pattern_title = next((p.title for p in lib.patterns if p.id == error.pattern_id), error.error)
+    evidence = [error.where] + ([top.where] if top else [])
+    return Diagnosis(
+        kb=article.id if article else None,
+        kb_title=article.title if article else None,
+        reason=f"{pattern_title} ({error.where}); no progress after it",
+        last_milestone=top.milestone if top else None,
+        next_expected=next_name,
+        evidence=tuple(evidence),
+        candidates=_candidates(lib, stage, article.id if article else None),
+    )
+
+
+def _stall(
+    top: Event | None,
+    next_name: str | None,
+    lib: Library,
+    stage: int,
+    waited: timedelta,
+    threshold: timedelta,
+    log_end: datetime,
+) -> Diagnosis:
+    rule = lib.stall_rules.get(top.milestone or "") if top else None
+    article = lib.articles.get(rule.kb) if rule else None
+    why = rule.why if rule else "no progress"
+    return Diagnosis(
+        kb=article.id if article else None,
+        kb_title=article.title if article else None,
+        reason=(
+            f"{why}; no progress for {_span(waited)} (stage {stage} threshold {_span(threshold)}) "
+            f"before the logs end at {log_end:%Y-%m-%d %H:%M:%S}"
+        ),
+        last_milestone=top.milestone if top else None,
+        next_expected=next_name,
+        evidence=(top.where,) if top else (),
+        candidates=_candidates(lib, stage, article.id if article else None),
+    )
+
+
+def _candidates(lib: Library, stage: int, primary: str | None) -> tuple[Candidate, ...]:
+    """The other articles for the stage (and the primary's own stage), with what tells them apart."""
+    stages = {stage}
+    if primary and primary in lib.articles:
+        stages.add(lib.articles[primary].stage)
+    return tuple(
+        Candidate(a.id, a.title, a.tell)
+        for a in lib.articles.values()
+        if a.stage in stages and a.id != primary
+    )
+
+
+def _title(lib: Library, milestone: str | None) -> str:
+    if milestone is None:
+        return "nothing more"
+    m = lib.milestones.get(milestone)
+    return m.title if m else milestone
+
+
+def _span(d: timedelta) -> str:
+    s = int(d.total_seconds())
+    if s < 0:
+        return "0s"
+    days, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = [f"{days}d"] if days else []
+    if h:
+        parts.append(f"{h}h")
+    if m:
+        parts.append(f"{m}m")
+    if s and not days:
+        parts.append(f"{s}s")
+    return "".join(parts) or "0s"

@@ -1,0 +1,330 @@
+"""Matching: one source's chunks to Events, parsing only the lines a prefilter literal hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import regex
+
+from bes_logdiag.model import Event, FileStats, LogLine, Skipped
+from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, split_records
+from bes_logdiag.patterns import Library, Pattern, search
+from bes_logdiag.prefilter import Prefilter, make_prefilter
+from bes_logdiag.read import Encoding, Source, decode_line, open_source, read_chunks
+
+SNIFF_BYTES = 64 * 1024
+_THREAD_TOKEN = regex.compile(rb"\{\s*0(?:x|X|\xc3\x97|\xd7)[0-9A-Fa-f]+\s*\}")
+_LOOKBACK_LINES = 400
+"""At most this many earlier lines of a thread are read to find who a user-less line belongs to."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    events: tuple[Event, ...]
+    stats: FileStats
+
+
+class Matcher:
+    """The compiled library and its prefilter: built once per process, used for every file."""
+
+    def __init__(self, library: Library, engine: str = "auto") -> None:
+        self.library = library
+        literals = library.literals
+        self.prefilter: Prefilter = make_prefilter(literals, engine)
+        by_literal: list[list[int]] = [[] for _ in literals]
+        index = {lit: i for i, lit in enumerate(literals)}
+        for pi, p in enumerate(library.patterns):
+            for lit in p.prefilter:
+                by_literal[index[lit]].append(pi)
+        self._patterns_of = tuple(tuple(x) for x in by_literal)
+
+    def candidates(self, buf: bytes) -> list[tuple[int, int, tuple[int, ...]]]:
+        """``(line start, line end, pattern indexes)`` for every line that holds a literal."""
+        lines: dict[int, tuple[int, set[int]]] = {}
+        rfind, find = buf.rfind, buf.find
+        for off, li in self.prefilter.scan(buf):
+            start = rfind(b"\n", 0, off) + 1
+            entry = lines.get(start)
+            if entry is None:
+                end = find(b"\n", off)
+                entry = (len(buf) if end < 0 else end, set())
+                lines[start] = entry
+            entry[1].update(self._patterns_of[li])
+        return [(s, e, tuple(sorted(p))) for s, (e, p) in sorted(lines.items())]
+
+
+def scan_source(
+    src: Source,
+    matcher: Matcher,
+    *,
+    year: int | None,
+    default_year: int,
+    thread_window: timedelta,
+    stream_data: bytes | None = None,
+) -> FileResult:
+    """Read one source and return the events it holds and what reading it cost."""
+    stats = FileStats(path=src.name, info=src.info)
+    events: list[Event] = []
+    try:
+        if stream_data is not None:
+            import io
+
+            _scan_stream(io.BytesIO(stream_data), src, matcher, stats, events, year, default_year,
+                         thread_window)  # fmt: skip
+        else:
+            with open_source(src) as stream:
+                _scan_stream(stream, src, matcher, stats, events, year, default_year,
+                             thread_window)  # fmt: skip
+    except (OSError, EOFError, ValueError) as e:
+        reason = _describe(e)
+        if stats.lines:
+            stats.warnings.append(f"{src.name}: stopped reading after line {stats.lines}: {reason}")
+        else:
+            stats.skipped = Skipped(src.name, reason)
+    return FileResult(tuple(events), stats)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror.lower() if e.strerror else str(e)
+    text = str(e) or type(e).__name__
+    return text[0].lower() + text[1:] if text else text
+
+
+class _FileState:
+    """What matching one file remembers between lines: its year clock and who each thread served."""
+
+    def __init__(self, src: Source, year: int | None, default_year: int) -> None:
+        anchor = src.info.day
+        if year is not None and anchor is None:
+            self.clock = YearClock(None, year)
+        else:
+            self.clock = YearClock(anchor, default_year if anchor is None else anchor.year)
+        self.thread_user: dict[str, tuple[str, datetime]] = {}
+
+
+def _scan_stream(
+    stream: object,
+    src: Source,
+    matcher: Matcher,
+    stats: FileStats,
+    events: list[Event],
+    year: int | None,
+    default_year: int,
+    thread_window: timedelta,
+) -> None:
+    enc = Encoding()
+    state = _FileState(src, year, default_year)
+    line_base = 0
+    first = True
+    last_buf = b""
+    for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
+        if first:
+            first = False
+            if not BES_LINE_BYTES.search(buf[:SNIFF_BYTES]):
+                stats.skipped = Skipped(
+                    src.name, "not a BES log: no line in its first 64 KiB has a BES timestamp"
+                )
+                stats.bytes = len(buf)
+                return
+        stats.bytes += len(buf)
+        count = buf.count(b"\n")
+        newlines_before = 0
+        prev = 0
+        for start, end, pattern_ids in matcher.candidates(buf):
+            newlines_before += buf.count(b"\n", prev, start)
+            prev = start
+            line_no = line_base + newlines_before + 1
+            _match_line(buf, start, end, pattern_ids, line_no, src, matcher, state, enc, stats,
+                        events, thread_window)  # fmt: skip
+        line_base += count
+        last_buf = buf
+    if first:
+        stats.skipped = Skipped(src.name, "empty file")
+        return
+    stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
+    stats.encoding = enc.label
+    stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
+
+
+def _match_line(
+    buf: bytes,
+    start: int,
+    end: int,
+    pattern_ids: tuple[int, ...],
+    line_no: int,
+    src: Source,
+    matcher: Matcher,
+    state: _FileState,
+    enc: Encoding,
+    stats: FileStats,
+    events: list[Event],
+    thread_window: timedelta,
+) -> None:
+    text = decode_line(buf[start:end], enc)
+    patterns = [matcher.library.patterns[i] for i in pattern_ids]
+    for p in patterns:
+        if p.role == "date":
+            m = search(p, text)
+            if m is not None:
+                _reanchor(state.clock, m)
+                return
+    matched = False
+    parsed_any = False
+    for record in split_records(text):
+        line = parse_line(record, state.clock)
+        if line is None:
+            continue
+        parsed_any = True
+        _note_time(stats, line.time)
+        if line.user and line.thread:
+            state.thread_user[line.thread] = (line.user, line.time)
+        for p in patterns:
+            if p.role is not None:
+                continue
+            m = search(p, line.body)
+            if m is None:
+                continue
+            events.append(
+                _event(p, m, line, line_no, src, matcher, state, buf, start, thread_window)
+            )
+            matched = True
+            break
+    if matched:
+        stats.matched += 1
+    elif not parsed_any:
+        stats.unparsed += 1
+
+
+def _reanchor(clock: YearClock, m: regex.Match[str]) -> None:
+    try:
+        clock.reanchor(datetime(int(m["year"]), int(m["month"]), int(m["day"])))
+    except (ValueError, IndexError):
+        pass
+
+
+def _note_time(stats: FileStats, when: datetime) -> None:
+    if stats.first_time is None or when < stats.first_time:
+        stats.first_time = when
+    if stats.last_time is None or when > stats.last_time:
+        stats.last_time = when
+
+
+def _event(
+    p: Pattern,
+    m: regex.Match[str],
+    line: LogLine,
+    line_no: int,
+    src: Source,
+    matcher: Matcher,
+    state: _FileState,
+    buf: bytes,
+    start: int,
+    thread_window: timedelta,
+) -> Event:
+    groups = {k: v for k, v in m.groupdict().items() if v}
+    email = groups.get("email")
+    display = groups.get("display_name")
+    if line.user:
+        if "@" in line.user:
+            email = email or line.user
+        else:
+            display = display or line.user
+    user_id = groups.get("user_id")
+    identity_from = None
+    if p.inherit_user and not (email or display or user_id) and line.thread:
+        owner = _thread_owner(buf, start, line, state, thread_window)
+        if owner is not None:
+            identity_from = "thread"
+            if "@" in owner:
+                email = owner
+            else:
+                display = owner
+    milestone = matcher.library.milestones.get(p.milestone) if p.milestone else None
+    return Event(
+        time=line.time,
+        server=src.info.server,
+        service=src.info.service or p.service,
+        file=src.name,
+        line=line_no,
+        pattern_id=p.id,
+        stage=milestone.stage if milestone else p.stage,
+        milestone=p.milestone,
+        error=p.error,
+        kb=p.kb,
+        opens_attempt=p.opens_attempt,
+        email=email.strip().lower() if email else None,
+        user_id=user_id,
+        display_name=" ".join(display.split()) if display else None,
+        thread=line.thread,
+        text=_clip(f"{line.body}"),
+        identity_from=identity_from,
+    )
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _thread_owner(
+    buf: bytes, start: int, line: LogLine, state: _FileState, window: timedelta
+) -> str | None:
+    """The user last named on the same thread of the same file, within ``window`` before the line.
+
+    The KEY_ACCEPT line names no user (BES-LOGS.md section 3).  The lines before it on its thread
+    are found by searching backwards in the chunk for the raw thread token, so the noise lines
+    between hits never have to be parsed; earlier chunks are covered by the owners remembered
+    from matched lines.
+    """
+    token_m = _THREAD_TOKEN.search(buf, start, start + 200)
+    if token_m is not None:
+        token = token_m.group(0)
+        pos = start
+        clock = YearClock(line.time, line.time.year)
+        for _ in range(_LOOKBACK_LINES):
+            pos = buf.rfind(token, 0, pos)
+            if pos < 0:
+                break
+            ls = buf.rfind(b"\n", 0, pos) + 1
+            le = buf.find(b"\n", pos)
+            earlier = parse_line(decode_line(buf[ls : le if le >= 0 else len(buf)], Encoding()),
+                                 clock)  # fmt: skip
+            pos = ls
+            if earlier is None or earlier.thread != line.thread:
+                continue
+            if line.time - earlier.time > window:
+                return None
+            if earlier.user:
+                return earlier.user
+        else:
+            return None
+    remembered = state.thread_user.get(line.thread or "")
+    if remembered is not None and timedelta(0) <= line.time - remembered[1] <= window:
+        return remembered[0]
+    return None
+
+
+def _last_time(
+    buf: bytes, clock: YearClock, enc: Encoding, known: datetime | None
+) -> datetime | None:
+    """The timestamp of the file's last parseable line: where its log ends."""
+    end = len(buf)
+    for _ in range(200):
+        if end <= 0:
+            break
+        start = buf.rfind(b"\n", 0, end - 1) + 1
+        raw = buf[start:end]
+        end = start
+        if not BES_LINE_BYTES.search(raw):
+            continue
+        line = parse_line(decode_line(raw, enc), clock)
+        if line is not None:
+            return max(line.time, known) if known else line.time
+    return known
+
+
+def iter_events(results: list[FileResult]) -> Iterator[Event]:
+    for r in results:
+        yield from r.events

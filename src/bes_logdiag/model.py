@@ -1,0 +1,205 @@
+"""Domain values shared by the stages: frozen dataclasses, no behaviour beyond small derived facts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+class Status(str, enum.Enum):
+    """Verdict of one activation attempt."""
+
+    COMPLETE = "complete"
+    IN_PROGRESS = "in_progress"
+    STALLED = "stalled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a BES file name (or, failing that, the folder) says about a file."""
+
+    server: str | None = None
+    service: str | None = None
+    instance: int | None = None
+    day: datetime | None = None
+    """The date in the file name (or of its day folder): where the year of its lines comes from."""
+    iteration: int | None = None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One parsed BES log line."""
+
+    time: datetime
+    event_id: int | None
+    thread: str | None
+    """Thread id, upper-case hex without ``0x``."""
+    user: str | None
+    """The ``{user}`` field: an SMTP address (MAGT) or a display name (SYNC/CMNG family)."""
+    tag: str | None
+    body: str
+    """Everything after the user field (tag included), normalised: what patterns are matched on."""
+
+    @property
+    def level(self) -> str | None:
+        """The level told by the event id's first digit."""
+        if self.event_id is None:
+            return None
+        return _LEVELS.get(str(self.event_id)[0])
+
+
+_LEVELS = {"1": "error", "2": "warning", "3": "info", "4": "debug", "5": "service"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A log line that one pattern of the library matched."""
+
+    time: datetime
+    server: str | None
+    service: str | None
+    file: str
+    line: int
+    pattern_id: str
+    stage: int | None
+    milestone: str | None
+    error: str | None
+    kb: str | None
+    opens_attempt: bool
+    email: str | None = None
+    user_id: str | None = None
+    display_name: str | None = None
+    thread: str | None = None
+    text: str = ""
+    identity_from: str | None = None
+    """How a user-less line got its user (``thread``), if it did."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not (fully) read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class FileStats:
+    """What reading one file produced: counts, its last timestamp and any problem."""
+
+    path: str
+    info: FileInfo
+    bytes: int = 0
+    lines: int = 0
+    matched: int = 0
+    unparsed: int = 0
+    """Lines a pattern's prefilter selected that did not parse as BES lines."""
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    encoding: str = "utf-8"
+    skipped: Skipped | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Join:
+    """How one identity was tied to a person, and how sure that is."""
+
+    kind: str
+    """``map`` (user map), ``id`` (same user id in the line), ``name`` (name shape), ``time`` (order in time), ``thread``."""
+    detail: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kb: str
+    title: str
+    tell: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kb: str | None
+    kb_title: str | None
+    reason: str
+    last_milestone: str | None
+    next_expected: str | None
+    evidence: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at activating: from its first milestone to the next retry or the end of the logs."""
+
+    events: tuple[Event, ...]
+    status: Status
+    stage: int
+    stage_name: str
+    last_milestone: str | None
+    started: datetime
+    last_progress: datetime
+    completed: datetime | None
+    diagnosis: Diagnosis
+    stall_after: timedelta
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Every attempt of one user on one server; the last attempt decides the status."""
+
+    server: str | None
+    email: str | None
+    user_id: str | None
+    display_name: str | None
+    attempts: tuple[Attempt, ...]
+    joins: tuple[Join, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def last(self) -> Attempt:
+        return self.attempts[-1]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    files: tuple[FileStats, ...]
+    skipped: tuple[Skipped, ...]
+
+    @property
+    def read(self) -> tuple[FileStats, ...]:
+        return tuple(f for f in self.files if f.skipped is None)
+
+    @property
+    def lines(self) -> int:
+        return sum(f.lines for f in self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+    @property
+    def matched(self) -> int:
+        return sum(f.matched for f in self.files)
+
+    @property
+    def unparsed(self) -> int:
+        return sum(f.unparsed for f in self.files)
+
+
+@dataclass(frozen=True)
+class Report:
+    activations: tuple[Activation, ...]
+    inputs: Inputs
+    unattached: tuple[Event, ...] = ()
+    """Matched lines that belong to no activation (IT policy pushes, mail errors of idle users)."""
+    notes: tuple[str, ...] = ()
+    """Scan-wide remarks: refused identity guesses, assumed years."""
+    log_end: dict[str | None, datetime] = field(default_factory=dict)
+    """The last timestamp seen per server: the clock stalls are measured against."""

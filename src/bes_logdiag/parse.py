@@ -1,0 +1,142 @@
+"""The BES line grammar (BES-LOGS.md section 2): one text line to a LogLine, and the year to put on it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import regex
+
+from bes_logdiag.model import LogLine
+
+# Damage that text picks up when it is pasted through mail, blogs or word processors
+# (BES-LOGS.md section 2; the seed itself shows 0×, en dashes and curly quotes).
+_NORMALISE = str.maketrans(
+    {
+        "×": "x",  # 0×1294
+        "–": "-",  # en dash
+        "—": "-",  # em dash
+        "‒": "-",
+        "−": "-",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‘": "'",
+        "’": "'",
+        "\u00a0": " ",  # no-break space
+        "\ufeff": "",  # a stray byte-order mark
+    }
+)
+
+_HEADER = r"""
+    (?:\[(?P<event>\d{1,5})\]\s*)?                                  # [40000], [3], or none
+    \(\s*(?P<mon>\d{1,2})/(?P<day>\d{1,2})\s+
+        (?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})(?:[.,](?P<frac>\d{1,6}))?\s*\)
+    \s*:?\s*
+    (?:\{\s*0[xX](?P<tid>[0-9A-Fa-f]+)\s*\}\s*)?                    # {0x1AEC}, or none
+    (?:\{(?P<user>[^{}]*)\}\s*)?                                    # {user}, or none
+"""
+_LINE = regex.compile(_HEADER + r"(?P<body>.*)", regex.VERBOSE | regex.DOTALL)
+_TAG = regex.compile(r"\[(?P<tag>[A-Za-z][\w.\-]*)\]")
+# A second record glued onto the same physical line, as in text copied out of a table.
+_NEXT_RECORD = regex.compile(r"\s\[\d{1,5}\]\s*\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}")
+
+# Byte-level test for "this looks like a BES line": used to sniff files whose names say nothing.
+BES_LINE_BYTES = regex.compile(rb"\(\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)")
+
+
+def normalise(text: str) -> str:
+    """Undo the damage pasting does (0×, dashes, curly quotes) and drop the line end."""
+    return text.translate(_NORMALISE).rstrip("\r\n")
+
+
+def split_records(text: str) -> list[str]:
+    """Split a physical line holding several BES records (text copied from a table) into records."""
+    parts: list[str] = []
+    start = 0
+    for m in _NEXT_RECORD.finditer(text):
+        if m.start() > start:
+            parts.append(text[start : m.start()])
+            start = m.start() + 1
+    parts.append(text[start:])
+    return parts
+
+
+class YearClock:
+    """Puts a year on month/day timestamps, rolling over at New Year.
+
+    A file's lines carry no year (BES-LOGS.md section 2).  It comes from the file's date (name or
+    day folder), a ``Current Date:`` line, or ``--year``.  A timestamp more than half a year before
+    the previous one is taken to be in the next year (12/31 -> 01/01), and more than half a year
+    after it in the previous one.
+    """
+
+    _HALF_YEAR = timedelta(days=183)
+
+    def __init__(self, anchor: datetime | None, year: int) -> None:
+        self._ref = anchor
+        self._year = anchor.year if anchor is not None else year
+
+    def reanchor(self, anchor: datetime) -> None:
+        """A ``Current Date:`` line says exactly which day it is."""
+        self._ref = anchor
+        self._year = anchor.year
+
+    def resolve(
+        self, month: int, day: int, hour: int, minute: int, second: int, micro: int
+    ) -> datetime | None:
+        """The full datetime for a timestamp, or None when no year makes it a real date."""
+        for year in (self._year, self._year + 1, self._year - 1):
+            try:
+                when = datetime(year, month, day, hour, minute, second, micro)
+            except ValueError:
+                continue  # 02/29 outside a leap year, 13/01, 24:00 ...
+            break
+        else:
+            return None
+        ref = self._ref
+        if ref is not None:
+            if when < ref - self._HALF_YEAR:
+                when = _with_year(when, when.year + 1) or when
+            elif when > ref + self._HALF_YEAR:
+                when = _with_year(when, when.year - 1) or when
+        self._year = when.year
+        self._ref = when
+        return when
+
+
+def _with_year(when: datetime, year: int) -> datetime | None:
+    try:
+        return when.replace(year=year)
+    except ValueError:
+        return None
+
+
+def parse_line(text: str, clock: YearClock) -> LogLine | None:
+    """Parse one record; None when it does not follow the BES grammar.
+
+    Tolerates text before the header (a pasted excerpt), no event id, one-digit event ids, no
+    milliseconds, no thread id, no space between ``}`` and ``{``, and the damage `normalise` undoes.
+    """
+    text = normalise(text)
+    m = _LINE.search(text)
+    if m is None:
+        return None
+    frac = m["frac"]
+    micro = int(frac.ljust(6, "0")[:6]) if frac else 0
+    hour, minute, second = int(m["h"]), int(m["mi"]), int(m["s"])
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    when = clock.resolve(int(m["mon"]), int(m["day"]), hour, minute, second, micro)
+    if when is None:
+        return None
+    body = m["body"].strip()
+    tag_m = _TAG.match(body)
+    user = m["user"]
+    return LogLine(
+        time=when,
+        event_id=int(m["event"]) if m["event"] else None,
+        thread=m["tid"].upper() if m["tid"] else None,
+        user=user.strip() if user and user.strip() else None,
+        tag=tag_m["tag"] if tag_m else None,
+        body=body,
+    )

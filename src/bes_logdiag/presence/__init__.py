@@ -1,0 +1,1 @@
+"""Check BEMS Presence (LyncPresenceProviderService.exe.config) files and domain whitelists."""

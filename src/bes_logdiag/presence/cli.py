@@ -1,0 +1,169 @@
+"""The `bes-logdiag presence` commands: parse, call the core, render, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from bes_logdiag.errors import BesLogdiagError, ConfigError, UsageError
+from bes_logdiag.presence.check import check_configs
+from bes_logdiag.presence.config import PresenceConfig, decode_text, load_config, read_text
+from bes_logdiag.presence.render import (
+    OutputFormat,
+    check_to_json,
+    summary_line,
+    whitelist_to_json,
+    write_check_table,
+    write_domains,
+    write_findings,
+)
+from bes_logdiag.presence.rules import PresenceRules, load_presence_rules
+from bes_logdiag.presence.whitelist import normalise_whitelist
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+STDIN = "-"
+
+app = typer.Typer(
+    help="Check BEMS Presence configuration files and domain whitelists.",
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@contextmanager
+def _errors_to_exit() -> Iterator[None]:
+    """Turn a bes-logdiag or OS error into one line on stderr and exit code 2."""
+    try:
+        yield
+    except (BesLogdiagError, OSError) as e:
+        typer.echo(f"bes-logdiag: error: {e}", err=True)
+        raise typer.Exit(EXIT_ERROR) from e
+
+
+@app.command("check")
+def check_command(
+    configs: list[Path] = typer.Argument(
+        ...,
+        metavar="CONFIG...",
+        show_default=False,
+        help="LyncPresenceProviderService.exe.config files, one per BEMS host.",
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.TABLE, "--format", case_sensitive=False, help="table or json."
+    ),
+) -> None:
+    """Check Presence service configuration files for silent mistakes.
+
+    Flags bad MAX_SUBSCRIPTIONS_PER_ENDPOINT values, malformed or repeated endpoint SIP
+    addresses, bad AD_USERS_SOURCE settings, certificate friendly names with stray spaces,
+    a LYNC_SERVER that is not an FQDN and missing trusted-application keys, and reports the
+    subscription capacity. With several files it also compares the hosts. Exit code 0: no
+    error or warning; 1: some; 2: a file could not be read or parsed.
+
+    Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config
+    bems2/LyncPresenceProviderService.exe.config --format json
+    """
+    with _errors_to_exit():
+        rules = load_presence_rules()
+    parsed, errors = _load_all(_unique(configs), rules)
+    if errors:
+        for error in errors:
+            typer.echo(f"bes-logdiag: error: {error}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    report = check_configs(parsed, rules)
+    if output_format is OutputFormat.JSON:
+        typer.echo(check_to_json(report))
+    else:
+        write_check_table(report, sys.stdout)
+    typer.echo(summary_line(report.findings, len(parsed)), err=True)
+    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    """The paths in order, a file named twice kept once (it would otherwise clash with itself)."""
+    seen: set[Path] = set()
+    unique = []
+    for path in paths:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(path)
+    return unique
+
+
+def _load_all(
+    paths: list[Path], rules: PresenceRules
+) -> tuple[list[PresenceConfig], list[ConfigError]]:
+    # Every file is tried so one run reports every unreadable file, not just the first.
+    results = [_load_or_error(path, rules) for path in paths]
+    parsed = [r for r in results if isinstance(r, PresenceConfig)]
+    errors = [r for r in results if isinstance(r, ConfigError)]
+    return parsed, errors
+
+
+def _load_or_error(path: Path, rules: PresenceRules) -> PresenceConfig | ConfigError:
+    try:
+        return load_config(path, rules.keys.endpoint_collection)
+    except ConfigError as e:
+        return e
+
+
+@app.command("whitelist")
+def whitelist_command(
+    domains: str | None = typer.Argument(
+        None,
+        metavar="DOMAINS",
+        show_default=False,
+        help="The whitelist as typed in the Dashboard, or - to read it from stdin.",
+    ),
+    file: str | None = typer.Option(
+        None, "--file", metavar="FILE", help="Read the whitelist from FILE (- for stdin)."
+    ),
+    disabled: bool = typer.Option(
+        False, "--disabled", help="Domain whitelisting is switched off (an empty list is fine)."
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.TABLE, "--format", case_sensitive=False, help="table or json."
+    ),
+) -> None:
+    """Normalise a Presence domain whitelist and flag invalid or repeated domains.
+
+    Domains may be separated by commas, semicolons, spaces or new lines. Prints the clean
+    list, one domain per line (findings go to stderr), or JSON with --format json. Warns
+    when an enabled whitelist has no valid domain, which blocks every subscription.
+
+    Example: bes-logdiag presence whitelist "example.com; example1.com partner.example.org"
+    """
+    with _errors_to_exit():
+        text, source = _whitelist_input(domains, file)
+        rules = load_presence_rules()
+    report = normalise_whitelist(text, rules, source=source, enabled=not disabled)
+    if output_format is OutputFormat.JSON:
+        typer.echo(whitelist_to_json(report))
+    else:
+        write_domains(report, sys.stdout)
+        write_findings(report.findings, sys.stderr)
+        typer.echo(summary_line(report.findings), err=True)
+    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
+def _whitelist_input(domains: str | None, file: str | None) -> tuple[str, str]:
+    """The whitelist text and the name findings should give as its file."""
+    if domains is not None and file is not None:
+        raise UsageError("give the domains as an argument or with --file, not both")
+    if domains is None and file is None:
+        raise UsageError("give the domains as an argument, with --file FILE, or - for stdin")
+    if domains == STDIN or file == STDIN:
+        return decode_text(typer.get_binary_stream("stdin").read(), "<stdin>"), "<stdin>"
+    if file is not None:
+        return read_text(Path(file)), file
+    assert domains is not None
+    return domains, "<argument>"

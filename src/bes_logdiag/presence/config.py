@@ -1,0 +1,171 @@
+"""Read a LyncPresenceProviderService.exe.config: appSettings and endpoint SIPs, with lines."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+from xml.parsers import expat
+
+from bes_logdiag.errors import ConfigError
+
+ROOT_ELEMENT = "configuration"
+APP_SETTINGS = "appSettings"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One `<add key="…" value="…" />` of `<appSettings>`; a missing value attribute reads as ""."""
+
+    key: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
+class EndpointItem:
+    """One `<add item="…" />` of `<ucmaEndpointSips><collection>`."""
+
+    sip: str
+    line: int
+
+
+@dataclass(frozen=True)
+class PresenceConfig:
+    """The parts of one host's Presence configuration file that the checks read."""
+
+    path: str
+    settings: tuple[Setting, ...]
+    """Every appSettings entry in file order, repeats included."""
+    endpoints: tuple[EndpointItem, ...]
+    app_settings_line: int | None
+    """Line of the first `<appSettings>`; None when the file has none."""
+    endpoints_line: int | None
+    """Line of the endpoint collection element (`<ucmaEndpointSips>`); None when absent."""
+
+    def get(self, key: str) -> Setting | None:
+        """The entry for `key`, or None. .NET looks appSettings keys up without regard to case
+        and the last entry of a repeated key wins, so this does the same."""
+        wanted = key.casefold()
+        found = None
+        for setting in self.settings:
+            if setting.key.casefold() == wanted:
+                found = setting
+        return found
+
+    def value(self, key: str) -> str:
+        """The value of `key`, "" when the key is absent."""
+        setting = self.get(key)
+        return setting.value if setting is not None else ""
+
+    def line_of(self, key: str) -> int | None:
+        """The line of `key`, else of `<appSettings>` (where it would go), else None."""
+        setting = self.get(key)
+        return setting.line if setting is not None else self.app_settings_line
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode a file's bytes: UTF-8 (with or without BOM) or UTF-16 (BOM, or `<` as first char)."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif data.startswith(b"<\x00"):
+        encoding = "utf-16-le"
+    elif data.startswith(b"\x00<"):
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        reason = f"{e.reason} at byte {e.start}"
+        raise ConfigError(f"{name}: not valid {encoding} text ({reason})") from e
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """The decoded text of `path`; ConfigError (naming the file) when it cannot be read."""
+    shown = name if name is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{shown}: cannot read: {e.strerror or e}") from e
+    return decode_text(data, shown)
+
+
+def load_config(path: Path, collection: str) -> PresenceConfig:
+    """Read and parse one configuration file; `collection` names the endpoint section element."""
+    return parse_config(read_text(path), str(path), collection)
+
+
+def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
+    """Parse configuration XML; malformed XML raises ConfigError as `NAME:LINE:COL: …`."""
+    builder = _Builder(collection)
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda tag, attrs: builder.start(
+        tag, attrs, parser.CurrentLineNumber
+    )
+    parser.EndElementHandler = builder.end
+    parser.EntityDeclHandler = _reject_entities
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as e:
+        reason = expat.ErrorString(e.code) if e.code is not None else str(e)
+        # expat counts columns from 0; editors count from 1.
+        raise ConfigError(f"{name}:{e.lineno}:{e.offset + 1}: malformed XML: {reason}") from e
+    except _EntityError as e:
+        line, col = parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
+        raise ConfigError(f"{name}:{line}:{col}: malformed XML: {e}") from e
+    if builder.root != ROOT_ELEMENT:
+        raise ConfigError(
+            f"{name}:1:1: not a .NET configuration file: the root element is "
+            f"<{builder.root}>, not <{ROOT_ELEMENT}>"
+        )
+    return PresenceConfig(
+        path=name,
+        settings=tuple(builder.settings),
+        endpoints=tuple(builder.endpoints),
+        app_settings_line=builder.app_settings_line,
+        endpoints_line=builder.endpoints_line,
+    )
+
+
+class _EntityError(Exception):
+    pass
+
+
+def _reject_entities(name: str, *_: object) -> None:
+    # A hand-edited .exe.config has no reason to declare entities; refusing them keeps entity
+    # expansion tricks out of the parser.
+    raise _EntityError(f"entity declarations are not allowed (<!ENTITY {name} …>)")
+
+
+class _Builder:
+    """Collects settings and endpoint items while expat walks the document."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.stack: list[str] = []
+        self.root: str | None = None
+        self.settings: list[Setting] = []
+        self.endpoints: list[EndpointItem] = []
+        self.app_settings_line: int | None = None
+        self.endpoints_line: int | None = None
+
+    def start(self, tag: str, attrs: dict[str, str], line: int) -> None:
+        if self.root is None:
+            self.root = tag
+        parent = self.stack[-1] if self.stack else None
+        grandparent = self.stack[-2] if len(self.stack) > 1 else None
+        if tag == APP_SETTINGS and self.app_settings_line is None:
+            self.app_settings_line = line
+        elif tag == self.collection and self.endpoints_line is None:
+            self.endpoints_line = line
+        elif tag == "add" and parent == APP_SETTINGS and "key" in attrs:
+            self.settings.append(Setting(attrs["key"], attrs.get("value", ""), line))
+        elif tag == "add" and parent == "collection" and grandparent == self.collection:
+            self.endpoints.append(EndpointItem(attrs.get("item", ""), line))
+        self.stack.append(tag)
+
+    def end(self, tag: str) -> None:
+        self.stack.pop()

@@ -1,0 +1,154 @@
+"""Render Presence check and whitelist reports as rich tables, plain lines or JSON."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bes_logdiag.presence.check import Capacity, CheckReport
+from bes_logdiag.presence.rules import Finding, Severity
+from bes_logdiag.presence.whitelist import WhitelistReport
+
+
+class OutputFormat(str, enum.Enum):
+    """`--format` choices: a rich table (whitelist: one domain per line) or JSON."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+SEVERITY_STYLES = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+}
+
+
+def console_for(out: TextIO) -> Console:
+    # Text objects everywhere and no highlighter: paths and values may contain [brackets].
+    return Console(file=out, highlight=False, soft_wrap=False)
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "file": finding.file,
+        "line": finding.line,
+        "key": finding.key,
+        "severity": finding.severity.value,
+        "rule": finding.rule,
+        "message": finding.message,
+        "other_file": finding.other_file,
+        "other_line": finding.other_line,
+    }
+
+
+def capacity_to_dict(capacity: Capacity) -> dict[str, Any]:
+    return {
+        "file": capacity.file,
+        "endpoints": capacity.endpoints,
+        "max_subscriptions_per_endpoint": capacity.per_endpoint,
+        "total": capacity.total,
+    }
+
+
+def check_to_json(report: CheckReport) -> str:
+    """`{"findings": [...], "capacity": [...]}`; capacity holds one object per file, in order."""
+    data = {
+        "findings": [finding_to_dict(f) for f in report.findings],
+        "capacity": [capacity_to_dict(c) for c in report.capacity],
+    }
+    return json.dumps(data, indent=2)
+
+
+def whitelist_to_json(report: WhitelistReport) -> str:
+    data = {
+        "domains": list(report.domains),
+        "findings": [finding_to_dict(f) for f in report.findings],
+    }
+    return json.dumps(data, indent=2)
+
+
+def summary_line(findings: Sequence[Finding], files: int | None = None) -> str:
+    """E.g. `2 errors, 1 warning, 3 info in 2 files`."""
+    counts = {s: sum(f.severity is s for f in findings) for s in Severity}
+    parts = [
+        _plural(counts[Severity.ERROR], "error"),
+        _plural(counts[Severity.WARNING], "warning"),
+        f"{counts[Severity.INFO]} info",
+    ]
+    tail = f" in {_plural(files, 'file')}" if files is not None else ""
+    return ", ".join(parts) + tail
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def findings_table(findings: Iterable[Finding]) -> Table:
+    table = Table(expand=False)
+    table.add_column("Line", justify="right", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Key / rule", overflow="fold", max_width=30)
+    table.add_column("Message", overflow="fold", ratio=1)
+    for finding in findings:
+        # Key and rule share a cell so an 80-column (piped) table keeps room for the message.
+        key_rule = Text(finding.key)
+        key_rule.append("\n" + finding.rule, style="dim")
+        table.add_row(
+            Text(str(finding.line) if finding.line is not None else "-"),
+            Text(finding.severity.value, style=SEVERITY_STYLES[finding.severity]),
+            key_rule,
+            Text(finding.message),
+        )
+    return table
+
+
+def capacity_table(capacity: Iterable[Capacity]) -> Table:
+    table = Table(title=Text("Subscription capacity"), title_justify="left")
+    table.add_column("File", overflow="fold")
+    table.add_column("Endpoints", justify="right", no_wrap=True)
+    table.add_column("Per endpoint", justify="right", no_wrap=True)
+    table.add_column("Capacity", justify="right", no_wrap=True)
+    for row in capacity:
+        table.add_row(
+            Text(row.file),
+            Text(str(row.endpoints)),
+            Text(_or_invalid(row.per_endpoint)),
+            Text(_or_invalid(row.total)),
+        )
+    return table
+
+
+def _or_invalid(number: int | None) -> str:
+    return str(number) if number is not None else "invalid"
+
+
+def write_check_table(report: CheckReport, out: TextIO) -> None:
+    """Per file, its name and a findings table (or one line), then the capacity table."""
+    console = console_for(out)
+    for capacity in report.capacity:
+        findings = [f for f in report.findings if f.file == capacity.file]
+        # File names are printed unwrapped so a long path stays whole (and greppable).
+        if findings:
+            console.print(Text(capacity.file, style="bold"), soft_wrap=True)
+            console.print(findings_table(findings))
+        else:
+            console.print(Text(f"{capacity.file}: no findings"), soft_wrap=True)
+    console.print(capacity_table(report.capacity))
+
+
+def write_domains(report: WhitelistReport, out: TextIO) -> None:
+    """The normalised whitelist, one domain per line (plain text, ready to paste)."""
+    for domain in report.domains:
+        out.write(domain + "\n")
+
+
+def write_findings(findings: Sequence[Finding], out: TextIO) -> None:
+    if findings:
+        console_for(out).print(findings_table(findings))

@@ -1,0 +1,91 @@
+"""Normalise a Presence domain whitelist and flag invalid, repeated or missing domains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bes_logdiag.presence.check import FAILING
+from bes_logdiag.presence.rules import Finding, PresenceRules
+
+WHITELIST_KEY = "whitelist"
+
+
+@dataclass(frozen=True)
+class WhitelistEntry:
+    text: str
+    line: int
+    """1-based line of the entry in the input (entries may be separated by new lines)."""
+
+
+@dataclass(frozen=True)
+class WhitelistReport:
+    domains: tuple[str, ...]
+    """Valid domains, lower-cased, first occurrence of each, in input order."""
+    findings: tuple[Finding, ...]
+
+    @property
+    def failed(self) -> bool:
+        """True when any finding is an error or a warning (exit code 1)."""
+        return any(f.severity in FAILING for f in self.findings)
+
+
+def split_whitelist(text: str, rules: PresenceRules) -> Iterator[WhitelistEntry]:
+    """The entries of `text`, split on any run of the separators the Dashboard accepts."""
+    start = 0
+    for match in rules.whitelist_separator.finditer(text):
+        if match.start() > start:
+            yield _entry(text, start, match.start())
+        start = match.end()
+    if start < len(text):
+        yield _entry(text, start, len(text))
+
+
+def _entry(text: str, start: int, end: int) -> WhitelistEntry:
+    return WhitelistEntry(text[start:end], text.count("\n", 0, start) + 1)
+
+
+def normalise_whitelist(
+    text: str, rules: PresenceRules, *, source: str = "<argument>", enabled: bool = True
+) -> WhitelistReport:
+    """Normalise a whitelist; `enabled`: whitelisting is switched on in the Dashboard."""
+    domains: list[str] = []
+    first_lines: dict[str, int] = {}
+    findings: list[Finding] = []
+    fqdn = rules.pattern("fqdn")
+    for entry in split_whitelist(text, rules):
+        if not fqdn.fullmatch(entry.text):
+            findings.append(
+                rules.finding(
+                    "whitelist-invalid",
+                    file=source,
+                    key=entry.text,
+                    line=entry.line,
+                    entry=entry.text,
+                )
+            )
+            continue
+        domain = entry.text.lower()
+        if domain in first_lines:
+            findings.append(
+                rules.finding(
+                    "whitelist-duplicate",
+                    file=source,
+                    key=entry.text,
+                    line=entry.line,
+                    entry=entry.text,
+                    first_line=first_lines[domain],
+                )
+            )
+            continue
+        first_lines[domain] = entry.line
+        domains.append(domain)
+    if enabled and not domains:
+        findings.append(rules.finding("whitelist-empty", file=source, key=WHITELIST_KEY, line=None))
+    if not enabled and domains:
+        findings.append(
+            rules.finding(
+                "whitelist-disabled", file=source, key=WHITELIST_KEY, line=None, count=len(domains)
+            )
+        )
+    return WhitelistReport(tuple(domains), tuple(findings))

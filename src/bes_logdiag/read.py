@@ -1,0 +1,264 @@
+"""Reading: paths, folders and archives to sources; a source to line-aligned chunks of UTF-8-compatible bytes."""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import gzip
+import sys
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import BinaryIO
+
+import regex
+
+from bes_logdiag.model import FileInfo, Skipped
+
+CHUNK_SIZE = 8 * 1024 * 1024
+"""Bytes read at a time: large enough that per-chunk overhead vanishes, small enough for bounded memory."""
+
+# <server>_<CODE>_<NN>_<yyyymmdd>_<NNNN>.txt; the server may itself contain "_", so the name is
+# split from the right (BES-LOGS.md section 1).
+_BES_NAME = regex.compile(
+    r"^(?P<server>.+)_(?P<code>[A-Za-z]{3,5})_(?P<inst>\d{1,3})_(?P<date>\d{8})_(?P<iter>\d{1,5})"
+    r"\.(?:txt|log)(?:\.gz)?$",
+    regex.IGNORECASE,
+)
+_DAY_FOLDER = regex.compile(r"^(\d{8})$")
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One stream of log text: a file, a gzipped file, a member of a zip archive, or stdin."""
+
+    name: str
+    """How messages and the report name it (``archive.zip!member`` for zip members)."""
+    path: str
+    member: str | None = None
+    gzipped: bool = False
+    stdin: bool = False
+    info: FileInfo = field(default_factory=FileInfo)
+
+
+def file_info(name: str, folder: str | None = None) -> FileInfo:
+    """Server, service, instance, date and iteration from a BES file name (and its day folder)."""
+    base = PurePath(name.replace("\\", "/")).name
+    m = _BES_NAME.match(base)
+    if m:
+        day = _date(m["date"])
+        if day is not None:
+            return FileInfo(
+                server=m["server"],
+                service=m["code"].upper(),
+                instance=int(m["inst"]),
+                day=day,
+                iteration=int(m["iter"]),
+            )
+    parent = folder if folder is not None else PurePath(name.replace("\\", "/")).parent.name
+    fm = _DAY_FOLDER.match(parent or "")
+    return FileInfo(day=_date(fm[1]) if fm else None)
+
+
+def _date(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y%m%d")
+    except ValueError:
+        return None
+
+
+def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
+    """Expand the command line's paths (files, folders, globs, archives, ``-``) into sources."""
+    sources: list[Source] = []
+    skipped: list[Skipped] = []
+    seen: set[tuple[str, str | None]] = set()
+
+    def add(src: Source) -> None:
+        key = (src.path if src.stdin else str(Path(src.path).resolve()), src.member)
+        if key not in seen:
+            seen.add(key)
+            sources.append(src)
+
+    for raw in paths:
+        if raw == "-":
+            add(Source(name="<stdin>", path="-", stdin=True))
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file())
+            for f in files:
+                _add_file(f, add, skipped)
+            if not files:
+                skipped.append(Skipped(raw, "folder holds no files"))
+        elif p.is_file():
+            _add_file(p, add, skipped)
+        elif _GLOB_CHARS & set(raw):
+            matches = sorted(glob.glob(raw, recursive=True))
+            if not matches:
+                skipped.append(Skipped(raw, "no file matches this pattern"))
+            for m in matches:
+                mp = Path(m)
+                if mp.is_file():
+                    _add_file(mp, add, skipped)
+        else:
+            skipped.append(Skipped(raw, "no such file or folder"))
+    return sources, skipped
+
+
+def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [i for i in zf.infolist() if not i.is_dir()]
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            skipped.append(Skipped(name, f"not a readable zip archive ({e})"))
+            return
+        for info in members:
+            member_path = PurePath(info.filename)
+            add(  # type: ignore[operator]
+                Source(
+                    name=f"{name}!{info.filename}",
+                    path=name,
+                    member=info.filename,
+                    gzipped=info.filename.lower().endswith(".gz"),
+                    info=file_info(info.filename, member_path.parent.name or path.parent.name),
+                )
+            )
+        return
+    add(  # type: ignore[operator]
+        Source(name=name, path=name, gzipped=suffix == ".gz", info=file_info(name))
+    )
+
+
+@contextmanager
+def open_source(src: Source) -> Iterator[BinaryIO]:
+    """The raw (still compressed-free) byte stream of a source."""
+    if src.stdin:
+        yield sys.stdin.buffer
+        return
+    if src.member is not None:
+        with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as member:
+            if src.gzipped:
+                with gzip.GzipFile(fileobj=member) as gz:
+                    yield gz  # type: ignore[misc]
+            else:
+                yield member  # type: ignore[misc]
+        return
+    if src.gzipped:
+        with gzip.open(src.path, "rb") as gz:
+            yield gz  # type: ignore[misc]
+        return
+    with open(src.path, "rb") as f:
+        yield f
+
+
+@dataclass
+class Encoding:
+    """The encoding a stream was read in; ``cp1252_lines`` counts lines that were not UTF-8."""
+
+    name: str = "utf-8"
+    cp1252_lines: int = 0
+
+    @property
+    def label(self) -> str:
+        if self.name == "utf-8" and self.cp1252_lines:
+            return "cp1252"
+        return self.name
+
+
+def detect_encoding(head: bytes) -> str:
+    """BOM first (UTF-8, UTF-16 LE/BE); then UTF-16 told by its NUL bytes; else ASCII-compatible."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    sample = head[:4096]
+    if len(sample) >= 16:
+        even = sample[0::2].count(0)
+        odd = sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd > 0.4 * half and even < 0.05 * half:
+            return "utf-16-le"
+        if even > 0.4 * half and odd < 0.05 * half:
+            return "utf-16-be"
+    return "utf-8"
+
+
+def read_chunks(stream: BinaryIO, enc: Encoding, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield buffers of whole lines in an ASCII-compatible encoding (UTF-8 or cp1252 bytes).
+
+    UTF-16 input is transcoded to UTF-8 on the way; a BOM is dropped.  A buffer ends at a line
+    end, except the last one and a single line longer than ``size``, which comes in pieces.
+    """
+    first = stream.read(size)
+    enc.name = detect_encoding(first)
+    raw = _raw_chunks(stream, first, size)
+    if enc.name.startswith("utf-16"):
+        raw = _transcode(raw, enc.name)
+    elif enc.name == "utf-8-sig":
+        raw = _drop_bom(raw)
+    carry = b""
+    for block in raw:
+        buf = carry + block if carry else block
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            if len(buf) >= size:  # one enormous line: pass it on in pieces
+                yield buf
+                carry = b""
+            else:
+                carry = buf
+            continue
+        yield buf[: cut + 1]
+        carry = buf[cut + 1 :]
+    if carry:
+        yield carry
+
+
+def _raw_chunks(stream: BinaryIO, first: bytes, size: int) -> Iterator[bytes]:
+    if first:
+        yield first
+    while True:
+        block = stream.read(size)
+        if not block:
+            return
+        yield block
+
+
+def _drop_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    first = True
+    for c in chunks:
+        if first:
+            c = c[len(codecs.BOM_UTF8) :]
+            first = False
+        yield c
+
+
+def _transcode(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    first = True
+    for c in chunks:
+        text = decoder.decode(c)
+        if first and text:
+            text, first = text.removeprefix("\ufeff"), False
+        if text:
+            yield text.encode("utf-8")
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail.encode("utf-8")
+
+
+def decode_line(raw: bytes, enc: Encoding) -> str:
+    """Decode one line: UTF-8 when it is valid UTF-8, else Windows cp1252 (BES-LOGS.md section 1)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        enc.cp1252_lines += 1
+        return raw.decode("cp1252", errors="replace")

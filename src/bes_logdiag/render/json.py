@@ -1,0 +1,114 @@
+"""JSON output: one object with ``activations``, ``inputs``, ``unattached`` and ``notes`` (README, "JSON")."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, TextIO
+
+from bes_logdiag.model import Activation, Attempt, Event, FileStats, Report
+
+SCHEMA_VERSION = 1
+
+
+def _time(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def event_dict(e: Event) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "time": _time(e.time),
+        "stage": e.stage,
+        "file": e.file,
+        "line": e.line,
+        "pattern": e.pattern_id,
+        "service": e.service,
+        "text": e.text,
+    }
+    if e.milestone:
+        out = {"milestone": e.milestone, **out}
+    if e.error:
+        out = {"error": e.error, "kb": e.kb, **out}
+    if e.identity_from:
+        out["identity_from"] = e.identity_from
+    return out
+
+
+def attempt_dict(a: Attempt) -> dict[str, Any]:
+    d = a.diagnosis
+    return {
+        "status": a.status.value,
+        "stage": a.stage,
+        "stage_name": a.stage_name,
+        "kb": d.kb,
+        "kb_title": d.kb_title,
+        "reason": d.reason,
+        "last_milestone": d.last_milestone,
+        "next_expected": d.next_expected,
+        "started": _time(a.started),
+        "last_progress": _time(a.last_progress),
+        "completed": _time(a.completed),
+        "stall_after_seconds": int(a.stall_after.total_seconds()),
+        "evidence": list(d.evidence),
+        "milestones": [event_dict(e) for e in a.events if e.milestone],
+        "errors": [event_dict(e) for e in a.events if e.error],
+        "candidates": [{"kb": c.kb, "title": c.title, "tell": c.tell} for c in d.candidates],
+    }
+
+
+def activation_dict(act: Activation) -> dict[str, Any]:
+    """One activation: the last attempt's fields at the top, earlier attempts under ``attempts``."""
+    return {
+        "server": act.server,
+        "email": act.email,
+        "user_id": act.user_id,
+        "display_name": act.display_name,
+        **attempt_dict(act.last),
+        "joins": [{"kind": j.kind, "detail": j.detail} for j in act.joins],
+        "attempts": [attempt_dict(a) for a in act.attempts[:-1]],
+    }
+
+
+def _file_dict(f: FileStats) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "server": f.info.server,
+        "service": f.info.service,
+        "bytes": f.bytes,
+        "lines": f.lines,
+        "matched": f.matched,
+        "unparsed": f.unparsed,
+        "encoding": f.encoding,
+        "first_time": _time(f.first_time),
+        "last_time": _time(f.last_time),
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    inputs = report.inputs
+    counts: dict[str, int] = {"complete": 0, "in_progress": 0, "stalled": 0, "failed": 0}
+    for a in report.activations:
+        counts[a.last.status.value] += 1
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "summary": {"activations": len(report.activations), **counts},
+        "activations": [activation_dict(a) for a in report.activations],
+        "inputs": {
+            "files_read": len(inputs.read),
+            "files_skipped": len(inputs.skipped),
+            "bytes": inputs.bytes,
+            "lines": inputs.lines,
+            "matched": inputs.matched,
+            "unparsed": inputs.unparsed,
+            "files": [_file_dict(f) for f in inputs.read],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
+        },
+        "log_end": {(k or ""): _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
+        "unattached": [event_dict(e) | {"email": e.email, "user_id": e.user_id} for e in report.unattached],
+        "notes": list(report.notes),
+    }
+
+
+def write(report: Report, out: TextIO) -> None:
+    json.dump(report_dict(report), out, indent=2, ensure_ascii=False)
+    out.write("\n")

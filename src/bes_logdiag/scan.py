@@ -1,0 +1,171 @@
+"""The core entry point: ``run_scan(config) -> Report``; reads files (in parallel), joins, diagnoses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from multiprocessing import get_context
+
+from bes_logdiag.diagnose import diagnose_attempt
+from bes_logdiag.errors import InputError
+from bes_logdiag.match import FileResult, Matcher, scan_source
+from bes_logdiag.model import Activation, Event, FileStats, Inputs, Report, Skipped
+from bes_logdiag.patterns import Library, load_library
+from bes_logdiag.read import Source, discover
+from bes_logdiag.settings import ScanConfig
+from bes_logdiag.timeline import MapEntry, join_identities, load_user_map, split_attempts
+
+Progress = Callable[[FileStats], None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    year: int | None
+    default_year: int
+    thread_window: timedelta
+
+
+_WORKER: Matcher | None = None
+
+
+def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
+    # Spawn-safe: every worker compiles the library once, from the same files as the parent.
+    global _WORKER
+    from pathlib import Path
+
+    _WORKER = Matcher(load_library(tuple(Path(d) for d in extra_dirs)), engine)
+
+
+def _work(src: Source, job: _Job) -> FileResult:
+    assert _WORKER is not None
+    return scan_source(src, _WORKER, year=job.year, default_year=job.default_year,
+                       thread_window=job.thread_window)  # fmt: skip
+
+
+def read_sources(
+    config: ScanConfig, library: Library, progress: Progress | None = None
+) -> tuple[list[FileResult], list[Skipped]]:
+    """Every source's events and stats, in command-line order, whatever the number of jobs."""
+    sources, skipped = discover(config.paths)
+    job = _Job(config.year, config.year or _fallback_year(), config.thread_window)
+    matcher = Matcher(library, config.engine)
+    results: list[FileResult] = []
+    stdin = [s for s in sources if s.stdin]
+    files = [s for s in sources if not s.stdin]
+    for r in _run(files, job, matcher, config):
+        results.append(r)
+        if progress:
+            progress(r.stats)
+    for s in stdin:
+        r = scan_source(s, matcher, year=job.year, default_year=job.default_year,
+                        thread_window=job.thread_window)  # fmt: skip
+        results.append(r)
+        if progress:
+            progress(r.stats)
+    return results, skipped
+
+
+def _run(files: list[Source], job: _Job, matcher: Matcher, config: ScanConfig) -> Iterator[FileResult]:
+    if config.jobs <= 1 or len(files) <= 1:
+        for s in files:
+            yield scan_source(s, matcher, year=job.year, default_year=job.default_year,
+                              thread_window=job.thread_window)  # fmt: skip
+        return
+    extra = tuple(str(p) for p in config.patterns)
+    with ProcessPoolExecutor(
+        max_workers=min(config.jobs, len(files)),
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(extra, config.engine),
+    ) as pool:
+        # Biggest files first keeps both cores busy to the end; results come back in input order.
+        yield from pool.map(_work, files, [job] * len(files), chunksize=1)
+
+
+def _fallback_year() -> int:
+    # Only for input with no date anywhere (no file-name date, day folder or Current Date line)
+    # and no --year: the report says which files got it.
+    return datetime.now().year
+
+
+def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
+    """Read, match, join and diagnose: the whole scan as one value."""
+    library = load_library(config.patterns)
+    user_map: list[MapEntry] = load_user_map(config.users) if config.users else []
+    results, skipped = read_sources(config, library, progress)
+    stats = [r.stats for r in results]
+    skipped += [s.skipped for s in stats if s.skipped is not None]
+    if not any(s.skipped is None for s in stats):
+        what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
+        raise InputError(f"nothing could be read ({what})")
+    events = _dedupe(e for r in results for e in r.events)
+    notes = _year_notes(results, config)
+    return build_report(events, stats, skipped, library, config, user_map, notes)
+
+
+def build_report(
+    events: list[Event],
+    stats: list[FileStats],
+    skipped: list[Skipped],
+    library: Library,
+    config: ScanConfig,
+    user_map: list[MapEntry],
+    notes: list[str],
+) -> Report:
+    log_end: dict[str | None, datetime] = {}
+    for s in stats:
+        if s.last_time is not None:
+            key = s.info.server
+            log_end[key] = max(log_end.get(key, s.last_time), s.last_time)
+    for e in events:
+        log_end[e.server] = max(log_end.get(e.server, e.time), e.time)
+    persons, orphans, join_notes = join_identities(events, user_map, window=config.join_window)
+    attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
+    activations = []
+    loose: list[Event] = list(orphans)
+    for p in persons:
+        cuts, extra = split_attempts(sorted(p.events, key=_order), library, attach)
+        loose.extend(extra)
+        if not cuts:
+            continue
+        end = log_end[p.server]
+        attempts = tuple(diagnose_attempt(c, library, end, config.stall_after) for c in cuts)
+        activations.append(
+            Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins)
+        )
+    activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
+    return Report(
+        activations=tuple(activations),
+        inputs=Inputs(tuple(stats), tuple(skipped)),
+        unattached=tuple(sorted(loose, key=_order)),
+        notes=tuple(notes + join_notes),
+        log_end=log_end,
+    )
+
+
+def _order(e: Event) -> tuple[datetime, str, int]:
+    return (e.time, e.file, e.line)
+
+
+def _dedupe(events: Iterator[Event]) -> list[Event]:
+    """The same line read twice (a file given twice, zipped and plain) counts once."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for e in events:
+        key = (e.server, e.time, e.pattern_id, e.text, e.email, e.user_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return sorted(out, key=_order)
+
+
+def _year_notes(results: list[FileResult], config: ScanConfig) -> list[str]:
+    if config.year is not None:
+        return []
+    undated = [r.stats.path for r in results if r.stats.info.day is None and r.stats.skipped is None]
+    if not undated:
+        return []
+    shown = ", ".join(undated[:3]) + (f" and {len(undated) - 3} more" if len(undated) > 3 else "")
+    return [f"{shown}: no date in the name or folder; years assumed (give --year to set them)"]

@@ -1,0 +1,58 @@
+"""Scan settings: one config object built by the CLI and handed to the core, plus duration parsing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import regex
+
+_DURATION = regex.compile(r"(?i)^\s*(?:(\d+(?:\.\d+)?)\s*([dhms]))+\s*$")
+_PART = regex.compile(r"(?i)(\d+(?:\.\d+)?)\s*([dhms])")
+_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``1h30m``, ``2d``; a bare number is minutes."""
+    t = text.strip()
+    if t.replace(".", "", 1).isdigit():
+        return timedelta(minutes=float(t))
+    if not _DURATION.match(t):
+        raise ValueError(f"{text!r} is not a duration (examples: 90s, 15m, 1h30m, 2d)")
+    return timedelta(seconds=sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(t)))
+
+
+def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
+    """``--stall-after 30m`` (every stage) or ``--stall-after 4=2h`` (one stage), repeatable."""
+    out: dict[int | None, timedelta] = {}
+    for v in values:
+        stage_text, sep, dur = v.partition("=")
+        if sep:
+            if stage_text.strip() not in ("1", "2", "3", "4"):
+                raise ValueError(f"{v!r}: the stage before '=' must be 1, 2, 3 or 4")
+            out[int(stage_text)] = parse_duration(dur)
+        else:
+            out[None] = parse_duration(v)
+    return out
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    paths: tuple[str, ...]
+    users: Path | None = None
+    year: int | None = None
+    patterns: tuple[Path, ...] = ()
+    stall_after: dict[int | None, timedelta] = field(default_factory=dict)
+    jobs: int = 1
+    join_window: timedelta = timedelta(minutes=2)
+    """How far apart MAGT's service-book request and POLC's IT policy line may be for a time join."""
+    thread_window: timedelta = timedelta(minutes=5)
+    """How far back a user-less line (KEY_ACCEPT) may look for the user last named on its thread."""
+    engine: str = "auto"
+    """Prefilter engine: ``auto`` (hyperscan when it imports), ``hyperscan`` or ``python``."""
