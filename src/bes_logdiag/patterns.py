@@ -250,39 +250,40 @@ _META = set(".^$*+?{}[]\\|()")
 def derive_literal(pattern: str) -> str | None:
     """The longest run of literal characters every match must contain, or None.
 
-    Conservative: gives up on alternation and case-insensitive patterns, where no single literal
-    is required.
+    Conservative: only runs outside groups count, and it gives up on alternation and
+    case-insensitive patterns, where no single literal is required.
     """
     if "|" in pattern.replace("\\|", "") or "(?i" in pattern:
         return None
-    best, run, i = "", "", 0
+    best, run, depth, i = "", "", 0, 0
+
+    def end_run(keep: str) -> str:
+        return max(best, keep, key=len) if depth == 0 else best
+
     while i < len(pattern):
         c = pattern[i]
         if c == "\\" and i + 1 < len(pattern):
             nxt = pattern[i + 1]
             if nxt in _META or nxt in "-/\"'=:@,# ":
                 run, i = run + nxt, i + 2
-                continue
-            run, i = "", i + 2  # \s, \d, \b ... end the run
-        elif c in _META:
-            if c in "?*" or (c == "{" and pattern[i:].startswith("{0")):
-                run = run[:-1]  # the previous character is optional
-            best = max(best, run, key=len)
-            run = ""
-            if c == "[":
-                close = pattern.find("]", i + 2)
-                i = close + 1 if close > 0 else len(pattern)
-                continue
-            if c == "(" and pattern[i + 1 : i + 2] == "?":
-                close = pattern.find(">", i) if pattern[i + 2 : i + 3] == "P" else i + 2
-                i = close + 1
-                continue
-            i += 1
+            else:  # \s, \d, \b ... end the run
+                best, run, i = end_run(run), "", i + 2
             continue
-        else:
+        if c not in _META:
             run, i = run + c, i + 1
-        best = max(best, run, key=len)
-    best = max(best, run, key=len).strip()
+            continue
+        optional = c in "?*" or (c == "{" and pattern[i:].startswith("{0"))
+        best, run = end_run(run[:-1] if optional else run), ""
+        if c in "[{":
+            close = pattern.find("]" if c == "[" else "}", i + 2)
+            i = close + 1 if close > 0 else len(pattern)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(0, depth - 1)
+        i += 1
+    best = end_run(run).strip()
     return best if len(best) >= 3 else None
 
 

@@ -132,12 +132,14 @@ class _Identities:
 
 
 def _nodes(e: Event) -> list[str]:
+    """Identity nodes of an event.  A display name next to a user id is an attribute of that id,
+    not a node of its own: two people may share a name, never an id."""
     out = []
     if e.email:
         out.append(f"e:{e.email}")
     if e.user_id:
         out.append(f"i:{e.user_id}")
-    if e.display_name:
+    elif e.display_name:
         out.append(f"n:{fold(e.display_name)}")
     return out
 
@@ -200,7 +202,7 @@ def _join_server(
             continue
         for n in nodes[1:]:
             ids.union(nodes[0], n, Join("map", f"user map: {', '.join(x[2:] for x in nodes)}"))
-    _join_by_name(ids, notes, where)
+    _join_by_name(ids, _holders(events), notes, where)
     _join_by_time(ids, events, window, notes, where)
 
     people: dict[str, Person] = {}
@@ -239,6 +241,16 @@ def _entry_nodes(m: MapEntry) -> list[str]:
     return out
 
 
+def _holders(events: list[Event]) -> dict[str, set[str]]:
+    """Which display names each identity node is known by (ids from ``[Last, First:N]``)."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.display_name:
+            node = f"i:{e.user_id}" if e.user_id else f"n:{fold(e.display_name)}"
+            names[node].add(e.display_name)
+    return names
+
+
 def _map_entry_for(person: Person, entries: list[MapEntry]) -> MapEntry | None:
     for m in entries:
         if (m.email and m.email == person.email) or (m.user_id and m.user_id == person.user_id):
@@ -246,26 +258,33 @@ def _map_entry_for(person: Person, entries: list[MapEntry]) -> MapEntry | None:
     return None
 
 
-def _join_by_name(ids: _Identities, notes: list[str], where: str) -> None:
+def _join_by_name(
+    ids: _Identities, holders: dict[str, set[str]], notes: list[str], where: str
+) -> None:
     """``ian.dundas@...`` is ``Dundas, Ian``, when exactly one of each fits the other."""
     emails = [n for n in ids.parent if n.startswith("e:")]
-    names = [n for n in ids.parent if n.startswith("n:")]
     fits: dict[str, list[str]] = defaultdict(list)
     fitted_by: dict[str, list[str]] = defaultdict(list)
-    for n in names:
-        keys = name_keys(n[2:])
+    for holder, names in holders.items():
+        keys = set().union(*(name_keys(n) for n in names))
         for e in emails:
-            if email_key(e[2:]) in keys and ids.find(e) != ids.find(n):
-                fits[e].append(n)
-                fitted_by[n].append(e)
-    for e, ns in fits.items():
-        if len(ns) == 1 and len(fitted_by[ns[0]]) == 1:
-            root_e, root_n = ids.find(e), ids.find(ns[0])
-            if ids.has(root_e, "n:") or (ids.has(root_e, "i:") and ids.has(root_n, "i:")):
-                continue  # already tied to another name or id: do not merge two people
-            ids.union(e, ns[0], Join("name", f"{e[2:]} has the shape of the name '{ns[0][2:]}'"))
+            if email_key(e[2:]) in keys and ids.find(e) != ids.find(holder):
+                fits[e].append(holder)
+                fitted_by[holder].append(e)
+    for e, hs in fits.items():
+        if len(hs) == 1 and len(fitted_by[hs[0]]) == 1:
+            h = hs[0]
+            root_e, root_h = ids.find(e), ids.find(h)
+            if ids.has(root_e, "i:") and ids.has(root_h, "i:"):
+                continue  # both already have an id: two people, not one
+            name = sorted(holders[h])[0]
+            ids.union(e, h, Join("name", f"{e[2:]} has the shape of the name '{name}'"))
         else:
-            options = sorted({x[2:] for n in ns for x in fitted_by[n]} | {n[2:] for n in ns})
+            options = sorted(
+                {e[2:]}
+                | {f"{sorted(holders[h])[0]} ({h[2:] if h.startswith('i:') else 'no id'})" for h in hs}
+                | {x[2:] for h in hs for x in fitted_by[h]}
+            )
             notes.append(
                 f"{where}: not joining by name shape, more than one fits: {', '.join(options)}"
             )

@@ -335,9 +335,10 @@ def _shared_endpoints(configs: Sequence[PresenceConfig], rules: PresenceRules) -
     owners: dict[str, tuple[str, int]] = {}
     for config in configs:
         for key, item in _all_endpoints(config, rules):
-            owner = owners.get(item.sip.casefold())
+            folded = item.sip.strip().casefold()
+            owner = owners.get(folded)
             if owner is None:
-                owners[item.sip.casefold()] = (config.path, item.line)
+                owners[folded] = (config.path, item.line)
             elif owner[0] != config.path:
                 yield rules.finding(
                     "hosts-endpoint-shared",

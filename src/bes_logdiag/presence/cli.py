@@ -52,7 +52,7 @@ def _errors_to_exit() -> Iterator[None]:
 def check_command(
     configs: list[Path] = typer.Argument(
         ...,
-        metavar="CONFIG...",
+        metavar="CONFIG",
         show_default=False,
         help="LyncPresenceProviderService.exe.config files, one per BEMS host.",
     ),
@@ -68,9 +68,9 @@ def check_command(
     subscription capacity. With several files it also compares the hosts. Exit code 0: no
     error or warning; 1: some; 2: a file could not be read or parsed.
 
-    Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config
-    bems2/LyncPresenceProviderService.exe.config --format json
-    """
+    \b
+    Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config bems2/LyncPresenceProviderService.exe.config --format json
+    """  # noqa: E501
     with _errors_to_exit():
         rules = load_presence_rules()
     parsed, errors = _load_all(_unique(configs), rules)
@@ -140,6 +140,7 @@ def whitelist_command(
     list, one domain per line (findings go to stderr), or JSON with --format json. Warns
     when an enabled whitelist has no valid domain, which blocks every subscription.
 
+    \b
     Example: bes-logdiag presence whitelist "example.com; example1.com partner.example.org"
     """
     with _errors_to_exit():
