@@ -330,7 +330,7 @@ def _search_line(p: Pattern, line: str) -> regex.Match[str] | None:
 
 
 def check_library(lib: Library) -> list[str]:
-    """Problems across the whole library: each pattern's examples, plus stall-rule coverage."""
+    """Problems across a loaded library: each pattern's examples, plus stall-rule coverage."""
     problems = [msg for p in lib.patterns for msg in check_pattern(p)]
     for name, m in lib.milestones.items():
         if m.next is not None and not m.completes and name not in lib.stall_rules:
@@ -375,3 +375,42 @@ def _rule(src: str, r: dict[str, Any]) -> StallRule:
         return StallRule(after=r["after"], kb=r["kb"], why=r.get("why", ""))
     except KeyError as e:
         raise PatternError(f"{src}: [[stall]] is missing {e}") from e
+
+
+def check_files(extra_dirs: Sequence[Path] = ()) -> tuple[Library | None, list[str]]:
+    """Check every pattern of every file, reporting all problems rather than stopping at the first.
+
+    The same checks as loading (TOML, regex, duplicate ids, references) plus every example and
+    counter-example; ``patterns check`` and the tests both call this.
+    """
+    files = _library_files(builtin_dir())
+    problems: list[str] = []
+    for d in extra_dirs:
+        found = _library_files(d) if d.is_dir() else []
+        if not found:
+            problems.append(f"{d}: no .toml pattern files in this folder")
+        files.extend(found)
+    seen: dict[str, str] = {}
+    for path in files:
+        try:
+            doc = _read_toml(path)
+        except PatternError as e:
+            problems.append(str(e))
+            continue
+        for row in doc.get("pattern", []):
+            try:
+                p = compile_pattern(row, str(path))
+            except PatternError as e:
+                problems.append(str(e))
+                continue
+            if p.id in seen:
+                problems.append(f"{path}: pattern {p.id}: duplicate id (also in {seen[p.id]})")
+            seen.setdefault(p.id, str(path))
+            problems.extend(check_pattern(p))
+    if problems:
+        return None, problems
+    try:
+        lib = load_library(extra_dirs)
+    except PatternError as e:
+        return None, [str(e)]
+    return lib, [m for m in check_library(lib) if ": pattern " not in m]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from bes_logdiag import __version__
@@ -36,9 +34,16 @@ def _root(
     """
 
 
+COMMAND_MODULES = ("scan", "timeline", "events", "kb", "patterns_cmd")
+
+
 def _register() -> None:
     # Each command lives in its own module; importing them registers the commands on `app`.
-    from bes_logdiag.cli import scan  # noqa: F401
+    # The modules import only typer at the top: the core is imported when a command runs.
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bes_logdiag.cli.{name}")
 
     try:
         from bes_logdiag.presence.cli import app as presence_app
@@ -52,4 +57,4 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(app(standalone_mode=True))
+    app()

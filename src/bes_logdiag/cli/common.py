@@ -1,4 +1,4 @@
-"""What every command shares: the error handler, warnings on stderr, exit codes."""
+"""What every command shares: options, the error handler, warnings on stderr, exit codes."""
 
 from __future__ import annotations
 
@@ -6,14 +6,31 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
 from bes_logdiag.errors import BesLogdiagError
 
+if TYPE_CHECKING:
+    from bes_logdiag.model import Report
+    from bes_logdiag.settings import ScanConfig
+
 EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
+
+# Options shared by the commands that scan logs (scan, timeline, events).
+PATHS = typer.Argument(..., help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.")
+USERS = typer.Option(None, "--users", help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).")
+YEAR = typer.Option(None, "--year", help="Year of input whose name carries no date (stdin, excerpts).")
+PATTERNS = typer.Option([], "--patterns", help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).")
+STALL_AFTER = typer.Option([], "--stall-after", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable).")
+JOBS = typer.Option(0, "--jobs", "-j", help="Files read in parallel (0: one per core).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
+STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped.")
+DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
 
 
 def warn(message: str) -> None:
@@ -37,15 +54,75 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         sys.stderr.write(
-            f"bes-logdiag: error: internal error: {type(e).__name__}: {e} (run with --debug for details)\n"
+            f"bes-logdiag: error: internal error: {type(e).__name__}: {e} "
+            "(run with --debug for details)\n"
         )
         raise typer.Exit(EXIT_UNUSABLE) from None
 
 
-def exit_code_for(report: object) -> int:
-    """0 when no activation is stalled or failed, 1 when any is."""
-    from bes_logdiag.model import Report, Status
+def make_config(
+    paths: list[str],
+    users: Optional[Path],
+    year: Optional[int],
+    patterns: list[Path],
+    stall_after: list[str],
+    jobs: int,
+) -> ScanConfig:
+    """Check the shared options and build the core's config; bad values are usage errors."""
+    from bes_logdiag.settings import ScanConfig, default_jobs, parse_stall_after
 
-    assert isinstance(report, Report)
-    bad = any(a.last.status in (Status.STALLED, Status.FAILED) for a in report.activations)
-    return EXIT_PROBLEMS if bad else EXIT_CLEAN
+    try:
+        thresholds = parse_stall_after(stall_after)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--stall-after") from e
+    if year is not None and not 1990 <= year <= 2100:
+        raise typer.BadParameter("give a four-digit year such as 2010", param_hint="--year")
+    if jobs < 0:
+        raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
+    if users is not None and not users.is_file():
+        raise typer.BadParameter(f"{users}: no such file", param_hint="--users")
+    return ScanConfig(
+        paths=tuple(paths),
+        users=users,
+        year=year,
+        patterns=tuple(patterns),
+        stall_after=thresholds,
+        jobs=jobs or default_jobs(),
+    )
+
+
+def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False) -> Report:
+    """Run the scan; say on stderr what was skipped or assumed; ``--strict`` makes a skip fatal."""
+    from bes_logdiag.errors import InputError
+    from bes_logdiag.scan import run_scan
+
+    report = run_scan(config)
+    if not quiet:
+        for s in report.inputs.skipped:
+            warn(f"{s.path}: skipped: {s.reason}")
+        for f in report.inputs.files:
+            for w in f.warnings:
+                warn(w)
+        for note in report.notes:
+            warn(note)
+    if strict and report.inputs.skipped:
+        raise InputError(
+            f"--strict: {len(report.inputs.skipped)} input(s) skipped, "
+            f"first {report.inputs.skipped[0].path}: {report.inputs.skipped[0].reason}"
+        )
+    return report
+
+
+@contextmanager
+def output_stream(path: Optional[Path]) -> Iterator[TextIO]:
+    """stdout, or the ``--output`` file (UTF-8, written only when the command succeeds)."""
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            yield f
+    except OSError as e:
+        from bes_logdiag.errors import UsageError
+
+        raise UsageError(f"{path}: cannot write the output: {e.strerror or e}") from e

@@ -2,61 +2,101 @@
 
 from __future__ import annotations
 
-import sys
+import enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import EXIT_PROBLEMS, exit_code_for, handle_errors, warn
+from bes_logdiag.cli.common import (
+    DEBUG, JOBS, PATHS, PATTERNS, QUIET, STALL_AFTER, STRICT, USERS, YEAR, handle_errors,
+    make_config, output_stream, run_report,
+)  # fmt: skip
 from bes_logdiag.render import Format
+
+
+class FailOn(str, enum.Enum):
+    """Which verdicts make ``scan`` exit 1."""
+
+    stalled = "stalled"
+    failed = "failed"
+    any = "any"
+    never = "never"
+
+
+FAILING = {
+    FailOn.stalled: {"stalled"},
+    FailOn.failed: {"failed"},
+    FailOn.any: {"stalled", "failed"},
+    FailOn.never: set(),
+}
+
+
+class StatusChoice(str, enum.Enum):
+    complete = "complete"
+    in_progress = "in_progress"
+    stalled = "stalled"
+    failed = "failed"
+
+
+def parse_when(text: str | None, option: str):  # type: ignore[no-untyped-def]
+    if text is None:
+        return None
+    from dateutil import parser
+
+    try:
+        return parser.parse(text)
+    except (ValueError, OverflowError) as e:
+        raise typer.BadParameter(f"{text!r} is not a date or time", param_hint=option) from e
 
 
 @app.command()
 def scan(
-    paths: list[str] = typer.Argument(..., help="Log files, folders (searched recursively), or - for stdin."),
-    users: Optional[Path] = typer.Option(None, "--users", help="CSV user map: email, user id, display name."),
-    year: Optional[int] = typer.Option(None, "--year", help="Year of input whose name carries no date."),
-    patterns: list[Path] = typer.Option([], "--patterns", help="Folder of extra pattern .toml files (repeatable)."),
-    stall_after: list[str] = typer.Option([], "--stall-after", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable)."),
+    paths: list[str] = PATHS,
+    users: Optional[Path] = USERS,
+    year: Optional[int] = YEAR,
+    patterns: list[Path] = PATTERNS,
+    stall_after: list[str] = STALL_AFTER,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Files read in parallel (0: one per core)."),
-    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    fail_on: FailOn = typer.Option(FailOn.any, "--fail-on", help="Which verdicts give exit code 1: stalled, failed, any (either), never."),
+    fail_if_none: bool = typer.Option(False, "--fail-if-none", help="Exit 1 when no activation is found at all."),
+    user: list[str] = typer.Option([], "--user", "-u", help="Only this user: address, user id or display name (repeatable)."),
+    server: list[str] = typer.Option([], "--server", "-s", help="Only this server (repeatable)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only activations with progress at or after this time (e.g. 2024-03-11 08:00)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only activations started at or before this time."),
+    status: list[StatusChoice] = typer.Option([], "--status", help="Only activations with this status (repeatable)."),
+    jobs: int = JOBS,
+    quiet: bool = QUIET,
+    strict: bool = STRICT,
+    debug: bool = DEBUG,
 ) -> None:
     """Diagnose every wireless enterprise activation in BES logs.
 
-    Example: bes-logdiag scan Logs/20240311 --format json > report.json
+    For each user on each server: complete, in_progress, stalled or failed; the stage (1-4);
+    the KB article to read; the evidence lines.  Exit code 0 when nothing is stalled or
+    failed, 1 when something is (see --fail-on), 2 on a usage error or unreadable input.
+
+    Example: bes-logdiag scan Logs/ --format junit -o report.xml
     """
     with handle_errors(debug):
+        from bes_logdiag.model import Status
         from bes_logdiag.render import writer_for
-        from bes_logdiag.scan import run_scan
-        from bes_logdiag.settings import ScanConfig, default_jobs, parse_stall_after
+        from bes_logdiag.select import Selection, select
 
-        try:
-            thresholds = parse_stall_after(stall_after)
-        except ValueError as e:
-            raise typer.BadParameter(str(e), param_hint="--stall-after") from e
-        if year is not None and not 1990 <= year <= 2100:
-            raise typer.BadParameter("give a four-digit year such as 2010", param_hint="--year")
-        config = ScanConfig(
-            paths=tuple(paths),
-            users=users,
-            year=year,
-            patterns=tuple(patterns),
-            stall_after=thresholds,
-            jobs=jobs or default_jobs(),
+        config = make_config(paths, users, year, patterns, stall_after, jobs)
+        selection = Selection(
+            users=tuple(user),
+            servers=tuple(server),
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+            statuses=tuple(Status(s.value) for s in status),
         )
-        report = run_scan(config)
-        for s in report.inputs.skipped:
-            warn(f"{s.path}: skipped: {s.reason}")
-        for f in report.inputs.files:
-            for w in f.warnings:
-                warn(w)
-        for note in report.notes:
-            warn(note)
-        writer_for(fmt)(report, sys.stdout)
-        code = exit_code_for(report)
-    if code:
-        raise typer.Exit(code)
-    _ = EXIT_PROBLEMS
+        report = select(run_report(config, quiet=quiet, strict=strict), selection)
+        with output_stream(output) as out:
+            writer_for(fmt)(report, out)
+        verdicts = {a.last.status.value for a in report.activations}
+        bad = bool(verdicts & FAILING[fail_on]) or (fail_if_none and not report.activations)
+    if bad:
+        raise typer.Exit(1)

@@ -56,12 +56,17 @@ def attempt_dict(a: Attempt) -> dict[str, Any]:
     }
 
 
+def user_id_value(uid: str | None) -> int | str | None:
+    """BES user ids are numbers: JSON carries them as numbers (anything else stays a string)."""
+    return int(uid) if uid is not None and uid.isdigit() else uid
+
+
 def activation_dict(act: Activation) -> dict[str, Any]:
     """One activation: the last attempt's fields at the top, earlier attempts under ``attempts``."""
     return {
         "server": act.server,
         "email": act.email,
-        "user_id": act.user_id,
+        "user_id": user_id_value(act.user_id),
         "display_name": act.display_name,
         **attempt_dict(act.last),
         "joins": [{"kind": j.kind, "detail": j.detail} for j in act.joins],
@@ -104,7 +109,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "skipped": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
         },
         "log_end": {(k or ""): _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
-        "unattached": [event_dict(e) | {"email": e.email, "user_id": e.user_id} for e in report.unattached],
+        "unattached": [event_dict(e) | {"email": e.email, "user_id": user_id_value(e.user_id)} for e in report.unattached],
         "notes": list(report.notes),
     }
 

@@ -1,0 +1,48 @@
+"""``bes-logdiag events``: every matched line as a record."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from bes_logdiag.cli import app
+from bes_logdiag.cli.common import (
+    DEBUG, JOBS, PATHS, PATTERNS, QUIET, USERS, YEAR, handle_errors, make_config, output_stream,
+    run_report,
+)  # fmt: skip
+
+
+class EventFormat(str, enum.Enum):
+    ndjson = "ndjson"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def events(
+    paths: list[str] = PATHS,
+    users: Optional[Path] = USERS,
+    year: Optional[int] = YEAR,
+    patterns: list[Path] = PATTERNS,
+    fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    jobs: int = JOBS,
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
+) -> None:
+    """Every line a pattern matched: time, server, service, file, line, pattern id, milestone,
+    stage and the (joined) identities, in time order.
+
+    Example: bes-logdiag events Logs/ | jq 'select(.milestone == "slowsync_started")'
+    """
+    with handle_errors(debug):
+        from bes_logdiag.render import events as render
+
+        report = run_report(make_config(paths, users, year, patterns, [], jobs), quiet=quiet)
+        writer = {EventFormat.ndjson: render.write_ndjson, EventFormat.csv: render.write_csv,
+                  EventFormat.json: render.write_json}[fmt]  # fmt: skip
+        with output_stream(output) as out:
+            writer(report, out)

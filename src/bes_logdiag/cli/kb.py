@@ -1,0 +1,58 @@
+"""``bes-logdiag kb``: the activation KB articles, what the device shows and what to check."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from bes_logdiag.cli import app
+from bes_logdiag.cli.common import DEBUG, handle_errors
+
+
+@app.command()
+def kb(
+    kbid: Optional[str] = typer.Argument(None, help="One article, e.g. KB13840 (any case)."),
+    debug: bool = DEBUG,
+) -> None:
+    """The KB articles for activation problems: id, stage, what the device shows, what to check.
+
+    With an id: that article, what in the logs points to it, and which stalls and errors lead there.
+
+    Example: bes-logdiag kb KB13840
+    """
+    with handle_errors(debug):
+        from rich.table import Table
+
+        from bes_logdiag.patterns import load_library
+        from bes_logdiag.render.table import console_for
+
+        lib = load_library()
+        console = console_for(sys.stdout)
+        if kbid is None:
+            table = Table(header_style="bold")
+            for col in ("KB", "Stage", "Title", "Device shows", "Check"):
+                table.add_column(col, overflow="fold")
+            for a in sorted(lib.articles.values(), key=lambda a: (a.stage, not a.prerequisite, a.id)):
+                stage = "pre" if a.prerequisite else str(a.stage)
+                table.add_row(a.id, stage, a.title, a.device, a.check)
+            console.print(table)
+            return
+        article = lib.articles.get(kbid.strip().upper())
+        if article is None:
+            known = ", ".join(sorted(lib.articles))
+            typer.echo(f"bes-logdiag: error: unknown article {kbid!r} (known: {known})", err=True)
+            raise typer.Exit(2)
+        console.print(f"{article.id}  {article.title}", style="bold")
+        stage = "prerequisite" if article.prerequisite else f"stage {article.stage}"
+        console.print(f"  stage:        {stage} ({lib.stages[article.stage].name})")
+        console.print(f"  device shows: {article.device}")
+        console.print(f"  in the logs:  {article.tell}")
+        console.print(f"  check:        {article.check}")
+        for r in lib.stall_rules.values():
+            if r.kb == article.id:
+                console.print(f"  primary when the attempt stalls after {r.after}: {r.why}")
+        for p in lib.patterns:
+            if p.kb == article.id:
+                console.print(f"  primary when this error is logged: {p.id} ({p.title})")

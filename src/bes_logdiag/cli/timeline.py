@@ -1,0 +1,56 @@
+"""``bes-logdiag timeline``: one user's activation, step by step."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from bes_logdiag.cli import app
+from bes_logdiag.cli.common import (
+    DEBUG, JOBS, PATHS, PATTERNS, QUIET, STALL_AFTER, USERS, YEAR, handle_errors, make_config,
+    output_stream, run_report,
+)  # fmt: skip
+
+
+class TimelineFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def timeline(
+    user: str = typer.Argument(..., help="The user: address, numeric user id or display name."),
+    paths: list[str] = PATHS,
+    users: Optional[Path] = USERS,
+    year: Optional[int] = YEAR,
+    patterns: list[Path] = PATTERNS,
+    stall_after: list[str] = STALL_AFTER,
+    fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    jobs: int = JOBS,
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
+) -> None:
+    """Every milestone and error line of one user's attempts, in order, with the time between steps.
+
+    Exit code 0 when the user was found, 1 when no activation of theirs is in the logs.
+
+    Example: bes-logdiag timeline ian.dundas@example.net Logs/ --format json
+    """
+    with handle_errors(debug):
+        from bes_logdiag.render import timeline as render
+        from bes_logdiag.select import user_matches
+
+        report = run_report(make_config(paths, users, year, patterns, stall_after, jobs), quiet=quiet)
+        acts = [a for a in report.activations if user_matches(user, a)]
+        if not acts:
+            typer.echo(f"bes-logdiag: no activation of {user!r} in these logs", err=True)
+            raise typer.Exit(1)
+        with output_stream(output) as out:
+            if fmt is TimelineFormat.json:
+                render.write_json(user, acts, out)
+            else:
+                render.write_table(user, acts, out)
