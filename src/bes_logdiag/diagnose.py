@@ -114,11 +114,13 @@ def _stall(
         last_milestone=top.milestone if top else None,
         next_expected=next_name,
         evidence=(top.where,) if top else (),
-        candidates=_candidates(lib, stage, article.id if article else None),
+        candidates=_candidates(lib, stage, article.id if article else None, rule.also if rule else ()),
     )
 
 
-def _candidates(lib: Library, stage: int, primary: str | None) -> tuple[Candidate, ...]:
+def _candidates(
+    lib: Library, stage: int, primary: str | None, also: tuple[str, ...] = ()
+) -> tuple[Candidate, ...]:
     """The other articles for the stage (and the primary's own stage), with what tells them apart."""
     stages = {stage}
     if primary and primary in lib.articles:
@@ -126,7 +128,7 @@ def _candidates(lib: Library, stage: int, primary: str | None) -> tuple[Candidat
     return tuple(
         Candidate(a.id, a.title, a.tell)
         for a in lib.articles.values()
-        if a.stage in stages and a.id != primary
+        if (a.stage in stages or a.id in also) and a.id != primary
     )
 
 

@@ -89,6 +89,8 @@ class StallRule:
     after: str
     kb: str
     why: str
+    also: tuple[str, ...] = ()
+    """Articles of other stages that the same silence can mean, listed as candidates."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,9 @@ def load_library(extra_dirs: Sequence[Path] = ()) -> Library:
         if p.kb is not None and p.kb not in articles:
             raise PatternError(f"{p.source}: pattern {p.id}: unknown KB article {p.kb!r}")
     for r in rules.values():
-        if r.kb not in articles:
-            raise PatternError(f"stall rule after {r.after}: unknown KB article {r.kb!r}")
+        for kb in (r.kb, *r.also):
+            if kb not in articles:
+                raise PatternError(f"stall rule after {r.after}: unknown KB article {kb!r}")
     return Library(patterns, stages, milestones, articles, rules, tuple(map(str, files)))
 
 
@@ -372,7 +375,7 @@ def _article(src: str, r: dict[str, Any]) -> Article:
 
 def _rule(src: str, r: dict[str, Any]) -> StallRule:
     try:
-        return StallRule(after=r["after"], kb=r["kb"], why=r.get("why", ""))
+        return StallRule(r["after"], r["kb"], r.get("why", ""), tuple(r.get("also", ())))
     except KeyError as e:
         raise PatternError(f"{src}: [[stall]] is missing {e}") from e
 
