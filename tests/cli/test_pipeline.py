@@ -1,0 +1,191 @@
+"""bes-logdiag in pipelines and CI: exit codes, filters, stdin, compressed input, the other commands."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bes_logdiag.cli import app
+from conftest import SAMPLE_LOGS, data_file
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def verdicts(stdout: str) -> list[tuple[str, str, str, int, str | None]]:
+    return sorted(
+        (a["server"], a["email"], a["status"], a["stage"], a["kb"])
+        for a in json.loads(stdout)["activations"]
+    )
+
+
+@pytest.fixture(scope="module")
+def baseline() -> str:
+    return run("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "status_filter", "code"),
+    [
+        ("any", [], 1),
+        ("stalled", ["--status", "failed"], 0),
+        ("stalled", ["--status", "stalled"], 1),
+        ("failed", ["--status", "stalled"], 0),
+        ("failed", ["--status", "failed"], 1),
+        ("never", [], 0),
+        ("any", ["--status", "complete", "--status", "in_progress"], 0),
+    ],
+)
+def test_fail_on(fail_on: str, status_filter: list[str], code: int) -> None:
+    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--fail-on", fail_on, *status_filter)
+    assert result.exit_code == code, result.stderr
+
+
+def test_fail_if_none(tmp_path: Path) -> None:
+    (tmp_path / "BB01_MAGT_01_20100521_0001.txt").write_text(
+        "[30000] (05/21 06:00:00.000):{0xA2C} Total Msgs Pending 1\r\n"
+    )
+    assert run("scan", tmp_path, "-q").exit_code == 0
+    assert run("scan", tmp_path, "-q", "--fail-if-none").exit_code == 1
+
+
+def test_filters(baseline: str) -> None:
+    every = json.loads(baseline)["activations"]
+    by_user = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas, Ian").stdout)["activations"]
+    assert [a["email"] for a in by_user] == ["ian.dundas@example.com"]
+    by_id = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "2003").stdout)["activations"]
+    assert [a["display_name"] for a in by_id] == ["Müller, Jürgen"]
+    by_server = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--server", "bes_east_02").stdout)["activations"]
+    assert {a["server"] for a in by_server} == {"BES_EAST_02"}
+    assert len(by_server) == sum(a["server"] == "BES_EAST_02" for a in every)
+    since = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--since", "2024-01-01").stdout)["activations"]
+    assert since and all(a["last_progress"] >= "2024-01-01" for a in since)
+    until = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--until", "2023-12-31 00:00").stdout)["activations"]
+    assert until and all(a["started"] <= "2023-12-31" for a in until)
+    assert run("scan", SAMPLE_LOGS, "--since", "not a date").exit_code == 2
+
+
+def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, baseline: str) -> None:
+    gz_dir = tmp_path / "gz"
+    for f in SAMPLE_LOGS.rglob("*.txt"):
+        target = gz_dir / f.relative_to(SAMPLE_LOGS).with_suffix(".txt.gz")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(gzip.compress(f.read_bytes()))
+    zpath = tmp_path / "logs.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in SAMPLE_LOGS.rglob("*.txt"):
+            zf.write(f, f.relative_to(SAMPLE_LOGS).as_posix())
+    for path in (gz_dir, zpath):
+        result = run("scan", path, "-q", "-f", "json")
+        assert result.exit_code == 1, result.stderr
+        assert verdicts(result.stdout) == verdicts(baseline), path
+
+
+def test_glob_patterns_are_expanded_by_the_tool(baseline: str) -> None:
+    pattern = str(SAMPLE_LOGS / "*" / "*" / "*.txt")
+    result = run("scan", pattern, "-q", "-f", "json")
+    assert verdicts(result.stdout) == verdicts(baseline)
+
+
+def test_stdin_and_a_file_together(tmp_path: Path) -> None:
+    text = data_file("seed_excerpt.txt").read_bytes()
+    result = run("scan", "-", "--year", "2010", "-f", "json", input=text)
+    assert result.exit_code == 0
+    (act,) = json.loads(result.stdout)["activations"]
+    assert act["started"].startswith("2010-03-10")
+
+
+def test_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", "-o", out)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["activations"] == 19
+
+
+def test_skipped_inputs_are_named_on_stderr_and_in_the_report(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_LOGS / "BES_EAST_02", tmp_path / "logs")
+    (tmp_path / "logs" / "notes.txt").write_text("not a log at all\n")
+    result = run("scan", tmp_path / "logs", "-f", "json")
+    assert "notes.txt: skipped: not a BES log" in result.stderr
+    skipped = json.loads(result.stdout)["inputs"]["skipped"]
+    assert [Path(s["path"]).name for s in skipped] == ["notes.txt"]
+    assert run("scan", tmp_path / "logs", "-q", "--strict").exit_code == 2
+
+
+def test_no_ansi_codes_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
+    for args in (["scan", SAMPLE_LOGS], ["kb"], ["timeline", "ian.dundas@example.com", SAMPLE_LOGS], ["patterns", "list"]):
+        result = run(*args)
+        assert "\x1b[" not in result.stdout, args
+        assert "\x1b[" not in result.stderr, args
+
+
+def test_timeline_json_is_in_time_order() -> None:
+    result = run("timeline", "ian.dundas@example.com", SAMPLE_LOGS, "-f", "json", "-q")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    times = [m["time"] for m in doc["milestones"]]
+    assert times == sorted(times) and len(times) >= 8
+    assert {m["attempt"] for m in doc["milestones"]} == {1, 2}
+    assert all(m["since_previous_seconds"] is None or m["since_previous_seconds"] >= 0 for m in doc["milestones"])
+
+
+def test_timeline_table_and_unknown_user() -> None:
+    result = run("timeline", "Smith, John", SAMPLE_LOGS, "-q")
+    assert result.exit_code == 0 and "slowsync_complete" in result.stdout and "jsmith@example.com" in result.stdout
+    missing = run("timeline", "nobody@example.com", SAMPLE_LOGS, "-q")
+    assert missing.exit_code == 1 and "no activation of 'nobody@example.com'" in missing.stderr
+
+
+def test_events_formats_agree() -> None:
+    nd = [json.loads(x) for x in run("events", SAMPLE_LOGS, "-q").stdout.splitlines()]
+    js = json.loads(run("events", SAMPLE_LOGS, "-q", "-f", "json").stdout)["events"]
+    rows = list(csv.DictReader(io.StringIO(run("events", SAMPLE_LOGS, "-q", "-f", "csv").stdout)))
+    assert nd == js and len(rows) == len(nd) > 100
+    assert [r["pattern"] for r in rows] == [e["pattern"] for e in nd]
+    assert {"time", "server", "service", "file", "line", "pattern", "milestone", "stage", "email", "user_id", "display_name"} <= set(nd[0])
+    assert [e["time"] for e in nd] == sorted(e["time"] for e in nd)
+
+
+def test_events_of_the_seed_excerpt() -> None:
+    text = data_file("seed_excerpt.txt").read_text(encoding="utf-8")
+    result = run("events", "-", "--year", "2010", input=text)
+    events = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [e["stage"] for e in events] == [1, 2, 2, 3, 3, 4, 4]
+    assert {e["email"] for e in events} == {"ian.dundas@example.net"}
+
+
+def test_kb_command() -> None:
+    table = run("kb")
+    assert table.exit_code == 0
+    for kb in ("KB04829", "KB13840", "KB10321", "KB13843", "KB04533", "KB03410", "KB03964", "KB10496", "KB13847", "KB13461", "KB02276"):
+        assert kb in table.stdout
+    one = run("kb", "kb03964")
+    assert one.exit_code == 0 and "0%" in one.stdout and "slowsync_started" in one.stdout
+    unknown = run("kb", "KB99999")
+    assert unknown.exit_code == 2 and "unknown article 'KB99999'" in unknown.stderr
+
+
+def test_patterns_check_and_list(tmp_path: Path) -> None:
+    ok = run("patterns", "check")
+    assert ok.exit_code == 0 and "all pass" in ok.stdout
+    listing = run("patterns", "list")
+    assert "magt.key-accept" in listing.stdout
+    (tmp_path / "a.toml").write_text(
+        "[[pattern]]\nid = 'magt.key-accept'\nregex = '''KEY_ACCEPT'''\nexamples = ['x']\n"
+        "[[pattern]]\nid = 'site.bad'\nregex = '''Foo Bar'''\nexamples = ['''[40000] (05/21 06:51:39):{0x1} Baz''']\n"
+    )
+    bad = run("patterns", "check", "--patterns", tmp_path)
+    assert bad.exit_code == 1
+    assert "pattern magt.key-accept: duplicate id" in bad.stdout
+    assert "pattern site.bad: example does not match" in bad.stdout
