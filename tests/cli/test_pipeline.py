@@ -157,12 +157,20 @@ def test_events_formats_agree() -> None:
     assert [e["time"] for e in nd] == sorted(e["time"] for e in nd)
 
 
-def test_events_of_the_seed_excerpt() -> None:
-    text = data_file("seed_excerpt.txt").read_text(encoding="utf-8")
+@pytest.mark.parametrize("fixture", ["seed_excerpt.txt", "seed_table_rows.txt"])
+def test_events_of_the_seed_excerpt(fixture: str) -> None:
+    """The seed's log lines as pasted from it: one per line, or its table rows verbatim (prose in
+    front, two records on one line, 0×, en dash, curly quotes, a dropped event id)."""
+    text = data_file(fixture).read_text(encoding="utf-8")
     result = run("events", "-", "--year", "2010", input=text)
     events = [json.loads(x) for x in result.stdout.splitlines()]
     assert [e["stage"] for e in events] == [1, 2, 2, 3, 3, 4, 4]
     assert {e["email"] for e in events} == {"ian.dundas@example.net"}
+    assert {e["user_id"] for e in events} == {2573}
+    scan = json.loads(run("scan", "-", "--year", "2010", "-f", "json", input=text).stdout)
+    assert [(a["email"], a["user_id"], a["status"]) for a in scan["activations"]] == [
+        ("ian.dundas@example.net", 2573, "complete")
+    ]
 
 
 def test_kb_command() -> None:
