@@ -214,7 +214,7 @@ def compile_pattern(row: dict[str, Any], source: str) -> Pattern:
         literals = [literals]
     if not literals or not all(isinstance(x, str) and len(x) >= 3 for x in literals):
         raise PatternError(f"{where}: prefilter must be literals of 3 characters or more")
-    return Pattern(
+    pattern = Pattern(
         id=pid,
         regex=compiled,
         source=source,
@@ -232,6 +232,8 @@ def compile_pattern(row: dict[str, Any], source: str) -> Pattern:
         examples=tuple(row.get("examples", ())),
         counter_examples=tuple(row.get("counter_examples", ())),
     )
+    _probe(pattern, where)
+    return pattern
 
 
 def _encodings(literals: Iterable[str]) -> tuple[bytes, ...]:
@@ -290,12 +292,42 @@ def derive_literal(pattern: str) -> str | None:
     return best if len(best) >= 3 else None
 
 
+_RUNAWAY: dict[str, str] = {}
+"""Patterns that ran out of time in this process: id -> the line they choked on (start)."""
+
+
 def search(p: Pattern, text: str) -> regex.Match[str] | None:
-    """Run a pattern with a time limit; a pattern that runs away counts as no match."""
+    """Run a pattern with a time limit.  A pattern that runs away once is dropped for the rest of
+    the scan (a catastrophic pattern would otherwise cost its time limit on every line)."""
+    if p.id in _RUNAWAY:
+        return None
     try:
         return p.regex.search(text, timeout=MATCH_TIMEOUT)
     except TimeoutError:
+        _RUNAWAY[p.id] = text[:80]
         return None
+
+
+def runaway_patterns() -> dict[str, str]:
+    """Which patterns this process has dropped for running out of time, and on what text."""
+    return dict(_RUNAWAY)
+
+
+def _probe(p: Pattern, where: str) -> None:
+    """Refuse a regex that backtracks catastrophically on its own examples or on long runs of its
+    own characters (``(x+x+)+y`` against ``xxxx…``): caught when loading, not mid-scan."""
+    chars = sorted({c for c in p.regex.pattern if c.isalnum() or c in " ._-@"})[:24]
+    heads = [""] + [lit.decode("utf-8", "replace") for lit in p.prefilter[:3]]
+    probes = [f"{head}{sep}{c * 60}!" for head in heads for sep in ("", " ") for c in chars]
+    probes += [" ".join([ex] * 4) for ex in p.examples[:3]]
+    for text in probes:
+        try:
+            p.regex.search(text, timeout=MATCH_TIMEOUT)
+        except TimeoutError:
+            raise PatternError(
+                f"{where}: the regex takes over {MATCH_TIMEOUT}s on a {len(text)}-character line "
+                f"(catastrophic backtracking?): {text[:40]!r}"
+            ) from None
 
 
 def check_pattern(p: Pattern) -> list[str]:
