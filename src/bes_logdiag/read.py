@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import codecs
 import glob
-import gzip
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,6 +136,42 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
     )
 
 
+class Gunzip:
+    """Stream-decompress gzip data (several members too) and notice a truncated file.
+
+    The standard ``gzip`` module returns a truncated file's bytes as if it were whole when read
+    in chunks; a report must say the file was cut short instead.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(31)
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        out = bytearray()
+        want = size if size > 0 else 1 << 62
+        while len(out) < want and not self._done:
+            block = self._raw.read(1 << 20)
+            if not block:
+                if self._z.eof:
+                    self._done = True
+                elif out:
+                    break  # hand over what was decompressed; the next read reports the cut
+                else:
+                    raise EOFError("truncated gzip file: it ends before its end-of-stream marker")
+                break
+            try:
+                out += self._z.decompress(block)
+                while self._z.eof and self._z.unused_data:  # the next gzip member
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(31)
+                    out += self._z.decompress(rest)
+            except zlib.error as e:
+                raise ValueError(f"corrupt gzip data ({e})") from e
+        return bytes(out)
+
+
 @contextmanager
 def open_source(src: Source) -> Iterator[BinaryIO]:
     """The raw (still compressed-free) byte stream of a source."""
@@ -145,14 +181,13 @@ def open_source(src: Source) -> Iterator[BinaryIO]:
     if src.member is not None:
         with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as member:
             if src.gzipped:
-                with gzip.GzipFile(fileobj=member) as gz:
-                    yield gz  # type: ignore[misc]
+                yield Gunzip(member)  # type: ignore[misc]
             else:
                 yield member  # type: ignore[misc]
         return
     if src.gzipped:
-        with gzip.open(src.path, "rb") as gz:
-            yield gz  # type: ignore[misc]
+        with open(src.path, "rb") as raw:
+            yield Gunzip(raw)  # type: ignore[misc]
         return
     with open(src.path, "rb") as f:
         yield f
