@@ -5,6 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+SAMPLE_LOGS = ROOT / "sample_logs"
+
+
+def data_file(name: str) -> Path:
+    """A file of tests/data; a missing one fails loudly instead of skipping."""
+    path = DATA / name
+    if not path.exists():
+        raise FileNotFoundError(f"test data missing: {path}")
+    return path
+
 
 def write_log(
     folder: Path,

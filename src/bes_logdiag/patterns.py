@@ -159,7 +159,8 @@ def _library_files(folder: Path) -> list[Path]:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            doc: dict[str, Any] = tomllib.load(f)
+            return doc
     except tomllib.TOMLDecodeError as e:
         raise PatternError(f"{path}: invalid TOML: {e}") from e
     except OSError as e:

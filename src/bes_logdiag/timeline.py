@@ -7,12 +7,12 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bes_logdiag.errors import InputError
 from bes_logdiag.model import Event, Join
-from bes_logdiag.patterns import Library
+from bes_logdiag.patterns import Library, MilestoneDef
 
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports).
 _MAP_COLUMNS = {
@@ -324,7 +324,7 @@ def _join_by_time(
         if not open_email(r):
             continue
         after = {
-            q.user_id
+            q.user_id or ""
             for q in policies
             if timedelta(0) <= q.time - r.time <= window and open_id(q)
         }
@@ -383,14 +383,12 @@ class _AttemptState:
     top_stage: int = 0
     complete: bool = False
     failed: bool = False
-    last_time: object = None
+    last_time: datetime | None = None
     etp_only: bool = True
 
-    def add(self, e: Event, ms: object) -> None:
-        from bes_logdiag.patterns import MilestoneDef
-
+    def add(self, e: Event, ms: MilestoneDef | None) -> None:
         self.last_time = e.time
-        if isinstance(ms, MilestoneDef):
+        if ms is not None:
             self.top_rank = max(self.top_rank, ms.rank)
             self.top_stage = max(self.top_stage, ms.stage)
             self.complete = self.complete or ms.completes
@@ -406,16 +404,14 @@ def _continues(
     current: list[Event],
     state: _AttemptState,
     e: Event,
-    ms: object,
+    ms: MilestoneDef | None,
     lib: Library,
     attach_window: timedelta,
 ) -> bool:
-    from bes_logdiag.patterns import MilestoneDef
-
     gap = e.time - current[-1].time
     if not e.opens_attempt:
         return not state.complete and gap <= attach_window
-    if isinstance(ms, MilestoneDef):
+    if ms is not None:
         if ms.starts_attempt:
             # The device re-sends ETP.DAT while it waits: the same attempt, unless it had moved
             # on, ended, or sat longer than the stage-1 threshold (then the user retried).

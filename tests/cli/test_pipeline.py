@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bes_logdiag.cli import app
-from conftest import SAMPLE_LOGS, data_file
+from helpers import SAMPLE_LOGS, data_file
 
 runner = CliRunner()
 
