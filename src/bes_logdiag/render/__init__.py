@@ -12,6 +12,10 @@ from bes_logdiag.model import Report
 class Format(str, enum.Enum):
     table = "table"
     json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+    junit = "junit"
+    markdown = "markdown"
 
 
 def writer_for(fmt: Format) -> Callable[[Report, TextIO], None]:
@@ -24,4 +28,20 @@ def writer_for(fmt: Format) -> Callable[[Report, TextIO], None]:
         from bes_logdiag.render import json as json_render
 
         return json_render.write
+    if fmt is Format.ndjson:
+        from bes_logdiag.render import ndjson
+
+        return ndjson.write
+    if fmt is Format.csv:
+        from bes_logdiag.render import csv as csv_render
+
+        return csv_render.write
+    if fmt is Format.junit:
+        from bes_logdiag.render import junit
+
+        return junit.write
+    if fmt is Format.markdown:
+        from bes_logdiag.render import markdown
+
+        return markdown.write
     raise AssertionError(fmt)  # pragma: no cover

@@ -1,0 +1,64 @@
+"""Markdown output to paste into a ticket: a GitHub-flavoured table of activations, then a summary.
+
+Text cells escape the backslash and the characters that would end a cell or start inline markup
+(``| * _ ` < > [ ]``); evidence (``file:line``) is shown as code spans, where only the pipe needs
+escaping (GFM splits cells before it parses code spans), so Windows paths keep their backslashes;
+milestone ids are code spans too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TextIO
+
+from bes_logdiag.model import Activation, Report
+from bes_logdiag.render.table import summary_line
+
+HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence")
+_MARKUP = re.compile(r"([\\|*_`<>\[\]])")
+
+
+def _text(value: str) -> str:
+    return _MARKUP.sub(r"\\\1", " ".join(value.split()))
+
+
+def _code(value: str) -> str:
+    value = " ".join(value.split()).replace("|", "\\|")
+    # A backtick inside needs a longer fence (CommonMark code spans); spaces keep it off the edges.
+    return f"`` {value} ``" if "`" in value else f"`{value}`"
+
+
+def _who(a: Activation) -> str:
+    """The address (else the display name, else the user id), then the other names in brackets."""
+    if not (a.email or a.display_name):
+        return f"UserId={a.user_id}"
+    extra = [x for x in (a.display_name if a.email else None, a.user_id) if x]
+    who = a.email or a.display_name or ""
+    return f"{who} ({' · '.join(extra)})" if extra else who
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cells(a: Activation) -> list[str]:
+    last, d = a.last, a.last.diagnosis
+    milestone = _code(last.last_milestone) if last.last_milestone else "-"
+    return [
+        _text(a.server or "-"),
+        _text(_who(a)),
+        last.status.value,
+        _text(f"{last.stage} {last.stage_name}"),
+        _text(" ".join(x for x in (d.kb, d.kb_title) if x)),
+        f"{milestone} {last.last_progress:%Y-%m-%d %H:%M:%S}",
+        ", ".join(_code(w) for w in d.evidence),
+    ]
+
+
+def write(report: Report, out: TextIO) -> None:
+    lines = [_row(HEADER), _row(["---"] * len(HEADER))]
+    lines += [_row(_cells(a)) for a in report.activations]
+    # The blank line ends the table: GFM would take a following plain line as one more row.
+    lines += ["", _text(summary_line(report))]
+    out.write("\n".join(lines) + "\n")
