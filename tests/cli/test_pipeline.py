@@ -197,3 +197,32 @@ def test_patterns_check_and_list(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert "pattern magt.key-accept: duplicate id" in bad.stdout
     assert "pattern site.bad: example does not match" in bad.stdout
+
+
+def test_ci_junit_report_fails_on_exactly_the_stalled_and_failed(tmp_path: Path, baseline: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "report.xml"
+    result = run("scan", SAMPLE_LOGS, "--format", "junit", "-o", out, "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    root = ET.parse(out).getroot()
+    failing = sorted(
+        (suite.get("name"), case.get("name"))
+        for suite in root.iter("testsuite")
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None
+    )
+    expected = sorted(
+        (a["server"], a["email"]) for a in json.loads(baseline)["activations"]
+        if a["status"] in ("stalled", "failed")
+    )
+    assert failing == expected
+    skipped = [c.get("name") for c in root.iter("testcase") if c.find("skipped") is not None]
+    assert skipped == [a["email"] for a in json.loads(baseline)["activations"] if a["status"] == "in_progress"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "markdown", "junit", "table", "json"])
+def test_every_format_through_the_cli_is_ansi_free(fmt: str) -> None:
+    result = run("scan", SAMPLE_LOGS, "-q", "-f", fmt)
+    assert result.exit_code == 1 and result.stdout.strip()
+    assert "\x1b[" not in result.stdout
