@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import line, write_activation, write_log
 
 from bes_logdiag.model import Report, Status
 from bes_logdiag.patterns import load_library
 from bes_logdiag.scan import run_scan
 from bes_logdiag.settings import ScanConfig
-
-from helpers import line, write_activation, write_log
 
 LIB = load_library()
 EMAIL, UID, NAME = "ian.dundas@example.net", 2573, "Dundas, Ian"

@@ -6,13 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers import write_log
 
 from bes_logdiag.errors import PatternError
 from bes_logdiag.match import Matcher, scan_source
 from bes_logdiag.patterns import check_library, check_pattern, derive_literal, load_library
 from bes_logdiag.read import Source, file_info
-
-from helpers import write_log
 
 LIB = load_library()
 

@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import line, write_log
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.match import Matcher, scan_source
 from bes_logdiag.read import Encoding, discover, file_info, read_chunks
-
-from helpers import line, write_log
 
 
 @pytest.mark.parametrize(

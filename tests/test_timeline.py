@@ -6,12 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers import line, write_activation, write_log
 
 from bes_logdiag.model import Report, Status
 from bes_logdiag.scan import run_scan
 from bes_logdiag.settings import ScanConfig
-
-from helpers import line, write_activation, write_log
 
 
 def scan(*paths: Path, **kw: object) -> Report:

@@ -112,7 +112,7 @@ class Join:
     """How one identity was tied to a person, and how sure that is."""
 
     kind: str
-    """``map`` (user map), ``id`` (same user id in the line), ``name`` (name shape), ``time`` (order in time), ``thread``."""
+    """``map`` (user map), ``id`` (names sharing a line), ``name`` (name shape), ``time`` (order in time)."""
     detail: str
 
 

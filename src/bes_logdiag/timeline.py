@@ -197,7 +197,7 @@ def _join_server(
             ids.union(nodes[0], n, Join("id", f"{nodes[0][2:]} and {n[2:]} share a line ({e.where})"))
     present = set(ids.parent)
     for m in entries:
-        nodes = [n for n in _entry_nodes(m)]
+        nodes = list(_entry_nodes(m))
         if not any(n in present for n in nodes):
             continue
         for n in nodes[1:]:

@@ -11,10 +11,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLE_LOGS, data_file
 from typer.testing import CliRunner
 
 from bes_logdiag.cli import app
-from helpers import SAMPLE_LOGS, data_file
 
 runner = CliRunner()
 

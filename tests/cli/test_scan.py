@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLE_LOGS, data_file
 from typer.testing import CliRunner
 
 from bes_logdiag.cli import app
-from helpers import SAMPLE_LOGS, data_file
 
 runner = CliRunner()
 

@@ -10,7 +10,16 @@ import typer
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
-    DEBUG, JOBS, PATHS, PATTERNS, QUIET, USERS, YEAR, handle_errors, make_config, output_stream,
+    DEBUG,
+    JOBS,
+    PATHS,
+    PATTERNS,
+    QUIET,
+    USERS,
+    YEAR,
+    handle_errors,
+    make_config,
+    output_stream,
     run_report,
 )  # fmt: skip
 

@@ -24,12 +24,12 @@ def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
     Example: bes-logdiag patterns list --patterns ./site-patterns
     """
     with handle_errors(debug):
+        import sys
+
         from rich.table import Table
 
         from bes_logdiag.patterns import load_library
         from bes_logdiag.render.table import console_for
-
-        import sys
 
         lib = load_library(patterns)
         table = Table(header_style="bold")

@@ -10,8 +10,18 @@ import typer
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
-    DEBUG, JOBS, PATHS, PATTERNS, QUIET, STALL_AFTER, USERS, YEAR, handle_errors, make_config,
-    output_stream, run_report,
+    DEBUG,
+    JOBS,
+    PATHS,
+    PATTERNS,
+    QUIET,
+    STALL_AFTER,
+    USERS,
+    YEAR,
+    handle_errors,
+    make_config,
+    output_stream,
+    run_report,
 )  # fmt: skip
 
 

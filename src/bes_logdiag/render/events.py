@@ -23,8 +23,13 @@ def event_records(report: Report) -> Iterator[dict[str, Any]]:
     for act in report.activations:
         for n, attempt in enumerate(act.attempts, 1):
             for e in attempt.events:
-                who = {"email": act.email, "user_id": user_id_value(act.user_id), "display_name": act.display_name,
-                       "activation": act.email or act.display_name or act.user_id, "attempt": n}  # fmt: skip
+                who = {
+                    "email": act.email,
+                    "user_id": user_id_value(act.user_id),
+                    "display_name": act.display_name,
+                    "activation": act.email or act.display_name or act.user_id,
+                    "attempt": n,
+                }
                 rows.append((e, who))
     for e in report.unattached:
         who = {"email": e.email, "user_id": user_id_value(e.user_id), "display_name": e.display_name,

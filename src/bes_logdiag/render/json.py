@@ -108,8 +108,10 @@ def report_dict(report: Report) -> dict[str, Any]:
             "files": [_file_dict(f) for f in inputs.read],
             "skipped": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
         },
-        "log_end": {(k or ""): _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
-        "unattached": [event_dict(e) | {"email": e.email, "user_id": user_id_value(e.user_id)} for e in report.unattached],
+        "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
+        "unattached": [
+            event_dict(e) | {"email": e.email, "user_id": user_id_value(e.user_id)} for e in report.unattached
+        ],
         "notes": list(report.notes),
     }
 

@@ -35,7 +35,7 @@ def _who(a: Activation) -> Text:
 
 def summary_line(report: Report) -> str:
     inputs = report.inputs
-    counts = {s: 0 for s in Status}
+    counts = dict.fromkeys(Status, 0)
     for a in report.activations:
         counts[a.last.status] += 1
     parts = ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items())
