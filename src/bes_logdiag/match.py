@@ -11,7 +11,14 @@ import regex
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, split_records
 from bes_logdiag.patterns import Library, Pattern, search
-from bes_logdiag.prefilter import Prefilter, make_prefilter
+from bes_logdiag.prefilter import (
+    BOM,
+    Prefilter,
+    Probe,
+    derive_probes,
+    literal_probes,
+    make_prefilter,
+)
 from bes_logdiag.read import Encoding, Source, decode_line, open_source, read_chunks
 
 SNIFF_BYTES = 64 * 1024
@@ -27,32 +34,55 @@ class FileResult:
 
 
 class Matcher:
-    """The compiled library and its prefilter: built once per process, used for every file."""
+    """The compiled library and its prefilter: built once per process, used for every file.
+
+    The prefilter reports the lines that hold one of a pattern's probes (`prefilter.derive_probes`);
+    of those, a line is a candidate for the pattern when it also holds one of the pattern's
+    declared literals.  Both are necessary for a match, so the candidates are exactly the lines
+    that hold a declared literal, less those where the regex cannot match.
+    """
 
     def __init__(self, library: Library, engine: str = "auto") -> None:
         self.library = library
-        literals = library.literals
-        self.prefilter: Prefilter = make_prefilter(literals, engine)
-        by_literal: list[list[int]] = [[] for _ in literals]
-        index = {lit: i for i, lit in enumerate(literals)}
+        patterns_of: dict[Probe, list[int]] = {}
         for pi, p in enumerate(library.patterns):
-            for lit in p.prefilter:
-                by_literal[index[lit]].append(pi)
-        self._patterns_of = tuple(tuple(x) for x in by_literal)
+            probes = derive_probes(p.regex.pattern) or literal_probes(p.prefilter)
+            for probe in probes:
+                patterns_of.setdefault(probe, []).append(pi)
+        patterns_of.setdefault(Probe((BOM,)), [])
+        self.probes: tuple[Probe, ...] = tuple(patterns_of)
+        self._patterns_of = tuple(tuple(ids) for ids in patterns_of.values())
+        self._bom = self.probes.index(Probe((BOM,)))
+        self._literals = tuple(p.prefilter for p in library.patterns)
+        self.prefilter: Prefilter = make_prefilter(self.probes, engine)
 
     def candidates(self, buf: bytes) -> list[tuple[int, int, tuple[int, ...]]]:
-        """``(line start, line end, pattern indexes)`` for every line that holds a literal."""
-        lines: dict[int, tuple[int, set[int]]] = {}
-        rfind, find = buf.rfind, buf.find
-        for off, li in self.prefilter.scan(buf):
+        """``(line start, line end, pattern indexes)`` for every line that may hold a pattern."""
+        hits = self.prefilter.scan(buf)
+        if not hits:
+            return []
+        lines: dict[int, set[int]] = {}
+        rfind, patterns_of, bom = buf.rfind, self._patterns_of, self._bom
+        for off, probe in hits:
             start = rfind(b"\n", 0, off) + 1
-            entry = lines.get(start)
-            if entry is None:
-                end = find(b"\n", off)
-                entry = (len(buf) if end < 0 else end, set())
-                lines[start] = entry
-            entry[1].update(self._patterns_of[li])
-        return [(s, e, tuple(sorted(p))) for s, (e, p) in sorted(lines.items())]
+            ids = lines.get(start)
+            if ids is None:
+                ids = lines[start] = set()
+            if probe == bom:  # a BOM can split a probe's run: try every pattern
+                ids.update(range(len(self._literals)))
+            else:
+                ids.update(patterns_of[probe])
+        out = []
+        find, literals = buf.find, self._literals
+        for start in sorted(lines):
+            end = find(b"\n", start)
+            if end < 0:
+                end = len(buf)
+            line = buf[start:end]
+            keep = tuple(i for i in sorted(lines[start]) if any(lit in line for lit in literals[i]))
+            if keep:
+                out.append((start, end, keep))
+        return out
 
 
 def scan_source(
@@ -117,29 +147,33 @@ def _scan_stream(
 ) -> None:
     enc = Encoding()
     state = _FileState(src, year, default_year)
+    candidates = matcher.candidates
     line_base = 0
     first = True
     last_buf = b""
     for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
         if first:
             first = False
-            if not BES_LINE_BYTES.search(buf[:SNIFF_BYTES]):
+            if not BES_LINE_BYTES.search(buf, 0, SNIFF_BYTES):
                 stats.skipped = Skipped(
                     src.name, "not a BES log: no line in its first 64 KiB has a BES timestamp"
                 )
                 stats.bytes = len(buf)
                 return
+            stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)
         stats.bytes += len(buf)
-        count = buf.count(b"\n")
-        newlines_before = 0
-        prev = 0
-        for start, end, pattern_ids in matcher.candidates(buf):
-            newlines_before += buf.count(b"\n", prev, start)
-            prev = start
-            line_no = line_base + newlines_before + 1
-            _match_line(buf, start, end, pattern_ids, line_no, src, matcher, state, enc, stats,
-                        events, thread_window)  # fmt: skip
-        line_base += count
+        # The prefilter and the newline count are the only passes over every byte.
+        found = candidates(buf)
+        if found:
+            count = buf.count
+            newlines_before = 0
+            prev = 0
+            for start, end, pattern_ids in found:
+                newlines_before += count(b"\n", prev, start)
+                prev = start
+                _match_line(buf, start, end, pattern_ids, line_base + newlines_before + 1, src,
+                            matcher, state, enc, stats, events, thread_window)  # fmt: skip
+        line_base += buf.count(b"\n")
         last_buf = buf
     if first:
         stats.skipped = Skipped(src.name, "empty file")
@@ -303,6 +337,28 @@ def _thread_owner(
     remembered = state.thread_user.get(line.thread or "")
     if remembered is not None and timedelta(0) <= line.time - remembered[1] <= window:
         return remembered[0]
+    return None
+
+
+def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
+    """The timestamp of the file's first parseable line: where its log starts.
+
+    Read from the head of the first chunk, so it does not depend on which lines the prefilter
+    picks (the lines in between are never parsed).
+    """
+    start = 0
+    for _ in range(200):
+        if start >= len(buf):
+            break
+        end = buf.find(b"\n", start)
+        end = len(buf) if end < 0 else end + 1
+        raw = buf[start:end]
+        start = end
+        if not BES_LINE_BYTES.search(raw):
+            continue
+        line = parse_line(decode_line(raw, Encoding()), clock)
+        if line is not None:
+            return line.time
     return None
 
 

@@ -38,8 +38,32 @@ def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
     return out
 
 
+AUTO_JOBS = 0
+"""``ScanConfig.jobs`` value for "one worker per core, when the input is big enough to pay for
+starting them" (`scan._run`); any other value is honoured as given."""
+ENGINES = ("auto", "hyperscan", "python")
+ENGINE_VARIABLE = "BES_LOGDIAG_ENGINE"
+
+
 def default_jobs() -> int:
-    return max(1, os.cpu_count() or 1)
+    """What ``--jobs 0`` (the default) means: `AUTO_JOBS`; `scan._run` sizes the pool."""
+    return AUTO_JOBS
+
+
+def default_engine() -> str:
+    """The prefilter engine named by ``BES_LOGDIAG_ENGINE`` (auto, hyperscan, python), else auto.
+
+    An environment variable rather than an option: the choice never changes a result, only the
+    speed, and the benchmark and the tests use it to force the pure-Python engine.
+    """
+    from bes_logdiag.errors import UsageError
+
+    value = os.environ.get(ENGINE_VARIABLE, "").strip().lower() or "auto"
+    if value not in ENGINES:
+        raise UsageError(
+            f"{ENGINE_VARIABLE}={value}: unknown prefilter engine (use {', '.join(ENGINES)})"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -54,5 +78,5 @@ class ScanConfig:
     """How far apart MAGT's service-book request and POLC's IT policy line may be for a time join."""
     thread_window: timedelta = timedelta(minutes=5)
     """How far back a user-less line (KEY_ACCEPT) may look for the user last named on its thread."""
-    engine: str = "auto"
+    engine: str = field(default_factory=default_engine)
     """Prefilter engine: ``auto`` (hyperscan when it imports), ``hyperscan`` or ``python``."""

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from bes_logdiag import __version__
 
+LAZY_GROUPS = {"presence": "bes_logdiag.presence.cli"}
+"""Sub-apps imported only when their name is on the command line (or in --help): presence pulls
+in rich and its rule files, which ``bes-logdiag --version`` and ``scan`` never need."""
+
+
+class _LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY_GROUPS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
+            try:
+                sub = importlib.import_module(LAZY_GROUPS[cmd_name]).app
+            except ImportError:  # presence is optional while it is being built
+                return None
+            self.add_command(typer.main.get_command(sub), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="bes-logdiag",
     help="Diagnose BlackBerry Enterprise Server wireless enterprise activations from BES logs.",
     no_args_is_help=True,
@@ -40,16 +64,9 @@ COMMAND_MODULES = ("scan", "timeline", "events", "kb", "patterns_cmd")
 def _register() -> None:
     # Each command lives in its own module; importing them registers the commands on `app`.
     # The modules import only typer at the top: the core is imported when a command runs.
-    import importlib
-
+    # The presence sub-app is registered lazily (LAZY_GROUPS, _LazyGroup).
     for name in COMMAND_MODULES:
         importlib.import_module(f"bes_logdiag.cli.{name}")
-
-    try:
-        from bes_logdiag.presence.cli import app as presence_app
-    except ImportError:  # presence is optional while it is being built
-        return
-    app.add_typer(presence_app, name="presence")
 
 
 _register()

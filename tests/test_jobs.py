@@ -1,0 +1,82 @@
+"""``--jobs``: any number of workers gives the same report, in input order."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, SAMPLE_LOGS
+from typer.testing import CliRunner
+
+from bes_logdiag.cli import app
+from bes_logdiag.prefilter import hyperscan_available
+from bes_logdiag.read import discover
+from bes_logdiag.scan import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers
+from bes_logdiag.settings import AUTO_JOBS
+
+runner = CliRunner()
+ENGINES = ["python", pytest.param("hyperscan", marks=pytest.mark.skipif(
+    not hyperscan_available(), reason="hyperscan is not installed"))]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_logs, or (in an sdist without it) a freshly generated folder of several files."""
+    if SAMPLE_LOGS.is_dir():
+        return SAMPLE_LOGS
+    script = ROOT / "scripts" / "make_sample_logs.py"  # pragma: no cover
+    spec = importlib.util.spec_from_file_location("make_sample_logs", script)  # pragma: no cover
+    assert spec and spec.loader, script  # pragma: no cover
+    generator = importlib.util.module_from_spec(spec)  # pragma: no cover
+    sys.modules[spec.name] = generator  # pragma: no cover
+    spec.loader.exec_module(generator)  # pragma: no cover
+    folder = tmp_path_factory.mktemp("logs")  # pragma: no cover
+    generator.generate(folder)  # pragma: no cover
+    return folder  # pragma: no cover
+
+
+def _scan(logs: Path, jobs: str) -> str:
+    result = runner.invoke(app, ["scan", str(logs), "--format", "json", "--jobs", jobs, "-q"])
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_and_two_jobs_give_identical_json(
+    logs: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hyperscan runs files in threads, the pure-Python engine in spawned processes
+    monkeypatch.setenv("BES_LOGDIAG_ENGINE", engine)
+    one, two = _scan(logs, "1"), _scan(logs, "2")
+    assert one == two
+    files = [f["path"] for f in json.loads(one)["inputs"]["files"]]
+    assert len(files) > 2, "several files, so that two workers share them"
+    assert files == [s.name for s in discover([str(logs)])[0]], "in input order, not finish order"
+
+
+def test_the_default_jobs_give_the_same_json(logs: Path) -> None:
+    assert _scan(logs, "0") == _scan(logs, "1")
+
+
+@pytest.mark.parametrize(
+    ("jobs", "sizes", "threads", "workers"),
+    [
+        (1, [10**9] * 4, True, 1),  # --jobs N is honoured ...
+        (2, [100] * 4, False, 2),  # ... however small the input
+        (3, [100] * 2, True, 2),  # no more workers than files
+        (AUTO_JOBS, [THREAD_MIN_BYTES // 4] * 3, True, 1),  # too little to pay for workers
+        (AUTO_JOBS, [PROCESS_MIN_BYTES // 4] * 3, False, 1),
+        (AUTO_JOBS, [1], True, 1),
+    ],
+)
+def test_workers(jobs: int, sizes: list[int], threads: bool, workers: int) -> None:
+    assert _workers(jobs, sizes, threads) == workers
+
+
+def test_auto_jobs_use_the_cores_on_big_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bes_logdiag.scan._cores", lambda: 2)
+    assert _workers(AUTO_JOBS, [THREAD_MIN_BYTES] * 3, True) == 2
+    assert _workers(AUTO_JOBS, [PROCESS_MIN_BYTES] * 3, False) == 2
