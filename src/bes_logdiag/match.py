@@ -110,7 +110,7 @@ def scan_source(
     except (OSError, EOFError, ValueError) as e:
         reason = _describe(e)
         if stats.lines:
-            stats.warnings.append(f"{src.name}: stopped reading after line {stats.lines}: {reason}")
+            stats.cut_short = Skipped(src.name, f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
         else:
             stats.skipped = Skipped(src.name, reason)
     return FileResult(tuple(events), stats)
@@ -175,12 +175,12 @@ def _scan_stream(
                             matcher, state, enc, stats, events, thread_window)  # fmt: skip
         line_base += buf.count(b"\n")
         last_buf = buf
+        # Kept current, so a file that breaks off part way still reports what was read.
+        stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
+        stats.encoding = enc.label
+        stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
     if first:
         stats.skipped = Skipped(src.name, "empty file")
-        return
-    stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
-    stats.encoding = enc.label
-    stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
 
 
 def _match_line(

@@ -104,6 +104,9 @@ class FileStats:
     last_time: datetime | None = None
     encoding: str = "utf-8"
     skipped: Skipped | None = None
+    """Set when nothing of the file could be used."""
+    cut_short: Skipped | None = None
+    """Set when reading stopped part way: what came before is analysed, the rest is reported skipped."""
     warnings: list[str] = field(default_factory=list)
 
 

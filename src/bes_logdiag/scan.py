@@ -157,12 +157,12 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     user_map: list[MapEntry] = load_user_map(config.users) if config.users else []
     results, skipped = read_sources(config, library, progress)
     stats = [r.stats for r in results]
-    skipped += [s.skipped for s in stats if s.skipped is not None]
+    skipped += [s.skipped or s.cut_short for s in stats if s.skipped or s.cut_short]
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
         raise InputError(f"nothing could be read ({what})")
     events = _dedupe(e for r in results for e in r.events)
-    notes = _year_notes(results, config)
+    notes = _year_notes(results, config) + _cut_short_notes(stats)
     return build_report(events, stats, skipped, library, config, user_map, notes)
 
 
@@ -220,6 +220,16 @@ def _dedupe(events: Iterator[Event]) -> list[Event]:
             seen.add(key)
             out.append(e)
     return sorted(out, key=_order)
+
+
+def _cut_short_notes(stats: list[FileStats]) -> list[str]:
+    """A file that breaks off can make a running activation look stalled: say so beside the verdicts."""
+    return [
+        f"{s.path} breaks off at {s.last_time:%Y-%m-%d %H:%M:%S}: an activation on "
+        f"{s.info.server or 'its server'} still open then is judged on incomplete logs"
+        for s in stats
+        if s.cut_short is not None and s.last_time is not None
+    ]
 
 
 def _year_notes(results: list[FileResult], config: ScanConfig) -> list[str]:

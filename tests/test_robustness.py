@@ -1,0 +1,225 @@
+"""Bad input gets a clear word, nothing is lost, nothing hangs (issue 5)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import tempfile
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import regex
+from helpers import SAMPLE_LOGS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from bes_logdiag.cli import app
+from bes_logdiag.match import Matcher, scan_source
+from bes_logdiag.patterns import MATCH_TIMEOUT, Pattern, load_library, runaway_patterns, search
+from bes_logdiag.read import Source, file_info
+
+runner = CliRunner()
+GOOD_DAY = SAMPLE_LOGS / "BES_EAST_02" / "20231230"  # peter.novak@example.com completes that day
+MAGT = SAMPLE_LOGS / "BBPROD01" / "20231230" / "BBPROD01_MAGT_01_20231230_0001.txt"
+
+
+def run(*args: object, input: bytes | str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture()
+def bad_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "ticket 4711"
+    shutil.copytree(GOOD_DAY, folder)
+    rnd = random.Random(7)
+    (folder / "random.bin").write_bytes(bytes(rnd.randrange(256) for _ in range(4000)))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "nul.txt").write_bytes(b"\0" * 5000)
+    (folder / "fake.zip").write_bytes(b"PK\x03\x04 not really a zip archive")
+    text = MAGT.read_bytes()
+    packed = gzip.compress(text)
+    (folder / "BBPROD01_MAGT_01_20231230_0001.txt.gz").write_bytes(packed[: len(packed) // 2])
+    (folder / "BBPROD01_SYNC_01_20231230_0001.txt").write_bytes(
+        b"\xff\xfe" + text[:4000].decode("utf-8").encode("utf-16-le")
+    )
+    return folder
+
+
+def test_a_folder_of_bad_files_still_gives_the_good_verdict(bad_folder: Path) -> None:
+    result = run("scan", bad_folder, "-f", "json")
+    assert "Traceback" not in result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    novak = [a for a in report["activations"] if a["email"] == "peter.novak@example.com"]
+    assert [(a["status"], a["stage"]) for a in novak] == [("complete", 4)]
+    skipped = {Path(s["path"]).name: s["reason"] for s in report["inputs"]["skipped"]}
+    assert skipped["random.bin"].startswith("not a BES log")
+    assert skipped["nul.txt"].startswith("not a BES log")
+    assert skipped["empty.txt"] == "empty file"
+    assert skipped["fake.zip"].startswith("not a readable zip archive")
+    assert "truncated gzip" in skipped["BBPROD01_MAGT_01_20231230_0001.txt.gz"]
+    for name in skipped:
+        assert sum(name in ln for ln in result.stderr.splitlines()) >= 1, name
+    read = {Path(f["path"]).name: f for f in report["inputs"]["files"]}
+    assert read["BBPROD01_SYNC_01_20231230_0001.txt"]["encoding"] == "utf-16-le"
+    assert read["BBPROD01_MAGT_01_20231230_0001.txt.gz"]["lines"] > 100, "the readable part is analysed"
+    assert any("BBPROD01_MAGT_01_20231230_0001.txt.gz breaks off at" in n for n in report["notes"])
+
+
+def test_strict_turns_a_skip_into_exit_2(bad_folder: Path) -> None:
+    result = run("scan", bad_folder, "--strict", "-q")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("bes-logdiag: error: --strict:")
+
+
+def test_nothing_readable_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(b"\x00\x01\x02" * 100)
+    result = run("scan", tmp_path)
+    assert result.exit_code == 2
+    assert "nothing could be read" in result.stderr and "a.bin" in result.stderr
+
+
+def test_no_traceback_reaches_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bes_logdiag.scan
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bes_logdiag.scan, "run_scan", boom)
+    result = run("scan", SAMPLE_LOGS)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "bes-logdiag: error: internal error: RuntimeError: disk on fire (run with --debug for details)"
+    )
+    debug = run("scan", SAMPLE_LOGS, "--debug")
+    assert "Traceback" in debug.stderr and debug.exit_code == 2
+
+
+HOSTILE = """
+[[pattern]]
+id = "site.hostile"
+stage = 1
+milestone = "etp_received"
+prefilter = ["Queuing"]
+regex = '''Queuing (a|aa|aaa)+b'''
+examples = ['''[40000] (05/21 06:51:39):{0x1} {a@b.c} Queuing aab''']
+"""
+
+
+def test_a_catastrophic_pattern_is_refused_by_id(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text(HOSTILE)
+    start = time.monotonic()
+    result = run("scan", SAMPLE_LOGS, "--patterns", tmp_path)
+    assert time.monotonic() - start < 30
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'site.toml'}: pattern site.hostile: the regex takes over" in result.stderr
+    check = run("patterns", "check", "--patterns", tmp_path)
+    assert check.exit_code == 1 and "pattern site.hostile" in check.stdout
+
+
+def test_a_pattern_that_runs_away_mid_scan_is_dropped() -> None:
+    p = Pattern(id="site.slow", regex=regex.compile(r"(a|aa|aaa)+b"), source="x.toml", prefilter=(b"aaa",))
+    start = time.monotonic()
+    assert search(p, "a" * 60) is None
+    first = time.monotonic() - start
+    assert first >= MATCH_TIMEOUT * 0.9
+    start = time.monotonic()
+    assert search(p, "a" * 60) is None
+    assert time.monotonic() - start < 0.01, "dropped after the first timeout"
+    assert "site.slow" in runaway_patterns()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[pattern]\n", "invalid TOML"),
+        ("[[pattern]]\nid = 'site.x'\nregex = '''(open'''\n", "pattern site.x: invalid regex"),
+    ],
+)
+def test_broken_custom_patterns_exit_2_naming_file_and_id(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "site.toml").write_text(text)
+    result = run("scan", SAMPLE_LOGS, "--patterns", tmp_path)
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and str(tmp_path / "site.toml") in line and message in line
+
+
+def _milestones(stdout: str) -> list[tuple[str, str, str]]:
+    return sorted(
+        (a["email"], m["milestone"], m["time"])
+        for a in json.loads(stdout)["activations"]
+        for at in [a, *a["attempts"]]
+        for m in at["milestones"]
+    )
+
+
+def test_the_same_logs_twice_give_no_duplicates(tmp_path: Path) -> None:
+    once = run("scan", GOOD_DAY, "-q", "-f", "json").stdout
+    shutil.copytree(GOOD_DAY, tmp_path / "copy" / "20231230")
+    with zipfile.ZipFile(tmp_path / "ticket.zip", "w") as zf:
+        for f in GOOD_DAY.iterdir():
+            zf.write(f, f"20231230/{f.name}")
+    for f in GOOD_DAY.iterdir():
+        shutil.copy(f, tmp_path / f"{f.name}")
+    result = run("scan", GOOD_DAY, GOOD_DAY, tmp_path, "-q", "-f", "json")
+    assert _milestones(result.stdout) == _milestones(once)
+
+
+def test_lines_out_of_order_within_a_file(tmp_path: Path) -> None:
+    lines = MAGT.read_text(encoding="utf-8").splitlines()
+    random.Random(3).shuffle(lines)
+    (tmp_path / MAGT.name).write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    result = run("timeline", "anna.berg@example.com", tmp_path, "-q", "-f", "json")
+    steps = json.loads(result.stdout)["milestones"]
+    assert [s["time"] for s in steps] == sorted(s["time"] for s in steps)
+    assert all(s["since_previous_seconds"] is None or s["since_previous_seconds"] >= 0 for s in steps)
+
+
+def test_spaces_and_non_ascii_in_paths(tmp_path: Path) -> None:
+    folder = tmp_path / "Jürgen's logs" / "BES 2023" / "20231230"
+    shutil.copytree(GOOD_DAY, folder)
+    result = run("scan", tmp_path / "Jürgen's logs", "-q", "-f", "json")
+    assert result.exit_code == 0
+    acts = json.loads(result.stdout)["activations"]
+    assert [a["email"] for a in acts] == ["peter.novak@example.com"]
+    assert "Jürgen's logs" in acts[0]["milestones"][0]["file"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=5000))
+def test_arbitrary_bytes_never_make_the_reader_raise(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "BB01_MAGT_01_20100521_0001.txt"
+    path.write_bytes(data)
+    src = Source(name=str(path), path=str(path), info=file_info(str(path)))
+    result = scan_source(src, Matcher(load_library()), year=None, default_year=2010, thread_window=timedelta(minutes=5))
+    assert result.stats.skipped is not None or result.stats.lines >= 0
+
+
+_bes_ish = st.lists(
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from([
+            b"[40000] (05/21 06:51:39):{0x14D4} {a.b@c.d} Generating 3DES key\r\n",
+            b"[40000] (05/21 06:51:39):{0x14D4} *** OTAKEYGEN *** sending KEY_ACCEPT transID = 1\r\n",
+            b"(13/99 99:99:99):{0xZZ} Queuing DATA from network@\r\n",
+            b"[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received \"GetConfig\" command from device. [:]\r\n",
+        ]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(_bes_ish, min_size=1, max_size=4))
+def test_random_files_in_a_folder_never_crash_a_scan(tmp_path: Path, files: list[list[bytes]]) -> None:
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    for i, parts in enumerate(files):
+        (folder / f"BB01_MAGT_01_20100521_{i:04d}.txt").write_bytes(b"".join(parts))
+    result = run("scan", folder, "-q", "-f", "json", "-j", "1")
+    assert result.exit_code in (0, 1, 2), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
