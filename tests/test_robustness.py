@@ -134,6 +134,32 @@ def test_a_pattern_that_runs_away_mid_scan_is_dropped() -> None:
     assert "site.slow" in runaway_patterns()
 
 
+SNEAKY = """
+[[pattern]]
+id = "site.sneaky"
+prefilter = ["Count="]
+regex = '''Count=(\\d|\\d\\d)+Z'''
+examples = ['''[40000] (05/21 06:51:39):{0x1} Count=12Z''']
+"""
+
+
+def test_a_pattern_that_slips_past_the_load_check_is_named_and_the_scan_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text(SNEAKY)
+    logs = tmp_path / "logs"
+    shutil.copytree(GOOD_DAY, logs)
+    hostile_line = "[40000] (12/30 23:59:00):{0x1} Count=" + "1" * 60 + "!Z\n"
+    with (logs / "BES_EAST_02_MAGT_01_20231230_0001.txt").open("a", encoding="utf-8") as f:
+        f.write(hostile_line * 50)
+    start = time.monotonic()
+    result = run("scan", logs, "--patterns", tmp_path, "-f", "json", "--jobs", "1")
+    assert time.monotonic() - start < 30, "dropped after one timeout, not paid on all 50 lines"
+    report = json.loads(result.stdout)
+    novak = [a["status"] for a in report["activations"] if a["email"] == "peter.novak@example.com"]
+    assert novak == ["complete"]
+    assert any("pattern site.sneaky ran longer than" in n for n in report["notes"])
+    assert "pattern site.sneaky ran longer than" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

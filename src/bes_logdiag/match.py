@@ -10,7 +10,7 @@ import regex
 
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, split_records
-from bes_logdiag.patterns import Library, Pattern, search
+from bes_logdiag.patterns import MATCH_TIMEOUT, Library, Pattern, runaway_patterns, search
 from bes_logdiag.prefilter import (
     BOM,
     Prefilter,
@@ -97,6 +97,7 @@ def scan_source(
     """Read one source and return the events it holds and what reading it cost."""
     stats = FileStats(path=src.name, info=src.info)
     events: list[Event] = []
+    dropped_before = runaway_patterns()
     try:
         if stream_data is not None:
             import io
@@ -113,6 +114,12 @@ def scan_source(
             stats.cut_short = Skipped(src.name, f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
         else:
             stats.skipped = Skipped(src.name, reason)
+    for pid, text in runaway_patterns().items():
+        if pid not in dropped_before:
+            stats.warnings.append(
+                f"{src.name}: pattern {pid} ran longer than {MATCH_TIMEOUT}s on {text!r} "
+                "and was left out of the rest of the scan (catastrophic backtracking?)"
+            )
     return FileResult(tuple(events), stats)
 
 

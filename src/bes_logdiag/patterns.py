@@ -314,6 +314,11 @@ def runaway_patterns() -> dict[str, str]:
     return dict(_RUNAWAY)
 
 
+def forget_runaway_patterns() -> None:
+    """Give every pattern its chance again: a new scan starts with none dropped."""
+    _RUNAWAY.clear()
+
+
 def _probe(p: Pattern, where: str) -> None:
     """Refuse a regex that backtracks catastrophically on its own examples or on long runs of its
     own characters (``(x+x+)+y`` against ``xxxx…``): caught when loading, not mid-scan."""

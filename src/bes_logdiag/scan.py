@@ -12,7 +12,7 @@ from bes_logdiag.diagnose import diagnose_attempt
 from bes_logdiag.errors import InputError
 from bes_logdiag.match import FileResult, Matcher, scan_source
 from bes_logdiag.model import Activation, Event, FileStats, Inputs, Report, Skipped
-from bes_logdiag.patterns import Library, load_library
+from bes_logdiag.patterns import Library, forget_runaway_patterns, load_library
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
 from bes_logdiag.read import Source, discover
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
@@ -154,6 +154,7 @@ def _fallback_year() -> int:
 def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     """Read, match, join and diagnose: the whole scan as one value."""
     library = load_library(config.patterns)
+    forget_runaway_patterns()
     user_map: list[MapEntry] = load_user_map(config.users) if config.users else []
     results, skipped = read_sources(config, library, progress)
     stats = [r.stats for r in results]
@@ -162,7 +163,7 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
         raise InputError(f"nothing could be read ({what})")
     events = _dedupe(e for r in results for e in r.events)
-    notes = _year_notes(results, config) + _cut_short_notes(stats)
+    notes = [w for s in stats for w in s.warnings] + _year_notes(results, config) + _cut_short_notes(stats)
     return build_report(events, stats, skipped, library, config, user_map, notes)
 
 

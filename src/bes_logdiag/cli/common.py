@@ -100,9 +100,6 @@ def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False)
     if not quiet:
         for s in report.inputs.skipped:
             warn(f"{s.path}: skipped: {s.reason}")
-        for f in report.inputs.files:
-            for w in f.warnings:
-                warn(w)
         for note in report.notes:
             warn(note)
     if strict and report.inputs.skipped:
