@@ -111,7 +111,8 @@ def scan_source(
     except (OSError, EOFError, ValueError) as e:
         reason = _describe(e)
         if stats.lines:
-            stats.cut_short = Skipped(src.name, f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
+            read = f"lines 1-{stats.lines} were read, the rest is lost"
+            stats.cut_short = Skipped(src.name, f"{reason}; {read}")
         else:
             stats.skipped = Skipped(src.name, reason)
     for pid, text in runaway_patterns().items():

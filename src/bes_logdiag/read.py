@@ -1,4 +1,4 @@
-"""Reading: paths, folders and archives to sources; a source to line-aligned chunks of UTF-8-compatible bytes."""
+"""Reading: paths, folders and archives to sources; a source to line-aligned chunks of bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import regex
 
@@ -51,6 +51,8 @@ class Source:
     gzipped: bool = False
     stdin: bool = False
     info: FileInfo = field(default_factory=FileInfo)
+    size: int = 0
+    """Bytes stored (a zip member's compressed size): what sizes the worker pool and the progress bar."""
 
 
 def file_info(name: str, folder: str | None = None) -> FileInfo:
@@ -136,11 +138,16 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
                     member=info.filename,
                     gzipped=info.filename.lower().endswith(".gz"),
                     info=file_info(info.filename, member_path.parent.name or path.parent.name),
+                    size=info.compress_size,
                 )
             )
         return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # opening it will say what is wrong
     add(  # type: ignore[operator]
-        Source(name=name, path=name, gzipped=suffix == ".gz", info=file_info(name))
+        Source(name=name, path=name, gzipped=suffix == ".gz", info=file_info(name), size=size)
     )
 
 
@@ -151,7 +158,7 @@ class Gunzip:
     in chunks; a report must say the file was cut short instead.
     """
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
         self._z = zlib.decompressobj(31)
         self._done = False

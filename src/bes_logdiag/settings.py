@@ -45,11 +45,6 @@ ENGINES = ("auto", "hyperscan", "python")
 ENGINE_VARIABLE = "BES_LOGDIAG_ENGINE"
 
 
-def default_jobs() -> int:
-    """What ``--jobs 0`` (the default) means: `AUTO_JOBS`; `scan._run` sizes the pool."""
-    return AUTO_JOBS
-
-
 def default_engine() -> str:
     """The prefilter engine named by ``BES_LOGDIAG_ENGINE`` (auto, hyperscan, python), else auto.
 
@@ -73,7 +68,8 @@ class ScanConfig:
     year: int | None = None
     patterns: tuple[Path, ...] = ()
     stall_after: dict[int | None, timedelta] = field(default_factory=dict)
-    jobs: int = 1
+    jobs: int = AUTO_JOBS
+    """Files read at once; `AUTO_JOBS` lets `scan._run` size the pool to the cores and the input."""
     join_window: timedelta = timedelta(minutes=2)
     """How far apart MAGT's service-book request and POLC's IT policy line may be for a time join."""
     thread_window: timedelta = timedelta(minutes=5)

@@ -69,7 +69,7 @@ def make_config(
     jobs: int,
 ) -> ScanConfig:
     """Check the shared options and build the core's config; bad values are usage errors."""
-    from bes_logdiag.settings import ScanConfig, default_jobs, parse_stall_after
+    from bes_logdiag.settings import ScanConfig, parse_stall_after
 
     try:
         thresholds = parse_stall_after(stall_after)
@@ -87,16 +87,18 @@ def make_config(
         year=year,
         patterns=tuple(patterns),
         stall_after=thresholds,
-        jobs=jobs or default_jobs(),
+        jobs=jobs,
     )
 
 
 def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False) -> Report:
     """Run the scan; say on stderr what was skipped or assumed; ``--strict`` makes a skip fatal."""
+    from bes_logdiag.cli.progress import progress_bar
     from bes_logdiag.errors import InputError
     from bes_logdiag.scan import run_scan
 
-    report = run_scan(config)
+    with progress_bar(quiet) as progress:
+        report = run_scan(config, progress)
     if not quiet:
         for s in report.inputs.skipped:
             warn(f"{s.path}: skipped: {s.reason}")
