@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from io import StringIO
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.errors import UsageError
-from bes_logdiag.match import Matcher
+from bes_logdiag.match import Matcher, check_prefilter
 from bes_logdiag.patterns import Library, load_library, matches_line
 from bes_logdiag.prefilter import (
     BOM,
@@ -80,6 +81,17 @@ def test_every_example_line_holds_a_probe_and_a_literal(pattern) -> None:  # typ
         raw = example.encode("utf-8")
         got = [ids for _, _, ids in matcher.candidates(raw + b"\r\n")]
         assert got and index in got[0], f"{pattern.id}: the prefilter drops {example!r}"
+
+
+@pytest.mark.parametrize("engine", ["python", "auto"])
+def test_patterns_check_finds_an_example_the_prefilter_would_drop(engine: str) -> None:
+    assert check_prefilter(LIBRARY, engine) == []
+    etp = next(p for p in LIBRARY.patterns if p.milestone == "etp_received")
+    wrong = dataclasses.replace(etp, prefilter=(b"Queueing",))  # a misspelt literal: no line holds it
+    lib = dataclasses.replace(LIBRARY, patterns=tuple(wrong if p is etp else p for p in LIBRARY.patterns))
+    problems = check_prefilter(lib, engine)
+    assert problems and all(f"pattern {etp.id}: the scan's prefilter drops example" in m for m in problems)
+    assert len(problems) == len(etp.examples)
 
 
 @st.composite

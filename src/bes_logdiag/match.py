@@ -85,6 +85,22 @@ class Matcher:
         return out
 
 
+def check_prefilter(library: Library, engine: str = "auto") -> list[str]:
+    """Every example line the scan's prefilter would drop before its pattern sees it.
+
+    The prefilter needs a declared literal and the probes derived from the regex; a regex whose
+    probes were derived wrongly would silently never match in a scan, though it matches its examples.
+    """
+    matcher = Matcher(library, engine)
+    problems = []
+    for index, p in enumerate(library.patterns):
+        for example in p.examples:
+            lines = matcher.candidates(example.encode("utf-8") + b"\n")
+            if not any(index in ids for _, _, ids in lines):
+                problems.append(f"{p.source}: pattern {p.id}: the scan's prefilter drops example {example!r}")
+    return problems
+
+
 def scan_source(
     src: Source,
     matcher: Matcher,

@@ -46,16 +46,20 @@ def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
 
 @patterns_app.command("check")
 def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
-    """Compile every pattern, run its examples and counter-examples, reject duplicate ids.
+    """Compile every pattern, run its examples and counter-examples, reject duplicate ids, and
+    check that the scan's prefilter lets every example line through.
 
     Exit code 0 when all is well, 1 on any problem (one line each on stdout).
 
     Example: bes-logdiag patterns check --patterns ./site-patterns
     """
     with handle_errors(debug):
+        from bes_logdiag.match import check_prefilter
         from bes_logdiag.patterns import check_files
 
         lib, problems = check_files(patterns)
+        if lib is not None:
+            problems = check_prefilter(lib)
         for msg in problems:
             typer.echo(msg)
         if problems:
