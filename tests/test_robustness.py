@@ -71,6 +71,38 @@ def test_a_folder_of_bad_files_still_gives_the_good_verdict(bad_folder: Path) ->
     assert any("BBPROD01_MAGT_01_20231230_0001.txt.gz breaks off at" in n for n in report["notes"])
 
 
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (b"\0" * 3000, "3,000 NUL bytes from line {n}"),
+        (b"[40000] (12/30 10:00:00.000):{0x1} \x81\x8d bad \x9d", "3 bytes that are neither UTF-8 nor cp1252 from line {n}"),
+        (b"x" * (3 * 1024 * 1024), "a line over 1 MiB long at line {n}"),
+    ],
+    ids=["nul", "undecodable", "megabyte-line"],
+)
+def test_damage_inside_a_good_file_is_named_with_its_line(tmp_path: Path, damage: bytes, reason: str) -> None:
+    lines = MAGT.read_bytes().split(b"\n")
+    n = len(lines) // 3
+    (tmp_path / MAGT.name).write_bytes(b"\n".join([*lines[:n], damage, *lines[n:]]))
+    plain = json.loads(run("scan", MAGT, "-f", "json").stdout)
+    result = run("scan", tmp_path / MAGT.name, "-f", "json")
+    report = json.loads(result.stdout)
+    expected = reason.format(n=n + 1)
+    [skip] = report["inputs"]["skipped"]
+    assert skip["reason"].startswith(expected) and skip["partial"] is True
+    assert f"{MAGT.name}: partly skipped: {expected}" in result.stderr
+    assert report["inputs"]["files"][0]["lines"] == len(lines)  # the damage is one line more; split adds one
+    verdicts = [(a["email"], a["status"], a["stage"], a["kb"]) for a in report["activations"]]
+    assert verdicts == [(a["email"], a["status"], a["stage"], a["kb"]) for a in plain["activations"]]
+
+
+def test_a_clean_cp1252_file_is_not_damage(tmp_path: Path) -> None:
+    text = MAGT.read_text(encoding="utf-8") + "[40000] (12/30 23:59:00.000):{0x1} Müller, Jürgen – café\n"
+    (tmp_path / MAGT.name).write_bytes(text.encode("cp1252"))
+    report = json.loads(run("scan", tmp_path, "-f", "json").stdout)
+    assert report["inputs"]["skipped"] == []
+
+
 def test_strict_turns_a_skip_into_exit_2(bad_folder: Path) -> None:
     result = run("scan", bad_folder, "--strict", "-q")
     assert result.exit_code == 2
@@ -249,3 +281,13 @@ def test_random_files_in_a_folder_never_crash_a_scan(tmp_path: Path, files: list
     result = run("scan", folder, "-q", "-f", "json", "-j", "1")
     assert result.exit_code in (0, 1, 2), result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_broken_utf16_character_is_named(tmp_path: Path) -> None:
+    text = MAGT.read_text(encoding="utf-8")
+    body = text.encode("utf-16-le")
+    cut = len(body) // 2 // 2 * 2
+    (tmp_path / MAGT.name).write_bytes(b"\xff\xfe" + body[:cut] + b"\x00\xd8" + body[cut:])  # a lone surrogate
+    result = run("scan", tmp_path, "-f", "json")
+    [skip] = json.loads(result.stdout)["inputs"]["skipped"]
+    assert skip["reason"] == "invalid UTF-16-LE in 1 place(s), read as U+FFFD" and skip["partial"]

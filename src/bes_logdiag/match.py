@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import regex
@@ -19,7 +19,7 @@ from bes_logdiag.prefilter import (
     literal_probes,
     make_prefilter,
 )
-from bes_logdiag.read import Encoding, Source, decode_line, open_source, read_chunks
+from bes_logdiag.read import LONG_LINE, Encoding, Source, decode_line, open_source, read_chunks
 
 SNIFF_BYTES = 64 * 1024
 _THREAD_TOKEN = regex.compile(rb"\{\s*0(?:x|X|\xc3\x97|\xd7)[0-9A-Fa-f]+\s*\}")
@@ -114,23 +114,24 @@ def scan_source(
     stats = FileStats(path=src.name, info=src.info)
     events: list[Event] = []
     dropped_before = runaway_patterns()
+    reading = _Reading(src, matcher, stats, events, year, default_year, thread_window)
     try:
         if stream_data is not None:
             import io
 
-            _scan_stream(io.BytesIO(stream_data), src, matcher, stats, events, year, default_year,
-                         thread_window)  # fmt: skip
+            _scan_stream(io.BytesIO(stream_data), reading)
         else:
             with open_source(src) as stream:
-                _scan_stream(stream, src, matcher, stats, events, year, default_year,
-                             thread_window)  # fmt: skip
+                _scan_stream(stream, reading)
     except (OSError, EOFError, ValueError) as e:
         reason = _describe(e)
         if stats.lines:
-            read = f"lines 1-{stats.lines} were read, the rest is lost"
-            stats.cut_short = Skipped(src.name, f"{reason}; {read}")
+            stats.gaps.append(f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
+            stats.cut_short = True
         else:
             stats.skipped = Skipped(src.name, reason)
+    if stats.skipped is None:
+        stats.gaps.extend(reading.damage.describe(reading.enc))
     for pid, text in runaway_patterns().items():
         if pid not in dropped_before:
             stats.warnings.append(
@@ -159,22 +160,88 @@ class _FileState:
         self.thread_user: dict[str, tuple[str, datetime]] = {}
 
 
-def _scan_stream(
-    stream: object,
-    src: Source,
-    matcher: Matcher,
-    stats: FileStats,
-    events: list[Event],
-    year: int | None,
-    default_year: int,
-    thread_window: timedelta,
-) -> None:
-    enc = Encoding()
+CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+"""The bytes that mean nothing in cp1252: outside valid UTF-8 they are damage, not text."""
+
+
+class _Damage:
+    """What in a file is not log text: NUL runs, bytes no encoding explains, over-long lines.
+
+    Each check is one C-speed test per chunk (``in``, ``isascii``); only a chunk that fails it is
+    looked at line by line.
+    """
+
+    def __init__(self) -> None:
+        self.nul = self.nul_line = 0
+        self.bad = self.bad_line = 0
+        self.long_line = 0
+
+    def note(self, buf: bytes, line_base: int, enc: Encoding, long_pieces: int) -> None:
+        if b"\0" in buf:
+            if not self.nul:
+                self.nul_line = line_base + buf.count(b"\n", 0, buf.find(b"\0")) + 1
+            self.nul += buf.count(b"\0")
+        if not buf.isascii() and not enc.name.startswith("utf-16"):
+            self._undecodable(buf, line_base)
+        if enc.long_lines > long_pieces and not self.long_line:
+            self.long_line = line_base + 1
+
+    def _undecodable(self, buf: bytes, line_base: int) -> None:
+        try:
+            buf.decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
+        if not any(b in buf for b in CP1252_UNDEFINED):
+            return  # cp1252 text, or UTF-8 and cp1252 lines mixed: all of it decodes
+        for i, raw in enumerate(buf.split(b"\n")):
+            if any(b in raw for b in CP1252_UNDEFINED):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    self.bad_line = self.bad_line or line_base + i + 1
+                    self.bad += sum(raw.count(b) for b in CP1252_UNDEFINED)
+
+    def describe(self, enc: Encoding) -> list[str]:
+        out = []
+        if self.nul:
+            where = f"from line {self.nul_line}"
+            out.append(f"{self.nul:,} NUL bytes {where} (a copy taken while the server wrote?)")
+        if self.bad:
+            where = f"from line {self.bad_line}"
+            out.append(f"{self.bad:,} bytes that are neither UTF-8 nor cp1252 {where}, read as U+FFFD")
+        if enc.replaced:
+            out.append(f"invalid {enc.name.upper()} in {enc.replaced:,} place(s), read as U+FFFD")
+        if self.long_line:
+            out.append(f"a line over {LONG_LINE // 2**20} MiB long at line {self.long_line} (not log text)")
+        return out
+
+
+@dataclass
+class _Reading:
+    """One file's reading: where it comes from, what it gathers, how it is decoded."""
+
+    src: Source
+    matcher: Matcher
+    stats: FileStats
+    events: list[Event]
+    year: int | None
+    default_year: int
+    thread_window: timedelta
+    enc: Encoding = field(default_factory=Encoding)
+    damage: _Damage = field(default_factory=_Damage)
+
+
+def _scan_stream(stream: object, reading: _Reading) -> None:
+    src, matcher, stats, events = reading.src, reading.matcher, reading.stats, reading.events
+    year, default_year, thread_window = reading.year, reading.default_year, reading.thread_window
+    enc, damage = reading.enc, reading.damage
     state = _FileState(src, year, default_year)
     candidates = matcher.candidates
     line_base = 0
     first = True
     last_buf = b""
+    long_pieces = 0
     for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
         if first:
             first = False
@@ -197,6 +264,8 @@ def _scan_stream(
                 prev = start
                 _match_line(buf, start, end, pattern_ids, line_base + newlines_before + 1, src,
                             matcher, state, enc, stats, events, thread_window)  # fmt: skip
+        damage.note(buf, line_base, enc, long_pieces)
+        long_pieces = enc.long_lines
         line_base += buf.count(b"\n")
         last_buf = buf
         # Kept current, so a file that breaks off part way still reports what was read.

@@ -83,10 +83,11 @@ class Event:
 
 @dataclass(frozen=True)
 class Skipped:
-    """An input that was not (fully) read, and why."""
+    """An input that was not read, or (``partial``) parts of one that could not be, and why."""
 
     path: str
     reason: str
+    partial: bool = False
 
 
 @dataclass
@@ -105,8 +106,11 @@ class FileStats:
     encoding: str = "utf-8"
     skipped: Skipped | None = None
     """Set when nothing of the file could be used."""
-    cut_short: Skipped | None = None
-    """Set when reading stopped part way: what came before is analysed, the rest is reported skipped."""
+    gaps: list[str] = field(default_factory=list)
+    """Parts of a read file that are not log text (it broke off, NUL runs, bytes no encoding
+    explains, over-long lines): the rest is analysed, and the report lists these as skipped."""
+    cut_short: bool = False
+    """Reading stopped part way: an activation still open at the last line rests on incomplete logs."""
     warnings: list[str] = field(default_factory=list)
 
 

@@ -28,6 +28,8 @@ SNIFF_SIZE = 4096
 """The first read is at least this long, so that `detect_encoding` sees a BOM or NUL pattern."""
 MAX_LINE = 8 * 1024 * 1024
 """A line longer than this is passed on in pieces, so that memory stays bounded."""
+LONG_LINE = 1024 * 1024
+"""A line this long is not a log line (BES lines are well under 4 KiB): the report says so."""
 
 # <server>_<CODE>_<NN>_<yyyymmdd>_<NNNN>.txt; the server may itself contain "_", so the name is
 # split from the right (BES-LOGS.md section 1).
@@ -214,6 +216,11 @@ class Encoding:
 
     name: str = "utf-8"
     cp1252_lines: int = 0
+    replaced: int = 0
+    """Characters of a UTF-16 stream that did not decode (read as U+FFFD)."""
+    long_lines: int = 0
+    """Lines longer than ``LONG_LINE`` that spanned blocks (a shorter one within a block goes
+    uncounted: no log line comes near either size)."""
 
     @property
     def label(self) -> str:
@@ -254,11 +261,12 @@ def read_chunks(
     enc.name = detect_encoding(first)
     raw = _raw_chunks(stream, first, size)
     if enc.name.startswith("utf-16"):
-        raw = _transcode(raw, enc.name)
+        raw = _transcode(raw, enc)
     elif enc.name == "utf-8-sig":
         raw = _drop_bom(raw)
     carry: list[bytes] = []  # the start of a line that the next block ends
     pending = 0
+    told = False  # this over-long line has been counted
     for block in raw:
         if not block:
             continue
@@ -266,12 +274,17 @@ def read_chunks(
         if cut < 0:
             carry.append(block)
             pending += len(block)
+            if pending >= LONG_LINE and not told:
+                enc.long_lines, told = enc.long_lines + 1, True
             if pending >= max_line:  # one enormous line: pass it on in pieces
                 yield b"".join(carry)
                 carry, pending = [], 0
             continue
         # One copy at most: the whole block when it ends a line, else the lines it completes.
         if carry:
+            if pending + block.find(b"\n") >= LONG_LINE and not told:
+                enc.long_lines += 1
+            told = False
             yield b"".join((*carry, memoryview(block)[: cut + 1]))
         elif cut == len(block) - 1:
             yield block
@@ -302,17 +315,19 @@ def _drop_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield c
 
 
-def _transcode(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
-    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+def _transcode(chunks: Iterator[bytes], enc: Encoding) -> Iterator[bytes]:
+    decoder = codecs.getincrementaldecoder(enc.name)(errors="replace")
     first = True
     for c in chunks:
         text = decoder.decode(c)
         if first and text:
             text, first = text.removeprefix("\ufeff"), False
         if text:
+            enc.replaced += text.count("\ufffd")
             yield text.encode("utf-8")
     tail = decoder.decode(b"", final=True)
     if tail:
+        enc.replaced += tail.count("\ufffd")
         yield tail.encode("utf-8")
 
 

@@ -162,7 +162,8 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     user_map: list[MapEntry] = load_user_map(config.users) if config.users else []
     results, skipped = read_sources(config, library, progress)
     stats = [r.stats for r in results]
-    skipped += [gap for s in stats if (gap := s.skipped or s.cut_short) is not None]
+    skipped += [s.skipped for s in stats if s.skipped is not None]
+    skipped += [Skipped(s.path, "; ".join(s.gaps), partial=True) for s in stats if s.gaps]
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
         raise InputError(f"nothing could be read ({what})")
@@ -233,7 +234,7 @@ def _cut_short_notes(stats: list[FileStats]) -> list[str]:
         f"{s.path} breaks off at {s.last_time:%Y-%m-%d %H:%M:%S}: an activation on "
         f"{s.info.server or 'its server'} still open then is judged on incomplete logs"
         for s in stats
-        if s.cut_short is not None and s.last_time is not None
+        if s.cut_short and s.last_time is not None
     ]
 
 

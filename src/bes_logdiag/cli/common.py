@@ -101,7 +101,7 @@ def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False)
         report = run_scan(config, progress)
     if not quiet:
         for s in report.inputs.skipped:
-            warn(f"{s.path}: skipped: {s.reason}")
+            warn(f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}")
         for note in report.notes:
             warn(note)
     if strict and report.inputs.skipped:

@@ -106,7 +106,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "matched": inputs.matched,
             "unparsed": inputs.unparsed,
             "files": [_file_dict(f) for f in inputs.read],
-            "skipped": [{"path": s.path, "reason": s.reason} for s in inputs.skipped],
+            "skipped": [{"path": s.path, "reason": s.reason, "partial": s.partial} for s in inputs.skipped],
         },
         "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
         "unattached": [
