@@ -128,8 +128,8 @@ def test_user_map_option(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for cmd in (["scan"], ["timeline"], ["events"], ["kb"], ["patterns", "list"], ["patterns", "check"],
-                ["presence", "check"], ["presence", "whitelist"]):
+    for cmd in ([], ["scan"], ["timeline"], ["events"], ["kb"], ["patterns"], ["patterns", "list"],
+                ["patterns", "check"], ["presence"], ["presence", "check"], ["presence", "whitelist"]):
         result = run(*cmd, "--help")
         assert result.exit_code == 0, cmd
         assert "Example" in result.stdout, cmd

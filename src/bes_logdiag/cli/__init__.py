@@ -32,7 +32,8 @@ class _LazyGroup(TyperGroup):
 app = typer.Typer(
     cls=_LazyGroup,
     name="bes-logdiag",
-    help="Diagnose BlackBerry Enterprise Server wireless enterprise activations from BES logs.",
+    help="Diagnose BlackBerry Enterprise Server wireless enterprise activations from BES logs.\n\n"
+    "Example: bes-logdiag scan 'C:\\Program Files\\Research In Motion\\BlackBerry Enterprise Server\\Logs'",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

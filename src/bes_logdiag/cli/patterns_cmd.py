@@ -10,9 +10,12 @@ from bes_logdiag.cli import app
 from bes_logdiag.cli.common import DEBUG, PATTERNS, handle_errors
 
 patterns_app = typer.Typer(
-    help="List or check the pattern library (built-in plus --patterns folders).",
+    help="List or check the pattern library (built-in plus --patterns folders).\n\n"
+    "Example: bes-logdiag patterns check --patterns ./site-patterns",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(patterns_app, name="patterns")
 

@@ -30,7 +30,9 @@ EXIT_ERROR = 2
 STDIN = "-"
 
 app = typer.Typer(
-    help="Check BEMS Presence configuration files and domain whitelists.",
+    help="Check BEMS Presence configuration files and domain whitelists.\n\n"
+    "Example: bes-logdiag presence check host1/LyncPresenceProviderService.exe.config "
+    "host2/LyncPresenceProviderService.exe.config",
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     rich_markup_mode=None,
