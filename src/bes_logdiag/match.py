@@ -242,36 +242,39 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
     first = True
     last_buf = b""
     long_pieces = 0
-    for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
-        if first:
-            first = False
-            if not BES_LINE_BYTES.search(buf, 0, SNIFF_BYTES):
-                stats.skipped = Skipped(
-                    src.name, "not a BES log: no line in its first 64 KiB has a BES timestamp"
-                )
-                stats.bytes = len(buf)
-                return
-            stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)
-        stats.bytes += len(buf)
-        # The prefilter and the newline count are the only passes over every byte.
-        found = candidates(buf)
-        if found:
-            count = buf.count
-            newlines_before = 0
-            prev = 0
-            for start, end, pattern_ids in found:
-                newlines_before += count(b"\n", prev, start)
-                prev = start
-                _match_line(buf, start, end, pattern_ids, line_base + newlines_before + 1, src,
-                            matcher, state, enc, stats, events, thread_window)  # fmt: skip
-        damage.note(buf, line_base, enc, long_pieces)
-        long_pieces = enc.long_lines
-        line_base += buf.count(b"\n")
-        last_buf = buf
-        # Kept current, so a file that breaks off part way still reports what was read.
-        stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
-        stats.encoding = enc.label
-        stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
+    try:
+        for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
+            if first:
+                first = False
+                if not BES_LINE_BYTES.search(buf, 0, SNIFF_BYTES):
+                    stats.skipped = Skipped(
+                        src.name, "not a BES log: no line in its first 64 KiB has a BES timestamp"
+                    )
+                    stats.bytes = len(buf)
+                    return
+                stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)
+            stats.bytes += len(buf)
+            # The prefilter and the newline count are the only passes over every byte.
+            found = candidates(buf)
+            if found:
+                count = buf.count
+                newlines_before = 0
+                prev = 0
+                for start, end, pattern_ids in found:
+                    newlines_before += count(b"\n", prev, start)
+                    prev = start
+                    _match_line(buf, start, end, pattern_ids, line_base + newlines_before + 1, src,
+                                matcher, state, enc, stats, events, thread_window)  # fmt: skip
+            damage.note(buf, line_base, enc, long_pieces)
+            long_pieces = enc.long_lines
+            line_base += buf.count(b"\n")
+            last_buf = buf
+    finally:
+        # Also when the stream breaks off part way: the report says what was read.
+        if last_buf:
+            stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
+            stats.encoding = enc.label
+            stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
     if first:
         stats.skipped = Skipped(src.name, "empty file")
 
