@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -64,8 +65,23 @@ class PresenceConfig:
         return setting.line if setting is not None else self.app_settings_line
 
 
+_DECLARED = re.compile(rb"""\A\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z][\w.:-]*)["']""")
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The encoding an XML declaration names (``windows-1252`` as Notepad's "ANSI"), else UTF-8."""
+    found = _DECLARED.match(data[:200])
+    if found:
+        try:
+            return codecs.lookup(found.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
 def decode_text(data: bytes, name: str) -> str:
-    """Decode a file's bytes: UTF-8 (with or without BOM) or UTF-16 (BOM, or `<` as first char)."""
+    """Decode a file's bytes: a BOM (UTF-8, UTF-16), UTF-16 by a first `<`, else the encoding
+    the XML declaration names, else UTF-8."""
     if data.startswith(codecs.BOM_UTF8):
         encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -75,7 +91,7 @@ def decode_text(data: bytes, name: str) -> str:
     elif data.startswith(b"\x00<"):
         encoding = "utf-16-be"
     else:
-        encoding = "utf-8"
+        encoding = _declared_encoding(data)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
