@@ -295,51 +295,61 @@ def _join_by_time(
 ) -> None:
     """MAGT asks for service books for X; POLC queues the IT policy for N seconds later.
 
-    Joined only when X and N have no other name for the other key yet, and no other candidate
-    falls in the window on either side (BES-LOGS.md section 3).
+    Requests and policies of names not yet joined are laid out in time order.  A request joins
+    the policy right after it, within the window, when nothing else comes in between, no other
+    user's request comes just before it and no other id's policy just after (BES-LOGS.md
+    section 3: "with no other activation in between").  Requests A, policy 1, request B,
+    policy 2 pair A-1 and B-2; requests A, B then policies 1, 2 are refused.
     """
-    requests = [e for e in events if e.milestone == "service_books_requested" and e.email]
-    policies = [e for e in events if e.milestone == "itpolicy_queued" and e.user_id]
 
-    def open_email(e: Event) -> bool:
-        return not ids.has(ids.find(f"e:{e.email}"), "i:")
+    def open_request(e: Event) -> bool:
+        return e.milestone == "service_books_requested" and bool(e.email) and not ids.has(
+            ids.find(f"e:{e.email}"), "i:"
+        )
 
-    def open_id(p: Event) -> bool:
-        return not ids.has(ids.find(f"i:{p.user_id}"), "e:")
+    def open_policy(e: Event) -> bool:
+        return e.milestone == "itpolicy_queued" and bool(e.user_id) and not ids.has(
+            ids.find(f"i:{e.user_id}"), "e:"
+        )
 
-    for p in policies:
-        if not open_id(p):
+    steps = [e for e in events if open_request(e) or open_policy(e)]
+    steps.sort(key=lambda e: e.time)
+    for i, p in enumerate(steps):
+        if p.milestone != "itpolicy_queued" or not open_policy(p):
             continue
-        before = [r for r in requests if timedelta(0) <= p.time - r.time <= window]
-        near = {r.email for r in before}
-        if len(near) != 1:
-            if len(near) > 1:
-                notes.append(
-                    f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
-                    f"{', '.join(sorted(e for e in near if e))} all asked for service books "
-                    f"within {_fmt(window)} before it"
-                )
+        earlier = [e for e in reversed(steps[:i]) if p.time - e.time <= window]
+        earlier = [e for e in earlier if not (e.milestone == p.milestone and e.user_id == p.user_id)]
+        if not earlier or earlier[0].milestone != "service_books_requested":
             continue
-        r = before[-1]
-        if not open_email(r):
-            continue
-        after = {
-            q.user_id or ""
-            for q in policies
-            if timedelta(0) <= q.time - r.time <= window and open_id(q)
-        }
-        if after != {p.user_id}:
+        r = earlier[0]
+        rivals = [e for e in earlier[1:] if e.email != r.email]
+        if rivals and rivals[0].milestone == "service_books_requested":
             notes.append(
-                f"{where}: not joining {r.email} by time: user ids {', '.join(sorted(after))} "
-                f"all had the IT policy queued within {_fmt(window)} after its service-book request"
+                f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
+                f"{r.email} and {rivals[0].email} both asked for service books "
+                f"within {_fmt(window)} before it"
             )
+            continue
+        later = [
+            e for e in steps[i + 1 :]
+            if e.time - r.time <= window and not (e.milestone == r.milestone and e.email == r.email)
+        ]  # fmt: skip
+        later = [e for e in later if e.user_id != p.user_id]
+        if later and later[0].milestone == "itpolicy_queued":
+            notes.append(
+                f"{where}: not joining {r.email} by time: user ids {p.user_id} and "
+                f"{later[0].user_id} both had the IT policy queued within {_fmt(window)} after "
+                f"its service-book request"
+            )
+            continue
+        if not open_request(r):
             continue
         gap = (p.time - r.time).total_seconds()
         ids.union(
             f"e:{r.email}",
             f"i:{p.user_id}",
             Join("time", f"service books for {r.email} ({r.where}) then UserId={p.user_id} "
-                 f"{gap:.0f}s later ({p.where}), no other candidate within {_fmt(window)}"),
+                 f"{gap:.0f}s later ({p.where}), nothing else in between"),
         )  # fmt: skip
 
 
