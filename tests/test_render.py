@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timedelta
@@ -306,3 +307,28 @@ def test_every_format_writes_an_empty_report(fmt: Format) -> None:
 def test_no_ansi_escapes_in_a_stream(fmt: Format, report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert "\x1b[" not in render(fmt, report)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_a_narrow_terminal_gets_a_table_that_keeps_names_whole(
+    report: Report, columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bes_logdiag.render import table
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = _Terminal()
+    table.write(report, out)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())  # NO_COLOR keeps bold and dim
+    assert max(len(x) for x in text.splitlines()) <= columns
+    for a in report.activations:
+        who = a.email or a.display_name or f"UserId={a.user_id}"
+        assert who in text, who
+        assert f"on {a.server or '-'}" in text
+        if a.last.diagnosis.kb:
+            assert a.last.diagnosis.kb in text

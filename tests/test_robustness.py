@@ -291,3 +291,103 @@ def test_a_broken_utf16_character_is_named(tmp_path: Path) -> None:
     result = run("scan", tmp_path, "-f", "json")
     [skip] = json.loads(result.stdout)["inputs"]["skipped"]
     assert skip["reason"] == "invalid UTF-16-LE in 1 place(s), read as U+FFFD" and skip["partial"]
+
+
+def _zip_with_damage(folder: Path, damage: str) -> Path:
+    """A zip of the good day whose MAGT member is damaged as a real archive can be."""
+    archive = folder / "ticket.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(GOOD_DAY.iterdir()):
+            zf.write(f, f"20231230/{f.name}")
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        info = next(i for i in zf.infolist() if "_MAGT_" in i.filename)
+    central = data.index(b"PK\x01\x02")  # the central directory entry of that member
+    while data[central + 46 : central + 46 + len(info.filename)] != info.filename.encode():
+        central = data.index(b"PK\x01\x02", central + 4)
+    local = info.header_offset
+    if damage == "encrypted":  # flag bit 0: a password is needed
+        data[central + 8] |= 1
+        data[local + 6] |= 1
+    elif damage == "deflate64":  # method 9, which Windows Explorer writes for big files
+        data[central + 10 : central + 12] = (9).to_bytes(2, "little")
+        data[local + 8 : local + 10] = (9).to_bytes(2, "little")
+    elif damage == "crc":
+        data[central + 16 : central + 20] = (info.CRC ^ 0xFFFF).to_bytes(4, "little")
+        data[local + 14 : local + 18] = (info.CRC ^ 0xFFFF).to_bytes(4, "little")
+    elif damage == "deflate":  # garbage in the middle of the compressed stream
+        start = local + 30 + len(info.filename) + len(info.extra)
+        middle = start + info.compress_size // 2
+        data[middle : middle + 64] = bytes(range(64))
+    archive.write_bytes(bytes(data))
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("encrypted", "is encrypted"),
+        ("deflate64", "compression method is not supported"),
+        ("crc", "bad crc-32"),
+        ("deflate", ("while decompressing data", "bad crc-32")),  # whichever zlib notices first
+    ],
+)
+def test_a_damaged_zip_member_is_named_and_the_rest_of_the_archive_analysed(
+    tmp_path: Path, damage: str, reason: str | tuple[str, ...]
+) -> None:
+    archive = _zip_with_damage(tmp_path, damage)
+    result = run("scan", archive, "-f", "json")
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    report = json.loads(result.stdout)
+    [skip] = [s for s in report["inputs"]["skipped"] if "_MAGT_" in s["path"]]
+    reasons = (reason,) if isinstance(reason, str) else reason
+    assert skip["path"].startswith(f"{archive}!") and any(r in skip["reason"].lower() for r in reasons)
+    assert f"{skip['path']}: " in result.stderr
+    read = [Path(f["path"]).name for f in report["inputs"]["files"]]
+    assert any("_SYNC_" in n for n in read) and any("_POLC_" in n for n in read)
+    assert result.exit_code in (0, 1)
+
+
+def test_a_gzip_with_a_bad_checksum_keeps_all_it_could_read(tmp_path: Path) -> None:
+    packed = bytearray(gzip.compress(MAGT.read_bytes()))
+    packed[-8] ^= 0xFF  # the CRC-32 in the trailer: every data byte is intact
+    path = tmp_path / f"{MAGT.name}.gz"
+    path.write_bytes(bytes(packed))
+    result = run("scan", path, "-f", "json")
+    report = json.loads(result.stdout)
+    [skip] = report["inputs"]["skipped"]
+    assert skip["partial"] is True and "incorrect data check" in skip["reason"]
+    assert report["inputs"]["files"][0]["lines"] == MAGT.read_bytes().count(b"\n")
+
+
+def test_a_folder_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    shutil.copytree(GOOD_DAY, tmp_path / "good")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / MAGT.name).write_bytes(MAGT.read_bytes())
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run("scan", tmp_path, "-f", "json")
+    report = json.loads(result.stdout)
+    assert {"path": str(locked), "reason": "cannot list this folder: permission denied", "partial": False} in (
+        report["inputs"]["skipped"]
+    )
+    assert f"{locked}: skipped: cannot list this folder: permission denied" in result.stderr
+    alone = run("scan", locked)
+    assert alone.exit_code == 2 and "permission denied" in alone.stderr and "holds no files" not in alone.stderr
+
+
+def test_strict_still_writes_the_report(bad_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.xml"
+    result = run("scan", bad_folder, "--strict", "-q", "-f", "junit", "-o", out)
+    assert result.exit_code == 2
+    assert "peter.novak@example.com" in out.read_text(encoding="utf-8")
+    assert result.stderr.startswith("bes-logdiag: error: --strict: ")

@@ -19,7 +19,15 @@ from bes_logdiag.prefilter import (
     literal_probes,
     make_prefilter,
 )
-from bes_logdiag.read import LONG_LINE, Encoding, Source, decode_line, open_source, read_chunks
+from bes_logdiag.read import (
+    LONG_LINE,
+    READ_ERRORS,
+    Encoding,
+    Source,
+    decode_line,
+    open_source,
+    read_chunks,
+)
 
 SNIFF_BYTES = 64 * 1024
 _THREAD_TOKEN = regex.compile(rb"\{\s*0(?:x|X|\xc3\x97|\xd7)[0-9A-Fa-f]+\s*\}")
@@ -123,7 +131,7 @@ def scan_source(
         else:
             with open_source(src) as stream:
                 _scan_stream(stream, reading)
-    except (OSError, EOFError, ValueError) as e:
+    except READ_ERRORS as e:
         reason = _describe(e)
         if stats.lines:
             stats.gaps.append(f"{reason}; lines 1-{stats.lines} were read, the rest is lost")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import glob
+import os
 import sys
 import zipfile
 import zlib
@@ -39,6 +40,10 @@ _BES_NAME = regex.compile(
     regex.IGNORECASE,
 )
 _DAY_FOLDER = regex.compile(r"^(\d{8})$")
+READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, zipfile.BadZipFile, zlib.error)
+"""What reading a source can raise: I/O, a cut or corrupt gzip stream, and a zip member that is
+encrypted (RuntimeError), packed with a method Python lacks (NotImplementedError, a RuntimeError),
+fails its CRC (BadZipFile) or holds corrupt deflate data (zlib.error)."""
 _GLOB_CHARS = set("*?[")
 
 
@@ -101,10 +106,10 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
             continue
         p = Path(raw)
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file())
+            files = _files_below(p, skipped)
             for f in files:
                 _add_file(f, add, skipped)
-            if not files:
+            if not files and not any(s.path.startswith(raw) for s in skipped):
                 skipped.append(Skipped(raw, "folder holds no files"))
         elif p.is_file():
             _add_file(p, add, skipped)
@@ -119,6 +124,19 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
         else:
             skipped.append(Skipped(raw, "no such file or folder"))
     return sources, skipped
+
+
+def _files_below(folder: Path, skipped: list[Skipped]) -> list[Path]:
+    """Every file below `folder`, sorted; a sub-folder that cannot be listed is named in `skipped`."""
+
+    def refused(e: OSError) -> None:
+        why = e.strerror.lower() if e.strerror else str(e)
+        skipped.append(Skipped(str(e.filename or folder), f"cannot list this folder: {why}"))
+
+    files = []
+    for top, _dirs, names in os.walk(folder, onerror=refused):
+        files += [f for f in (Path(top, n) for n in names) if f.is_file()]
+    return sorted(files)
 
 
 def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
@@ -164,6 +182,7 @@ class Gunzip:
         self._raw = raw
         self._z = zlib.decompressobj(31)
         self._done = False
+        self._error: ValueError | None = None
 
     def read(self, size: int = -1) -> bytes:
         out = bytearray()
@@ -179,14 +198,36 @@ class Gunzip:
                     raise EOFError("truncated gzip file: it ends before its end-of-stream marker")
                 break
             try:
-                out += self._z.decompress(block)
-                while self._z.eof and self._z.unused_data:  # the next gzip member
-                    rest = self._z.unused_data
-                    self._z = zlib.decompressobj(31)
-                    out += self._z.decompress(rest)
+                self._inflate_into(block, out)
             except zlib.error as e:
-                raise ValueError(f"corrupt gzip data ({e})") from e
+                self._done = True
+                self._error = ValueError(f"corrupt gzip data ({e})")
+        if self._error is not None and not out:
+            raise self._error
         return bytes(out)
+
+    def _inflate_into(self, data: bytes, out: bytearray) -> None:
+        """Inflate `data` onto `out`.  zlib drops a whole call's output when it meets damage (a
+        bad checksum at the very end included), so a failing piece is inflated again in halves
+        from the state before it: all that precedes the damage is kept."""
+        saved = self._z.copy()
+        try:
+            out += self._inflate(data)
+        except zlib.error:
+            if len(data) <= 1:
+                raise
+            self._z = saved
+            half = len(data) // 2
+            self._inflate_into(data[:half], out)
+            self._inflate_into(data[half:], out)
+
+    def _inflate(self, data: bytes) -> bytes:
+        out = self._z.decompress(data)
+        while self._z.eof and self._z.unused_data:  # the next gzip member
+            rest = self._z.unused_data
+            self._z = zlib.decompressobj(31)
+            out += self._z.decompress(rest)
+        return out
 
 
 @contextmanager

@@ -159,7 +159,7 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     """Read, match, join and diagnose: the whole scan as one value."""
     library = load_library(config.patterns)
     forget_runaway_patterns()
-    user_map: list[MapEntry] = load_user_map(config.users) if config.users else []
+    user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
     results, skipped = read_sources(config, library, progress)
     stats = [r.stats for r in results]
     skipped += [s.skipped for s in stats if s.skipped is not None]
@@ -168,7 +168,8 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
         raise InputError(f"nothing could be read ({what})")
     events = _dedupe(e for r in results for e in r.events)
-    notes = [w for s in stats for w in s.warnings] + _year_notes(results, config) + _cut_short_notes(stats)
+    notes = [w for s in stats for w in s.warnings] + map_notes
+    notes += _year_notes(results, config) + _cut_short_notes(stats)
     return build_report(events, stats, skipped, library, config, user_map, notes)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.timeline import fold
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,21 @@ class Selection:
     statuses: tuple[Status, ...] = ()
 
 
+def _name_forms(text: str) -> set[str]:
+    """``Müller, Jürgen`` as ``mueller, juergen`` and ``juergen mueller`` (accents folded)."""
+    name = " ".join(fold(text).split())
+    last, comma, first = name.partition(",")
+    return {name, f"{first.strip()} {last.strip()}"} if comma else {name}
+
+
 def user_matches(query: str, act: Activation) -> bool:
-    """An address, a numeric user id or a display name, in any case and spacing."""
-    q = " ".join(query.split()).lower()
-    names = {act.email or "", act.user_id or "", " ".join((act.display_name or "").split())}
-    return q in {n.lower() for n in names if n}
+    """An address, a numeric user id or a display name (``Last, First`` or ``First Last``), in
+    any case and spacing, accents folded as the identity join folds them."""
+    q = " ".join(fold(query).split())
+    names = {(act.email or "").lower(), act.user_id or ""}
+    if act.display_name:
+        names |= _name_forms(act.display_name)
+    return q in names - {""}
 
 
 def selected(act: Activation, sel: Selection) -> bool:

@@ -29,12 +29,12 @@ def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
     out: dict[int | None, timedelta] = {}
     for v in values:
         stage_text, sep, dur = v.partition("=")
-        if sep:
-            if stage_text.strip() not in ("1", "2", "3", "4"):
-                raise ValueError(f"{v!r}: the stage before '=' must be 1, 2, 3 or 4")
-            out[int(stage_text)] = parse_duration(dur)
-        else:
-            out[None] = parse_duration(v)
+        if sep and stage_text.strip() not in ("1", "2", "3", "4"):
+            raise ValueError(f"{v!r}: the stage before '=' must be 1, 2, 3 or 4")
+        limit = parse_duration(dur if sep else v)
+        if limit <= timedelta(0):
+            raise ValueError(f"{v!r}: a stall threshold must be longer than zero")
+        out[int(stage_text) if sep else None] = limit
     return out
 
 

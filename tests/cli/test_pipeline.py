@@ -76,6 +76,78 @@ def test_filters(baseline: str) -> None:
     assert run("scan", SAMPLE_LOGS, "--since", "not a date").exit_code == 2
 
 
+def acts(*args: str) -> list[dict]:  # type: ignore[type-arg]
+    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", *args)
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)["activations"]  # type: ignore[no-any-return]
+
+
+def test_user_filter_folds_accents_and_takes_first_last() -> None:
+    for query in ("Mueller, Juergen", "jürgen müller", "Juergen  Mueller", "MÜLLER, JÜRGEN"):
+        assert [a["user_id"] for a in acts("--user", query)] == [2003], query
+    assert [a["email"] for a in acts("--user", "Ian Dundas")] == ["ian.dundas@example.com"]
+    assert acts("--user", "Dundas") == []
+
+
+def test_since_until_take_a_zone_and_a_whole_day() -> None:
+    assert acts("--since", "2024-01-01T00:00:00Z") == acts("--since", "2024-01-01")
+    day = acts("--until", "2023-12-31")
+    assert any(a["started"].startswith("2023-12-31") for a in day)
+    assert all(a["started"] < "2024-01-01" for a in day)
+    assert len(acts("--until", "2023-12-31 00:00")) < len(day)
+
+
+def test_a_stall_threshold_of_zero_is_a_usage_error() -> None:
+    result = run("scan", SAMPLE_LOGS, "--stall-after", "0")
+    assert result.exit_code == 2 and "longer than zero" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x81\x8d\x01\xff" * 50, "the user map is not text"),
+        (b"email,id\nx@y.z,12\n", None),
+        (b"MailboxSMTPAddr,UserConfigId\nian.dundas@example.com,notanumber\n", "line 2: user id 'notanumber' is not a number"),
+        (b'email,id,DisplayName\nian.dundas@example.com,1002,"Dundas, Ian\nx@y.z,9,z\n', "line 2: a quote is left open"),
+    ],
+    ids=["random-bytes", "good", "non-numeric-id", "open-quote"],
+)
+def test_a_bad_user_map_is_named(tmp_path: Path, content: bytes, message: str | None) -> None:
+    path = tmp_path / "users.csv"
+    path.write_bytes(content)
+    result = run("scan", SAMPLE_LOGS, "-f", "json", "--users", str(path))
+    assert "internal error" not in result.stderr
+    if message is None:
+        assert result.exit_code in (0, 1) and f"{path}:" not in result.stderr
+    else:
+        assert f"{path}: " in result.stderr and message in result.stderr
+
+
+def test_a_utf16_user_map_as_exported_on_windows(tmp_path: Path) -> None:
+    path = tmp_path / "users.csv"
+    text = data_file("sample_users.csv").read_text(encoding="utf-8")
+    path.write_bytes(b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
+    plain = acts("--users", str(data_file("sample_users.csv")))
+    assert acts("--users", str(path)) == plain
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bes_logdiag", "events", str(SAMPLE_LOGS), "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"{")
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert err == ""
+
+
 def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, baseline: str) -> None:
     gz_dir = tmp_path / "gz"
     for f in SAMPLE_LOGS.rglob("*.txt"):

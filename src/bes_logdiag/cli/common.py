@@ -29,8 +29,19 @@ PATTERNS = typer.Option([], "--patterns", help="Folder of your own pattern .toml
 STALL_AFTER = typer.Option([], "--stall-after", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable).")
 JOBS = typer.Option(0, "--jobs", "-j", help="Files read in parallel (0: one per core).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
-STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped.")
+STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written).")
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the final flush at exit meets no closed pipe."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests, embedding)
+        pass
 
 
 def warn(message: str) -> None:
@@ -91,10 +102,9 @@ def make_config(
     )
 
 
-def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False) -> Report:
-    """Run the scan; say on stderr what was skipped or assumed; ``--strict`` makes a skip fatal."""
+def run_report(config: ScanConfig, *, quiet: bool = False) -> Report:
+    """Run the scan and say on stderr what was skipped or assumed."""
     from bes_logdiag.cli.progress import progress_bar
-    from bes_logdiag.errors import InputError
     from bes_logdiag.scan import run_scan
 
     with progress_bar(quiet) as progress:
@@ -104,19 +114,34 @@ def run_report(config: ScanConfig, *, quiet: bool = False, strict: bool = False)
             warn(f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}")
         for note in report.notes:
             warn(note)
-    if strict and report.inputs.skipped:
-        raise InputError(
-            f"--strict: {len(report.inputs.skipped)} input(s) skipped, "
-            f"first {report.inputs.skipped[0].path}: {report.inputs.skipped[0].reason}"
-        )
     return report
+
+
+def check_strict(report: Report) -> None:
+    """``--strict``: any skipped input makes exit code 2, once the report has been written."""
+    from bes_logdiag.errors import InputError
+
+    skipped = report.inputs.skipped
+    if skipped:
+        inputs = "1 input was" if len(skipped) == 1 else f"{len(skipped)} inputs were"
+        raise InputError(
+            f"--strict: {inputs} skipped, the first {skipped[0].path}: {skipped[0].reason}"
+        )
 
 
 @contextmanager
 def output_stream(path: Optional[Path]) -> Iterator[TextIO]:
-    """stdout, or the ``--output`` file (UTF-8, written only when the command succeeds)."""
+    """stdout, or the ``--output`` file (UTF-8, written only when the command succeeds).
+
+    A reader that stops early (``| head``) ends the output quietly; the exit code still says
+    what was found.
+    """
     if path is None:
-        yield sys.stdout
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
         return
     try:
         with path.open("w", encoding="utf-8", newline="") as f:

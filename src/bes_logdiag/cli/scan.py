@@ -19,6 +19,7 @@ from bes_logdiag.cli.common import (
     STRICT,
     USERS,
     YEAR,
+    check_strict,
     handle_errors,
     make_config,
     output_stream,
@@ -51,13 +52,22 @@ class StatusChoice(str, enum.Enum):
     failed = "failed"
 
 
-def parse_when(text: str | None, option: str):  # type: ignore[no-untyped-def]
+def parse_when(text: str | None, option: str, *, end: bool = False):  # type: ignore[no-untyped-def]
+    """A date or time from the command line.  What it leaves out is taken from today, and from
+    the start of the day, or (``end``, for --until) its end: ``--until 2023-12-31`` keeps that
+    day.  A zone is dropped: BES logs carry the server's local time with none."""
     if text is None:
         return None
+    from datetime import datetime
+
     from dateutil import parser
 
+    now = datetime.now()
+    default = now.replace(hour=23, minute=59, second=59, microsecond=999999) if end else now.replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     try:
-        return parser.parse(text)
+        return parser.parse(text, default=default).replace(tzinfo=None)
     except (ValueError, OverflowError) as e:
         raise typer.BadParameter(f"{text!r} is not a date or time", param_hint=option) from e
 
@@ -101,12 +111,14 @@ def scan(
             users=tuple(user),
             servers=tuple(server),
             since=parse_when(since, "--since"),
-            until=parse_when(until, "--until"),
+            until=parse_when(until, "--until", end=True),
             statuses=tuple(Status(s.value) for s in status),
         )
-        report = select(run_report(config, quiet=quiet, strict=strict), selection)
+        report = select(run_report(config, quiet=quiet), selection)
         with output_stream(output) as out:
             writer_for(fmt)(report, out)
+        if strict:
+            check_strict(report)
         verdicts = {a.last.status.value for a in report.activations}
         bad = bool(verdicts & FAILING[fail_on]) or (fail_if_none and not report.activations)
     if bad:

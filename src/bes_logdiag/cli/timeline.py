@@ -46,6 +46,9 @@ def timeline(
 ) -> None:
     """Every milestone and error line of one user's attempts, in order, with the time between steps.
 
+    Each server the user activated on gets its own timeline; a gap is measured only between steps
+    of the same attempt on the same server.
+
     Exit code 0 when the user was found, 1 when no activation of theirs is in the logs.
 
     Example: bes-logdiag timeline ian.dundas@example.net Logs/ --format json

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
 
-from bes_logdiag.errors import BesLogdiagError, ConfigError, UsageError
+from bes_logdiag.cli.common import (
+    DEBUG,
+    EXIT_CLEAN,
+    EXIT_PROBLEMS,
+    EXIT_UNUSABLE,
+    QUIET,
+    handle_errors,
+    output_stream,
+)
+from bes_logdiag.errors import ConfigError, UsageError
 from bes_logdiag.presence.check import check_configs
 from bes_logdiag.presence.config import PresenceConfig, decode_text, load_config, read_text
 from bes_logdiag.presence.render import (
@@ -24,30 +32,28 @@ from bes_logdiag.presence.render import (
 from bes_logdiag.presence.rules import PresenceRules, load_presence_rules
 from bes_logdiag.presence.whitelist import normalise_whitelist
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
 STDIN = "-"
 
 app = typer.Typer(
     help="Check BEMS Presence configuration files and domain whitelists.\n\n"
     "Example: bes-logdiag presence check host1/LyncPresenceProviderService.exe.config "
     "host2/LyncPresenceProviderService.exe.config",
+    # Shell completion is installed by the top-level app only (like the patterns group): this
+    # app becomes a click group of its own (cli._LazyGroup), which would otherwise add the
+    # --install-completion and --show-completion options to `bes-logdiag presence`.
+    add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
-@contextmanager
-def _errors_to_exit() -> Iterator[None]:
-    """Turn a bes-logdiag or OS error into one line on stderr and exit code 2."""
-    try:
-        yield
-    except (BesLogdiagError, OSError) as e:
-        typer.echo(f"bes-logdiag: error: {e}", err=True)
-        raise typer.Exit(EXIT_ERROR) from e
+FORMAT = typer.Option(
+    OutputFormat.TABLE, "--format", "-f", case_sensitive=False, help="table or json."
+)
+OUTPUT = typer.Option(
+    None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+)
 
 
 @app.command("check")
@@ -58,9 +64,10 @@ def check_command(
         show_default=False,
         help="LyncPresenceProviderService.exe.config files, one per BEMS host.",
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", case_sensitive=False, help="table or json."
-    ),
+    output_format: OutputFormat = FORMAT,
+    output: Path | None = OUTPUT,
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
 ) -> None:
     """Check Presence service configuration files for silent mistakes.
 
@@ -73,20 +80,22 @@ def check_command(
     \b
     Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config bems2/LyncPresenceProviderService.exe.config --format json
     """  # noqa: E501
-    with _errors_to_exit():
+    with handle_errors(debug):
         rules = load_presence_rules()
-    parsed, errors = _load_all(_unique(configs), rules)
-    if errors:
-        for error in errors:
-            typer.echo(f"bes-logdiag: error: {error}", err=True)
-        raise typer.Exit(EXIT_ERROR)
-    report = check_configs(parsed, rules)
-    if output_format is OutputFormat.JSON:
-        typer.echo(check_to_json(report))
-    else:
-        write_check_table(report, sys.stdout)
-    typer.echo(summary_line(report.findings, len(parsed)), err=True)
-    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+        parsed, errors = _load_all(_unique(configs), rules)
+        if errors:
+            for error in errors:
+                typer.echo(f"bes-logdiag: error: {error}", err=True)
+            raise typer.Exit(EXIT_UNUSABLE)
+        report = check_configs(parsed, rules)
+        with output_stream(output) as out:
+            if output_format is OutputFormat.JSON:
+                out.write(check_to_json(report) + "\n")
+            else:
+                write_check_table(report, out)
+        if not quiet:
+            typer.echo(summary_line(report.findings, len(parsed)), err=True)
+    raise typer.Exit(EXIT_PROBLEMS if report.failed else EXIT_CLEAN)
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
@@ -132,30 +141,34 @@ def whitelist_command(
     disabled: bool = typer.Option(
         False, "--disabled", help="Domain whitelisting is switched off (an empty list is fine)."
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", case_sensitive=False, help="table or json."
-    ),
+    output_format: OutputFormat = FORMAT,
+    output: Path | None = OUTPUT,
+    quiet: bool = QUIET,
+    debug: bool = DEBUG,
 ) -> None:
     """Normalise a Presence domain whitelist and flag invalid or repeated domains.
 
     Domains may be separated by commas, semicolons, spaces or new lines. Prints the clean
-    list, one domain per line (findings go to stderr), or JSON with --format json. Warns
-    when an enabled whitelist has no valid domain, which blocks every subscription.
+    list, one domain per line (findings go to stderr, unless --quiet), or JSON with
+    --format json. Warns when an enabled whitelist has no valid domain, which blocks every
+    subscription.
 
     \b
     Example: bes-logdiag presence whitelist "example.com; example1.com partner.example.org"
     """
-    with _errors_to_exit():
+    with handle_errors(debug):
         text, source = _whitelist_input(domains, file)
         rules = load_presence_rules()
-    report = normalise_whitelist(text, rules, source=source, enabled=not disabled)
-    if output_format is OutputFormat.JSON:
-        typer.echo(whitelist_to_json(report))
-    else:
-        write_domains(report, sys.stdout)
-        write_findings(report.findings, sys.stderr)
-        typer.echo(summary_line(report.findings), err=True)
-    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+        report = normalise_whitelist(text, rules, source=source, enabled=not disabled)
+        with output_stream(output) as out:
+            if output_format is OutputFormat.JSON:
+                out.write(whitelist_to_json(report) + "\n")
+            else:
+                write_domains(report, out)
+        if output_format is OutputFormat.TABLE and not quiet:
+            write_findings(report.findings, sys.stderr)
+            typer.echo(summary_line(report.findings), err=True)
+    raise typer.Exit(EXIT_PROBLEMS if report.failed else EXIT_CLEAN)
 
 
 def _whitelist_input(domains: str | None, file: str | None) -> tuple[str, str]:

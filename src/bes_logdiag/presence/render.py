@@ -7,13 +7,18 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.presence.check import Capacity, CheckReport
 from bes_logdiag.presence.rules import Finding, Severity
 from bes_logdiag.presence.whitelist import WhitelistReport
+from bes_logdiag.render.table import console_for, plural
+
+# console_for is the console every table command uses (scan, timeline, kb, patterns list): it
+# colours only a terminal and has the fixed pipe width (render.table._PIPE_WIDTH) when piped or
+# written with --output. Everything printed here is a Text object, so [brackets] in paths and
+# values are never read as markup.
 
 
 class OutputFormat(str, enum.Enum):
@@ -28,11 +33,6 @@ SEVERITY_STYLES = {
     Severity.WARNING: "yellow",
     Severity.INFO: "cyan",
 }
-
-
-def console_for(out: TextIO) -> Console:
-    # Text objects everywhere and no highlighter: paths and values may contain [brackets].
-    return Console(file=out, highlight=False, soft_wrap=False)
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -78,26 +78,25 @@ def summary_line(findings: Sequence[Finding], files: int | None = None) -> str:
     """E.g. `2 errors, 1 warning, 3 info in 2 files`."""
     counts = {s: sum(f.severity is s for f in findings) for s in Severity}
     parts = [
-        _plural(counts[Severity.ERROR], "error"),
-        _plural(counts[Severity.WARNING], "warning"),
+        plural(counts[Severity.ERROR], "error"),
+        plural(counts[Severity.WARNING], "warning"),
         f"{counts[Severity.INFO]} info",
     ]
-    tail = f" in {_plural(files, 'file')}" if files is not None else ""
+    tail = f" in {plural(files, 'file')}" if files is not None else ""
     return ", ".join(parts) + tail
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def findings_table(findings: Iterable[Finding]) -> Table:
     table = Table(expand=False)
     table.add_column("Line", justify="right", no_wrap=True)
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Key / rule", overflow="fold", max_width=30)
-    table.add_column("Message", overflow="fold", ratio=1)
+    # Keys and rule ids are never wrapped, so they stay whole (and greppable) even on an
+    # 80-column terminal: only the message column gives way (at spaces; a word longer than the
+    # column is folded). A key too long for the whole line (a stray whitelist entry) is folded.
+    table.add_column("Key / rule", no_wrap=True, overflow="fold")
+    table.add_column("Message", overflow="fold")
     for finding in findings:
-        # Key and rule share a cell so an 80-column (piped) table keeps room for the message.
+        # Key and rule share a cell so a narrow table keeps room for the message.
         key_rule = Text(finding.key)
         key_rule.append("\n" + finding.rule, style="dim")
         table.add_row(

@@ -154,7 +154,7 @@ class PresenceRules:
             key=key,
             severity=rule.severity,
             rule=rule.id,
-            message=rule.message.format_map(values),
+            message=_TEMPLATE.vformat(rule.message, (), values),
             line=line,
             other_file=other_file,
             other_line=other_line,
@@ -168,7 +168,31 @@ class _Fields(dict[str, object]):
         super().__init__({**extra, **fields})
 
     def __missing__(self, name: str) -> str:
-        return "{" + name + "}"
+        return _Unknown("{" + name + "}")
+
+
+class _Unknown(str):
+    """The text shown for a field a rule does not supply, whatever its format spec."""
+
+
+PLURAL = "|"
+"""In a message template, `{count:one|many}` prints `one` when count is 1, else `many`; either side
+may name fields, e.g. `{count:this domain has|these {count} domains have}`."""
+
+
+class _Template(string.Formatter):
+    """str.format, plus the singular|plural format spec (see PLURAL)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, _Unknown):
+            return value
+        if PLURAL in format_spec:
+            singular, plural = format_spec.split(PLURAL, 1)
+            return singular if value == 1 and not isinstance(value, bool) else plural
+        return str(super().format_field(value, format_spec))
+
+
+_TEMPLATE = _Template()
 
 
 def presence_rules_path() -> Traversable:
@@ -247,9 +271,17 @@ def _rule(name: str, rid: str, table: Any) -> Rule:
         raise ValueError(f"rule {rid}: severity must be one of {choices}") from e
     message = _str(table, "message")
     try:
-        list(string.Formatter().parse(message))
+        fields = list(string.Formatter().parse(message))
     except ValueError as e:
         raise ValueError(f"rule {rid}: bad message template: {e}") from e
+    for _, field, spec, _ in fields:
+        if field is not None and not field.isidentifier():
+            raise ValueError(f"rule {rid}: bad message template: {{{field}}} is not a field name")
+        if spec and spec.count(PLURAL) > 1:
+            raise ValueError(
+                f"rule {rid}: bad message template: {{{field}:{spec}}} needs one {PLURAL}, "
+                f"between the singular and the plural text"
+            )
     return Rule(id=rid, severity=severity, message=message)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +18,8 @@ STYLE = {
     Status.FAILED: "bold red",
 }
 _PIPE_WIDTH = 160
+WIDE = 140
+"""Below this many columns the table drops its borders, stage names and KB titles."""
 
 
 def console_for(out: TextIO) -> Console:
@@ -39,38 +42,72 @@ def summary_line(report: Report) -> str:
     for a in report.activations:
         counts[a.last.status] += 1
     parts = ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items())
-    skipped = f", {len(inputs.skipped)} skipped" if inputs.skipped else ""
+    partly = sum(s.partial for s in inputs.skipped)
+    whole = len(inputs.skipped) - partly
+    files = plural(len(inputs.read), "file")
+    read = f"{files} read ({partly} of them in part)" if partly else files
+    skipped = f", {whole} skipped" if whole else ""
     return (
-        f"{len(inputs.read)} files{skipped}, {inputs.lines:,} lines, {inputs.matched:,} matched; "
-        f"{len(report.activations)} activations: {parts}"
+        f"{read}{skipped}, {plural(inputs.lines, 'line')}, {inputs.matched:,} matched; "
+        f"{plural(len(report.activations), 'activation')}: {parts}"
     )
+
+
+def plural(count: int, word: str) -> str:
+    """``1 file``, ``2 files``, ``27,456 lines``."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 def write(report: Report, out: TextIO) -> None:
     console = console_for(out)
+    console.print(_compact_table(report) if console.width < WIDE else _table(report))
+    console.print(summary_line(report))
+    problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
+    for a in problems:
+        _details(console, a)
+
+
+def _table(report: Report) -> Table:
     table = Table(show_lines=False, header_style="bold")
     for col in ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Tries"):
         table.add_column(col, overflow="fold")
     for a in report.activations:
         last = a.last
-        style = STYLE[last.status]
         kb = Text(last.diagnosis.kb or "")
         if last.diagnosis.kb_title:
             kb.append(f" {last.diagnosis.kb_title}", style="dim")
         table.add_row(
             a.server or "-",
             _who(a),
-            Text(last.status.value, style=style),
+            Text(last.status.value, style=STYLE[last.status]),
             f"{last.stage} {last.stage_name}",
             kb,
             f"{last.last_milestone or '-'}\n{last.last_progress:%Y-%m-%d %H:%M:%S}",
             str(len(a.attempts)),
         )
-    console.print(table)
-    console.print(summary_line(report))
-    problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
-    for a in problems:
-        _details(console, a)
+    return table
+
+
+def _compact_table(report: Report) -> Table:
+    """For a terminal narrower than `WIDE`: no borders, the server under the user, the stage as
+    its number and the KB as its id (the details below name both), so that addresses, ids and
+    milestones are not cut mid-word."""
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("User", overflow="fold", ratio=1)
+    for col in ("Status", "Stage", "KB", "Last milestone"):
+        table.add_column(col, no_wrap=True)
+    for a in report.activations:
+        last = a.last
+        who = _who(a)
+        who.append(f"\non {a.server or '-'}", style="dim")
+        table.add_row(
+            who,
+            Text(last.status.value, style=STYLE[last.status]),
+            str(last.stage),
+            last.diagnosis.kb or "",
+            f"{last.last_milestone or '-'}\n{last.last_progress:%m-%d %H:%M}",
+        )
+    return table
 
 
 def _details(console: Console, a: Activation) -> None:

@@ -1,4 +1,9 @@
-"""Output of ``bes-logdiag timeline``: one user's milestones and errors in order, with the gaps."""
+"""Output of ``bes-logdiag timeline``: one user's milestones and errors in order, with the gaps.
+
+A user may have activated on several servers: each server's activation is its own timeline (a
+heading naming the server, then its table), and a gap is only measured between two steps of the
+same attempt on the same server.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -14,22 +20,31 @@ from bes_logdiag.model import Activation
 from bes_logdiag.render.json import activation_dict, event_dict
 from bes_logdiag.render.table import STYLE, console_for
 
+# The log line's column must keep at least this many characters beside the others, or the table
+# puts the file:line and the line under the step's name instead (narrow terminals, long paths).
+_MIN_TEXT = 30
+
 
 def steps(acts: Sequence[Activation]) -> list[dict[str, Any]]:
-    """Every milestone and error of every attempt, in time order, with seconds since the step before."""
+    """Every milestone and error of every attempt, in time order.
+
+    ``activation`` is the index of the step's activation in ``acts``; ``since_previous_seconds`` is
+    the time since the step before in the same attempt of the same activation (``None`` for the
+    first step of an attempt): never across servers or attempts.
+    """
     rows = []
-    for act in acts:
+    for i, act in enumerate(acts):
         for n, attempt in enumerate(act.attempts, 1):
-            for e in attempt.events:
-                rows.append((e.time, e.file, e.line, act, n, e))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    out: list[dict[str, Any]] = []
-    prev: datetime | None = None
-    for when, _, _, act, n, e in rows:
-        gap = (when - prev).total_seconds() if prev is not None else None
-        prev = when
-        out.append({"server": act.server, "attempt": n, **event_dict(e), "since_previous_seconds": gap})
-    return out
+            prev: datetime | None = None
+            for e in sorted(attempt.events, key=lambda e: (e.time, e.file, e.line)):
+                gap = (e.time - prev).total_seconds() if prev is not None else None
+                prev = e.time
+                rows.append((e.time, e.file, e.line, i, act, n, e, gap))
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+    return [
+        {"server": act.server, "activation": i, "attempt": n, **event_dict(e), "since_previous_seconds": gap}
+        for _, _, _, i, act, n, e, gap in rows
+    ]
 
 
 def write_json(query: str, acts: Sequence[Activation], out: TextIO) -> None:
@@ -51,25 +66,112 @@ def _gap(seconds: float | None) -> str:
     return f"+{s // 86400}d{(s % 86400) // 3600}h"
 
 
+def time_format(times: Sequence[datetime]) -> str:
+    """One format for every row: ``MM/DD HH:MM:SS.mmm`` as in scan's details, with the year in
+    front when the rows span more than one year."""
+    return "%Y-%m-%d %H:%M:%S" if len({t.year for t in times}) > 1 else "%m/%d %H:%M:%S"
+
+
+def _time(t: datetime, fmt: str) -> str:
+    return f"{t.strftime(fmt)}.{t.microsecond // 1000:03d}"
+
+
+def _step_name(s: dict[str, Any]) -> Text:
+    if "error" in s:
+        return Text(f"ERROR {s['error']} ({s['kb']})", style="red")
+    return Text(s.get("milestone") or "")
+
+
+def _heading(act: Activation) -> Text:
+    last = act.last
+    who = f"{act.email or '-'} · {act.display_name or '-'} · UserId={act.user_id or '-'}"
+    head = Text(f"{who} on server {act.server or '-'}", style="bold")
+    head.append(": ")
+    head.append(last.status.value, style=STYLE[last.status])
+    head.append(f", stage {last.stage} ({last.stage_name})")
+    if last.diagnosis.kb:
+        head.append(f", {last.diagnosis.kb} {last.diagnosis.kb_title}")
+    tries = len(act.attempts)
+    head.append(f"; {tries} attempt{'s' if tries != 1 else ''}")
+    return head
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``logs/20100521/X.txt`` -> (``logs/20100521/``, ``X.txt``); also ``a.zip!X.txt`` and ``\\``."""
+    cut = max(path.rfind(c) for c in "/\\!") + 1
+    return path[:cut], path[cut:]
+
+
+def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
+    """How each file is named in the rows, and the folders to name once above the table.
+
+    BES file names carry server, service, date and restart number, so the name alone finds the
+    file once its folder is known; a name found in two folders keeps its full path."""
+    folders: dict[str, set[str]] = {}
+    for r in rows:
+        folder, name = _split(r["file"])
+        folders.setdefault(name, set()).add(folder)
+    short = {r["file"]: _split(r["file"])[1] for r in rows if len(folders[_split(r["file"])[1]]) == 1}
+    names = {r["file"]: short.get(r["file"], r["file"]) for r in rows}
+    shown = sorted({_split(f)[0] for f in short} - {""})
+    return names, shown
+
+
+def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int, fmt_len: int) -> bool:
+    """Whether one line per step fits: time, gap, try, stage, step, file:line unbroken, and the log
+    line with at least ``_MIN_TEXT`` characters.  A table of 7 columns adds 22 characters."""
+    gap = max([3] + [len(_gap(r["since_previous_seconds"])) for r in rows])
+    step = max([4] + [len(w) for r in rows for w in _step_name(r).plain.split()])
+    where = max([5] + [len(f"{names[r['file']]}:{r['line']}") for r in rows])
+    return fmt_len + gap + 3 + 5 + step + where + _MIN_TEXT + 22 <= width
+
+
+def _table(rows: list[dict[str, Any]], names: dict[str, str], fmt: str, wide: bool) -> Table:
+    """One line per step when ``wide``; else the step, its file:line and the log line share a cell
+    under each other, so time and file:line stay whole on a narrow terminal."""
+    table = Table(header_style="bold", show_lines=not wide)
+    table.add_column("Time", no_wrap=True)
+    table.add_column("Gap", no_wrap=True, justify="right")
+    if wide:
+        table.add_column("Try", no_wrap=True, justify="right")
+        table.add_column("Stage", no_wrap=True, justify="right")
+        table.add_column("Step", overflow="fold")
+        table.add_column("Where", no_wrap=True)
+        table.add_column("Line", overflow="fold")
+    else:
+        table.add_column("Step · try, stage · where · line", overflow="fold")
+    attempt = None
+    for s in rows:
+        if wide and attempt is not None and s["attempt"] != attempt:
+            table.add_section()
+        attempt = s["attempt"]
+        when = _time(datetime.fromisoformat(s["time"]), fmt)
+        gap = _gap(s["since_previous_seconds"])
+        where = f"{names[s['file']]}:{s['line']}"
+        stage = str(s["stage"] or "")
+        if wide:
+            table.add_row(when, gap, str(s["attempt"]), stage, _step_name(s), where, s["text"])
+        else:
+            cell = _step_name(s)
+            cell.append(f"  try {s['attempt']}, stage {stage or '-'}", style="dim")
+            cell.append(f"\n{where}", style="dim")
+            cell.append(f"\n{s['text']}")
+            table.add_row(when, gap, cell)
+    return table
+
+
 def write_table(query: str, acts: Sequence[Activation], out: TextIO) -> None:
-    console = console_for(out)
-    for act in acts:
-        last = act.last
-        head = Text(f"{act.email or '-'} · {act.display_name or '-'} · UserId={act.user_id or '-'} "
-                    f"on {act.server or '-'}: ")  # fmt: skip
-        head.append(last.status.value, style=STYLE[last.status])
-        head.append(f", stage {last.stage} ({last.stage_name})")
-        if last.diagnosis.kb:
-            head.append(f", {last.diagnosis.kb} {last.diagnosis.kb_title}")
-        console.print(head)
-    table = Table(header_style="bold")
-    for col in ("Time", "Gap", "Try", "Stage", "Step", "Where", "Line"):
-        table.add_column(col, overflow="fold")
-    for s in steps(acts):
-        name = s.get("milestone") or f"ERROR {s.get('error')} ({s.get('kb')})"
-        table.add_row(
-            s["time"].replace("T", " "), _gap(s["since_previous_seconds"]), str(s["attempt"]),
-            str(s["stage"] or ""), Text(name, style="red" if "error" in s else ""),
-            f"{s['file']}:{s['line']}", s["text"],
-        )  # fmt: skip
-    console.print(table)
+    console: Console = console_for(out)
+    everything = steps(acts)
+    fmt = time_format([datetime.fromisoformat(s["time"]) for s in everything])
+    fmt_len = len(_time(datetime(2000, 1, 1), fmt))
+    for i, act in enumerate(acts):
+        rows = [s for s in everything if s["activation"] == i]
+        if i:
+            console.print()
+        names, folders = _wheres(rows)
+        console.print(_heading(act))
+        if folders:
+            console.print(Text(f"files in {', '.join(folders)}", style="dim"))
+        wide = _fits_wide(rows, names, console.width, fmt_len)
+        console.print(_table(rows, names, fmt, wide))
