@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 import shutil
@@ -391,3 +392,31 @@ def test_strict_still_writes_the_report(bad_folder: Path, tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "peter.novak@example.com" in out.read_text(encoding="utf-8")
     assert result.stderr.startswith("bes-logdiag: error: --strict: ")
+
+
+def test_gzip_data_is_read_whatever_its_name_and_from_stdin(tmp_path: Path) -> None:
+    packed = gzip.compress(MAGT.read_bytes())
+
+    def verdicts(result: object) -> list[tuple[str, str, int, str]]:
+        acts = json.loads(result.stdout)["activations"]  # type: ignore[attr-defined]
+        return [(a["email"], a["status"], a["stage"], a["started"]) for a in acts]
+
+    plain = verdicts(run("scan", MAGT, "-f", "json"))
+    renamed = tmp_path / "20231230" / "BBPROD01_MAGT_01_20231230_0001.txt"  # a .gz saved as .txt
+    renamed.parent.mkdir()
+    renamed.write_bytes(packed)
+    assert plain and verdicts(run("scan", renamed, "-f", "json")) == plain
+    assert verdicts(run("scan", "-", "--year", "2023", "-f", "json", input=packed)) == plain
+
+
+def test_a_zip_inside_a_zip_is_named_not_guessed_at(tmp_path: Path) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.write(MAGT, MAGT.name)
+    outer = tmp_path / "ticket.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("logs.zip", inner.getvalue())
+        zf.write(MAGT, MAGT.name)
+    result = run("scan", outer, "-f", "json")
+    [skip] = json.loads(result.stdout)["inputs"]["skipped"]
+    assert skip["path"] == f"{outer}!logs.zip" and "unpack it first" in skip["reason"]

@@ -149,6 +149,15 @@ def scan_source(
     return FileResult(tuple(events), stats)
 
 
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _not_a_log(head: bytes) -> str:
+    if head.startswith(ZIP_MAGIC):
+        return "a zip archive inside an archive, or without the .zip name: unpack it first"
+    return "not a BES log: no line in its first 64 KiB has a BES timestamp"
+
+
 def _describe(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
         return e.strerror.lower() if e.strerror else str(e)
@@ -254,10 +263,8 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
         for buf in read_chunks(stream, enc):  # type: ignore[arg-type]
             if first:
                 first = False
-                if not BES_LINE_BYTES.search(buf, 0, SNIFF_BYTES):
-                    stats.skipped = Skipped(
-                        src.name, "not a BES log: no line in its first 64 KiB has a BES timestamp"
-                    )
+                if buf.startswith(ZIP_MAGIC) or not BES_LINE_BYTES.search(buf, 0, SNIFF_BYTES):
+                    stats.skipped = Skipped(src.name, _not_a_log(buf))
                     stats.bytes = len(buf)
                     return
                 stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import glob
+import io
 import os
 import sys
 import zipfile
@@ -55,7 +56,6 @@ class Source:
     """How messages and the report name it (``archive.zip!member`` for zip members)."""
     path: str
     member: str | None = None
-    gzipped: bool = False
     stdin: bool = False
     info: FileInfo = field(default_factory=FileInfo)
     size: int = 0
@@ -156,7 +156,6 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
                     name=f"{name}!{info.filename}",
                     path=name,
                     member=info.filename,
-                    gzipped=info.filename.lower().endswith(".gz"),
                     info=file_info(info.filename, member_path.parent.name or path.parent.name),
                     size=info.compress_size,
                 )
@@ -167,7 +166,7 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
     except OSError:
         size = 0  # opening it will say what is wrong
     add(  # type: ignore[operator]
-        Source(name=name, path=name, gzipped=suffix == ".gz", info=file_info(name), size=size)
+        Source(name=name, path=name, info=file_info(name), size=size)
     )
 
 
@@ -232,23 +231,27 @@ class Gunzip:
 
 @contextmanager
 def open_source(src: Source) -> Iterator[BinaryIO]:
-    """The raw (still compressed-free) byte stream of a source."""
+    """The byte stream of a source, inflated when it holds gzip data (whatever its name says:
+    ``gzip -c log | bes-logdiag scan -`` works, and so does a .gz renamed .txt)."""
     if src.stdin:
-        yield sys.stdin.buffer
+        yield _inflated(sys.stdin.buffer)
         return
     if src.member is not None:
         with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as member:
-            if src.gzipped:
-                yield Gunzip(member)  # type: ignore[misc]
-            else:
-                yield member  # type: ignore[misc]
-        return
-    if src.gzipped:
-        with open(src.path, "rb") as raw:
-            yield Gunzip(raw)  # type: ignore[misc]
+            yield _inflated(member)  # type: ignore[arg-type]
         return
     with open(src.path, "rb") as f:
-        yield f
+        yield _inflated(f)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _inflated(stream: BinaryIO) -> BinaryIO:
+    if not hasattr(stream, "peek"):  # a stdin replaced by a plain byte stream (embedding, tests)
+        stream = io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
+    head = stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)]  # type: ignore[attr-defined]
+    return Gunzip(stream) if head == GZIP_MAGIC else stream  # type: ignore[return-value]
 
 
 @dataclass

@@ -242,8 +242,16 @@ def _cut_short_notes(stats: list[FileStats]) -> list[str]:
 def _year_notes(results: list[FileResult], config: ScanConfig) -> list[str]:
     if config.year is not None:
         return []
-    undated = [r.stats.path for r in results if r.stats.info.day is None and r.stats.skipped is None]
+    undated = [r.stats for r in results if r.stats.info.day is None and r.stats.skipped is None]
     if not undated:
         return []
-    shown = ", ".join(undated[:3]) + (f" and {len(undated) - 3} more" if len(undated) > 3 else "")
-    return [f"{shown}: no date in the name or folder; years assumed (give --year to set them)"]
+    names = [s.path for s in undated]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    years = sorted({t.year for s in undated for t in (s.first_time, s.last_time) if t is not None})
+    if not years:
+        read_as = "years assumed"
+    elif len(years) == 1:
+        read_as = f"read as {years[0]}"
+    else:
+        read_as = f"read as {years[0]} to {years[-1]}"
+    return [f"{shown}: no date in the name or folder; {read_as} (give --year to set it)"]

@@ -22,12 +22,12 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 
 # Options shared by the commands that scan logs (scan, timeline, events).
-PATHS = typer.Argument(..., help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.")
-USERS = typer.Option(None, "--users", help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).")
-YEAR = typer.Option(None, "--year", help="Year of input whose name carries no date (stdin, excerpts).")
-PATTERNS = typer.Option([], "--patterns", help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).")
-STALL_AFTER = typer.Option([], "--stall-after", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable).")
-JOBS = typer.Option(0, "--jobs", "-j", help="Files read in parallel (0: one per core).")
+PATHS = typer.Argument(..., metavar="PATH", help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.")
+USERS = typer.Option(None, "--users", metavar="FILE", help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).")
+YEAR = typer.Option(None, "--year", metavar="YEAR", help="Year of input whose name carries no date (stdin, excerpts).")
+PATTERNS = typer.Option([], "--patterns", metavar="DIR", help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).")
+STALL_AFTER = typer.Option([], "--stall-after", metavar="[STAGE=]DURATION", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable).")
+JOBS = typer.Option(0, "--jobs", "-j", metavar="N", help="Files read in parallel (0: one per core).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
 STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written).")
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")

@@ -13,7 +13,7 @@ from bes_logdiag.cli.common import DEBUG, handle_errors
 
 @app.command()
 def kb(
-    kbid: Optional[str] = typer.Argument(None, help="One article, e.g. KB13840 (any case)."),
+    kbid: Optional[str] = typer.Argument(None, metavar="KBID", help="One article, e.g. KB13840 (any case)."),
     debug: bool = DEBUG,
 ) -> None:
     """The KB articles for activation problems: id, stage, what the device shows, what to check.
