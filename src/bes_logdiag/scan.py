@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -167,8 +168,8 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
         raise InputError(f"nothing could be read ({what})")
-    events = _dedupe(e for r in results for e in r.events)
-    notes = [w for s in stats for w in s.warnings] + map_notes
+    events, repeat_notes = _dedupe(e for r in results for e in r.events)
+    notes = [w for s in stats for w in s.warnings] + map_notes + repeat_notes
     notes += _year_notes(results, config) + _cut_short_notes(stats)
     return build_report(events, stats, skipped, library, config, user_map, notes)
 
@@ -217,16 +218,29 @@ def _order(e: Event) -> tuple[datetime, str, int]:
     return (e.time, e.file, e.line)
 
 
-def _dedupe(events: Iterator[Event]) -> list[Event]:
-    """The same line read twice (a file given twice, zipped and plain) counts once."""
+def _dedupe(events: Iterator[Event]) -> tuple[list[Event], list[str]]:
+    """The same line read twice (a file given twice, zipped and plain) counts once; the note
+    says how many repeated and where, so that the summary's file and line counts add up."""
     seen: set[tuple[object, ...]] = set()
     out = []
+    repeats: Counter[str] = Counter()
     for e in events:
         key = (e.server, e.time, e.pattern_id, e.text, e.email, e.user_id)
-        if key not in seen:
+        if key in seen:
+            repeats[e.file] += 1
+        else:
             seen.add(key)
             out.append(e)
-    return sorted(out, key=_order)
+    notes = []
+    if repeats:
+        files = sorted(repeats)
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        lines = sum(repeats.values())
+        notes.append(
+            f"{lines} matched line{'s' if lines != 1 else ''} in {shown} repeat lines already "
+            "read (the same logs given twice, or zipped and plain) and count once"
+        )
+    return sorted(out, key=_order), notes
 
 
 def _cut_short_notes(stats: list[FileStats]) -> list[str]:

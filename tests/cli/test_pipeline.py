@@ -162,6 +162,12 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
         result = run("scan", path, "-q", "-f", "json")
         assert result.exit_code == 1, result.stderr
         assert verdicts(result.stdout) == verdicts(baseline), path
+    both = run("scan", SAMPLE_LOGS, zpath, "-f", "json")
+    assert verdicts(both.stdout) == verdicts(baseline)
+    matched = json.loads(baseline)["inputs"]["matched"]
+    note = f"{matched} matched lines in {zpath}!"
+    assert any(n.startswith(note) and "count once" in n for n in json.loads(both.stdout)["notes"])
+    assert note in both.stderr
 
 
 def test_glob_patterns_are_expanded_by_the_tool(baseline: str) -> None:
