@@ -334,7 +334,7 @@ def policy(c: Ctx) -> Line:
 
 def policy_rejected(c: Ctx) -> Line:
     body = f"IT Policy Rejected by device, PIN={c.rng.randrange(0x20000000, 0x2FFFFFFF):X}"
-    return "MAGT", "20000", c.tid(), c.user.email, body, "itpolicy-rejected"
+    return "MAGT", "20000", c.tid(), c.user.email, body, "bes.itpolicy-rejected"
 
 
 def _sync(c: Ctx, eid: str, text: str, pattern: str) -> Line:

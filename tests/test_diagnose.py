@@ -56,7 +56,7 @@ ERRORS = [
     ("magt.mailbox-open-failed", "etp_received", "[20400]", "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=X", "KB02276", 1),
     ("magt.activation-password-rejected", "etp_received", "[20000]", "Enterprise activation failed: ETP.DAT could not be decrypted", "KB04829", 1),
     ("magt.key-rejected", "key_generated", "[20000]", "*** OTAKEYGEN *** Key verification failed, sending KEY_REJECT transID = 5", "KB13843", 2),
-    ("itpolicy-rejected", "itpolicy_queued", "[20000]", "IT Policy Rejected by device, PIN=2A3B4C5D", "KB04533", 3),
+    ("bes.itpolicy-rejected", "itpolicy_queued", "[20000]", "IT Policy Rejected by device, PIN=2A3B4C5D", "KB04533", 3),
 ]
 
 

@@ -332,3 +332,6 @@ def test_a_narrow_terminal_gets_a_table_that_keeps_names_whole(
         assert f"on {a.server or '-'}" in text
         if a.last.diagnosis.kb:
             assert a.last.diagnosis.kb in text
+        if a.last.status in (Status.STALLED, Status.FAILED):
+            for e in a.last.events:
+                assert e.where in text, e.where  # file:line never cut

@@ -170,9 +170,11 @@ def test_a_pattern_that_runs_away_mid_scan_is_dropped() -> None:
 SNEAKY = """
 [[pattern]]
 id = "site.sneaky"
+milestone = "slowsync_progress"
+opens_attempt = false
 prefilter = ["Count="]
 regex = '''Count=(\\d|\\d\\d)+Z'''
-examples = ['''[40000] (05/21 06:51:39):{0x1} Count=12Z''']
+examples = ['''[40000] (05/21 06:51:39):{0x1} {a@b.c} Count=12Z''']
 """
 
 
@@ -420,3 +422,19 @@ def test_a_zip_inside_a_zip_is_named_not_guessed_at(tmp_path: Path) -> None:
     result = run("scan", outer, "-f", "json")
     [skip] = json.loads(result.stdout)["inputs"]["skipped"]
     assert skip["path"] == f"{outer}!logs.zip" and "unpack it first" in skip["reason"]
+
+
+@pytest.mark.parametrize("fragment", [b"[40000] (01/01 23:5", b"abc"])
+def test_a_cut_off_last_line_does_not_move_the_end_of_the_logs(tmp_path: Path, fragment: bytes) -> None:
+    # A copy taken while BES writes ends in half a line: the verdicts are those of the whole lines.
+    copy = tmp_path / "logs"
+    shutil.copytree(SAMPLE_LOGS, copy)
+    for f in copy.rglob("*_20240101_*.txt"):
+        f.write_bytes(f.read_bytes() + fragment)
+    whole = json.loads(run("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout)
+    cut = json.loads(run("scan", copy, "-f", "json", "-q").stdout)
+    assert cut["log_end"] == whole["log_end"]
+    assert [(a["email"], a["status"], a["kb"]) for a in cut["activations"]] == [
+        (a["email"], a["status"], a["kb"]) for a in whole["activations"]
+    ]
+    assert all(f["last_time"] is not None for f in cut["inputs"]["files"])

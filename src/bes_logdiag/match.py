@@ -175,6 +175,8 @@ class _FileState:
         else:
             self.clock = YearClock(anchor, default_year if anchor is None else anchor.year)
         self.thread_user: dict[str, tuple[str, datetime]] = {}
+        self.prev_chunk = b""
+        """The chunk read before the current one, for `_thread_owner` to look back into."""
 
 
 CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
@@ -269,6 +271,7 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
                     return
                 stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)
             stats.bytes += len(buf)
+            state.prev_chunk = last_buf
             # The prefilter and the newline count are the only passes over every byte.
             found = candidates(buf)
             if found:
@@ -289,7 +292,12 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
         if last_buf:
             stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
             stats.encoding = enc.label
-            stats.last_time = _last_time(last_buf, state.clock, enc, stats.last_time)
+            # A cut-off last line comes as a chunk of its own: then the chunk before it ends the log.
+            ends = _last_time(last_buf, state.clock, enc)
+            if ends is None and state.prev_chunk is not last_buf:
+                ends = _last_time(state.prev_chunk, state.clock, enc)
+            if ends is not None:
+                stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
     if first:
         stats.skipped = Skipped(src.name, "empty file")
 
@@ -313,7 +321,7 @@ def _match_line(
     for p in patterns:
         if p.role == "date":
             m = search(p, text)
-            if m is not None:
+            if m is not None and not _quoted(text, m.start()):
                 _reanchor(state.clock, m)
                 return
     matched = False
@@ -330,7 +338,7 @@ def _match_line(
             if p.role is not None:
                 continue
             m = search(p, line.body)
-            if m is None:
+            if m is None or _quoted(line.body, m.start()):
                 continue
             events.append(
                 _event(p, m, line, line_no, src, matcher, state, buf, start, thread_window)
@@ -341,6 +349,12 @@ def _match_line(
         stats.matched += 1
     elif not parsed_any:
         stats.unparsed += 1
+
+
+def _quoted(text: str, at: int) -> bool:
+    """Whether `at` falls inside a quoted string of the message (``Subject="FW: ... SLOWSYNC
+    COMPLETE ..."``): a mail subject or body that quotes a log line is not that line."""
+    return text.count('"', 0, at) % 2 == 1
 
 
 def _reanchor(clock: YearClock, m: regex.Match[str]) -> None:
@@ -400,6 +414,7 @@ def _event(
         error=p.error,
         kb=p.kb,
         opens_attempt=p.opens_attempt,
+        resumes=p.resumes,
         email=email.strip().lower() if email else None,
         user_id=user_id,
         display_name=" ".join(display.split()) if display else None,
@@ -426,25 +441,29 @@ def _thread_owner(
     token_m = _THREAD_TOKEN.search(buf, start, start + 200)
     if token_m is not None:
         token = token_m.group(0)
-        pos = start
         clock = YearClock(line.time, line.time.year)
-        for _ in range(_LOOKBACK_LINES):
-            pos = buf.rfind(token, 0, pos)
-            if pos < 0:
-                break
-            ls = buf.rfind(b"\n", 0, pos) + 1
-            le = buf.find(b"\n", pos)
-            earlier = parse_line(decode_line(buf[ls : le if le >= 0 else len(buf)], Encoding()),
-                                 clock)  # fmt: skip
-            pos = ls
-            if earlier is None or earlier.thread != line.thread:
-                continue
-            if line.time - earlier.time > window:
+        budget = _LOOKBACK_LINES
+        # This chunk back from the line, then the chunk before it: where a read block ends does
+        # not change the owner.
+        for chunk, pos in ((buf, start), (state.prev_chunk, len(state.prev_chunk))):
+            while budget:
+                budget -= 1
+                pos = chunk.rfind(token, 0, pos)
+                if pos < 0:
+                    break
+                ls = chunk.rfind(b"\n", 0, pos) + 1
+                le = chunk.find(b"\n", pos)
+                raw = chunk[ls : le if le >= 0 else len(chunk)]
+                earlier = parse_line(decode_line(raw, Encoding()), clock)
+                pos = ls
+                if earlier is None or earlier.thread != line.thread:
+                    continue
+                if line.time - earlier.time > window:
+                    return None
+                if earlier.user:
+                    return earlier.user
+            if not budget:
                 return None
-            if earlier.user:
-                return earlier.user
-        else:
-            return None
     remembered = state.thread_user.get(line.thread or "")
     if remembered is not None and timedelta(0) <= line.time - remembered[1] <= window:
         return remembered[0]
@@ -473,10 +492,9 @@ def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
     return None
 
 
-def _last_time(
-    buf: bytes, clock: YearClock, enc: Encoding, known: datetime | None
-) -> datetime | None:
-    """The timestamp of the file's last parseable line: where its log ends."""
+def _last_time(buf: bytes, clock: YearClock, enc: Encoding) -> datetime | None:
+    """The timestamp of the last parseable line of `buf` (of a file's last chunk: where its log
+    ends), if one of its last 200 lines parses."""
     end = len(buf)
     for _ in range(200):
         if end <= 0:
@@ -488,8 +506,8 @@ def _last_time(
             continue
         line = parse_line(decode_line(raw, enc), clock)
         if line is not None:
-            return max(line.time, known) if known else line.time
-    return known
+            return line.time
+    return None
 
 
 def iter_events(results: list[FileResult]) -> Iterator[Event]:

@@ -75,6 +75,8 @@ class Event:
     text: str = ""
     identity_from: str | None = None
     """How a user-less line got its user (``thread``), if it did."""
+    resumes: bool = False
+    """The line shows an attempt in its stage moving again, after a pause of any length."""
 
     @property
     def where(self) -> str:

@@ -106,10 +106,11 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
             continue
         p = Path(raw)
         if p.is_dir():
+            refused = len(skipped)
             files = _files_below(p, skipped)
             for f in files:
                 _add_file(f, add, skipped)
-            if not files and not any(s.path.startswith(raw) for s in skipped):
+            if not files and len(skipped) == refused:  # (a folder it could not list is named)
                 skipped.append(Skipped(raw, "folder holds no files"))
         elif p.is_file():
             _add_file(p, add, skipped)

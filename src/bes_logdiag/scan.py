@@ -137,7 +137,8 @@ def _run(
 
 def _workers(jobs: int, sizes: list[int], threads: bool) -> int:
     if jobs != AUTO_JOBS:
-        return max(1, min(jobs, len(sizes)))
+        # More workers than 4 per core only cost memory (each holds a chunk and its results).
+        return max(1, min(jobs, len(sizes), 4 * _cores()))
     if sum(sizes) < (THREAD_MIN_BYTES if threads else PROCESS_MIN_BYTES):
         return 1
     return max(1, min(_cores(), len(sizes)))

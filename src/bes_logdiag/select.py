@@ -50,6 +50,25 @@ def selected(act: Activation, sel: Selection) -> bool:
     return not sel.statuses or last.status in sel.statuses
 
 
+def unmatched(report: Report, sel: Selection) -> list[str]:
+    """A word for each --user and --server value that no activation in the logs has: a typo
+    should not pass for a clean run in CI."""
+    acts = report.activations
+    notes = [
+        f"--user {u!r}: no activation of this user in the logs"
+        for u in sel.users
+        if not any(user_matches(u, a) for a in acts)
+    ]
+    servers = sorted({a.server for a in acts if a.server})
+    notes += [
+        f"--server {s!r}: no activation on this server (servers with activations: "
+        f"{', '.join(servers) or 'none'})"
+        for s in sel.servers
+        if s.lower() not in {x.lower() for x in servers}
+    ]
+    return notes
+
+
 def select(report: Report, sel: Selection) -> Report:
     """The report with only the activations the selection keeps (inputs stay as they were read)."""
     keep: Sequence[Activation] = [a for a in report.activations if selected(a, sel)]

@@ -17,11 +17,16 @@ _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def parse_duration(text: str) -> timedelta:
     """``90s``, ``15m``, ``1h30m``, ``2d``; a bare number is minutes."""
     t = text.strip()
-    if t.replace(".", "", 1).isdigit():
-        return timedelta(minutes=float(t))
-    if not _DURATION.match(t):
-        raise ValueError(f"{text!r} is not a duration (examples: 90s, 15m, 1h30m, 2d)")
-    return timedelta(seconds=sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(t)))
+    try:
+        if t.replace(".", "", 1).isdigit():
+            return timedelta(minutes=float(t))
+        if _DURATION.match(t):
+            return timedelta(seconds=sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(t)))
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any log can span") from None
+    if "," in t:
+        raise ValueError(f"{text!r}: give --stall-after once per stage (4=2h --stall-after 3=1h)")
+    raise ValueError(f"{text!r} is not a duration (examples: 90s, 15m, 1h30m, 2d; a bare number is minutes)")
 
 
 def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:

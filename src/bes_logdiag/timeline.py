@@ -463,6 +463,8 @@ def _continues(
 ) -> bool:
     gap = e.time - current[-1].time
     if not e.opens_attempt:
+        if e.resumes and ms is not None and not state.failed and ms.stage == state.top_stage:
+            return not state.complete
         return not state.complete and gap <= attach_window
     if ms is not None:
         if ms.starts_attempt:

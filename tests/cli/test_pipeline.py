@@ -304,3 +304,40 @@ def test_every_format_through_the_cli_is_ansi_free(fmt: str) -> None:
     result = run("scan", SAMPLE_LOGS, "-q", "-f", fmt)
     assert result.exit_code == 1 and result.stdout.strip()
     assert "\x1b[" not in result.stdout
+
+
+def test_a_filter_that_matches_nobody_says_so() -> None:
+    result = run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "BBPROD1", "--user", "nobody@example.com")
+    assert result.exit_code == 0 and result.stdout.count("\n") == 1  # the header only
+    assert "--server 'BBPROD1': no activation on this server (servers with activations: BBPROD01, BES_EAST_02)" in (
+        result.stderr
+    )
+    assert "--user 'nobody@example.com': no activation of this user in the logs" in result.stderr
+    assert "no activation" not in run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "bbprod01").stderr
+
+
+def test_stall_after_mistakes_are_named() -> None:
+    for value, message in [
+        ("9999999999999999d", "longer than any log can span"),
+        ("4=2h,3=1h", "give --stall-after once per stage"),
+        ("soon", "is not a duration"),
+    ]:
+        result = run("scan", SAMPLE_LOGS, "--stall-after", value)
+        assert result.exit_code == 2 and message in result.stderr, value
+        assert "internal error" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_behind_stdout_is_one_clear_line() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bes_logdiag", "scan", str(SAMPLE_LOGS), "-q", "-f", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == "bes-logdiag: error: cannot write the output: No space left on device"

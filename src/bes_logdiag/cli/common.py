@@ -26,7 +26,7 @@ PATHS = typer.Argument(..., metavar="PATH", help="Log files, folders (searched r
 USERS = typer.Option(None, "--users", metavar="FILE", help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).")
 YEAR = typer.Option(None, "--year", metavar="YEAR", help="Year of input whose name carries no date (stdin, excerpts).")
 PATTERNS = typer.Option([], "--patterns", metavar="DIR", help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).")
-STALL_AFTER = typer.Option([], "--stall-after", metavar="[STAGE=]DURATION", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable).")
+STALL_AFTER = typer.Option([], "--stall-after", metavar="[STAGE=]DURATION", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable; a bare number is minutes).")
 JOBS = typer.Option(0, "--jobs", "-j", metavar="N", help="Files read in parallel (0: one per core).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
 STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written).")
@@ -142,6 +142,11 @@ def output_stream(path: Optional[Path]) -> Iterator[TextIO]:
             sys.stdout.flush()
         except BrokenPipeError:
             _silence_stdout()
+        except OSError as e:  # a full disk behind a redirect, a closed terminal
+            from bes_logdiag.errors import UsageError
+
+            _silence_stdout()
+            raise UsageError(f"cannot write the output: {e.strerror or e}") from e
         return
     try:
         with path.open("w", encoding="utf-8", newline="") as f:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import DEBUG, PATTERNS, handle_errors
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from bes_logdiag.patterns import Library
 
 patterns_app = typer.Typer(
     help="List or check the pattern library (built-in plus --patterns folders).\n\n"
@@ -19,6 +25,11 @@ patterns_app = typer.Typer(
 )
 app.add_typer(patterns_app, name="patterns")
 
+FULL_WIDTH = 120
+"""Below this many columns `patterns list` drops the prefilter and file columns and its borders."""
+NARROW_WIDTH = 90
+"""Below this many it also drops the service (the id's prefix names it)."""
+
 
 @patterns_app.command("list")
 def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
@@ -29,45 +40,65 @@ def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
     with handle_errors(debug):
         import sys
 
-        from rich.table import Table
-
         from bes_logdiag.patterns import load_library
         from bes_logdiag.render.table import console_for
 
         lib = load_library(patterns)
+        console = console_for(sys.stdout)
+        console.print(patterns_table(lib, console.width))
+
+
+def patterns_table(lib: Library, width: int) -> Table:
+    """The table of `patterns list` for a terminal `width` columns wide: ids are never cut; a
+    narrow terminal gets fewer columns rather than words broken across lines."""
+    from rich import box
+    from rich.table import Table
+
+    full, narrow = width >= FULL_WIDTH, width < NARROW_WIDTH
+    if full:
         table = Table(header_style="bold")
-        for col in ("Id", "Service", "Stage", "Milestone / error", "KB", "Prefilter", "File"):
-            table.add_column(col, overflow="fold")
-        for p in lib.patterns:
-            table.add_row(
-                p.id, p.service or "", str(p.stage or ""), p.milestone or p.error or p.role or "",
-                p.kb or "", " | ".join(x.decode("utf-8", "replace") for x in p.prefilter),
-                Path(p.source).name,
-            )  # fmt: skip
-        console_for(sys.stdout).print(table)
+    else:
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("Id", no_wrap=True)
+    if not narrow:
+        table.add_column("Service", no_wrap=True)
+    table.add_column("Stage", no_wrap=True)
+    table.add_column("Milestone / error", overflow="fold")
+    table.add_column("KB", no_wrap=True)
+    if full:
+        table.add_column("Prefilter", overflow="fold")
+        table.add_column("File", overflow="fold")
+    for p in lib.patterns:
+        row = [p.id]
+        if not narrow:
+            row.append(p.service or "")
+        row += [str(p.stage or ""), p.milestone or p.error or p.role or "", p.kb or ""]
+        if full:
+            row += [" | ".join(x.decode("utf-8", "replace") for x in p.prefilter), Path(p.source).name]
+        table.add_row(*row)
+    return table
 
 
 @patterns_app.command("check")
 def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
     """Compile every pattern, run its examples and counter-examples, reject duplicate ids, and
-    check that the scan's prefilter lets every example line through.
+    check that the scan's prefilter lets every example line through, that every example names a
+    user, and that every pattern means something (a milestone, or an error and its KB article).
 
-    Exit code 0 when all is well, 1 on any problem (one line each on stdout).
+    Exit code 0 when all is well, 1 on any problem (one line each on stdout).  `scan --patterns`
+    refuses the same problems in your own files.
 
     Example: bes-logdiag patterns check --patterns ./site-patterns
     """
     with handle_errors(debug):
-        from bes_logdiag.match import check_prefilter
         from bes_logdiag.patterns import check_files
 
         lib, problems = check_files(patterns)
-        if lib is not None:
-            problems = check_prefilter(lib)
         for msg in problems:
             typer.echo(msg)
-        if problems:
-            typer.echo(f"bes-logdiag: {len(problems)} problem(s) in the pattern library", err=True)
+        if problems or lib is None:
+            count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+            typer.echo(f"bes-logdiag: {count} in the pattern library", err=True)
             raise typer.Exit(1)
-        assert lib is not None
         examples = sum(len(p.examples) + len(p.counter_examples) for p in lib.patterns)
         typer.echo(f"{len(lib.patterns)} patterns, {examples} examples: all pass")

@@ -24,6 +24,7 @@ from bes_logdiag.cli.common import (
     make_config,
     output_stream,
     run_report,
+    warn,
 )  # fmt: skip
 from bes_logdiag.render import Format
 
@@ -104,7 +105,7 @@ def scan(
     with handle_errors(debug):
         from bes_logdiag.model import Status
         from bes_logdiag.render import writer_for
-        from bes_logdiag.select import Selection, select
+        from bes_logdiag.select import Selection, select, unmatched
 
         config = make_config(paths, users, year, patterns, stall_after, jobs)
         selection = Selection(
@@ -114,7 +115,11 @@ def scan(
             until=parse_when(until, "--until", end=True),
             statuses=tuple(Status(s.value) for s in status),
         )
-        report = select(run_report(config, quiet=quiet), selection)
+        everything = run_report(config, quiet=quiet)
+        if not quiet:
+            for note in unmatched(everything, selection):
+                warn(note)
+        report = select(everything, selection)
         with output_stream(output) as out:
             writer_for(fmt)(report, out)
         if strict:

@@ -93,9 +93,11 @@ def _compact_table(report: Report) -> Table:
     its number and the KB as its id (the details below name both), so that addresses, ids and
     milestones are not cut mid-word."""
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
-    table.add_column("User", overflow="fold", ratio=1)
-    for col in ("Status", "Stage", "KB", "Last milestone"):
+    longest = max((len(_who(a).plain.split("\n")[0]) for a in report.activations), default=4)
+    table.add_column("User", overflow="fold", min_width=min(longest, 30))
+    for col in ("Status", "Stage", "KB"):
         table.add_column(col, no_wrap=True)
+    table.add_column("Last milestone", overflow="fold")
     for a in report.activations:
         last = a.last
         who = _who(a)
@@ -117,12 +119,30 @@ def _details(console: Console, a: Activation) -> None:
     head.append(f" at stage {last.stage} ({last.stage_name})")
     console.print(head)
     if d.kb:
-        console.print(f"  {d.kb}  {d.kb_title}")
-    console.print(f"  why: {d.reason}")
+        _item(console, f"{d.kb}  {d.kb_title}")
+    _item(console, f"why: {d.reason}")
     if d.next_expected:
-        console.print(f"  expected next: {d.next_expected}")
+        _item(console, f"expected next: {d.next_expected}")
+    narrow = console.width < WIDE
     for e in last.events:
-        mark = "!" if e.error else "-"
-        console.print(f"  {mark} {e.time:%m/%d %H:%M:%S} {e.where}  {e.text}", overflow="fold")
+        # On a narrow terminal the file:line gets a line of its own, so it is never cut.
+        sep = "\n" if narrow else "  "
+        _item(console, f"{e.time:%m/%d %H:%M:%S} {e.where}{sep}{e.text}", mark="!" if e.error else "-")
     for c in d.candidates:
-        console.print(f"  also consider {c.kb} ({c.title}): {c.tell}", style="dim")
+        _item(console, f"also consider {c.kb} ({c.title}): {c.tell}", style="dim")
+
+
+def _item(console: Console, text: str, style: str = "", mark: str | None = None) -> None:
+    """A detail line, indented by two, wrapped at spaces with its wrapped lines indented too (after
+    the `mark`); a path longer than the line is never cut, and no line gets trailing spaces."""
+    import textwrap
+
+    first = f"  {mark} " if mark else "  "
+    rest = " " * len(first)
+    wrap = textwrap.TextWrapper(width=max(console.width, 40), subsequent_indent=rest,
+                                break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    lines = []
+    for n, part in enumerate(text.split("\n")):
+        wrap.initial_indent = rest if n else first
+        lines += wrap.wrap(part)
+    console.print(Text("\n".join(lines), style=style), soft_wrap=True)
