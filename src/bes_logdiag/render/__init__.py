@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bes_logdiag.model import Report
+if TYPE_CHECKING:  # the model is imported by the renderers themselves: --help and --version skip it
+    from bes_logdiag.model import Report
 
 
 class Format(str, enum.Enum):
