@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,6 @@ from bes_logdiag.read import (
 )
 
 SNIFF_BYTES = 64 * 1024
-_THREAD_TOKEN = regex.compile(rb"\{\s*0(?:x|X|\xc3\x97|\xd7)[0-9A-Fa-f]+\s*\}")
 _LOOKBACK_LINES = 400
 """At most this many earlier lines of a thread are read to find who a user-less line belongs to."""
 
@@ -434,40 +434,58 @@ def _thread_owner(
     """The user last named on the same thread of the same file, within ``window`` before the line.
 
     The KEY_ACCEPT line names no user (BES-LOGS.md section 3).  The lines before it on its thread
-    are found by searching backwards in the chunk for the raw thread token, so the noise lines
-    between hits never have to be parsed; earlier chunks are covered by the owners remembered
-    from matched lines.
+    are found by searching backwards for the thread id, in any of its spellings (``0x``, ``0×``,
+    either case), in this chunk and the one before it, so the noise lines between hits never have
+    to be parsed and where a read block ends does not matter.  A physical line may hold several
+    records (pasted from a table): each is looked at, and on the line itself only the records
+    before this one.  Older lines are covered by the owners remembered from matched lines.
     """
-    token_m = _THREAD_TOKEN.search(buf, start, start + 200)
-    if token_m is not None:
-        token = token_m.group(0)
-        clock = YearClock(line.time, line.time.year)
-        budget = _LOOKBACK_LINES
-        # This chunk back from the line, then the chunk before it: where a read block ends does
-        # not change the owner.
-        for chunk, pos in ((buf, start), (state.prev_chunk, len(state.prev_chunk))):
-            while budget:
-                budget -= 1
-                pos = chunk.rfind(token, 0, pos)
-                if pos < 0:
-                    break
-                ls = chunk.rfind(b"\n", 0, pos) + 1
-                le = chunk.find(b"\n", pos)
-                raw = chunk[ls : le if le >= 0 else len(chunk)]
-                earlier = parse_line(decode_line(raw, Encoding()), clock)
-                pos = ls
-                if earlier is None or earlier.thread != line.thread:
+    if not line.thread:
+        return None
+    token = _thread_token(line.thread)
+    clock = YearClock(line.time, line.time.year)
+    budget = _LOOKBACK_LINES
+    own_end = buf.find(b"\n", start)
+    own_end = len(buf) if own_end < 0 else own_end
+    for chunk, pos in ((buf, own_end), (state.prev_chunk, len(state.prev_chunk))):
+        while budget:
+            budget -= 1
+            m = token.search(chunk, 0, pos)
+            if m is None:
+                break
+            ls = chunk.rfind(b"\n", 0, m.start()) + 1
+            le = chunk.find(b"\n", m.start())
+            pos = ls
+            records = [parse_line(r, clock) for r in split_records(
+                decode_line(chunk[ls : le if le >= 0 else len(chunk)], Encoding()))]  # fmt: skip
+            earlier_records = [r for r in records if r is not None]
+            if chunk is buf and ls == start:  # the line itself: only the records before this one
+                mine = (line.time, line.thread, line.body)
+                cut = next((i for i, r in enumerate(earlier_records)
+                            if (r.time, r.thread, r.body) == mine), len(earlier_records))  # fmt: skip
+                earlier_records = earlier_records[:cut]
+            for earlier in reversed(earlier_records):
+                if earlier.thread != line.thread:
                     continue
                 if line.time - earlier.time > window:
                     return None
                 if earlier.user:
                     return earlier.user
-            if not budget:
-                return None
-    remembered = state.thread_user.get(line.thread or "")
+        if not budget:
+            return None
+    remembered = state.thread_user.get(line.thread)
     if remembered is not None and timedelta(0) <= line.time - remembered[1] <= window:
         return remembered[0]
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _thread_token(thread: str) -> regex.Pattern[bytes]:
+    """A backwards search for ``{0x<thread>}`` as the raw bytes may spell it: ``0×`` in UTF-8 or
+    cp1252, spaces inside the braces, leading zeros, either case of the hex digits."""
+    digits = regex.escape(thread.lstrip("0") or "0").encode()
+    return regex.compile(rb"\{\s*0(?:x|\xc3\x97|\xd7)0*" + digits + rb"\s*\}",
+                         regex.IGNORECASE | regex.REVERSE)  # fmt: skip
 
 
 def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
