@@ -38,7 +38,11 @@ _HEADER = r"""
 _LINE = regex.compile(_HEADER + r"(?P<body>.*)", regex.VERBOSE | regex.DOTALL)
 _TAG = regex.compile(r"\[(?P<tag>[A-Za-z][\w.\-]*)\]")
 # A second record glued onto the same physical line, as in text copied out of a table.
-_NEXT_RECORD = regex.compile(r"\s\[\d{1,5}\]\s*\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}")
+_NEXT_RECORD = regex.compile(
+    r"\s\[\d{1,5}\]\s*\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}"
+    # a record whose event id was lost (the seed's own stage-1 line): its header ends in "):"
+    r"|(?<!\[\d{1,5}\]\s*)\s\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\)\s*:"
+)
 
 # Byte-level test for "this looks like a BES line": used to sniff files whose names say nothing.
 BES_LINE_BYTES = regex.compile(rb"\(\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)")

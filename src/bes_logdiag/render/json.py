@@ -110,7 +110,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
         "unattached": [
-            event_dict(e) | {"email": e.email, "user_id": user_id_value(e.user_id)} for e in report.unattached
+            event_dict(e)
+            | {"email": e.email, "user_id": user_id_value(e.user_id), "display_name": e.display_name}
+            for e in report.unattached
         ],
         "notes": list(report.notes),
     }
