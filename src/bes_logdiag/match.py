@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -175,8 +176,26 @@ class _FileState:
         else:
             self.clock = YearClock(anchor, default_year if anchor is None else anchor.year)
         self.thread_user: dict[str, tuple[str, datetime]] = {}
-        self.prev_chunk = b""
-        """The chunk read before the current one, for `_thread_owner` to look back into."""
+        self.recent: deque[bytes] = deque()
+        """The chunks read before the current one, newest last, up to `LOOKBACK_BYTES`: where
+        `_thread_owner` and `_last_time` look back, so that where a read block ends never matters."""
+        self._recent_bytes = 0
+
+    def remember(self, chunk: bytes) -> None:
+        self.recent.append(chunk)
+        self._recent_bytes += len(chunk)
+        while self._recent_bytes > LOOKBACK_BYTES and len(self.recent) > 1:
+            self._recent_bytes -= len(self.recent.popleft())
+
+    def back_from(self, newest: bytes) -> list[bytes]:
+        """`newest` and then the remembered chunks, newest first (each once)."""
+        return [newest, *(c for c in reversed(self.recent) if c is not newest)]
+
+
+LOOKBACK_BYTES = 4 * 1024 * 1024
+"""How far back (in the same file) the owner of a user-less line and the end of a log are looked
+for: 16 chunks, about 40 minutes of a busy server's Messaging Agent log, far more than the
+5-minute owner window.  Memory per file being read, not per file of the input."""
 
 
 CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
@@ -271,7 +290,8 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
                     return
                 stats.first_time = _first_time(buf, _FileState(src, year, default_year).clock)
             stats.bytes += len(buf)
-            state.prev_chunk = last_buf
+            if last_buf:
+                state.remember(last_buf)
             # The prefilter and the newline count are the only passes over every byte.
             found = candidates(buf)
             if found:
@@ -292,10 +312,9 @@ def _scan_stream(stream: object, reading: _Reading) -> None:
         if last_buf:
             stats.lines = line_base + (0 if last_buf.endswith(b"\n") else 1)
             stats.encoding = enc.label
-            # A cut-off last line comes as a chunk of its own: then the chunk before it ends the log.
-            ends = _last_time(last_buf, state.clock, enc)
-            if ends is None and state.prev_chunk is not last_buf:
-                ends = _last_time(state.prev_chunk, state.clock, enc)
+            # A cut-off last line, or a tail without timestamps (a stack trace), may fill the last
+            # chunk: the log ends at the last line with a timestamp, however far back.
+            ends = _last_time(state.back_from(last_buf), state.clock, enc)
             if ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
     if first:
@@ -435,8 +454,8 @@ def _thread_owner(
 
     The KEY_ACCEPT line names no user (BES-LOGS.md section 3).  The lines before it on its thread
     are found by searching backwards for the thread id, in any of its spellings (``0x``, ``0×``,
-    either case), in this chunk and the one before it, so the noise lines between hits never have
-    to be parsed and where a read block ends does not matter.  A physical line may hold several
+    either case), in this chunk and the ones before it (`LOOKBACK_BYTES`), so the noise lines
+    between hits never have to be parsed and where a read block ends does not matter.  A physical line may hold several
     records (pasted from a table): each is looked at, and on the line itself only the records
     before this one.  Older lines are covered by the owners remembered from matched lines.
     """
@@ -447,7 +466,8 @@ def _thread_owner(
     budget = _LOOKBACK_LINES
     own_end = buf.find(b"\n", start)
     own_end = len(buf) if own_end < 0 else own_end
-    for chunk, pos in ((buf, own_end), (state.prev_chunk, len(state.prev_chunk))):
+    for chunk in state.back_from(buf):
+        pos = own_end if chunk is buf else len(chunk)
         while budget:
             budget -= 1
             m = token.search(chunk, 0, pos)
@@ -471,8 +491,8 @@ def _thread_owner(
                     return None
                 if earlier.user:
                     return earlier.user
-        if not budget:
-            return None
+        if not budget:  # a long run of its thread's lines that name nobody: what was remembered
+            break
     remembered = state.thread_user.get(line.thread)
     if remembered is not None and timedelta(0) <= line.time - remembered[1] <= window:
         return remembered[0]
@@ -510,21 +530,29 @@ def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
     return None
 
 
-def _last_time(buf: bytes, clock: YearClock, enc: Encoding) -> datetime | None:
-    """The timestamp of the last parseable line of `buf` (of a file's last chunk: where its log
-    ends), if one of its last 200 lines parses."""
-    end = len(buf)
-    for _ in range(200):
-        if end <= 0:
-            break
-        start = buf.rfind(b"\n", 0, end - 1) + 1
-        raw = buf[start:end]
-        end = start
-        if not BES_LINE_BYTES.search(raw):
-            continue
-        line = parse_line(decode_line(raw, enc), clock)
-        if line is not None:
-            return line.time
+_LAST_STAMP = regex.compile(BES_LINE_BYTES.pattern, regex.REVERSE)
+
+
+def _last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime | None:
+    """The timestamp of the last parseable line in `chunks` (newest first): where a log ends.
+
+    Searches backwards for the timestamp itself, so lines without one (a stack trace, a cut-off
+    line) cost nothing to pass over; gives up after 200 timestamps that do not parse.
+    """
+    tries = 200
+    for chunk in chunks:
+        end = len(chunk)
+        while tries:
+            m = _LAST_STAMP.search(chunk, 0, end)
+            if m is None:
+                break
+            tries -= 1
+            start = chunk.rfind(b"\n", 0, m.start()) + 1
+            stop = chunk.find(b"\n", m.end())
+            line = parse_line(decode_line(chunk[start : stop if stop >= 0 else len(chunk)], enc), clock)
+            if line is not None:
+                return line.time
+            end = start
     return None
 
 
