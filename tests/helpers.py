@@ -88,3 +88,17 @@ def write_activation(
         if end:
             new.append(line(f"{day} {end}", "Total Msgs Pending 0", tid="A2C", eid=30000))
         write_log(folder, path.name, new)
+
+
+def scan_json(*args: object) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    """``bes-logdiag scan ARGS --format json --jobs 1`` through typer's CliRunner: the exit code
+    (0 or 1, asserted), the parsed report and stderr."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bes_logdiag.cli import app
+
+    result = CliRunner().invoke(app, ["scan", *[str(a) for a in args], "--format", "json", "--jobs", "1"])
+    assert result.exit_code in (0, 1), (result.exit_code, result.stderr, result.stdout)
+    return result.exit_code, json.loads(result.stdout), result.stderr

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import scan_json
 from typer.testing import CliRunner
 
 from bes_logdiag.cli import app
@@ -55,10 +56,7 @@ def write(path: Path, lines: list[str], *, encoding: str = "utf-8", newline: str
     return path
 
 
-def scan(*args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    result = runner.invoke(app, ["scan", *[str(a) for a in args], "--format", "json", "--jobs", "1"])
-    assert result.exit_code in (0, 1), (result.exit_code, result.stderr, result.stdout)
-    return result.exit_code, json.loads(result.stdout), result.stderr
+scan = scan_json
 
 
 def acts(report: dict) -> list[dict]:  # type: ignore[type-arg]

@@ -13,14 +13,12 @@ other users' errors, and noise that quotes milestone text.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import scan_json
 from typer.testing import CliRunner
-
-from bes_logdiag.cli import app
 
 runner = CliRunner()
 
@@ -165,10 +163,7 @@ def write_tree(root: Path, server: str, parts: Parts, *, folders: bool = True) -
     return out
 
 
-def scan(*args: object) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    r = runner.invoke(app, ["scan", *[str(a) for a in args], "--format", "json", "--jobs", "1"])
-    assert r.exit_code in (0, 1), (r.exit_code, r.stderr, r.stdout)
-    return r.exit_code, json.loads(r.stdout), r.stderr
+scan = scan_json
 
 
 def rows(rep: dict) -> list[tuple]:  # type: ignore[type-arg]
