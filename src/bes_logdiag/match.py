@@ -12,7 +12,7 @@ import regex
 
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, split_records
-from bes_logdiag.patterns import MATCH_TIMEOUT, Library, Pattern, runaway_patterns, search
+from bes_logdiag.patterns import MATCH_TIMEOUT, Library, Pattern, in_quotes, runaway_patterns, search
 from bes_logdiag.prefilter import (
     BOM,
     Prefilter,
@@ -341,7 +341,7 @@ def _match_line(
     for p in patterns:
         if p.role == "date":
             m = search(p, text)
-            if m is not None and not _quoted(text, m.start()):
+            if m is not None and not in_quotes(text, m.start()):
                 _reanchor(state.clock, m)
                 return
     matched = False
@@ -358,7 +358,7 @@ def _match_line(
             if p.role is not None:
                 continue
             m = search(p, line.body)
-            if m is None or _quoted(line.body, m.start()):
+            if m is None or in_quotes(line.body, m.start()):
                 continue
             events.append(
                 _event(p, m, line, line_no, src, matcher, state, buf, start, thread_window)
@@ -369,12 +369,6 @@ def _match_line(
         stats.matched += 1
     elif not parsed_any:
         stats.unparsed += 1
-
-
-def _quoted(text: str, at: int) -> bool:
-    """Whether `at` falls inside a quoted string of the message (``Subject="FW: ... SLOWSYNC
-    COMPLETE ..."``): a mail subject or body that quotes a log line is not that line."""
-    return text.count('"', 0, at) % 2 == 1
 
 
 def _reanchor(clock: YearClock, m: regex.Match[str]) -> None:

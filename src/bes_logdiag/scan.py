@@ -19,6 +19,7 @@ from bes_logdiag.prefilter import PARALLEL_IN_THREADS
 from bes_logdiag.read import Source, discover
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
 from bes_logdiag.timeline import MapEntry, join_identities, load_user_map, split_attempts
+from bes_logdiag.words import plural, some
 
 
 class Progress(Protocol):
@@ -234,12 +235,9 @@ def _dedupe(events: Iterator[Event]) -> tuple[list[Event], list[str]]:
             out.append(e)
     notes = []
     if repeats:
-        files = sorted(repeats)
-        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        lines = sum(repeats.values())
         notes.append(
-            f"{lines} matched line{'s' if lines != 1 else ''} in {shown} repeat lines already "
-            "read (the same logs given twice, or zipped and plain) and count once"
+            f"{plural(sum(repeats.values()), 'matched line')} in {some(sorted(repeats))} repeat "
+            "lines already read (the same logs given twice, or zipped and plain) and count once"
         )
     return sorted(out, key=_order), notes
 
@@ -260,8 +258,7 @@ def _year_notes(results: list[FileResult], config: ScanConfig) -> list[str]:
     undated = [r.stats for r in results if r.stats.info.day is None and r.stats.skipped is None]
     if not undated:
         return []
-    names = [s.path for s in undated]
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = some([s.path for s in undated])
     years = sorted({t.year for s in undated for t in (s.first_time, s.last_time) if t is not None})
     if not years:
         read_as = "years assumed"

@@ -97,8 +97,9 @@ def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None
         for msg in problems:
             typer.echo(msg)
         if problems or lib is None:
-            count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-            typer.echo(f"bes-logdiag: {count} in the pattern library", err=True)
+            from bes_logdiag.words import plural
+
+            typer.echo(f"bes-logdiag: {plural(len(problems), 'problem')} in the pattern library", err=True)
             raise typer.Exit(1)
         examples = sum(len(p.examples) + len(p.counter_examples) for p in lib.patterns)
         typer.echo(f"{len(lib.patterns)} patterns, {examples} examples: all pass")

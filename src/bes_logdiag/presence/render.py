@@ -13,7 +13,8 @@ from rich.text import Text
 from bes_logdiag.presence.check import Capacity, CheckReport
 from bes_logdiag.presence.rules import Finding, Severity
 from bes_logdiag.presence.whitelist import WhitelistReport
-from bes_logdiag.render.table import console_for, plural
+from bes_logdiag.render.table import console_for
+from bes_logdiag.words import plural
 
 # console_for is the console every table command uses (scan, timeline, kb, patterns list): it
 # colours only a terminal and has the fixed pipe width (render.table._PIPE_WIDTH) when piped or

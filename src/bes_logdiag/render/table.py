@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.words import plural
 
 STYLE = {
     Status.COMPLETE: "green",
@@ -52,10 +53,6 @@ def summary_line(report: Report) -> str:
         f"{plural(len(report.activations), 'activation')}: {parts}"
     )
 
-
-def plural(count: int, word: str) -> str:
-    """``1 file``, ``2 files``, ``27,456 lines``."""
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 def write(report: Report, out: TextIO) -> None:

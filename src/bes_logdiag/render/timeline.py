@@ -19,6 +19,7 @@ from rich.text import Text
 from bes_logdiag.model import Activation
 from bes_logdiag.render.json import activation_dict, event_dict
 from bes_logdiag.render.table import STYLE, console_for
+from bes_logdiag.words import plural
 
 # The log line's column must keep at least this many characters beside the others, or the table
 # puts the file:line and the line under the step's name instead (narrow terminals, long paths).
@@ -91,8 +92,7 @@ def _heading(act: Activation) -> Text:
     head.append(f", stage {last.stage} ({last.stage_name})")
     if last.diagnosis.kb:
         head.append(f", {last.diagnosis.kb} {last.diagnosis.kb_title}")
-    tries = len(act.attempts)
-    head.append(f"; {tries} attempt{'s' if tries != 1 else ''}")
+    head.append(f"; {plural(len(act.attempts), 'attempt')}")
     return head
 
 
