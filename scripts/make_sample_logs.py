@@ -11,6 +11,7 @@ the scenario table, not by running the tool.
 
     python scripts/make_sample_logs.py [OUT_DIR] [--seed N] [--noise N] [--days N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,11 +32,11 @@ EXPECTED_JSON = REPO / "tests" / "data" / "sample_expected.json"
 USERS_CSV = REPO / "tests" / "data" / "sample_users.csv"
 
 FIRST_DAY = date(2023, 12, 30)
-BASE_DAYS = 3                       # 20231230, 20231231, 20240101
+BASE_DAYS = 3  # 20231230, 20231231, 20240101
 DAY_MS = 86_400_000
 MIN_MS = 60_000
-LAST_DAY_END_MS = (23 * 60 + 50) * MIN_MS + 500    # each server's logs end at about 23:50
-NOISE_PER_HOUR = 180                # noise lines per hour per server (default: a few MB in all)
+LAST_DAY_END_MS = (23 * 60 + 50) * MIN_MS + 500  # each server's logs end at about 23:50
+NOISE_PER_HOUR = 180  # noise lines per hour per server (default: a few MB in all)
 DOMAIN = "example.com"
 LOG_NAME = re.compile(r"^.+_[A-Z]{4}_\d{2}_\d{8}_\d{4}\.txt$")
 BASE = datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day)
@@ -44,11 +45,11 @@ BASE = datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day)
 @dataclass(frozen=True)
 class Server:
     name: str
-    agents: int             # Messaging Agent instances (MAGT_01, MAGT_02, ...)
-    rollover_min: int       # day D's files run from D+rollover to D+1+rollover (past midnight)
+    agents: int  # Messaging Agent instances (MAGT_01, MAGT_02, ...)
+    rollover_min: int  # day D's files run from D+rollover to D+1+rollover (past midnight)
     cipher: str
     sync_encoding: str
-    restart: tuple[int, str] | None = None     # (day, "HH:MM"): MAGT_01 restarts, file _0002
+    restart: tuple[int, str] | None = None  # (day, "HH:MM"): MAGT_01 restarts, file _0002
 
 
 SERVERS = (
@@ -56,7 +57,7 @@ SERVERS = (
     Server("BES_EAST_02", 1, 0, "AES", "cp1252"),
 )
 SERVICES = ("MAGT", "POLC", "SYNC", "DISP", "ROUT", "CTRL", "CMNG")
-SHARE = {"MAGT": .55, "POLC": .05, "SYNC": .08, "DISP": .10, "ROUT": .10, "CTRL": .04, "CMNG": .08}
+SHARE = {"MAGT": 0.55, "POLC": 0.05, "SYNC": 0.08, "DISP": 0.10, "ROUT": 0.10, "CTRL": 0.04, "CMNG": 0.08}
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class User:
     first: str
     last: str
     user_id: int
-    local: str = ""         # mailbox name when it is not first.last
+    local: str = ""  # mailbox name when it is not first.last
 
     @property
     def email(self) -> str:
@@ -92,28 +93,40 @@ OUTCOMES: dict[str, tuple[tuple[str, ...], str | None, int, str | None]] = {
     "stall_calendar": (FULL + ("calendar",), "stalled", 4, "KB10496"),
     "stall_syncdata": (FULL + ("calendar", "syncdata", "syncdata"), "stalled", 4, "KB13461"),
     "in_progress": (FULL, "in_progress", 4, None),
-    "policy_push": (("policy",), None, 0, None),      # IT policy push, user not activating
-    "mailbox_noise": (("mailbox",), None, 0, None),   # mailbox error, user not activating
+    "policy_push": (("policy",), None, 0, None),  # IT policy push, user not activating
+    "mailbox_noise": (("mailbox",), None, 0, None),  # mailbox error, user not activating
 }
 # delay of each step after the previous one, in ms (min, max)
-DELAY = {"etp": (0, 0), "not_started": (0, 0), "pw_error": (800, 3000), "mailbox": (300, 2000),
-         "key": (2000, 8000), "accept": (50, 400), "key_reject": (100, 400), "books": (2000, 6000),
-         "policy": (2000, 10000), "policy_rejected": (20000, 90000), "getconfig": (30000, 60000),
-         "calendar": (5000, 20000), "syncdata": (90000, 240000), "complete": (60000, 480000)}
+DELAY = {
+    "etp": (0, 0),
+    "not_started": (0, 0),
+    "pw_error": (800, 3000),
+    "mailbox": (300, 2000),
+    "key": (2000, 8000),
+    "accept": (50, 400),
+    "key_reject": (100, 400),
+    "books": (2000, 6000),
+    "policy": (2000, 10000),
+    "policy_rejected": (20000, 90000),
+    "getconfig": (30000, 60000),
+    "calendar": (5000, 20000),
+    "syncdata": (90000, 240000),
+    "complete": (60000, 480000),
+}
 
 
 @dataclass(frozen=True)
 class Attempt:
-    day: int                # day index from 20231230; negative counts from the last day
-    at: str                 # "HH:MM" of its first line (plus up to a minute of jitter)
+    day: int  # day index from 20231230; negative counts from the last day
+    at: str  # "HH:MM" of its first line (plus up to a minute of jitter)
     outcome: str
 
 
 @dataclass
 class Event:
-    path: str               # relative to the output folder
+    path: str  # relative to the output folder
     time: datetime
-    pattern: str            # id of the pattern the line must match
+    pattern: str  # id of the pattern the line must match
     line: str
 
 
@@ -124,7 +137,7 @@ class Scenario:
     attempts: tuple[Attempt, ...]
     agent: int = 1
     events: list[Event] = field(default_factory=list)
-    log_end: datetime | None = None     # the server's last line
+    log_end: datetime | None = None  # the server's last line
 
     @property
     def activating(self) -> bool:
@@ -132,16 +145,23 @@ class Scenario:
 
     def expected(self) -> dict[str, object]:
         _, status, stage, kb = OUTCOMES[self.attempts[-1].outcome]
-        return {"server": self.server, "email": self.user.email, "user_id": self.user.user_id,
-                "display_name": self.user.display, "status": status, "stage": stage, "kb": kb,
-                "attempts": len(self.attempts)}
+        return {
+            "server": self.server,
+            "email": self.user.email,
+            "user_id": self.user.user_id,
+            "display_name": self.user.display,
+            "status": status,
+            "stage": stage,
+            "kb": kb,
+            "attempts": len(self.attempts),
+        }
 
 
 S1, S2 = SERVERS[0].name, SERVERS[1].name
 SCENARIOS: tuple[tuple[str, User, tuple[tuple[int, str, str], ...]], ...] = (
     (S1, User("Anna", "Berg", 1001), ((0, "10:12", "complete"),)),
     (S1, User("Ian", "Dundas", 1002), ((0, "14:30", "stall_etp"), (1, "09:40", "complete"))),
-    (S1, User("Maria", "Lopez", 1003), ((1, "23:52", "complete"),)),       # crosses New Year
+    (S1, User("Maria", "Lopez", 1003), ((1, "23:52", "complete"),)),  # crosses New Year
     (S1, User("Tom", "Reed", 1004), ((2, "07:10", "stall_etp"),)),
     (S1, User("Omar", "Haddad", 1005), ((2, "07:40", "bad_password"),)),
     (S1, User("Lena", "Vogel", 1006), ((2, "08:05", "not_started"),)),
@@ -159,23 +179,31 @@ SCENARIOS: tuple[tuple[str, User, tuple[tuple[int, str, str], ...]], ...] = (
     (S2, User("Hana", "Sato", 2008), ((2, "08:45", "stall_calendar"),)),
     (S2, User("Lucas", "Moreau", 2009), ((2, "09:30", "stall_syncdata"),)),
 )
-FIRSTS = ("Alice Bruno Carla David Elena Felix Grace Hugo Irene Jonas Karin Liam Mona Nils Olga "
-          "Paul Quinn Rosa Stefan Tara Uwe Vera Walter Xenia Yusuf Zoe Aaron Bianca Carl Dana"
-          ).split()
-LASTS = ("Adams Brandt Costa Dietz Evans Fischer Garcia Hansen Ivanova Jensen Keller Lund Meyer "
-         "Nowak Olsen Price Quint Rossi Schulz Torres Ulrich Varga Weber Xu Young Zeller Abbott "
-         "Baker Clarke Duarte").split()
-NOISE_USERS = {S1: [User(*name, 1101 + i) for i, name in enumerate(zip(FIRSTS[:16], LASTS))],
-               S2: [User(*name, 2101 + i) for i, name in enumerate(zip(FIRSTS[16:], LASTS[16:]))]}
-TEST_USER = User("Test", "User1", 2199, "test.user1")      # CMNG's "{Test User1}"
+FIRSTS = (
+    "Alice Bruno Carla David Elena Felix Grace Hugo Irene Jonas Karin Liam Mona Nils Olga "
+    "Paul Quinn Rosa Stefan Tara Uwe Vera Walter Xenia Yusuf Zoe Aaron Bianca Carl Dana"
+).split()
+LASTS = (
+    "Adams Brandt Costa Dietz Evans Fischer Garcia Hansen Ivanova Jensen Keller Lund Meyer "
+    "Nowak Olsen Price Quint Rossi Schulz Torres Ulrich Varga Weber Xu Young Zeller Abbott "
+    "Baker Clarke Duarte"
+).split()
+NOISE_USERS = {
+    S1: [User(*name, 1101 + i) for i, name in enumerate(zip(FIRSTS[:16], LASTS))],
+    S2: [User(*name, 2101 + i) for i, name in enumerate(zip(FIRSTS[16:], LASTS[16:]))],
+}
+TEST_USER = User("Test", "User1", 2199, "test.user1")  # CMNG's "{Test User1}"
 # item 15: lines that match a pattern for users who are not activating (and must not become one)
-NON_ACTIVATING = ((S1, NOISE_USERS[S1][3], (0, "11:30", "mailbox_noise")),
-                  (S2, NOISE_USERS[S2][1], (1, "16:30", "policy_push")),
-                  (S2, NOISE_USERS[S2][2], (1, "16:30", "policy_push")))
+NON_ACTIVATING = (
+    (S1, NOISE_USERS[S1][3], (0, "11:30", "mailbox_noise")),
+    (S2, NOISE_USERS[S2][1], (1, "16:30", "policy_push")),
+    (S2, NOISE_USERS[S2][2], (1, "16:30", "policy_push")),
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # Files
+
 
 @dataclass
 class LogFile:
@@ -184,7 +212,7 @@ class LogFile:
     instance: int
     day: date
     iteration: int
-    start: int              # ms since BASE; noise runs over [start, end)
+    start: int  # ms since BASE; noise runs over [start, end)
     end: int
     pool: Pool
     keys: list[tuple[int, int, str]] = field(default_factory=list)  # (ms, order, CRLF line)
@@ -192,8 +220,10 @@ class LogFile:
     @property
     def rel(self) -> str:
         ymd = self.day.strftime("%Y%m%d")
-        return (f"{self.server.name}/{ymd}/{self.server.name}_{self.service}_{self.instance:02d}_"
-                f"{ymd}_{self.iteration:04d}.txt")
+        return (
+            f"{self.server.name}/{ymd}/{self.server.name}_{self.service}_{self.instance:02d}_"
+            f"{ymd}_{self.iteration:04d}.txt"
+        )
 
     @property
     def encoding(self) -> str:
@@ -203,11 +233,12 @@ class LogFile:
 @dataclass
 class Pool:
     """What a file's noise lines draw from."""
+
     tids: list[str]
     users: list[User]
     agents: int
-    emails: list[str] = field(init=False)     # "{first.last@domain}"
-    names: list[str] = field(init=False)      # "[Last, First:N]"
+    emails: list[str] = field(init=False)  # "{first.last@domain}"
+    names: list[str] = field(init=False)  # "[Last, First:N]"
 
     def __post_init__(self) -> None:
         self.emails = [f"{{{u.email}}}" for u in self.users]
@@ -237,7 +268,7 @@ def build_files(server: Server, ndays: int, rng: random.Random) -> Files:
     users = NOISE_USERS[server.name]
     for service in SERVICES:
         for inst in range(1, (server.agents if service == "MAGT" else 1) + 1):
-            mine = users[inst - 1::server.agents] if service == "MAGT" else users
+            mine = users[inst - 1 :: server.agents] if service == "MAGT" else users
             if service == "CMNG":
                 mine = [TEST_USER, *users[:6]]
             tids = [f"{{0x{rng.randrange(0x400, 0x1FFF):X}}}" for _ in range(6)]
@@ -275,7 +306,7 @@ class Ctx:
     server: Server
     user: User
     rng: random.Random
-    key_tid: str            # key exchange thread: only other users' mail lines come before it
+    key_tid: str  # key exchange thread: only other users' mail lines come before it
     magt_tids: list[str]
 
     def tid(self) -> str:
@@ -284,14 +315,15 @@ class Ctx:
 
 def etp(c: Ctx) -> Line:
     r = c.rng
-    body = (f"Queuing DATA from network@etp{r.randrange(1000, 1999)}.etp.na.blackberry.net, "
-            f"Tag={r.randrange(-2**31, 2**31)}, EntryId={r.randrange(100000, 9999999)}")
+    body = (
+        f"Queuing DATA from network@etp{r.randrange(1000, 1999)}.etp.na.blackberry.net, "
+        f"Tag={r.randrange(-(2**31), 2**31)}, EntryId={r.randrange(100000, 9999999)}"
+    )
     return "MAGT", "40000", c.tid(), c.user.email, body, "magt.etp-queued"
 
 
 def pw_error(c: Ctx) -> Line:
-    body = ("Enterprise activation failed: ETP.DAT could not be decrypted with the activation "
-            "password")
+    body = "Enterprise activation failed: ETP.DAT could not be decrypted with the activation password"
     return "MAGT", "20000", c.tid(), c.user.email, body, "magt.activation-password-rejected"
 
 
@@ -300,8 +332,10 @@ def not_started(c: Ctx) -> Line:
 
 
 def mailbox(c: Ctx) -> Line:
-    body = (f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Example/"
-            f"ou=Exchange/cn=Recipients/cn={c.user.email.split('@')[0]}")
+    body = (
+        f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Example/"
+        f"ou=Exchange/cn=Recipients/cn={c.user.email.split('@')[0]}"
+    )
     return "MAGT", "20400", c.tid(), c.user.email, body, "magt.mailbox-open-failed"
 
 
@@ -316,8 +350,10 @@ def accept(c: Ctx) -> Line:
 
 
 def key_reject(c: Ctx) -> Line:
-    body = ("*** OTAKEYGEN *** Key verification failed, sending KEY_REJECT transID = "
-            f"{c.rng.randrange(10**8, 2**31)}")
+    body = (
+        "*** OTAKEYGEN *** Key verification failed, sending KEY_REJECT transID = "
+        f"{c.rng.randrange(10**8, 2**31)}"
+    )
     return "MAGT", "20000", c.key_tid, c.user.email, body, "magt.key-rejected"
 
 
@@ -327,8 +363,7 @@ def books(c: Ctx) -> Line:
 
 
 def policy(c: Ctx) -> Line:
-    body = ("SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for "
-            f"UserId={c.user.user_id}")
+    body = f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={c.user.user_id}"
     return "POLC", "40000", f"{{0x{0xE1C:X}}}", None, body, "polc.itpolicy-queued"
 
 
@@ -359,9 +394,25 @@ def complete(c: Ctx) -> Line:
     return _sync(c, "36023", "*** SLOWSYNC COMPLETE ***", "sync.slowsync-complete")
 
 
-STEPS: dict[str, Callable[[Ctx], Line]] = {f.__name__: f for f in (
-    etp, pw_error, not_started, mailbox, key, accept, key_reject, books, policy, policy_rejected,
-    getconfig, calendar, syncdata, complete)}
+STEPS: dict[str, Callable[[Ctx], Line]] = {
+    f.__name__: f
+    for f in (
+        etp,
+        pw_error,
+        not_started,
+        mailbox,
+        key,
+        accept,
+        key_reject,
+        books,
+        policy,
+        policy_rejected,
+        getconfig,
+        calendar,
+        syncdata,
+        complete,
+    )
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,8 +438,10 @@ def pending(r: random.Random, p: Pool) -> tuple[str, str]:
 
 
 def sending(r: random.Random, p: Pool) -> tuple[str, str]:
-    return "30000", (f"{_u(r, p)} Sending to device, size={r.randrange(200, 40000)}, "
-                     f"RefId={r.randrange(1, 99999)}, Tag={r.randrange(-2**31, 2**31)}")
+    return "30000", (
+        f"{_u(r, p)} Sending to device, size={r.randrange(200, 40000)}, "
+        f"RefId={r.randrange(1, 99999)}, Tag={r.randrange(-(2**31), 2**31)}"
+    )
 
 
 def to_device(r: random.Random, p: Pool) -> tuple[str, str]:
@@ -434,7 +487,7 @@ def sync_slow_query(r: random.Random, p: Pool) -> tuple[str, str]:
 
 
 def cmng_check(r: random.Random, p: Pool) -> tuple[str, str]:
-    u = p.users[0] if r.random() < .5 else r.choice(p.users)
+    u = p.users[0] if r.random() < 0.5 else r.choice(p.users)
     who = f"{{{u.first} {u.last}}}"
     return "40089", f"{_t(r, p)} {who} CheckResponseReceived - no changes detected."
 
@@ -452,8 +505,10 @@ def srp(r: random.Random, p: Pool) -> tuple[str, str]:
 
 
 def dispatch(r: random.Random, p: Pool) -> tuple[str, str]:
-    return "40000", (f"{_t(r, p)} Dispatcher: forwarded packet to Agent "
-                     f"{r.randrange(1, p.agents + 1)}, size={r.randrange(64, 9000)}")
+    return "40000", (
+        f"{_t(r, p)} Dispatcher: forwarded packet to Agent "
+        f"{r.randrange(1, p.agents + 1)}, size={r.randrange(64, 9000)}"
+    )
 
 
 def route(r: random.Random, p: Pool) -> tuple[str, str]:
@@ -468,8 +523,16 @@ def devices(r: random.Random, p: Pool) -> tuple[str, str]:
 
 # the noise line kinds of each service, with their weights
 WEIGHTS: dict[str, tuple[tuple[Noise, int], ...]] = {
-    "MAGT": ((new_mail, 5), (sending, 4), (to_device, 3), (delivered, 3), (no_changes, 2),
-             (pending, 2), (notify_timeout, 1), (meeting, 1)),
+    "MAGT": (
+        (new_mail, 5),
+        (sending, 4),
+        (to_device, 3),
+        (delivered, 3),
+        (no_changes, 2),
+        (pending, 2),
+        (notify_timeout, 1),
+        (meeting, 1),
+    ),
     "POLC": ((policy_poll, 3), (config_refresh, 1)),
     "SYNC": ((sync_poll, 3), (sync_session, 2), (sync_slow_query, 1)),
     "CMNG": ((cmng_check, 4), (cmng_queue, 1)),
@@ -482,16 +545,17 @@ NOISE = {service: [fn for fn, w in kinds for _ in range(w)] for service, kinds i
 
 # ---------------------------------------------------------------------------------------------
 
-def place(files: Files, service: str, inst: int, ms: int, text: str, dates: list[str],
-          order: int = 0) -> LogFile:
+
+def place(
+    files: Files, service: str, inst: int, ms: int, text: str, dates: list[str], order: int = 0
+) -> LogFile:
     """Put one line ("{ts}" stands for its time stamp) into the file open at that time."""
     f = file_at(files, service, inst, ms)
     f.keys.append((ms, order, f"{text.replace('{ts}', stamp(ms, dates))}\r\n"))
     return f
 
 
-def play(sc: Scenario, att: Attempt, files: Files, ndays: int, rng: random.Random,
-         dates: list[str]) -> None:
+def play(sc: Scenario, att: Attempt, files: Files, ndays: int, rng: random.Random, dates: list[str]) -> None:
     """Write the lines of one attempt, step by step, and record its milestone and error lines."""
     server = next(s for s in SERVERS if s.name == sc.server)
     day = att.day % ndays
@@ -501,13 +565,19 @@ def play(sc: Scenario, att: Attempt, files: Files, ndays: int, rng: random.Rando
     for step in OUTCOMES[att.outcome][0]:
         lo, hi = DELAY[step]
         ms += rng.randint(lo, hi)
-        if step == "key":       # the KEY_ACCEPT that follows is logged in the same second
+        if step == "key":  # the KEY_ACCEPT that follows is logged in the same second
             ms -= ms % 1000 - rng.randrange(0, 500)
             others = [e for e in magt.emails if e != f"{{{sc.user.email}}}"]
-            for back in (1500, 700):    # the key thread served other users just before
-                place(files, "MAGT", sc.agent, ms - back - rng.randrange(0, 300),
-                      f"[30085] ({{ts}}):{ctx.key_tid} {rng.choice(others)} New mail has arrived, "
-                      f"EntryId={rng.randrange(100000, 9999999)}", dates)
+            for back in (1500, 700):  # the key thread served other users just before
+                place(
+                    files,
+                    "MAGT",
+                    sc.agent,
+                    ms - back - rng.randrange(0, 300),
+                    f"[30085] ({{ts}}):{ctx.key_tid} {rng.choice(others)} New mail has arrived, "
+                    f"EntryId={rng.randrange(100000, 9999999)}",
+                    dates,
+                )
         service, eid, tid, user, body, pattern = STEPS[step](ctx)
         inst = sc.agent if service == "MAGT" else 1
         who = f" {{{user}}}" if user else ""
@@ -569,8 +639,9 @@ def clean(out_dir: Path) -> None:
                 day.parent.rmdir()
 
 
-def generate(out_dir: Path, *, seed: int = 7, noise_per_hour: int = NOISE_PER_HOUR,
-             extra_days: int = 0) -> list[Scenario]:
+def generate(
+    out_dir: Path, *, seed: int = 7, noise_per_hour: int = NOISE_PER_HOUR, extra_days: int = 0
+) -> list[Scenario]:
     """Write the log folder into `out_dir` and return the scenarios it holds."""
     ndays = BASE_DAYS + extra_days
     dates = [(FIRST_DAY + timedelta(days=d)).strftime("%m/%d") for d in range(ndays + 2)]
@@ -583,20 +654,40 @@ def generate(out_dir: Path, *, seed: int = 7, noise_per_hour: int = NOISE_PER_HO
             for att in sc.attempts:
                 play(sc, att, files, ndays, rng, dates)
         if server.restart:
-            first, second = (f for f in files[("MAGT", 1)]
-                             if f.day == FIRST_DAY + timedelta(days=server.restart[0]))
+            first, second = (
+                f for f in files[("MAGT", 1)] if f.day == FIRST_DAY + timedelta(days=server.restart[0])
+            )
             tid = first.pool.tids[0]
             agent = f"BlackBerry Messaging Agent {server.name} Agent 1"
-            place(files, "MAGT", 1, first.end,
-                  f"[50000] ({{ts}}):{tid} Service stopping: {agent}", dates)
-            place(files, "MAGT", 1, second.start,
-                  f"[50000] ({{ts}}):{tid} {agent} Version 4.1.6.23 started", dates)
-            place(files, "MAGT", 1, second.start + 12,
-                  f"[30000] ({{ts}}):{tid} Current Date: {second.day:%Y/%m/%d}", dates, 1)
-        for f in files[("CTRL", 1)]:    # health checks every five minutes
+            place(files, "MAGT", 1, first.end, f"[50000] ({{ts}}):{tid} Service stopping: {agent}", dates)
+            place(
+                files,
+                "MAGT",
+                1,
+                second.start,
+                f"[50000] ({{ts}}):{tid} {agent} Version 4.1.6.23 started",
+                dates,
+            )
+            place(
+                files,
+                "MAGT",
+                1,
+                second.start + 12,
+                f"[30000] ({{ts}}):{tid} Current Date: {second.day:%Y/%m/%d}",
+                dates,
+                1,
+            )
+        for f in files[("CTRL", 1)]:  # health checks every five minutes
             for ms in range(f.start - f.start % 300_000 + 300_203, f.end, 300_000):
-                place(files, "CTRL", 1, ms, f"[30000] ({{ts}}):{f.pool.tids[0]} Performing "
-                      "system health check (BlackBerry Controller Version 4.1.6.23)", dates)
+                place(
+                    files,
+                    "CTRL",
+                    1,
+                    ms,
+                    f"[30000] ({{ts}}):{f.pool.tids[0]} Performing "
+                    "system health check (BlackBerry Controller Version 4.1.6.23)",
+                    dates,
+                )
         for chain in files.values():
             all_files.extend(chain)
         end = max(f.end for chain in files.values() for f in chain)
@@ -627,13 +718,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--noise", type=int, default=NOISE_PER_HOUR,
-                    help="noise lines per hour per server (about 57000 gives 800 MB)")
-    ap.add_argument("--days", type=int, default=0,
-                    help="extra days of logs after the three base days")
-    ap.add_argument("--truth", action=argparse.BooleanOptionalAction, default=None,
-                    help="write tests/data/sample_expected.json and sample_users.csv "
-                         "(default: only when writing the default folder)")
+    ap.add_argument(
+        "--noise",
+        type=int,
+        default=NOISE_PER_HOUR,
+        help="noise lines per hour per server (about 57000 gives 800 MB)",
+    )
+    ap.add_argument("--days", type=int, default=0, help="extra days of logs after the three base days")
+    ap.add_argument(
+        "--truth",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write tests/data/sample_expected.json and sample_users.csv "
+        "(default: only when writing the default folder)",
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
     scs = generate(args.out_dir, seed=args.seed, noise_per_hour=args.noise, extra_days=args.days)
@@ -642,8 +740,10 @@ def main(argv: list[str] | None = None) -> int:
         write_truth(scs, EXPECTED_JSON, USERS_CSV)
     logs = [p for p in args.out_dir.glob("*/*/*.txt") if LOG_NAME.match(p.name)]
     size = sum(p.stat().st_size for p in logs)
-    print(f"{len(logs)} files, {size / 1e6:.1f} MB in {took:.1f} s ({size / 1e6 / took:.0f} MB/s); "
-          f"{sum(sc.activating for sc in scs)} activating users -> {args.out_dir}")
+    print(
+        f"{len(logs)} files, {size / 1e6:.1f} MB in {took:.1f} s ({size / 1e6 / took:.0f} MB/s); "
+        f"{sum(sc.activating for sc in scs)} activating users -> {args.out_dir}"
+    )
     return 0
 
 

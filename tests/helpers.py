@@ -46,15 +46,63 @@ def activation_lines(
     """The milestone lines of one activation, per service, stopping after milestone ``upto``."""
     h = f"{hour:02d}"
     magt = [
-        ("etp_received", line(f"{day} {h}:50:00.100", "Queuing DATA from network@etp1006.etp.na.blackberry.net, Tag=-903057656, EntryId=2604425", tid="1AEC", user=email)),
+        (
+            "etp_received",
+            line(
+                f"{day} {h}:50:00.100",
+                "Queuing DATA from network@etp1006.etp.na.blackberry.net, Tag=-903057656, EntryId=2604425",
+                tid="1AEC",
+                user=email,
+            ),
+        ),
         ("key_generated", line(f"{day} {h}:51:39.000", "Generating 3DES key", tid="14D4", user=email)),
-        ("key_accept_sent", line(f"{day} {h}:51:39.050", "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732", tid="14D4")),
-        ("service_books_requested", line(f"{day} {h}:51:45.000", "*** OTAKEYGEN *** Queuing service book data to Policy Server", tid="1AA8", user=email)),
+        (
+            "key_accept_sent",
+            line(
+                f"{day} {h}:51:39.050",
+                "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732",
+                tid="14D4",
+            ),
+        ),
+        (
+            "service_books_requested",
+            line(
+                f"{day} {h}:51:45.000",
+                "*** OTAKEYGEN *** Queuing service book data to Policy Server",
+                tid="1AA8",
+                user=email,
+            ),
+        ),
     ]
-    polc = [("itpolicy_queued", line(f"{day} {h}:51:49.000", f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}", tid="E1C"))]
+    polc = [
+        (
+            "itpolicy_queued",
+            line(
+                f"{day} {h}:51:49.000",
+                f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}",
+                tid="E1C",
+            ),
+        )
+    ]
     sync = [
-        ("slowsync_started", line(f"{day} {h}:52:24.000", f'[SYNC-DSession] Received "GetConfig" command from device. [{display}:{uid}]', tid="1294", eid=46046)),
-        ("slowsync_complete", line(f"{day} {h}:59:36.000", f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{display}:{uid}]", tid="12AC", eid=36023)),
+        (
+            "slowsync_started",
+            line(
+                f"{day} {h}:52:24.000",
+                f'[SYNC-DSession] Received "GetConfig" command from device. [{display}:{uid}]',
+                tid="1294",
+                eid=46046,
+            ),
+        ),
+        (
+            "slowsync_complete",
+            line(
+                f"{day} {h}:59:36.000",
+                f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{display}:{uid}]",
+                tid="12AC",
+                eid=36023,
+            ),
+        ),
     ]
     order = [m for m, _ in magt + polc + sync]
     keep = set(order[: order.index(upto) + 1])

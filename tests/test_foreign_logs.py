@@ -35,8 +35,16 @@ def ts(t: datetime, ms: bool = True) -> str:
     return f"{s}.{t.microsecond // 1000:03d}" if ms else s
 
 
-def L(t: datetime, msg: str, *, tid: str | None = "1A2B", user: str | None = None,
-      eid: str | None = "40000", ms: bool = True, gap: bool = True) -> str:
+def L(
+    t: datetime,
+    msg: str,
+    *,
+    tid: str | None = "1A2B",
+    user: str | None = None,
+    eid: str | None = "40000",
+    ms: bool = True,
+    gap: bool = True,
+) -> str:
     """``[EEEEE] (MM/DD HH:MM:SS.mmm):{0xTID} {user} msg`` with each part optional."""
     head = f"[{eid}] " if eid is not None else ""
     thread = f"{{0x{tid}}}" if tid is not None else ""
@@ -65,14 +73,18 @@ def acts(report: dict) -> list[dict]:  # type: ignore[type-arg]
 
 def one(report: dict, **key: object) -> dict:  # type: ignore[type-arg]
     found = [a for a in acts(report) if all(a.get(k) == v for k, v in key.items())]
-    assert len(found) == 1, (key, [(a["server"], a["email"], a["user_id"], a["display_name"],
-                                    a["status"]) for a in acts(report)])
+    assert len(found) == 1, (
+        key,
+        [(a["server"], a["email"], a["user_id"], a["display_name"], a["status"]) for a in acts(report)],
+    )
     return found[0]
 
 
 def summary(report: dict) -> list[tuple]:  # type: ignore[type-arg]
-    rows = [(a["server"], a["email"], a["user_id"], a["display_name"], a["status"], a["stage"], a["kb"])
-            for a in acts(report)]
+    rows = [
+        (a["server"], a["email"], a["user_id"], a["display_name"], a["status"], a["stage"], a["kb"])
+        for a in acts(report)
+    ]
     return sorted(rows, key=lambda r: tuple(str(x) for x in r))
 
 
@@ -83,9 +95,18 @@ def summary(report: dict) -> list[tuple]:  # type: ignore[type-arg]
 ORDER = ["etp", "key", "accept", "books", "policy", "getconfig", "cical", "progress", "complete"]
 
 
-def activation(email: str, uid: int, display: str, t0: datetime, *, upto: str = "complete",
-               magt_tid: str = "1AEC", key_tid: str = "14D4", polc_tid: str = "E1C",
-               scale: float = 1.0) -> dict[str, list[tuple[datetime, str]]]:
+def activation(
+    email: str,
+    uid: int,
+    display: str,
+    t0: datetime,
+    *,
+    upto: str = "complete",
+    magt_tid: str = "1AEC",
+    key_tid: str = "14D4",
+    polc_tid: str = "E1C",
+    scale: float = 1.0,
+) -> dict[str, list[tuple[datetime, str]]]:
     """Milestone lines per service, timed like the seed (key within seconds, slow sync ~13 min)."""
     keep = set(ORDER[: ORDER.index(upto) + 1])
 
@@ -94,32 +115,94 @@ def activation(email: str, uid: int, display: str, t0: datetime, *, upto: str = 
 
     out: dict[str, list[tuple[datetime, str]]] = {"MAGT": [], "POLC": [], "SYNC": []}
     if "etp" in keep:
-        out["MAGT"].append((at(0), L(at(0), "Queuing DATA from network@etp2.eu.blackberry.net, Tag=-19450213, "
-                                            "EntryId=771203", tid=magt_tid, user=email)))
+        out["MAGT"].append(
+            (
+                at(0),
+                L(
+                    at(0),
+                    "Queuing DATA from network@etp2.eu.blackberry.net, Tag=-19450213, EntryId=771203",
+                    tid=magt_tid,
+                    user=email,
+                ),
+            )
+        )
     if "key" in keep:
-        out["MAGT"].append((at(2), L(at(2), "Generating AES key (this is based on server setting)",
-                                     tid=key_tid, user=email)))
+        out["MAGT"].append(
+            (at(2), L(at(2), "Generating AES key (this is based on server setting)", tid=key_tid, user=email))
+        )
     if "accept" in keep:
-        out["MAGT"].append((at(2.3), L(at(2.3), f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {900000 + uid}",
-                                       tid=key_tid)))
+        out["MAGT"].append(
+            (
+                at(2.3),
+                L(at(2.3), f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {900000 + uid}", tid=key_tid),
+            )
+        )
     if "books" in keep:
-        out["MAGT"].append((at(9), L(at(9), "*** OTAKEYGEN *** Queuing service book data to Policy Server",
-                                     tid="1AA8", user=email)))
+        out["MAGT"].append(
+            (
+                at(9),
+                L(
+                    at(9),
+                    "*** OTAKEYGEN *** Queuing service book data to Policy Server",
+                    tid="1AA8",
+                    user=email,
+                ),
+            )
+        )
     if "policy" in keep:
-        out["POLC"].append((at(13), L(at(13), f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST "
-                                              f"request for UserId={uid}", tid=polc_tid)))
+        out["POLC"].append(
+            (
+                at(13),
+                L(
+                    at(13),
+                    f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}",
+                    tid=polc_tid,
+                ),
+            )
+        )
     if "getconfig" in keep:
-        out["SYNC"].append((at(48), L(at(48), f'[SYNC-DSession] Received "GetConfig" command from device. '
-                                              f"[{display}:{uid}]", tid="1294", eid="46046")))
+        out["SYNC"].append(
+            (
+                at(48),
+                L(
+                    at(48),
+                    f'[SYNC-DSession] Received "GetConfig" command from device. [{display}:{uid}]',
+                    tid="1294",
+                    eid="46046",
+                ),
+            )
+        )
     if "cical" in keep:
-        out["MAGT"].append((at(60), L(at(60), "[CICAL] Calendar slow synchronization started, 218 items",
-                                      tid="1AA8", user=email)))
+        out["MAGT"].append(
+            (
+                at(60),
+                L(at(60), "[CICAL] Calendar slow synchronization started, 218 items", tid="1AA8", user=email),
+            )
+        )
     if "progress" in keep:
-        out["SYNC"].append((at(200), L(at(200), f'[SYNC-DSession] Received "AddressBookData" command from '
-                                                f"device. [{display}:{uid}]", tid="1294", eid="46047")))
+        out["SYNC"].append(
+            (
+                at(200),
+                L(
+                    at(200),
+                    f'[SYNC-DSession] Received "AddressBookData" command from device. [{display}:{uid}]',
+                    tid="1294",
+                    eid="46047",
+                ),
+            )
+        )
     if "complete" in keep:
-        out["SYNC"].append((at(790), L(at(790), f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{display}:{uid}]",
-                                       tid="12AC", eid="36023")))
+        out["SYNC"].append(
+            (
+                at(790),
+                L(
+                    at(790),
+                    f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{display}:{uid}]",
+                    tid="12AC",
+                    eid="36023",
+                ),
+            )
+        )
     return out
 
 
@@ -131,15 +214,22 @@ def merge(*parts: dict[str, list[tuple[datetime, str]]]) -> dict[str, list[tuple
     return out
 
 
-def noise(t0: datetime, t1: datetime, *, step: int = 20, users: tuple[str, ...] = (
-        "anna.lind@example.eu", "piet.devries@example.eu", "sofia.rossi@example.eu")) -> list[tuple[datetime, str]]:
+def noise(
+    t0: datetime,
+    t1: datetime,
+    *,
+    step: int = 20,
+    users: tuple[str, ...] = ("anna.lind@example.eu", "piet.devries@example.eu", "sofia.rossi@example.eu"),
+) -> list[tuple[datetime, str]]:
     """Mail flow of idle users (BES-LOGS.md section 2: most of a MAGT file)."""
     out = []
     t, n = t0, 0
     while t < t1:
         u = users[n % len(users)]
         out.append((t, L(t, f"New mail has arrived, EntryId={280000 + n}", tid="1B44", user=u, eid="30085")))
-        out.append((t, L(t, f"Sending message to device, RefId={5000 + n}, size={1024 + n}", tid="1B44", user=u)))
+        out.append(
+            (t, L(t, f"Sending message to device, RefId={5000 + n}, size={1024 + n}", tid="1B44", user=u))
+        )
         if n % 7 == 0:
             out.append((t, L(t, f"Total Msgs Pending {n % 5}", tid="9C4", eid="30000")))
         n += 1
@@ -147,9 +237,15 @@ def noise(t0: datetime, t1: datetime, *, step: int = 20, users: tuple[str, ...] 
     return out
 
 
-def write_server(root: Path, server: str, per_service: dict[str, list[tuple[datetime, str]]], *,
-                 day_folders: bool = True, encoding: dict[str, str] | None = None,
-                 newline: str = "\r\n") -> list[Path]:
+def write_server(
+    root: Path,
+    server: str,
+    per_service: dict[str, list[tuple[datetime, str]]],
+    *,
+    day_folders: bool = True,
+    encoding: dict[str, str] | None = None,
+    newline: str = "\r\n",
+) -> list[Path]:
     """One file per service per day, in day folders, lines in time order."""
     paths = []
     for svc, items in per_service.items():
@@ -224,8 +320,14 @@ def test_new_year_across_day_folders_2019(tmp_path: Path) -> None:
     """The same over two day folders (20191231, 20200101), with a stall verdict crossing the year."""
     t0 = datetime(2019, 12, 31, 23, 59, 0)
     done = activation("lukas.berger@example.eu", 610, "Berger, Lukas", t0)  # 00:12 on 01/01
-    stuck = activation("mira.koch@example.eu", 611, "Koch, Mira", datetime(2019, 12, 31, 23, 40), upto="accept",
-                       key_tid="1500")
+    stuck = activation(
+        "mira.koch@example.eu",
+        611,
+        "Koch, Mira",
+        datetime(2019, 12, 31, 23, 40),
+        upto="accept",
+        key_tid="1500",
+    )
     tail = {"MAGT": noise(datetime(2020, 1, 1, 0, 0), datetime(2020, 1, 1, 0, 20), step=60)}
     write_server(tmp_path, SRV, merge(done, stuck, tail))
     assert (tmp_path / "20200101" / fname(SRV, "SYNC", datetime(2020, 1, 1))).exists()
@@ -247,8 +349,12 @@ def test_rotated_iteration_0002_continues_the_same_activation(tmp_path: Path) ->
     day = datetime(2019, 3, 5)
     folder = tmp_path / "20190305"
     magt = [line for _, line in sorted(parts["MAGT"])]
-    restart = L(t0 + timedelta(seconds=3), "BlackBerry Messaging Agent BES_EU_01 Agent 1 starting", tid="9C4",
-                eid="50000")
+    restart = L(
+        t0 + timedelta(seconds=3),
+        "BlackBerry Messaging Agent BES_EU_01 Agent 1 starting",
+        tid="9C4",
+        eid="50000",
+    )
     write(folder / fname(SRV, "MAGT", day, it=1), magt[:1])
     write(folder / fname(SRV, "MAGT", day, it=2), [restart, *magt[1:]])
     write(folder / fname(SRV, "POLC", day), [line for _, line in parts["POLC"]])
@@ -257,7 +363,12 @@ def test_rotated_iteration_0002_continues_the_same_activation(tmp_path: Path) ->
     assert code == 0
     assert len(acts(rep)) == 1, summary(rep)
     a = acts(rep)[0]
-    assert (a["email"], a["user_id"], a["status"], a["attempts"]) == ("noah.weber@example.eu", 2210, "complete", [])
+    assert (a["email"], a["user_id"], a["status"], a["attempts"]) == (
+        "noah.weber@example.eu",
+        2210,
+        "complete",
+        [],
+    )
 
 
 def test_second_messaging_agent_instance_and_other_services_are_read(tmp_path: Path) -> None:
@@ -271,11 +382,18 @@ def test_second_messaging_agent_instance_and_other_services_are_read(tmp_path: P
     write(folder / fname(SRV, "SYNC", day), [line for _, line in parts["SYNC"]])
     write(folder / fname(SRV, "MAGT", day), [line for _, line in noise(t0, t0 + timedelta(minutes=15))])
     for code_ in ("MDSS", "BBIM", "ALRT", "CTRL", "DISP", "ROUT"):
-        write(folder / fname(SRV, code_, day), [
-            L(t0, "Performing system health check (BlackBerry Controller Version 4.1.7.12)", tid="A2C",
-              eid="30000"),
-            L(t0 + timedelta(minutes=14), "Agent 2: Missed 1 heartbeats", tid="A2C", eid="20000"),
-        ])
+        write(
+            folder / fname(SRV, code_, day),
+            [
+                L(
+                    t0,
+                    "Performing system health check (BlackBerry Controller Version 4.1.7.12)",
+                    tid="A2C",
+                    eid="30000",
+                ),
+                L(t0 + timedelta(minutes=14), "Agent 2: Missed 1 heartbeats", tid="A2C", eid="20000"),
+            ],
+        )
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert rep["inputs"]["files_read"] == 10
@@ -292,12 +410,12 @@ def q_no_event_id(line: str) -> str:
 
 
 def q_one_digit_id(line: str) -> str:
-    return "[" + line[1] + line[line.index("]"):] if line.startswith("[") else line
+    return "[" + line[1] + line[line.index("]") :] if line.startswith("[") else line
 
 
 def q_no_ms(line: str) -> str:
     i = line.index("(")
-    return line[: i + 15] + line[i + 19:]  # "(MM/DD HH:MM:SS" + ")..."
+    return line[: i + 15] + line[i + 19 :]  # "(MM/DD HH:MM:SS" + ")..."
 
 
 def q_no_space(line: str) -> str:
@@ -337,8 +455,18 @@ def q_seed_mix(line: str) -> str:
     return line
 
 
-QUIRKS = [q_no_event_id, q_one_digit_id, q_no_ms, q_no_space, q_times, q_en_dash, q_curly, q_fromnetwork,
-          q_no_thread_on_named_lines, q_seed_mix]
+QUIRKS = [
+    q_no_event_id,
+    q_one_digit_id,
+    q_no_ms,
+    q_no_space,
+    q_times,
+    q_en_dash,
+    q_curly,
+    q_fromnetwork,
+    q_no_thread_on_named_lines,
+    q_seed_mix,
+]
 
 
 def test_quirk_functions_change_lines() -> None:
@@ -350,8 +478,10 @@ def test_quirk_functions_change_lines() -> None:
         assert any(q(x) != x for x in lines), q.__name__
     assert q_no_ms("[40000] (06/14 09:30:00.125):{0x1AEC} x") == "[40000] (06/14 09:30:00):{0x1AEC} x"
     assert q_one_digit_id("[40000] (06/14 09:30:00.125):{0x1AEC} x") == "[4] (06/14 09:30:00.125):{0x1AEC} x"
-    assert q_no_thread_on_named_lines("[40000] (06/14 09:30:00.125):{0x1AEC} {a@b.c} x") == \
-        "[40000] (06/14 09:30:00.125): {a@b.c} x"
+    assert (
+        q_no_thread_on_named_lines("[40000] (06/14 09:30:00.125):{0x1AEC} {a@b.c} x")
+        == "[40000] (06/14 09:30:00.125): {a@b.c} x"
+    )
 
 
 @pytest.mark.parametrize("quirk", QUIRKS, ids=[q.__name__ for q in QUIRKS])
@@ -364,33 +494,50 @@ def test_each_line_quirk_still_gives_one_complete_activation(tmp_path: Path, qui
     assert code == 0
     assert summary(rep) == [(SRV, "ian.dundas@example.eu", 2573, "Dundas, Ian", "complete", 4, None)]
     got = [m["milestone"] for m in acts(rep)[0]["milestones"]]
-    assert got == ["etp_received", "key_generated", "key_accept_sent", "service_books_requested",
-                   "itpolicy_queued", "slowsync_started", "calendar_sync", "slowsync_progress",
-                   "slowsync_complete"], got
+    assert got == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+        "itpolicy_queued",
+        "slowsync_started",
+        "calendar_sync",
+        "slowsync_progress",
+        "slowsync_complete",
+    ], got
     assert rep["inputs"]["unparsed"] == 0
 
 
 def test_seed_lines_verbatim_with_2019_file_names(tmp_path: Path) -> None:
     """The seed's own milestone lines (dates 05/21, no ms, 0×, en dash, curly quotes, }{)."""
     day = tmp_path / "20190521"
-    write(day / fname(SRV, "MAGT", datetime(2019, 5, 21)), [
-        "(05/21 06:51:38.014):{0x1AEC}{ian.dundas@example.net} Queuing DATA fromnetwork@etp1006.etp.na."
-        "blackberry.net, Tag=-903057656, EntryId=2604425",
-        "[40000] (05/21 06:51:39):{0x14D4} {ian.dundas@example.net} Generating 3DES key (this is based on server "
-        "setting)",
-        "[40000] (05/21 06:51:39):{0x14D4} *** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732",
-        "[40000] (05/21 06:51:45):{0x1AA8}{ian.dundas@example.net} *** OTAKEYGEN *** Queuing service book data to "
-        "Policy Server",
-    ])
-    write(day / fname(SRV, "POLC", datetime(2019, 5, 21)), [
-        "[40000] (05/21 06:51:49):{0xE1C} SCS::CheckITPolicyInGroup – Queuing SET_ITPOLICY_REQUEST request for "
-        "UserId=2573",
-    ])
-    write(day / fname(SRV, "SYNC", datetime(2019, 5, 21)), [
-        "[46046] (05/21 06:52:24):{0×1294} [SYNC-DSession] Received “GetConfig” command from device. [Dundas, "
-        "Ian:2573]",
-        "[36023] (05/21 07:05:36):{0x12AC} [SYNC-DSession] *** SLOWSYNC COMPLETE *** [Dundas, Ian:2573]",
-    ])
+    write(
+        day / fname(SRV, "MAGT", datetime(2019, 5, 21)),
+        [
+            "(05/21 06:51:38.014):{0x1AEC}{ian.dundas@example.net} Queuing DATA fromnetwork@etp1006.etp.na."
+            "blackberry.net, Tag=-903057656, EntryId=2604425",
+            "[40000] (05/21 06:51:39):{0x14D4} {ian.dundas@example.net} Generating 3DES key (this is based on server "
+            "setting)",
+            "[40000] (05/21 06:51:39):{0x14D4} *** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732",
+            "[40000] (05/21 06:51:45):{0x1AA8}{ian.dundas@example.net} *** OTAKEYGEN *** Queuing service book data to "
+            "Policy Server",
+        ],
+    )
+    write(
+        day / fname(SRV, "POLC", datetime(2019, 5, 21)),
+        [
+            "[40000] (05/21 06:51:49):{0xE1C} SCS::CheckITPolicyInGroup – Queuing SET_ITPOLICY_REQUEST request for "
+            "UserId=2573",
+        ],
+    )
+    write(
+        day / fname(SRV, "SYNC", datetime(2019, 5, 21)),
+        [
+            "[46046] (05/21 06:52:24):{0×1294} [SYNC-DSession] Received “GetConfig” command from device. [Dundas, "
+            "Ian:2573]",
+            "[36023] (05/21 07:05:36):{0x12AC} [SYNC-DSession] *** SLOWSYNC COMPLETE *** [Dundas, Ian:2573]",
+        ],
+    )
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert summary(rep) == [(SRV, "ian.dundas@example.net", 2573, "Dundas, Ian", "complete", 4, None)]
@@ -407,7 +554,9 @@ CONTAINERS = ["crlf", "lf", "cp1252", "utf-8-sig", "utf-16-le-bom", "gz", "zip-d
 @pytest.mark.parametrize("how", CONTAINERS)
 def test_encodings_and_containers(tmp_path: Path, how: str) -> None:
     t0 = datetime(2019, 6, 14, 9, 30, 0)
-    parts = merge(activation(*JOERG, t0), {"MAGT": noise(t0 - timedelta(minutes=5), t0 + timedelta(minutes=20))})
+    parts = merge(
+        activation(*JOERG, t0), {"MAGT": noise(t0 - timedelta(minutes=5), t0 + timedelta(minutes=20))}
+    )
     src = tmp_path / "src"
     if how == "lf":
         paths = write_server(src, SRV, parts, newline="\n")
@@ -442,8 +591,12 @@ def test_encodings_and_containers(tmp_path: Path, how: str) -> None:
 
 def test_utf16_file_without_bom_and_mixed_encodings_in_one_tree(tmp_path: Path) -> None:
     t0 = datetime(2019, 6, 14, 9, 30, 0)
-    write_server(tmp_path, SRV, activation(*JOERG, t0),
-                 encoding={"MAGT": "utf-8-sig", "POLC": "utf-16-le", "SYNC": "cp1252"})
+    write_server(
+        tmp_path,
+        SRV,
+        activation(*JOERG, t0),
+        encoding={"MAGT": "utf-8-sig", "POLC": "utf-16-le", "SYNC": "cp1252"},
+    )
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert summary(rep) == [(SRV, *JOERG, "complete", 4, None)]
@@ -460,27 +613,66 @@ def test_heavy_mail_noise_two_servers_no_activation_invented_or_split(tmp_path: 
     # server 1: three activations ten minutes apart (distinct threads for keys), noise all day
     s1 = merge(
         activation("anja.horvat@example.eu", 101, "Horvat, Anja", t),
-        activation("bram.peeters@example.eu", 102, "Peeters, Bram", t + timedelta(minutes=10), key_tid="1500"),
-        activation("chiara.bianchi@example.eu", 103, "Bianchi, Chiara", t + timedelta(minutes=35), upto="books"),
+        activation(
+            "bram.peeters@example.eu", 102, "Peeters, Bram", t + timedelta(minutes=10), key_tid="1500"
+        ),
+        activation(
+            "chiara.bianchi@example.eu", 103, "Bianchi, Chiara", t + timedelta(minutes=35), upto="books"
+        ),
         {"MAGT": noise(t - timedelta(hours=1), t + timedelta(hours=1), step=2)},
     )
     # mailbox errors and IT policy pushes for idle users, far from any activation: not activations
-    s1["MAGT"].append((t - timedelta(minutes=30), L(t - timedelta(minutes=30),
-                       "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/ou=Exchange/"
-                       "cn=Recipients/cn=sofia.rossi", tid="21AC", user="sofia.rossi@example.eu", eid="20400")))
-    s1["POLC"] += [(t - timedelta(minutes=40), L(t - timedelta(minutes=40),
-                    f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={u}", tid="E1C"))
-                   for u in (201, 202, 203)]
-    s1["SYNC"] += [(t + timedelta(minutes=50), L(t + timedelta(minutes=50),
-                    '[SYNC-DSession] Received "ContactsData" command from device. [Lind, Anna:204]', tid="1294",
-                    eid="46047")),
-                   (t + timedelta(minutes=51), L(t + timedelta(minutes=51),
-                    "[SYNC-DSession] CheckResponseReceived - no changes detected.", tid="C4", eid="40089"))]
+    s1["MAGT"].append(
+        (
+            t - timedelta(minutes=30),
+            L(
+                t - timedelta(minutes=30),
+                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/ou=Exchange/"
+                "cn=Recipients/cn=sofia.rossi",
+                tid="21AC",
+                user="sofia.rossi@example.eu",
+                eid="20400",
+            ),
+        )
+    )
+    s1["POLC"] += [
+        (
+            t - timedelta(minutes=40),
+            L(
+                t - timedelta(minutes=40),
+                f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={u}",
+                tid="E1C",
+            ),
+        )
+        for u in (201, 202, 203)
+    ]
+    s1["SYNC"] += [
+        (
+            t + timedelta(minutes=50),
+            L(
+                t + timedelta(minutes=50),
+                '[SYNC-DSession] Received "ContactsData" command from device. [Lind, Anna:204]',
+                tid="1294",
+                eid="46047",
+            ),
+        ),
+        (
+            t + timedelta(minutes=51),
+            L(
+                t + timedelta(minutes=51),
+                "[SYNC-DSession] CheckResponseReceived - no changes detected.",
+                tid="C4",
+                eid="40089",
+            ),
+        ),
+    ]
     # server 2 (name also with "_"): the same address activating there too, and a user in progress
     t2 = datetime(2019, 9, 2, 8, 5)
     s2 = merge(
         activation("anja.horvat@example.eu", 7, "Horvat, Anja", t2),
-        activation("dario.ricci@example.eu", 8, "Ricci, Dario", t2 + timedelta(minutes=110), upto="getconfig"),
+        activation(
+            "dario.ricci@example.eu", 8, "Ricci, Dario", t2 + timedelta(minutes=110), upto="getconfig"
+        ),
         {"MAGT": noise(t2, t2 + timedelta(hours=2), step=5)},
     )
     write_server(tmp_path / SRV, SRV, s1)
@@ -489,13 +681,15 @@ def test_heavy_mail_noise_two_servers_no_activation_invented_or_split(tmp_path: 
     assert lines > 5000
     code, rep, _ = scan(tmp_path)
     assert code == 0  # chiara has been at stage 3 for 25 min when server 1's logs end: in progress
-    assert summary(rep) == sorted([
-        (SRV, "anja.horvat@example.eu", 101, "Horvat, Anja", "complete", 4, None),
-        (SRV, "bram.peeters@example.eu", 102, "Peeters, Bram", "complete", 4, None),
-        (SRV, "chiara.bianchi@example.eu", None, None, "in_progress", 3, None),
-        (SRV2, "anja.horvat@example.eu", 7, "Horvat, Anja", "complete", 4, None),
-        (SRV2, "dario.ricci@example.eu", 8, "Ricci, Dario", "in_progress", 4, None),
-    ])
+    assert summary(rep) == sorted(
+        [
+            (SRV, "anja.horvat@example.eu", 101, "Horvat, Anja", "complete", 4, None),
+            (SRV, "bram.peeters@example.eu", 102, "Peeters, Bram", "complete", 4, None),
+            (SRV, "chiara.bianchi@example.eu", None, None, "in_progress", 3, None),
+            (SRV2, "anja.horvat@example.eu", 7, "Horvat, Anja", "complete", 4, None),
+            (SRV2, "dario.ricci@example.eu", 8, "Ricci, Dario", "in_progress", 4, None),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,13 +698,13 @@ def test_heavy_mail_noise_two_servers_no_activation_invented_or_split(tmp_path: 
 
 STALLS = [
     # upto, stage, KB (BES-LOGS.md section 4 / seed KB table)
-    ("etp", 1, "KB13840"),       # stuck at Activating
-    ("key", 2, "KB13843"),       # verifying encryption: contact service administrator
+    ("etp", 1, "KB13840"),  # stuck at Activating
+    ("key", 2, "KB13843"),  # verifying encryption: contact service administrator
     ("accept", 2, "KB13843"),
-    ("books", 3, "KB03410"),     # waiting for services
-    ("policy", 3, "KB13847"),    # services received, slow sync never starts ("Initializing")
+    ("books", 3, "KB03410"),  # waiting for services
+    ("policy", 3, "KB13847"),  # services received, slow sync never starts ("Initializing")
     ("getconfig", 4, "KB03964"),  # stuck at 0%
-    ("cical", 4, "KB10496"),     # stuck at 11% (calendar first)
+    ("cical", 4, "KB10496"),  # stuck at 11% (calendar first)
     ("progress", 4, "KB13461"),  # stops part way
 ]
 
@@ -518,8 +712,10 @@ STALLS = [
 @pytest.mark.parametrize(("upto", "stage", "kb"), STALLS, ids=[s[0] for s in STALLS])
 def test_each_stall_rule_gives_its_kb(tmp_path: Path, upto: str, stage: int, kb: str) -> None:
     t0 = datetime(2009, 4, 7, 10, 0, 0)
-    parts = merge(activation("tomas.novak@example.eu", 5150, "Novák, Tomáš", t0, upto=upto),
-                  {"MAGT": noise(t0 - timedelta(minutes=10), t0 + timedelta(hours=2, minutes=30), step=30)})
+    parts = merge(
+        activation("tomas.novak@example.eu", 5150, "Novák, Tomáš", t0, upto=upto),
+        {"MAGT": noise(t0 - timedelta(minutes=10), t0 + timedelta(hours=2, minutes=30), step=30)},
+    )
     write_server(tmp_path, SRV, parts, encoding={"SYNC": "cp1252", "MAGT": "cp1252"})
     code, rep, _ = scan(tmp_path)
     assert code == 1
@@ -537,31 +733,52 @@ def test_each_stall_rule_gives_its_kb(tmp_path: Path, upto: str, stage: int, kb:
 
 THRESHOLDS = [
     # upto, minutes between the last progress and the end of that server's logs, status
-    ("etp", 10, "in_progress"), ("etp", 20, "stalled"),
-    ("accept", 10, "in_progress"), ("accept", 20, "stalled"),
-    ("books", 25, "in_progress"), ("books", 35, "stalled"),
-    ("policy", 25, "in_progress"), ("policy", 35, "stalled"),
-    ("getconfig", 50, "in_progress"), ("getconfig", 70, "stalled"),
-    ("progress", 50, "in_progress"), ("progress", 70, "stalled"),
+    ("etp", 10, "in_progress"),
+    ("etp", 20, "stalled"),
+    ("accept", 10, "in_progress"),
+    ("accept", 20, "stalled"),
+    ("books", 25, "in_progress"),
+    ("books", 35, "stalled"),
+    ("policy", 25, "in_progress"),
+    ("policy", 35, "stalled"),
+    ("getconfig", 50, "in_progress"),
+    ("getconfig", 70, "stalled"),
+    ("progress", 50, "in_progress"),
+    ("progress", 70, "stalled"),
 ]
 
 
-@pytest.mark.parametrize(("upto", "minutes", "status"), THRESHOLDS,
-                         ids=[f"{u}-{m}min" for u, m, _ in THRESHOLDS])
+@pytest.mark.parametrize(
+    ("upto", "minutes", "status"), THRESHOLDS, ids=[f"{u}-{m}min" for u, m, _ in THRESHOLDS]
+)
 def test_in_progress_or_stalled_against_end_of_that_servers_logs(
-        tmp_path: Path, upto: str, minutes: int, status: str) -> None:
+    tmp_path: Path, upto: str, minutes: int, status: str
+) -> None:
     """The end of the logs is the last line of *this* server (here a Controller line), not the clock
     and not another server that logged for hours longer."""
     t0 = datetime(2009, 4, 7, 10, 0, 0)
     parts = activation("tomas.novak@example.eu", 5150, "Novak, Tomas", t0, upto=upto)
     last = max(t for items in parts.values() for t, _ in items)
     end = last + timedelta(minutes=minutes)
-    parts = merge(parts, {"MAGT": noise(t0 - timedelta(minutes=5), last + timedelta(minutes=3), step=30),
-                          "CTRL": [(end, L(end, "Agent 1: Missed 1 heartbeats", tid="A2C", eid="20000"))]})
+    parts = merge(
+        parts,
+        {
+            "MAGT": noise(t0 - timedelta(minutes=5), last + timedelta(minutes=3), step=30),
+            "CTRL": [(end, L(end, "Agent 1: Missed 1 heartbeats", tid="A2C", eid="20000"))],
+        },
+    )
     write_server(tmp_path / SRV, SRV, parts)
-    other = merge(activation("tomas.novak@example.eu", 99, "Novak, Tomas", t0 - timedelta(hours=3)),
-                  {"CTRL": [(t0 + timedelta(hours=8), L(t0 + timedelta(hours=8), "Performing system health check",
-                                                        tid="A2C", eid="30000"))]})
+    other = merge(
+        activation("tomas.novak@example.eu", 99, "Novak, Tomas", t0 - timedelta(hours=3)),
+        {
+            "CTRL": [
+                (
+                    t0 + timedelta(hours=8),
+                    L(t0 + timedelta(hours=8), "Performing system health check", tid="A2C", eid="30000"),
+                )
+            ]
+        },
+    )
     write_server(tmp_path / SRV2, SRV2, other)
     code, rep, _ = scan(tmp_path)
     assert code == (1 if status == "stalled" else 0)
@@ -584,28 +801,62 @@ def _error_case(name: str, t0: datetime) -> tuple[dict[str, list[tuple[datetime,
     e = t0 + timedelta(seconds=20)
     if name == "user-not-started":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="etp")
-        parts["MAGT"].append((e, L(e, "User not started - the OpenDatabase() failed", tid="1B44", user=U, eid="10000")))
+        parts["MAGT"].append(
+            (e, L(e, "User not started - the OpenDatabase() failed", tid="1B44", user=U, eid="10000"))
+        )
         return parts, 1, "KB10321"
     if name == "opendatabase-failed":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="etp")
-        parts["MAGT"].append((e, L(e, "MailboxManager: OpenDatabase() failed for this user, error 0x80040111",
-                                   tid="1B44", user=U, eid="20000")))
+        parts["MAGT"].append(
+            (
+                e,
+                L(
+                    e,
+                    "MailboxManager: OpenDatabase() failed for this user, error 0x80040111",
+                    tid="1B44",
+                    user=U,
+                    eid="20000",
+                ),
+            )
+        )
         return parts, 1, "KB10321"
     if name == "mailbox-not-reachable":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="etp")
-        parts["MAGT"].append((e, L(e, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
-                                      "MailboxDN=/o=EU/ou=Exchange/cn=Recipients/cn=mzielinski",
-                                   tid="21AC", user=U, eid="20400")))
+        parts["MAGT"].append(
+            (
+                e,
+                L(
+                    e,
+                    "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
+                    "MailboxDN=/o=EU/ou=Exchange/cn=Recipients/cn=mzielinski",
+                    tid="21AC",
+                    user=U,
+                    eid="20400",
+                ),
+            )
+        )
         return parts, 1, "KB02276"
     if name == "etp-dat-rejected":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="etp")
-        parts["MAGT"].append((e, L(e, "Enterprise activation: ETP.DAT message failed verification, the "
-                                      "activation password does not match", tid="1AEC", user=U, eid="20000")))
+        parts["MAGT"].append(
+            (
+                e,
+                L(
+                    e,
+                    "Enterprise activation: ETP.DAT message failed verification, the "
+                    "activation password does not match",
+                    tid="1AEC",
+                    user=U,
+                    eid="20000",
+                ),
+            )
+        )
         return parts, 1, "KB04829"
     if name == "contact-service-administrator":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="key")
-        parts["MAGT"].append((e, L(e, "Activation error: Contact Service Administrator", tid="14D4", user=U,
-                                   eid="20000")))
+        parts["MAGT"].append(
+            (e, L(e, "Activation error: Contact Service Administrator", tid="14D4", user=U, eid="20000"))
+        )
         return parts, 2, "KB13843"
     if name == "itpolicy-rejected-magt":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="policy")
@@ -613,14 +864,30 @@ def _error_case(name: str, t0: datetime) -> tuple[dict[str, list[tuple[datetime,
         return parts, 3, "KB04533"
     if name == "itpolicy-rejected-polc":
         parts = activation(U, 640, "Zielinski, Marek", t0, upto="policy")
-        parts["POLC"].append((e, L(e, "SCS::ProcessITPolicyResult - IT policy was rejected by the device for "
-                                      "UserId=640", tid="E1C", eid="20000")))
+        parts["POLC"].append(
+            (
+                e,
+                L(
+                    e,
+                    "SCS::ProcessITPolicyResult - IT policy was rejected by the device for UserId=640",
+                    tid="E1C",
+                    eid="20000",
+                ),
+            )
+        )
         return parts, 3, "KB04533"
     raise AssertionError(name)
 
 
-ERRORS = ["user-not-started", "opendatabase-failed", "mailbox-not-reachable", "etp-dat-rejected",
-          "contact-service-administrator", "itpolicy-rejected-magt", "itpolicy-rejected-polc"]
+ERRORS = [
+    "user-not-started",
+    "opendatabase-failed",
+    "mailbox-not-reachable",
+    "etp-dat-rejected",
+    "contact-service-administrator",
+    "itpolicy-rejected-magt",
+    "itpolicy-rejected-polc",
+]
 
 
 @pytest.mark.parametrize("name", ERRORS)
@@ -656,8 +923,18 @@ def test_error_followed_by_progress_is_not_failed(tmp_path: Path) -> None:
     t0 = datetime(2019, 2, 11, 15, 0, 0)
     parts = activation(U, 640, "Zielinski, Marek", t0)
     e = t0 + timedelta(seconds=1)
-    parts["MAGT"].append((e, L(e, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x80040115) failed, MailboxDN=/o=EU",
-                               tid="21AC", user=U, eid="20400")))
+    parts["MAGT"].append(
+        (
+            e,
+            L(
+                e,
+                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x80040115) failed, MailboxDN=/o=EU",
+                tid="21AC",
+                user=U,
+                eid="20400",
+            ),
+        )
+    )
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -669,10 +946,28 @@ def test_mailbox_errors_of_idle_users_are_not_activations(tmp_path: Path) -> Non
     lines = noise(t0, t0 + timedelta(hours=1), step=10)
     for i, u in enumerate(("anna.lind@example.eu", "piet.devries@example.eu")):
         t = t0 + timedelta(minutes=5 + i)
-        lines.append((t, L(t, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU",
-                           tid="21AC", user=u, eid="20400")))
-    pol = [(t0 + timedelta(minutes=9), L(t0 + timedelta(minutes=9), "SCS::CheckITPolicyInGroup - Queuing "
-                                         "SET_ITPOLICY_REQUEST request for UserId=77", tid="E1C"))]
+        lines.append(
+            (
+                t,
+                L(
+                    t,
+                    "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU",
+                    tid="21AC",
+                    user=u,
+                    eid="20400",
+                ),
+            )
+        )
+    pol = [
+        (
+            t0 + timedelta(minutes=9),
+            L(
+                t0 + timedelta(minutes=9),
+                "SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId=77",
+                tid="E1C",
+            ),
+        )
+    ]
     write_server(tmp_path, SRV, {"MAGT": lines, "POLC": pol})
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -689,9 +984,11 @@ def test_mailbox_errors_of_idle_users_are_not_activations(tmp_path: Path) -> Non
 def test_retry_after_stall_then_complete(tmp_path: Path) -> None:
     t1 = datetime(2019, 10, 1, 9, 0, 0)
     t2 = datetime(2019, 10, 1, 11, 0, 0)
-    parts = merge(activation(U, 640, "Zielinski, Marek", t1, upto="accept"),
-                  activation(U, 640, "Zielinski, Marek", t2),
-                  {"MAGT": noise(t1, t2 + timedelta(minutes=30), step=60)})
+    parts = merge(
+        activation(U, 640, "Zielinski, Marek", t1, upto="accept"),
+        activation(U, 640, "Zielinski, Marek", t2),
+        {"MAGT": noise(t1, t2 + timedelta(minutes=30), step=60)},
+    )
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -706,10 +1003,20 @@ def test_three_attempts_failed_stalled_then_in_progress(tmp_path: Path) -> None:
     t1 = datetime(2019, 10, 1, 9, 0, 0)
     e = t1 + timedelta(seconds=5)
     a1 = activation(U, 640, "Zielinski, Marek", t1, upto="etp")
-    a1["MAGT"].append((e, L(e, "Could not process ETP.DAT attachment: invalid activation password", tid="1AEC",
-                            user=U, eid="20000")))
+    a1["MAGT"].append(
+        (
+            e,
+            L(
+                e,
+                "Could not process ETP.DAT attachment: invalid activation password",
+                tid="1AEC",
+                user=U,
+                eid="20000",
+            ),
+        )
+    )
     t2 = datetime(2019, 10, 1, 9, 30, 0)
-    a2 = activation(U, 640, "Zielinski, Marek", t2, upto="etp")     # nothing for 30 min: stalled
+    a2 = activation(U, 640, "Zielinski, Marek", t2, upto="etp")  # nothing for 30 min: stalled
     t3 = datetime(2019, 10, 1, 10, 0, 0)
     a3 = activation(U, 640, "Zielinski, Marek", t3, upto="getconfig")  # 20 min before the end
     end = t3 + timedelta(minutes=20)
@@ -719,10 +1026,17 @@ def test_three_attempts_failed_stalled_then_in_progress(tmp_path: Path) -> None:
     assert code == 0  # the last attempt decides
     assert len(acts(rep)) == 1, summary(rep)
     a = acts(rep)[0]
-    assert (a["status"], a["stage"], a["kb"], a["user_id"], a["display_name"]) == \
-        ("in_progress", 4, None, 640, "Zielinski, Marek")
-    assert [(x["status"], x["stage"], x["kb"]) for x in a["attempts"]] == \
-        [("failed", 1, "KB04829"), ("stalled", 1, "KB13840")]
+    assert (a["status"], a["stage"], a["kb"], a["user_id"], a["display_name"]) == (
+        "in_progress",
+        4,
+        None,
+        640,
+        "Zielinski, Marek",
+    )
+    assert [(x["status"], x["stage"], x["kb"]) for x in a["attempts"]] == [
+        ("failed", 1, "KB04829"),
+        ("stalled", 1, "KB13840"),
+    ]
 
 
 def test_complete_then_new_device_fails(tmp_path: Path) -> None:
@@ -746,8 +1060,9 @@ def test_retry_from_stage_three_back_to_new_etp_within_minutes(tmp_path: Path) -
     to stage 3 begins a new attempt even though little time passed."""
     t1 = datetime(2019, 10, 1, 9, 0, 0)
     t2 = t1 + timedelta(minutes=3)
-    parts = merge(activation(U, 640, "Zielinski, Marek", t1, upto="books"),
-                  activation(U, 640, "Zielinski, Marek", t2))
+    parts = merge(
+        activation(U, 640, "Zielinski, Marek", t1, upto="books"), activation(U, 640, "Zielinski, Marek", t2)
+    )
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -760,13 +1075,15 @@ def test_retry_from_stage_three_back_to_new_etp_within_minutes(tmp_path: Path) -
 # 8. identity joins: time order (unambiguous, ambiguous), user map CSV, KEY_ACCEPT by thread
 # ---------------------------------------------------------------------------------------------
 
-HELP = "helpdesk.lead@example.eu"   # an address whose shape says nothing about a display name
+HELP = "helpdesk.lead@example.eu"  # an address whose shape says nothing about a display name
 OPS = "ops-night@example.eu"
 
 
 def _polc(t: datetime, uid: int) -> tuple[datetime, str]:
-    return (t, L(t, f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}",
-                 tid="E1C"))
+    return (
+        t,
+        L(t, f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}", tid="E1C"),
+    )
 
 
 def test_time_order_join_when_unambiguous(tmp_path: Path) -> None:
@@ -783,14 +1100,18 @@ def test_time_order_join_when_unambiguous(tmp_path: Path) -> None:
 
 def test_ambiguous_time_join_two_requests_two_policies_is_refused(tmp_path: Path) -> None:
     t0 = datetime(2019, 11, 5, 10, 0, 0)
-    parts = merge(activation(HELP, 301, "x", t0, upto="books"),
-                  activation(OPS, 302, "y", t0 + timedelta(seconds=8), upto="books", key_tid="1500"))
+    parts = merge(
+        activation(HELP, 301, "x", t0, upto="books"),
+        activation(OPS, 302, "y", t0 + timedelta(seconds=8), upto="books", key_tid="1500"),
+    )
     parts["POLC"] = [_polc(t0 + timedelta(seconds=20), 301), _polc(t0 + timedelta(seconds=25), 302)]
     write_server(tmp_path, SRV, parts)
     code, rep, stderr = scan(tmp_path)
     assert code == 0
-    assert summary(rep) == [(SRV, HELP, None, None, "in_progress", 3, None),
-                            (SRV, OPS, None, None, "in_progress", 3, None)]
+    assert summary(rep) == [
+        (SRV, HELP, None, None, "in_progress", 3, None),
+        (SRV, OPS, None, None, "in_progress", 3, None),
+    ]
     assert rep["notes"]
 
 
@@ -807,20 +1128,26 @@ def test_ambiguous_time_join_one_request_two_policies_is_refused(tmp_path: Path)
 
 def test_users_csv_resolves_what_time_order_cannot(tmp_path: Path) -> None:
     t0 = datetime(2019, 11, 5, 10, 0, 0)
-    parts = merge(activation(HELP, 301, "Kowalski, Piotr", t0),
-                  activation(OPS, 302, "Łukasiewicz, Zoë", t0 + timedelta(seconds=8), upto="getconfig",
-                             key_tid="1500"))
+    parts = merge(
+        activation(HELP, 301, "Kowalski, Piotr", t0),
+        activation(OPS, 302, "Łukasiewicz, Zoë", t0 + timedelta(seconds=8), upto="getconfig", key_tid="1500"),
+    )
     parts["POLC"] = [_polc(t0 + timedelta(seconds=20), 302), _polc(t0 + timedelta(seconds=25), 301)]
     write_server(tmp_path / "logs", SRV, parts)
     users = tmp_path / "users.csv"
-    users.write_text("MailboxSMTPAddr,UserConfigId,DisplayName\r\n"
-                     f'{HELP},301,"Kowalski, Piotr"\r\n'
-                     f'{OPS},302,"Łukasiewicz, Zoë"\r\n'
-                     'someone.else@example.eu,303,"Else, Someone"\r\n', encoding="utf-8")
+    users.write_text(
+        "MailboxSMTPAddr,UserConfigId,DisplayName\r\n"
+        f'{HELP},301,"Kowalski, Piotr"\r\n'
+        f'{OPS},302,"Łukasiewicz, Zoë"\r\n'
+        'someone.else@example.eu,303,"Else, Someone"\r\n',
+        encoding="utf-8",
+    )
     code, rep, _ = scan(tmp_path / "logs", "--users", users)
     assert code == 0
-    assert summary(rep) == [(SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
-                            (SRV, OPS, 302, "Łukasiewicz, Zoë", "in_progress", 4, None)]
+    assert summary(rep) == [
+        (SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (SRV, OPS, 302, "Łukasiewicz, Zoë", "in_progress", 4, None),
+    ]
     assert "map" in {j["kind"] for j in one(rep, email=HELP)["joins"]}
     # without the map the same logs cannot join the addresses to the ids: no guessing
     code, rep2, _ = scan(tmp_path / "logs")
@@ -830,10 +1157,14 @@ def test_users_csv_resolves_what_time_order_cannot(tmp_path: Path) -> None:
 
 def test_users_csv_for_accented_user_in_cp1252_logs(tmp_path: Path) -> None:
     t0 = datetime(2019, 6, 14, 9, 30, 0)
-    write_server(tmp_path / "logs", SRV, activation(*JOERG, t0, upto="getconfig"), encoding={"SYNC": "cp1252"})
+    write_server(
+        tmp_path / "logs", SRV, activation(*JOERG, t0, upto="getconfig"), encoding={"SYNC": "cp1252"}
+    )
     users = tmp_path / "u.csv"
-    users.write_text('MailboxSMTPAddr,UserConfigId,DisplayName\n'
-                     'joerg.mueller@example.eu,4711,"Müller, Jörg"\n', encoding="utf-8")
+    users.write_text(
+        'MailboxSMTPAddr,UserConfigId,DisplayName\njoerg.mueller@example.eu,4711,"Müller, Jörg"\n',
+        encoding="utf-8",
+    )
     code, rep, _ = scan(tmp_path / "logs", "--users", users)
     assert code == 0
     assert summary(rep) == [(SRV, *JOERG, "in_progress", 4, None)]
@@ -844,22 +1175,40 @@ def test_key_accept_belongs_to_user_last_named_on_its_thread(tmp_path: Path) -> 
     A, B, C = "aino.virtanen@example.eu", "bruno.costa@example.eu", "cem.yilmaz@example.eu"
     magt = [
         # thread 14D4 carried someone's mail first
-        (t0, L(t0, "New mail has arrived, EntryId=99001", tid="14D4", user="sofia.rossi@example.eu", eid="30085")),
+        (
+            t0,
+            L(
+                t0,
+                "New mail has arrived, EntryId=99001",
+                tid="14D4",
+                user="sofia.rossi@example.eu",
+                eid="30085",
+            ),
+        ),
     ]
     for i, u in enumerate((A, B, C)):
         t = t0 + timedelta(seconds=1 + i)
-        magt.append((t, L(t, "Queuing DATA from network@etp2.eu.blackberry.net, Tag=-1, EntryId=1", tid="1AEC",
-                          user=u)))
+        magt.append(
+            (
+                t,
+                L(
+                    t,
+                    "Queuing DATA from network@etp2.eu.blackberry.net, Tag=-1, EntryId=1",
+                    tid="1AEC",
+                    user=u,
+                ),
+            )
+        )
 
     def at(s: float) -> datetime:
         return t0 + timedelta(seconds=s)
 
     magt += [
         (at(10), L(at(10), "Generating AES key (this is based on server setting)", tid="14D4", user=A)),
-        (at(10.2), L(at(10.2), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 111", tid="14D4")),   # -> A
+        (at(10.2), L(at(10.2), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 111", tid="14D4")),  # -> A
         (at(15), L(at(15), "Generating AES key (this is based on server setting)", tid="14D4", user=B)),
         (at(16), L(at(16), "Generating AES key (this is based on server setting)", tid="1500", user=C)),
-        (at(16.3), L(at(16.3), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 222", tid="14D4")),   # -> B
+        (at(16.3), L(at(16.3), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 222", tid="14D4")),  # -> B
     ]
     parts = merge({"MAGT": magt}, {"MAGT": noise(t0, t0 + timedelta(minutes=40), step=30)})
     write_server(tmp_path, SRV, parts)
@@ -867,36 +1216,50 @@ def test_key_accept_belongs_to_user_last_named_on_its_thread(tmp_path: Path) -> 
     assert code == 1
     assert len(acts(rep)) == 3, summary(rep)
     got = {a["email"]: (a["status"], a["stage"], a["kb"], a["last_milestone"]) for a in acts(rep)}
-    assert got == {A: ("stalled", 2, "KB13843", "key_accept_sent"),
-                   B: ("stalled", 2, "KB13843", "key_accept_sent"),
-                   C: ("stalled", 2, "KB13843", "key_generated")}
+    assert got == {
+        A: ("stalled", 2, "KB13843", "key_accept_sent"),
+        B: ("stalled", 2, "KB13843", "key_accept_sent"),
+        C: ("stalled", 2, "KB13843", "key_generated"),
+    }
 
 
 def test_key_accept_on_shared_thread_then_user_goes_on(tmp_path: Path) -> None:
     """Two users activate at once and share the key thread; both complete, none split."""
     t0 = datetime(2019, 7, 8, 13, 0, 0)
     a = activation("aino.virtanen@example.eu", 11, "Virtanen, Aino", t0, key_tid="14D4")
-    b = activation("bruno.costa@example.eu", 12, "Costa, Bruno", t0 + timedelta(seconds=1), key_tid="14D4",
-                   magt_tid="1AF0")
+    b = activation(
+        "bruno.costa@example.eu",
+        12,
+        "Costa, Bruno",
+        t0 + timedelta(seconds=1),
+        key_tid="14D4",
+        magt_tid="1AF0",
+    )
     # a's books at +9s, policy at +13s; b's books at +10s, policy at +14s: ambiguous in time, but the
     # address shape against the SYNC display names (and the ids on those lines) resolves it
     write_server(tmp_path, SRV, merge(a, b))
     code, rep, _ = scan(tmp_path)
     assert code == 0
-    assert summary(rep) == [(SRV, "aino.virtanen@example.eu", 11, "Virtanen, Aino", "complete", 4, None),
-                            (SRV, "bruno.costa@example.eu", 12, "Costa, Bruno", "complete", 4, None)]
+    assert summary(rep) == [
+        (SRV, "aino.virtanen@example.eu", 11, "Virtanen, Aino", "complete", 4, None),
+        (SRV, "bruno.costa@example.eu", 12, "Costa, Bruno", "complete", 4, None),
+    ]
 
 
 def test_time_order_join_of_back_to_back_activations(tmp_path: Path) -> None:
     t0 = datetime(2019, 11, 5, 10, 0, 0)
     # A: books 10:00:09, policy 301 at 10:00:13; B: books 10:00:39, policy 302 at 10:00:43
-    parts = merge(activation(HELP, 301, "Kowalski, Piotr", t0),
-                  activation(OPS, 302, "Nowak, Ewa", t0 + timedelta(seconds=30), key_tid="1500"))
+    parts = merge(
+        activation(HELP, 301, "Kowalski, Piotr", t0),
+        activation(OPS, 302, "Nowak, Ewa", t0 + timedelta(seconds=30), key_tid="1500"),
+    )
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
-    assert summary(rep) == [(SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
-                            (SRV, OPS, 302, "Nowak, Ewa", "complete", 4, None)]
+    assert summary(rep) == [
+        (SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (SRV, OPS, 302, "Nowak, Ewa", "complete", 4, None),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -915,8 +1278,10 @@ def test_pasted_quirks_inside_non_utf8_files(tmp_path: Path, enc: str) -> None:
         for p in paths:
             p.write_bytes(b"\xff\xfe" + p.read_bytes())
     else:
-        assert b"\x96" in (tmp_path / "20190614" / fname(SRV, "POLC", datetime(2019, 6, 14))).read_bytes() or \
-            enc != "cp1252"
+        assert (
+            b"\x96" in (tmp_path / "20190614" / fname(SRV, "POLC", datetime(2019, 6, 14))).read_bytes()
+            or enc != "cp1252"
+        )
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert summary(rep) == [(SRV, *JOERG, "complete", 4, None)]
@@ -924,8 +1289,9 @@ def test_pasted_quirks_inside_non_utf8_files(tmp_path: Path, enc: str) -> None:
 
 
 def _excerpt_lines() -> list[str]:
-    parts = activation("hannah.schmidt@example.eu", 3120, "Schmidt, Hannah", datetime(2009, 12, 31, 23, 58),
-                       scale=2.0)
+    parts = activation(
+        "hannah.schmidt@example.eu", 3120, "Schmidt, Hannah", datetime(2009, 12, 31, 23, 58), scale=2.0
+    )
     return [line for _, line in sorted(x for items in parts.values() for x in items)]
 
 
@@ -959,7 +1325,9 @@ def test_stdin_with_year(tmp_path: Path) -> None:
 
 
 def test_same_logs_plain_and_zipped_count_once(tmp_path: Path) -> None:
-    paths = write_server(tmp_path / "plain", SRV, activation(*JOERG, datetime(2019, 6, 14, 9, 30), upto="books"))
+    paths = write_server(
+        tmp_path / "plain", SRV, activation(*JOERG, datetime(2019, 6, 14, 9, 30), upto="books")
+    )
     with zipfile.ZipFile(tmp_path / "copy.zip", "w") as z:
         for p in paths:
             z.write(p, str(p.relative_to(tmp_path / "plain")))
@@ -997,8 +1365,10 @@ def test_last_line_of_an_unknown_service_sets_the_end_of_logs(tmp_path: Path) ->
 def test_own_mail_flow_is_not_progress(tmp_path: Path) -> None:
     """The activating user's mailbox keeps receiving mail after the stall: still stalled."""
     t0 = datetime(2019, 11, 5, 10, 0)
-    parts = merge(activation(U, 640, "Zielinski, Marek", t0, upto="accept"),
-                  {"MAGT": noise(t0, t0 + timedelta(hours=1), step=30, users=(U, "anna.lind@example.eu"))})
+    parts = merge(
+        activation(U, 640, "Zielinski, Marek", t0, upto="accept"),
+        {"MAGT": noise(t0, t0 + timedelta(hours=1), step=30, users=(U, "anna.lind@example.eu"))},
+    )
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 1
@@ -1036,10 +1406,29 @@ def test_routine_lines_after_completion_keep_it_complete(tmp_path: Path) -> None
     parts = activation(U, 640, "Zielinski, Marek", t0)
     t = t0 + timedelta(hours=3)
     parts["POLC"].append(_polc(t, 640))
-    parts["SYNC"].append((t + timedelta(minutes=1), L(t + timedelta(minutes=1), '[SYNC-DSession] Received '
-                          '"ContactsData" command from device. [Zielinski, Marek:640]', tid="1294", eid="46047")))
-    parts["MAGT"].append((t + timedelta(minutes=2), L(t + timedelta(minutes=2), "MAPIMailbox::MAPIMailbox - "
-                          "OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU", tid="21AC", user=U, eid="20400")))
+    parts["SYNC"].append(
+        (
+            t + timedelta(minutes=1),
+            L(
+                t + timedelta(minutes=1),
+                '[SYNC-DSession] Received "ContactsData" command from device. [Zielinski, Marek:640]',
+                tid="1294",
+                eid="46047",
+            ),
+        )
+    )
+    parts["MAGT"].append(
+        (
+            t + timedelta(minutes=2),
+            L(
+                t + timedelta(minutes=2),
+                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU",
+                tid="21AC",
+                user=U,
+                eid="20400",
+            ),
+        )
+    )
     parts["MAGT"] += noise(t, t + timedelta(hours=2), step=60)
     write_server(tmp_path, SRV, parts)
     code, rep, _ = scan(tmp_path)
@@ -1052,15 +1441,19 @@ def test_users_csv_with_other_column_order_and_extra_columns(tmp_path: Path) -> 
     t0 = datetime(2019, 6, 14, 9, 30)
     write_server(tmp_path / "logs", SRV, activation(*JOERG, t0, upto="accept"))
     users = tmp_path / "u.csv"
-    users.write_text('DisplayName,ServerName,MailboxSMTPAddr,UserConfigId\r\n'
-                     '"Müller, Jörg",BES_EU_01,joerg.mueller@example.eu,4711\r\n', encoding="utf-8-sig")
+    users.write_text(
+        "DisplayName,ServerName,MailboxSMTPAddr,UserConfigId\r\n"
+        '"Müller, Jörg",BES_EU_01,joerg.mueller@example.eu,4711\r\n',
+        encoding="utf-8-sig",
+    )
     code, rep, _ = scan(tmp_path / "logs", "--users", users)
     assert code == 0
     assert summary(rep) == [(SRV, *JOERG, "in_progress", 2, None)]
 
 
-@pytest.mark.parametrize("quirk", [q_no_event_id, q_one_digit_id, q_seed_mix, q_no_thread_on_named_lines],
-                         ids=lambda q: q.__name__)
+@pytest.mark.parametrize(
+    "quirk", [q_no_event_id, q_one_digit_id, q_seed_mix, q_no_thread_on_named_lines], ids=lambda q: q.__name__
+)
 @pytest.mark.parametrize("name", ERRORS)
 def test_explicit_errors_survive_line_quirks(tmp_path: Path, name: str, quirk) -> None:  # type: ignore[no-untyped-def]
     t0 = datetime(2019, 2, 11, 15, 0, 0)
@@ -1086,6 +1479,8 @@ def test_simultaneous_activations_on_two_servers_are_not_ambiguous(tmp_path: Pat
     write_server(tmp_path / "b", SRV2, activation(OPS, 302, "Nowak, Ewa", t0 + timedelta(seconds=2)))
     code, rep, _ = scan(tmp_path)
     assert code == 0
-    assert summary(rep) == [(SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
-                            (SRV2, OPS, 302, "Nowak, Ewa", "complete", 4, None)]
+    assert summary(rep) == [
+        (SRV, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (SRV2, OPS, 302, "Nowak, Ewa", "complete", 4, None),
+    ]
     assert rep["notes"] == [] or not any("not joining" in n for n in rep["notes"])

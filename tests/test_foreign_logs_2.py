@@ -67,9 +67,20 @@ class Act:
 
     STEPS = ("etp", "key", "accept", "books", "policy", "getconfig", "cical", "data", "complete")
 
-    def __init__(self, email: str, uid: int, name: str, t0: datetime, *, upto: str = "complete",
-                 key_tid: str = "14D4", etp_tid: str = "1AEC", books_tid: str = "1AA8",
-                 sync_tid: str = "1294", stretch: float = 1.0) -> None:
+    def __init__(
+        self,
+        email: str,
+        uid: int,
+        name: str,
+        t0: datetime,
+        *,
+        upto: str = "complete",
+        key_tid: str = "14D4",
+        etp_tid: str = "1AEC",
+        books_tid: str = "1AA8",
+        sync_tid: str = "1294",
+        stretch: float = 1.0,
+    ) -> None:
         self.email, self.uid, self.name, self.t0 = email, uid, name, t0
         self.keep = self.STEPS[: self.STEPS.index(upto) + 1]
         self.key_tid, self.etp_tid, self.books_tid, self.sync_tid = key_tid, etp_tid, books_tid, sync_tid
@@ -83,37 +94,82 @@ class Act:
         e, n, u = self.email, self.name, self.uid
         if step == "etp":
             t = self.at(0)
-            return "MAGT", t, rec(t, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-511872311, "
-                                     "EntryId=40211", self.etp_tid, e)
+            return (
+                "MAGT",
+                t,
+                rec(
+                    t,
+                    "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-511872311, EntryId=40211",
+                    self.etp_tid,
+                    e,
+                ),
+            )
         if step == "key":
             t = self.at(1)
             return "MAGT", t, rec(t, "Generating 3DES key (this is based on server setting)", self.key_tid, e)
         if step == "accept":
             t = self.at(1.4)
-            return "MAGT", t, rec(t, f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {3000000 + u}", self.key_tid)
+            return (
+                "MAGT",
+                t,
+                rec(t, f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {3000000 + u}", self.key_tid),
+            )
         if step == "books":
             t = self.at(7)
-            return "MAGT", t, rec(t, "*** OTAKEYGEN *** Queuing service book data to Policy Server",
-                                  self.books_tid, e)
+            return (
+                "MAGT",
+                t,
+                rec(t, "*** OTAKEYGEN *** Queuing service book data to Policy Server", self.books_tid, e),
+            )
         if step == "policy":
             t = self.at(11)
-            return "POLC", t, rec(t, f"SCS::CheckITPolicyInGroup – Queuing SET_ITPOLICY_REQUEST request for "
-                                     f"UserId={u}", "E1C")
+            return (
+                "POLC",
+                t,
+                rec(
+                    t,
+                    f"SCS::CheckITPolicyInGroup – Queuing SET_ITPOLICY_REQUEST request for UserId={u}",
+                    "E1C",
+                ),
+            )
         if step == "getconfig":
             t = self.at(46)
-            return "SYNC", t, rec(t, f'[SYNC-DSession] Received "GetConfig" command from device. [{n}:{u}]',
-                                  self.sync_tid, eid="46046")
+            return (
+                "SYNC",
+                t,
+                rec(
+                    t,
+                    f'[SYNC-DSession] Received "GetConfig" command from device. [{n}:{u}]',
+                    self.sync_tid,
+                    eid="46046",
+                ),
+            )
         if step == "cical":
             t = self.at(70)
-            return "MAGT", t, rec(t, "[CICAL] Calendar slow synchronization started for 96 items",
-                                  self.books_tid, e)
+            return (
+                "MAGT",
+                t,
+                rec(t, "[CICAL] Calendar slow synchronization started for 96 items", self.books_tid, e),
+            )
         if step == "data":
             t = self.at(300)
-            return "SYNC", t, rec(t, f'[SYNC-DSession] Received "ContactsData" command from device. [{n}:{u}]',
-                                  self.sync_tid, eid="46047")
+            return (
+                "SYNC",
+                t,
+                rec(
+                    t,
+                    f'[SYNC-DSession] Received "ContactsData" command from device. [{n}:{u}]',
+                    self.sync_tid,
+                    eid="46047",
+                ),
+            )
         if step == "complete":
             t = self.at(840)
-            return "SYNC", t, rec(t, f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{n}:{u}]", "12AC", eid="36023")
+            return (
+                "SYNC",
+                t,
+                rec(t, f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{n}:{u}]", "12AC", eid="36023"),
+            )
         raise AssertionError(step)
 
     def parts(self) -> Parts:
@@ -135,15 +191,21 @@ def merged(*ps: Parts) -> Parts:
     return out
 
 
-def mailflow(t0: datetime, t1: datetime, step: int = 30,
-             users: tuple[str, ...] = ("li.wei@corp.example", "omar.farouk@corp.example")) -> Lines:
+def mailflow(
+    t0: datetime,
+    t1: datetime,
+    step: int = 30,
+    users: tuple[str, ...] = ("li.wei@corp.example", "omar.farouk@corp.example"),
+) -> Lines:
     """Mail flow of users who are not activating (most of any MAGT file)."""
     out: Lines = []
     t, n = t0, 0
     while t < t1:
         u = users[n % len(users)]
         out.append((t, rec(t, f"New mail has arrived, EntryId={700000 + n}", "1C30", u, "30085")))
-        out.append((t, rec(t, f"Sending message to device, RefId={90000 + n}, size={2048 + 3 * n}", "1C30", u)))
+        out.append(
+            (t, rec(t, f"Sending message to device, RefId={90000 + n}, size={2048 + 3 * n}", "1C30", u))
+        )
         n += 1
         t += timedelta(seconds=step)
     return out
@@ -167,8 +229,10 @@ scan = scan_json
 
 
 def rows(rep: dict) -> list[tuple]:  # type: ignore[type-arg]
-    out = [(a["server"], a["email"], a["user_id"], a["display_name"], a["status"], a["stage"], a["kb"])
-           for a in rep["activations"]]
+    out = [
+        (a["server"], a["email"], a["user_id"], a["display_name"], a["status"], a["stage"], a["kb"])
+        for a in rep["activations"]
+    ]
     return sorted(out, key=lambda r: tuple(str(x) for x in r))
 
 
@@ -199,26 +263,34 @@ def test_same_display_name_for_two_people_on_one_server(tmp_path: Path, second_e
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
-    assert rows(rep) == sorted([
-        (SRV_A, "john.smith@corp.example", 101, "Smith, John", "complete", 4, None),
-        (SRV_A, second_email, 102, "Smith, John", "in_progress", 4, None),
-    ], key=lambda r: tuple(str(x) for x in r))
+    assert rows(rep) == sorted(
+        [
+            (SRV_A, "john.smith@corp.example", 101, "Smith, John", "complete", 4, None),
+            (SRV_A, second_email, 102, "Smith, John", "in_progress", 4, None),
+        ],
+        key=lambda r: tuple(str(x) for x in r),
+    )
 
 
 def test_same_display_name_completion_of_one_does_not_complete_the_other(tmp_path: Path) -> None:
     """Smith, John:101 completes; Smith, John:102 sits at 0 % for two hours: stalled, KB03964."""
     t1 = datetime(2014, 5, 6, 9, 0, 0)
     a = Act("jsmith@corp.example", 101, "Smith, John", t1)
-    b = Act("john.s@corp.example", 102, "Smith, John", t1 + timedelta(minutes=5), upto="getconfig",
-            key_tid="1500")
+    b = Act(
+        "john.s@corp.example", 102, "Smith, John", t1 + timedelta(minutes=5), upto="getconfig", key_tid="1500"
+    )
     parts = merged(a.parts(), b.parts(), {"MAGT": mailflow(t1, t1 + timedelta(hours=2))})
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 1
     assert find(rep, user_id=101)["status"] == "complete"
     b_row = find(rep, user_id=102)
-    assert (b_row["email"], b_row["status"], b_row["stage"], b_row["kb"]) == \
-        ("john.s@corp.example", "stalled", 4, "KB03964")
+    assert (b_row["email"], b_row["status"], b_row["stage"], b_row["kb"]) == (
+        "john.s@corp.example",
+        "stalled",
+        4,
+        "KB03964",
+    )
     assert len(rep["activations"]) == 2
 
 
@@ -228,8 +300,15 @@ def test_same_display_name_activating_in_the_same_minute_is_not_cross_joined(tmp
     id (README: when two candidates fit, the tool refuses to guess and says so)."""
     t0 = datetime(2014, 5, 6, 9, 0, 0)
     a = Act("john.smith@corp.example", 101, "Smith, John", t0)
-    b = Act("john.smith@branch.example", 102, "Smith, John", t0 + timedelta(seconds=2), key_tid="1500",
-            etp_tid="1AF0", books_tid="1AB0")
+    b = Act(
+        "john.smith@branch.example",
+        102,
+        "Smith, John",
+        t0 + timedelta(seconds=2),
+        key_tid="1500",
+        etp_tid="1AF0",
+        books_tid="1AB0",
+    )
     write_tree(tmp_path, SRV_A, merged(a.parts(), b.parts()))
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -284,8 +363,11 @@ RUTH = ("ruth.okafor@corp.example", 4410, "Okafor, Ruth")
 def test_retry_across_midnight_in_day_folders(tmp_path: Path) -> None:
     first = Act(*RUTH, datetime(2016, 3, 14, 23, 40, 0), upto="key")
     second = Act(*RUTH, datetime(2016, 3, 15, 0, 25, 0))
-    parts = merged(first.parts(), second.parts(),
-                   {"MAGT": mailflow(datetime(2016, 3, 14, 23, 30), datetime(2016, 3, 15, 0, 50), step=60)})
+    parts = merged(
+        first.parts(),
+        second.parts(),
+        {"MAGT": mailflow(datetime(2016, 3, 14, 23, 30), datetime(2016, 3, 15, 0, 50), step=60)},
+    )
     write_tree(tmp_path, SRV_A, parts)
     assert (tmp_path / "20160315").is_dir() and (tmp_path / "20160314").is_dir()
     code, rep, _ = scan(tmp_path)
@@ -300,8 +382,11 @@ def test_retry_across_midnight_in_day_folders(tmp_path: Path) -> None:
 def _new_year_retry() -> Parts:
     first = Act(*RUTH, datetime(2015, 12, 31, 23, 48, 0), upto="etp")
     second = Act(*RUTH, datetime(2016, 1, 1, 0, 20, 0))
-    return merged(first.parts(), second.parts(),
-                  {"MAGT": mailflow(datetime(2015, 12, 31, 23, 40), datetime(2016, 1, 1, 0, 40), step=45)})
+    return merged(
+        first.parts(),
+        second.parts(),
+        {"MAGT": mailflow(datetime(2015, 12, 31, 23, 40), datetime(2016, 1, 1, 0, 40), step=45)},
+    )
 
 
 def _check_new_year_retry(rep: dict) -> None:  # type: ignore[type-arg]
@@ -337,8 +422,9 @@ def test_retry_after_a_completed_activation(tmp_path: Path) -> None:
     first = Act(*RUTH, datetime(2016, 6, 1, 9, 0, 0))
     second = Act(*RUTH, datetime(2016, 6, 2, 15, 0, 0), upto="data", key_tid="2208")
     end = second.last() + timedelta(minutes=10)
-    parts = merged(first.parts(), second.parts(),
-                   {"DISP": [(end, rec(end, "Total Msgs Pending 0", "9C4", eid="30000"))]})
+    parts = merged(
+        first.parts(), second.parts(), {"DISP": [(end, rec(end, "Total Msgs Pending 0", "9C4", eid="30000"))]}
+    )
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -352,8 +438,11 @@ def test_retry_after_a_completed_activation(tmp_path: Path) -> None:
 def test_retry_hours_after_a_stall_in_slow_sync(tmp_path: Path) -> None:
     first = Act(*RUTH, datetime(2016, 6, 1, 8, 0, 0), upto="data")
     second = Act(*RUTH, datetime(2016, 6, 1, 13, 30, 0))
-    parts = merged(first.parts(), second.parts(),
-                   {"MAGT": mailflow(datetime(2016, 6, 1, 8, 0), datetime(2016, 6, 1, 14, 0), step=120)})
+    parts = merged(
+        first.parts(),
+        second.parts(),
+        {"MAGT": mailflow(datetime(2016, 6, 1, 8, 0), datetime(2016, 6, 1, 14, 0), step=120)},
+    )
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -382,9 +471,11 @@ def test_user_moved_between_magt_instances_and_thread_ids_clash(tmp_path: Path) 
     folder = tmp_path / "20170208"
     by = {s: act.line(s) for s in act.keep}
     other = "li.wei@corp.example"
-    magt1 = [by["etp"][2],
-             rec(act.at(1.2), "New mail has arrived, EntryId=812211", "14D4", other, "30085"),
-             rec(act.at(1.3), "Sending message to device, RefId=1, size=4000", "14D4", other)]
+    magt1 = [
+        by["etp"][2],
+        rec(act.at(1.2), "New mail has arrived, EntryId=812211", "14D4", other, "30085"),
+        rec(act.at(1.3), "Sending message to device, RefId=1, size=4000", "14D4", other),
+    ]
     magt2 = [by["key"][2], by["accept"][2], by["books"][2], by["cical"][2]]
     put(folder / bes_name(SRV_A, "MAGT", day, inst=1), magt1)
     put(folder / bes_name(SRV_A, "MAGT", day, inst=2), magt2)
@@ -407,8 +498,10 @@ def test_restarts_0001_0002_0003_in_the_middle_of_an_activation(tmp_path: Path) 
     by = {s: act.line(s) for s in act.keep}
 
     def start(t: datetime) -> list[str]:
-        return [rec(t, "BlackBerry Messaging Agent BBX_LON_01 Agent 1 starting", "A10", eid="50000"),
-                rec(t, "Current Date: 2017/02/08", "A10", eid="30000")]
+        return [
+            rec(t, "BlackBerry Messaging Agent BBX_LON_01 Agent 1 starting", "A10", eid="50000"),
+            rec(t, "Current Date: 2017/02/08", "A10", eid="30000"),
+        ]
 
     put(folder / bes_name(SRV_A, "MAGT", day, it=1), [*start(t0 - timedelta(hours=2)), by["etp"][2]])
     put(folder / bes_name(SRV_A, "MAGT", day, it=2), [*start(act.at(0.5)), by["key"][2], by["accept"][2]])
@@ -420,8 +513,12 @@ def test_restarts_0001_0002_0003_in_the_middle_of_an_activation(tmp_path: Path) 
     assert rows(rep) == [(SRV_A, *KIM, "complete", 4, None)]
     a = rep["activations"][0]
     assert a["attempts"] == []
-    assert [m["milestone"] for m in a["milestones"]][:4] == \
-        ["etp_received", "key_generated", "key_accept_sent", "service_books_requested"]
+    assert [m["milestone"] for m in a["milestones"]][:4] == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,14 +535,18 @@ def test_files_given_in_reverse_order_give_the_same_report(tmp_path: Path) -> No
     _check_new_year_retry(rep1)
     _check_new_year_retry(rep2)
     strip = ("evidence", "milestones", "errors", "attempts", "joins")
-    assert [{k: v for k, v in a.items() if k not in strip} for a in rep1["activations"]] == \
-        [{k: v for k, v in a.items() if k not in strip} for a in rep2["activations"]]
+    assert [{k: v for k, v in a.items() if k not in strip} for a in rep1["activations"]] == [
+        {k: v for k, v in a.items() if k not in strip} for a in rep2["activations"]
+    ]
 
 
 def _unnamed(act: Act) -> dict[str, list[str]]:
     p = act.parts()
-    return {"agent.log": sorted_lines(p["MAGT"]), "policy-service.txt": sorted_lines(p["POLC"]),
-            "sync export.txt": sorted_lines(p["SYNC"])}
+    return {
+        "agent.log": sorted_lines(p["MAGT"]),
+        "policy-service.txt": sorted_lines(p["POLC"]),
+        "sync export.txt": sorted_lines(p["SYNC"]),
+    }
 
 
 def test_unnamed_files_in_a_day_folder(tmp_path: Path) -> None:
@@ -458,15 +559,20 @@ def test_unnamed_files_in_a_day_folder(tmp_path: Path) -> None:
     a = rep["activations"][0]
     assert a["started"].startswith("2012-07-30T16:00") and a["completed"].startswith("2012-07-30T16:14")
     services = {m["milestone"]: m["service"] for m in a["milestones"]}
-    assert (services["etp_received"], services["itpolicy_queued"], services["slowsync_complete"]) == \
-        ("MAGT", "POLC", "SYNC")
+    assert (services["etp_received"], services["itpolicy_queued"], services["slowsync_complete"]) == (
+        "MAGT",
+        "POLC",
+        "SYNC",
+    )
 
 
 def test_unnamed_files_dated_by_current_date_lines(tmp_path: Path) -> None:
     act = Act(*KIM, datetime(2012, 7, 30, 16, 0, 0))
     for name, lines in _unnamed(act).items():
-        put(tmp_path / name, [rec(datetime(2012, 7, 30, 0, 0, 5), "Current Date: 2012/07/30", "9C4",
-                                  eid="30000"), *lines])
+        put(
+            tmp_path / name,
+            [rec(datetime(2012, 7, 30, 0, 0, 5), "Current Date: 2012/07/30", "9C4", eid="30000"), *lines],
+        )
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert rows(rep) == [(None, *KIM, "complete", 4, None)]
@@ -505,8 +611,14 @@ def test_very_long_mail_flow_lines_around_an_activation(tmp_path: Path) -> None:
     for i, x in enumerate(sorted_lines(act.parts()["MAGT"])):
         t = t0 + timedelta(seconds=i * 0.2)
         size = 300_000 if i % 2 else 40_000
-        magt.append(rec(t, f"Sending message to device, RefId={i}, To={rcpts}, Body=" + "x" * size, "1C30",
-                        "li.wei@corp.example"))
+        magt.append(
+            rec(
+                t,
+                f"Sending message to device, RefId={i}, To={rcpts}, Body=" + "x" * size,
+                "1C30",
+                "li.wei@corp.example",
+            )
+        )
         magt.append(x)
     day = datetime(2013, 10, 2)
     put(tmp_path / bes_name(SRV_A, "MAGT", day), magt)
@@ -514,8 +626,12 @@ def test_very_long_mail_flow_lines_around_an_activation(tmp_path: Path) -> None:
     assert code == 0
     assert rep["inputs"]["files_skipped"] == 0
     assert rows(rep) == [(SRV_A, KIM[0], None, None, "in_progress", 3, None)]
-    assert [m["milestone"] for m in rep["activations"][0]["milestones"]] == \
-        ["etp_received", "key_generated", "key_accept_sent", "service_books_requested"]
+    assert [m["milestone"] for m in rep["activations"][0]["milestones"]] == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+    ]
 
 
 def test_wrapped_noise_lines_are_harmless(tmp_path: Path) -> None:
@@ -528,8 +644,14 @@ def test_wrapped_noise_lines_are_harmless(tmp_path: Path) -> None:
     for svc, items in parts.items():
         lines: list[str] = []
         for t, x in sorted(items):
-            lines.append(rec(t, "MAPIMailbox::SubmitMessage - message queued, Subject=Weekly report,", "1C30",
-                             "omar.farouk@corp.example"))
+            lines.append(
+                rec(
+                    t,
+                    "MAPIMailbox::SubmitMessage - message queued, Subject=Weekly report,",
+                    "1C30",
+                    "omar.farouk@corp.example",
+                )
+            )
             lines.append("    continued: Generating delivery receipt for the device, see EntryId=4")
             lines.append("\tand GetConfig of the printer; Queuing DATA to device, size=4096")
             lines.append(x)
@@ -561,8 +683,11 @@ def test_bom_in_the_middle_of_a_concatenated_file(tmp_path: Path) -> None:
     code, rep, _ = scan(tmp_path)
     assert code == 0
     assert rows(rep) == [(SRV_A, *KIM, "complete", 4, None)]
-    assert [m["milestone"] for m in rep["activations"][0]["milestones"]][:3] == \
-        ["etp_received", "key_generated", "key_accept_sent"]
+    assert [m["milestone"] for m in rep["activations"][0]["milestones"]][:3] == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,18 +710,28 @@ EDGES = [
 @pytest.mark.parametrize("delta", [-1, 0, 1], ids=["1s-under", "exactly", "1s-over"])
 @pytest.mark.parametrize(("upto", "stage", "limit", "kb"), EDGES, ids=[e[0] for e in EDGES])
 def test_threshold_to_the_second_with_log_end_from_other_services(
-        tmp_path: Path, upto: str, stage: int, limit: timedelta, kb: str, delta: int) -> None:
+    tmp_path: Path, upto: str, stage: int, limit: timedelta, kb: str, delta: int
+) -> None:
     """The logs end with a Dispatcher and a Router line; "no progress for longer than the stage's
     threshold" (README) makes exactly-the-threshold still in progress."""
     t0 = datetime(2011, 4, 18, 9, 0, 0)
     act = Act("nadia.haddad@corp.example", 777, "Haddad, Nadia", t0, upto=upto)
     end = act.last() + limit + timedelta(seconds=delta)
-    parts = merged(act.parts(), {
-        "MAGT": mailflow(t0 - timedelta(minutes=5), act.last(), step=20),
-        "DISP": [(end - timedelta(minutes=3), rec(end - timedelta(minutes=3), "Total Msgs Pending 2", "9C4",
-                                                  eid="30000"))],
-        "ROUT": [(end, rec(end, "Connection to SRP host established, 0 messages queued", "A2C", eid="30000"))],
-    })
+    parts = merged(
+        act.parts(),
+        {
+            "MAGT": mailflow(t0 - timedelta(minutes=5), act.last(), step=20),
+            "DISP": [
+                (
+                    end - timedelta(minutes=3),
+                    rec(end - timedelta(minutes=3), "Total Msgs Pending 2", "9C4", eid="30000"),
+                )
+            ],
+            "ROUT": [
+                (end, rec(end, "Connection to SRP host established, 0 messages queued", "A2C", eid="30000"))
+            ],
+        },
+    )
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     status = "stalled" if delta > 0 else "in_progress"
@@ -604,8 +739,9 @@ def test_threshold_to_the_second_with_log_end_from_other_services(
     assert len(rep["activations"]) == 1, rows(rep)
     a = rep["activations"][0]
     assert (a["status"], a["stage"], a["kb"]) == (status, stage, kb if status == "stalled" else None)
-    assert rep["log_end"][SRV_A] == end.isoformat(timespec="milliseconds") or \
-        rep["log_end"][SRV_A].startswith(end.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert rep["log_end"][SRV_A] == end.isoformat(timespec="milliseconds") or rep["log_end"][
+        SRV_A
+    ].startswith(end.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def _long_sync(t0: datetime, hours: int, every: timedelta, *, complete: bool) -> tuple[Parts, datetime]:
@@ -619,14 +755,27 @@ def _long_sync(t0: datetime, hours: int, every: timedelta, *, complete: bool) ->
         if t > stop:
             break
         kind = ("CalendarData", "ContactsData", "TasksData", "MemosData")[n % 4]
-        parts["SYNC"].append((t, rec(t, f'[SYNC-DSession] Received "{kind}" command from device. '
-                                        f"[Ruiz, Pablo:321]", "1294", eid="46047")))
+        parts["SYNC"].append(
+            (
+                t,
+                rec(
+                    t,
+                    f'[SYNC-DSession] Received "{kind}" command from device. [Ruiz, Pablo:321]',
+                    "1294",
+                    eid="46047",
+                ),
+            )
+        )
         n += 1
     last = t - every
     if complete:
         done = last + timedelta(minutes=2)
-        parts["SYNC"].append((done, rec(done, "[SYNC-DSession] *** SLOWSYNC COMPLETE *** [Ruiz, Pablo:321]",
-                                        "12AC", eid="36023")))
+        parts["SYNC"].append(
+            (
+                done,
+                rec(done, "[SYNC-DSession] *** SLOWSYNC COMPLETE *** [Ruiz, Pablo:321]", "12AC", eid="36023"),
+            )
+        )
         last = done
     return parts, last
 
@@ -637,8 +786,17 @@ def test_slow_sync_of_five_hours_with_steady_progress(tmp_path: Path, every: int
     t0 = datetime(2011, 4, 18, 9, 0, 0)
     parts, last = _long_sync(t0, 5, timedelta(minutes=every), complete=complete)
     end = last + timedelta(minutes=40)
-    parts["CTRL"] = [(end, rec(end, "Performing system health check (BlackBerry Controller Version 5.0.3.20)",
-                               "A2C", eid="30000"))]
+    parts["CTRL"] = [
+        (
+            end,
+            rec(
+                end,
+                "Performing system health check (BlackBerry Controller Version 5.0.3.20)",
+                "A2C",
+                eid="30000",
+            ),
+        )
+    ]
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -658,8 +816,17 @@ def test_slow_sync_that_pauses_over_an_hour_then_moves_again_is_in_progress(tmp_
     parts = act.parts()
     for minutes in (90, 100, 110):  # 10:30, 10:40, 10:50
         t = t0 + timedelta(minutes=minutes)
-        parts["SYNC"].append((t, rec(t, '[SYNC-DSession] Received "ContactsData" command from device. '
-                                        "[Ruiz, Pablo:321]", "1294", eid="46047")))
+        parts["SYNC"].append(
+            (
+                t,
+                rec(
+                    t,
+                    '[SYNC-DSession] Received "ContactsData" command from device. [Ruiz, Pablo:321]',
+                    "1294",
+                    eid="46047",
+                ),
+            )
+        )
     end = t0 + timedelta(hours=2)
     parts["CTRL"] = [(end, rec(end, "Performing system health check", "A2C", eid="30000"))]
     write_tree(tmp_path, SRV_A, parts)
@@ -677,8 +844,9 @@ def test_slow_sync_complete_after_a_long_pause_is_complete(tmp_path: Path) -> No
     act = Act("pablo.ruiz@corp.example", 321, "Ruiz, Pablo", t0, upto="data")  # data at 09:05
     parts = act.parts()
     t = t0 + timedelta(minutes=90)
-    parts["SYNC"].append((t, rec(t, "[SYNC-DSession] *** SLOWSYNC COMPLETE *** [Ruiz, Pablo:321]", "12AC",
-                                 eid="36023")))
+    parts["SYNC"].append(
+        (t, rec(t, "[SYNC-DSession] *** SLOWSYNC COMPLETE *** [Ruiz, Pablo:321]", "12AC", eid="36023"))
+    )
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -699,24 +867,64 @@ def test_explicit_error_then_successful_retry_is_complete(tmp_path: Path, error:
     if error == "itpolicy-rejected":
         first = Act(*TOM, t1, upto="policy")
         e = t1 + timedelta(seconds=30)
-        err = {"POLC": [(e, rec(e, "SCS::ProcessITPolicyResult - IT Policy rejected by device for UserId=6060",
-                                "E1C", eid="20000"))]}
+        err = {
+            "POLC": [
+                (
+                    e,
+                    rec(
+                        e,
+                        "SCS::ProcessITPolicyResult - IT Policy rejected by device for UserId=6060",
+                        "E1C",
+                        eid="20000",
+                    ),
+                )
+            ]
+        }
         want = ("failed", 3, "KB04533")
     elif error == "key-reject":
         first = Act(*TOM, t1, upto="key")
         e = t1 + timedelta(seconds=2)
-        err = {"MAGT": [(e, rec(e, "*** OTAKEYGEN *** key verification failed, sending KEY_REJECT transID = 9",
-                                "14D4", TOM[0], "20000"))]}
+        err = {
+            "MAGT": [
+                (
+                    e,
+                    rec(
+                        e,
+                        "*** OTAKEYGEN *** key verification failed, sending KEY_REJECT transID = 9",
+                        "14D4",
+                        TOM[0],
+                        "20000",
+                    ),
+                )
+            ]
+        }
         want = ("failed", 2, "KB13843")
     else:
         first = Act(*TOM, t1, upto="etp")
         e = t1 + timedelta(seconds=1)
-        err = {"MAGT": [(e, rec(e, "Enterprise activation: the ETP.DAT message could not be decrypted, "
-                                   "activation password incorrect", "1AEC", TOM[0], "20000"))]}
+        err = {
+            "MAGT": [
+                (
+                    e,
+                    rec(
+                        e,
+                        "Enterprise activation: the ETP.DAT message could not be decrypted, "
+                        "activation password incorrect",
+                        "1AEC",
+                        TOM[0],
+                        "20000",
+                    ),
+                )
+            ]
+        }
         want = ("failed", 1, "KB04829")
     second = Act(*TOM, t1 + timedelta(minutes=45))
-    parts = merged(first.parts(), err, second.parts(),
-                   {"MAGT": mailflow(t1, t1 + timedelta(hours=1, minutes=10), step=60)})
+    parts = merged(
+        first.parts(),
+        err,
+        second.parts(),
+        {"MAGT": mailflow(t1, t1 + timedelta(hours=1, minutes=10), step=60)},
+    )
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -736,20 +944,43 @@ def test_other_users_errors_interleaved_with_an_activation(tmp_path: Path) -> No
 
     parts["MAGT"] += [
         (at(0.5), rec(at(0.5), "User not started", "1B44", "li.wei@corp.example", "20000")),
-        (at(3), rec(at(3), "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/"
-                           "ou=Exchange/cn=Recipients/cn=ofarouk", "21AC", "omar.farouk@corp.example", "20400")),
-        (at(8), rec(at(8), "IT Policy Rejected by device, PIN=2A3B4C5D", "1C30", "li.wei@corp.example",
-                    "20000")),
+        (
+            at(3),
+            rec(
+                at(3),
+                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/"
+                "ou=Exchange/cn=Recipients/cn=ofarouk",
+                "21AC",
+                "omar.farouk@corp.example",
+                "20400",
+            ),
+        ),
+        (
+            at(8),
+            rec(at(8), "IT Policy Rejected by device, PIN=2A3B4C5D", "1C30", "li.wei@corp.example", "20000"),
+        ),
     ]
     parts["POLC"] += [
-        (at(12), rec(at(12), "SCS::ProcessITPolicyResult - IT policy rejected by device for UserId=9911", "E20",
-                     eid="20000")),
+        (
+            at(12),
+            rec(
+                at(12),
+                "SCS::ProcessITPolicyResult - IT policy rejected by device for UserId=9911",
+                "E20",
+                eid="20000",
+            ),
+        ),
     ]
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     tom = find(rep, email=TOM[0])
-    assert (tom["user_id"], tom["display_name"], tom["status"], tom["stage"], tom["kb"]) == \
-        (6060, "Wolski, Tomasz", "complete", 4, None)
+    assert (tom["user_id"], tom["display_name"], tom["status"], tom["stage"], tom["kb"]) == (
+        6060,
+        "Wolski, Tomasz",
+        "complete",
+        4,
+        None,
+    )
     assert tom["errors"] == [] and tom["attempts"] == []
     assert not any(a["email"] == "omar.farouk@corp.example" for a in rep["activations"])
     assert not any(a["user_id"] == 6060 and a is not tom for a in rep["activations"])
@@ -768,15 +999,30 @@ def test_mail_subject_quoting_slowsync_complete_does_not_complete_someone_else(t
     act = Act("amir.sadeghi@corp.example", 1301, "Sadeghi, Amir", t0, upto="getconfig")
     parts = act.parts()
     t = t0 + timedelta(minutes=30)
-    parts["MAGT"] += [(t, rec(t, 'New mail has arrived, EntryId=991, Subject="FW: [SYNC-DSession] *** SLOWSYNC '
-                                 'COMPLETE *** [Sadeghi, Amir:1301]"', "1B44", "helpdesk@corp.example", "30085"))]
+    parts["MAGT"] += [
+        (
+            t,
+            rec(
+                t,
+                'New mail has arrived, EntryId=991, Subject="FW: [SYNC-DSession] *** SLOWSYNC '
+                'COMPLETE *** [Sadeghi, Amir:1301]"',
+                "1B44",
+                "helpdesk@corp.example",
+                "30085",
+            ),
+        )
+    ]
     parts["MAGT"] += mailflow(t0, t0 + timedelta(hours=2), step=60)
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert not any(a["email"] == "helpdesk@corp.example" for a in rep["activations"]), rows(rep)
     amir = find(rep, user_id=1301)
-    assert (amir["email"], amir["status"], amir["stage"], amir["kb"]) == \
-        ("amir.sadeghi@corp.example", "stalled", 4, "KB03964")
+    assert (amir["email"], amir["status"], amir["stage"], amir["kb"]) == (
+        "amir.sadeghi@corp.example",
+        "stalled",
+        4,
+        "KB03964",
+    )
     assert code == 1
 
 
@@ -787,9 +1033,19 @@ def test_mail_body_quoting_generating_key_is_not_an_activation(tmp_path: Path) -
     act = Act(*TOM, t0)
     parts = act.parts()
     t = t0 + timedelta(minutes=3)
-    parts["MAGT"] += [(t, rec(t, 'New mail has arrived, EntryId=992, Subject="why does the log say Generating '
-                                 'AES key (this is based on server setting)?"', "1B44", "li.wei@corp.example",
-                              "30085"))]
+    parts["MAGT"] += [
+        (
+            t,
+            rec(
+                t,
+                'New mail has arrived, EntryId=992, Subject="why does the log say Generating '
+                'AES key (this is based on server setting)?"',
+                "1B44",
+                "li.wei@corp.example",
+                "30085",
+            ),
+        )
+    ]
     parts["MAGT"] += mailflow(t0, t0 + timedelta(hours=1), step=60)
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
@@ -804,8 +1060,18 @@ def test_current_date_text_in_a_message_does_not_move_the_year(tmp_path: Path) -
     act = Act(*TOM, t0)
     parts = act.parts()
     t = t0 - timedelta(minutes=1)
-    parts["MAGT"] += [(t, rec(t, 'New mail has arrived, EntryId=993, Subject="Current Date: 2003/01/01 '
-                                 'archive"', "1B44", "li.wei@corp.example", "30085"))]
+    parts["MAGT"] += [
+        (
+            t,
+            rec(
+                t,
+                'New mail has arrived, EntryId=993, Subject="Current Date: 2003/01/01 archive"',
+                "1B44",
+                "li.wei@corp.example",
+                "30085",
+            ),
+        )
+    ]
     write_tree(tmp_path, SRV_A, parts)
     code, rep, _ = scan(tmp_path)
     assert code == 0
@@ -825,11 +1091,19 @@ def _key_thread_file(root: Path, accept_at: int) -> Path:
     before are other users' mail on other threads."""
     t0 = datetime(2017, 2, 8, 11, 0, 0)
     kim, li = "kim.tran@corp.example", "li.wei@corp.example"
-    tail = "".join(x + "\r\n" for x in (
-        rec(t0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", "1AEC", kim),
-        rec(t0 + timedelta(seconds=1), "Generating 3DES key (this is based on server setting)", "14D4", kim),
-        rec(t0 + timedelta(seconds=1.2), "New mail has arrived, EntryId=812211", "14D4", li, "30085"),
-    ))
+    tail = "".join(
+        x + "\r\n"
+        for x in (
+            rec(t0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", "1AEC", kim),
+            rec(
+                t0 + timedelta(seconds=1),
+                "Generating 3DES key (this is based on server setting)",
+                "14D4",
+                kim,
+            ),
+            rec(t0 + timedelta(seconds=1.2), "New mail has arrived, EntryId=812211", "14D4", li, "30085"),
+        )
+    )
     accept = rec(t0 + timedelta(seconds=1.4), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 77", "14D4")
     lines: list[str] = []
     size, n = len(tail), 0

@@ -42,8 +42,13 @@ SERVERS = ("BES01", "BES_EU_02", "HQ_BES_03")
 RESTART = DAY.replace(hour=12, minute=30)  # MAGT_01 restarts: _0001 until then, _0002 after
 PUSHES = (DAY.replace(hour=7, minute=40), DAY.replace(hour=12, minute=5), DAY.replace(hour=16, minute=20))
 # quiet slots: activations that only time order can join (nothing else within minutes)
-SLOTS = (DAY.replace(hour=8, minute=20), DAY.replace(hour=10, minute=5), DAY.replace(hour=13, minute=20),
-         DAY.replace(hour=14, minute=40), DAY.replace(hour=15, minute=20))
+SLOTS = (
+    DAY.replace(hour=8, minute=20),
+    DAY.replace(hour=10, minute=5),
+    DAY.replace(hour=13, minute=20),
+    DAY.replace(hour=14, minute=40),
+    DAY.replace(hour=15, minute=20),
+)
 LATE_SLOT = DAY.replace(hour=17, minute=40)  # in progress at stage 3 when the logs end
 BURSTS = (DAY.replace(hour=9, minute=0, second=5), DAY.replace(hour=11, minute=15, second=30))
 
@@ -67,34 +72,190 @@ OUTCOMES: dict[str, tuple[str, int, str | None]] = {
     "fail_policy_rejected": ("failed", 3, "KB04533"),
     "retry_complete": ("complete", 4, None),
 }
-REACHES_POLC = {"complete", "in_progress_4", "in_progress_3", "stall_policy", "stall_getconfig", "stall_cical",
-                "stall_progress", "fail_policy_rejected", "retry_complete"}
-REACHES_SYNC = {"complete", "in_progress_4", "stall_getconfig", "stall_cical", "stall_progress", "retry_complete"}
+REACHES_POLC = {
+    "complete",
+    "in_progress_4",
+    "in_progress_3",
+    "stall_policy",
+    "stall_getconfig",
+    "stall_cical",
+    "stall_progress",
+    "fail_policy_rejected",
+    "retry_complete",
+}
+REACHES_SYNC = {
+    "complete",
+    "in_progress_4",
+    "stall_getconfig",
+    "stall_cical",
+    "stall_progress",
+    "retry_complete",
+}
 ORDER = ["etp", "key", "accept", "books", "policy", "getconfig", "cical", "progress", "complete"]
-UPTO = {"stall_etp": "etp", "stall_key": "key", "stall_accept": "accept", "stall_books": "books",
-        "stall_policy": "policy", "stall_getconfig": "getconfig", "stall_cical": "cical",
-        "stall_progress": "progress", "in_progress_3": "policy", "in_progress_4": "progress"}
-STAGE_OF = {"etp_received": 1, "key_generated": 2, "key_accept_sent": 2, "service_books_requested": 3,
-            "itpolicy_queued": 3, "slowsync_started": 4, "calendar_sync": 4, "slowsync_progress": 4,
-            "slowsync_complete": 4}
+UPTO = {
+    "stall_etp": "etp",
+    "stall_key": "key",
+    "stall_accept": "accept",
+    "stall_books": "books",
+    "stall_policy": "policy",
+    "stall_getconfig": "getconfig",
+    "stall_cical": "cical",
+    "stall_progress": "progress",
+    "in_progress_3": "policy",
+    "in_progress_4": "progress",
+}
+STAGE_OF = {
+    "etp_received": 1,
+    "key_generated": 2,
+    "key_accept_sent": 2,
+    "service_books_requested": 3,
+    "itpolicy_queued": 3,
+    "slowsync_started": 4,
+    "calendar_sync": 4,
+    "slowsync_progress": 4,
+    "slowsync_complete": 4,
+}
 
-FIRST = ["Anna", "Piet", "Sofia", "Marek", "Jürgen", "Zoë", "José", "Søren", "Chloé", "Ines", "Omar", "Ravi",
-         "Mei", "Tomás", "Helga", "Björn", "Amélie", "Lucía", "Nils", "Greta", "Karim", "Yusuf", "Elif",
-         "Dario", "Fiona", "Hugo", "Ivana", "Joost", "Kaja", "Lars", "Maëlle", "Noor", "Otto", "Pia",
-         "Quinn", "Rosa", "Sven", "Tereza", "Ugo", "Vera", "Wim", "Xenia", "Yara", "Zeno"]
-LAST = ["Berg", "de Vries", "Rossi", "Novák", "Müller", "Lefèvre", "Núñez", "Jørgensen", "Martin", "Haddad",
-        "Patel", "Chen", "Ortiz", "Schäfer", "Lindqvist", "Dubois", "García", "Andersen", "Eriksson", "Nasser",
-        "Demir", "Kaya", "Bianchi", "Walsh", "Moreau", "Horvat", "Bakker", "Nowak", "Holm", "Fischer", "Khan",
-        "Weber", "Ruiz", "Sauer", "Söderström", "Costa", "Olsen", "Vidal", "Janssen", "Kovács", "Brandt", "Meyer",
-        "Roth", "Hartmann", "Lund", "Falk", "Strand", "Vogel", "Graf", "Keller", "Wolff", "Brun", "Åberg",
-        "Frost", "Lang", "Sandberg", "Krüger", "Öztürk", "Pohl", "Marx", "Zeller", "Engel", "Dahl", "Baum"]
+FIRST = [
+    "Anna",
+    "Piet",
+    "Sofia",
+    "Marek",
+    "Jürgen",
+    "Zoë",
+    "José",
+    "Søren",
+    "Chloé",
+    "Ines",
+    "Omar",
+    "Ravi",
+    "Mei",
+    "Tomás",
+    "Helga",
+    "Björn",
+    "Amélie",
+    "Lucía",
+    "Nils",
+    "Greta",
+    "Karim",
+    "Yusuf",
+    "Elif",
+    "Dario",
+    "Fiona",
+    "Hugo",
+    "Ivana",
+    "Joost",
+    "Kaja",
+    "Lars",
+    "Maëlle",
+    "Noor",
+    "Otto",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tereza",
+    "Ugo",
+    "Vera",
+    "Wim",
+    "Xenia",
+    "Yara",
+    "Zeno",
+]
+LAST = [
+    "Berg",
+    "de Vries",
+    "Rossi",
+    "Novák",
+    "Müller",
+    "Lefèvre",
+    "Núñez",
+    "Jørgensen",
+    "Martin",
+    "Haddad",
+    "Patel",
+    "Chen",
+    "Ortiz",
+    "Schäfer",
+    "Lindqvist",
+    "Dubois",
+    "García",
+    "Andersen",
+    "Eriksson",
+    "Nasser",
+    "Demir",
+    "Kaya",
+    "Bianchi",
+    "Walsh",
+    "Moreau",
+    "Horvat",
+    "Bakker",
+    "Nowak",
+    "Holm",
+    "Fischer",
+    "Khan",
+    "Weber",
+    "Ruiz",
+    "Sauer",
+    "Söderström",
+    "Costa",
+    "Olsen",
+    "Vidal",
+    "Janssen",
+    "Kovács",
+    "Brandt",
+    "Meyer",
+    "Roth",
+    "Hartmann",
+    "Lund",
+    "Falk",
+    "Strand",
+    "Vogel",
+    "Graf",
+    "Keller",
+    "Wolff",
+    "Brun",
+    "Åberg",
+    "Frost",
+    "Lang",
+    "Sandberg",
+    "Krüger",
+    "Öztürk",
+    "Pohl",
+    "Marx",
+    "Zeller",
+    "Engel",
+    "Dahl",
+    "Baum",
+]
 
 
 def fold(s: str) -> str:
     """My own address folding for first.last addresses (ü -> ue, é -> e, ø -> oe, å -> aa)."""
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa",
-                           "é": "e", "è": "e", "ë": "e", "á": "a", "í": "i", "ó": "o", "ú": "u", "ñ": "n",
-                           "ř": "r", "č": "c", "ý": "y", " ": "", "'": ""})
+    table = str.maketrans(
+        {
+            "ä": "ae",
+            "ö": "oe",
+            "ü": "ue",
+            "ß": "ss",
+            "æ": "ae",
+            "ø": "oe",
+            "å": "aa",
+            "é": "e",
+            "è": "e",
+            "ë": "e",
+            "á": "a",
+            "í": "i",
+            "ó": "o",
+            "ú": "u",
+            "ñ": "n",
+            "ř": "r",
+            "č": "c",
+            "ý": "y",
+            " ": "",
+            "'": "",
+        }
+    )
     return s.lower().translate(table)
 
 
@@ -132,8 +293,15 @@ class User:
         joined = self.kind != "amb"
         uid = self.uid if self.kind == "map" or (self.outcome in REACHES_POLC and joined) else None
         disp = self.display if self.kind == "map" or (self.outcome in REACHES_SYNC and joined) else None
-        return {"server": self.server, "email": self.email, "user_id": uid, "display_name": disp,
-                "status": status, "stage": stage, "kb": kb}
+        return {
+            "server": self.server,
+            "email": self.email,
+            "user_id": uid,
+            "display_name": disp,
+            "status": status,
+            "stage": stage,
+            "kb": kb,
+        }
 
     @property
     def needs_time_join(self) -> bool:
@@ -175,17 +343,24 @@ def _email(first: str, last: str, kind: str, domain: str, rng: random.Random) ->
     if kind == "shape":
         return f"{f}.{ln}@{domain}"
     # addresses whose shape does not give the name away (initial+last, last.initial, role mailbox)
-    return rng.choice([f"{f[0]}{ln}@{domain}", f"{ln}.{f[0]}@{domain}", f"{ln}{f[0]}{rng.randint(1, 9)}@{domain}"])
+    return rng.choice(
+        [f"{f[0]}{ln}@{domain}", f"{ln}.{f[0]}@{domain}", f"{ln}{f[0]}{rng.randint(1, 9)}@{domain}"]
+    )
 
 
 def _server_plan(server: str, idx: int) -> list[tuple[str, str]]:
     """(outcome, kind) for the 20 users of one server: every outcome, every kind of join."""
     plan = [(o, "shape") for o in OUTCOMES]  # 17
-    maps = [("stall_key", "complete", "stall_policy"), ("stall_getconfig", "fail_mailbox", "in_progress_4"),
-            ("fail_policy_rejected", "stall_books", "stall_progress")][idx]
+    maps = [
+        ("stall_key", "complete", "stall_policy"),
+        ("stall_getconfig", "fail_mailbox", "in_progress_4"),
+        ("fail_policy_rejected", "stall_books", "stall_progress"),
+    ][idx]
     for o in maps:
         plan[[p[0] for p in plan].index(o)] = (o, "map")
-    times = [("complete", "stall_getconfig"), ("stall_cical", "complete"), ("stall_progress", "complete")][idx]
+    times = [("complete", "stall_getconfig"), ("stall_cical", "complete"), ("stall_progress", "complete")][
+        idx
+    ]
     plan.append((times[0], "time"))
     plan.append((times[1], "time"))
     if idx == 1:  # the ambiguous pair: two completes on BES_EU_02
@@ -206,7 +381,15 @@ def build_world(seed: int = 20240312) -> World:
         for n, (outcome, kind) in enumerate(_server_plan(server, idx)):
             f, ln = people[pi]
             pi += 1
-            u = User(server, f, ln, 1000 * (idx + 1) + 17 * n + rng.randint(1, 16), kind, outcome, rng.choice((1, 2)))
+            u = User(
+                server,
+                f,
+                ln,
+                1000 * (idx + 1) + 17 * n + rng.randint(1, 16),
+                kind,
+                outcome,
+                rng.choice((1, 2)),
+            )
             u.email = _email(f, ln, kind, domain, rng)
             while any(x.email == u.email for x in users):
                 u.email = _email(f, ln, kind, domain, rng)
@@ -253,7 +436,7 @@ def _schedule(users: list[User], rng: random.Random) -> None:
         rng.shuffle(rest)
         burstable = [u for u in rest if u.outcome not in ("in_progress_4", "retry_complete")]
         for b, when in enumerate(BURSTS):  # several users in the same minute, both agents
-            for k, u in enumerate(burstable[b * 4: b * 4 + 4]):
+            for k, u in enumerate(burstable[b * 4 : b * 4 + 4]):
                 u.t0 = when + timedelta(seconds=rng.randint(0, 50), milliseconds=rng.randint(0, 999))
                 u.agent = 1 + (k % 2)
         placed = {id(u) for u in burstable[:8]}
@@ -266,8 +449,11 @@ def _schedule(users: list[User], rng: random.Random) -> None:
                 continue
             latest = {"complete": 16 * 60 + 30, "retry_complete": 14 * 60}.get(u.outcome, 15 * 60 + 20)
             while True:
-                t = DAY + timedelta(minutes=rng.randint(7 * 60 + 20, latest), seconds=rng.randint(0, 59),
-                                    milliseconds=rng.randint(0, 999))
+                t = DAY + timedelta(
+                    minutes=rng.randint(7 * 60 + 20, latest),
+                    seconds=rng.randint(0, 59),
+                    milliseconds=rng.randint(0, 999),
+                )
                 if free(t):
                     u.t0 = t
                     break
@@ -296,8 +482,15 @@ def _activation(world: World, u: User, rng: random.Random, busy: dict) -> None: 
     if u.outcome == "fail_not_started":
         for k in range(3):
             t = u.t0 + timedelta(minutes=15 * k)
-            world.add(s, "MAGT", u.agent, t, line(t, "The OpenDatabase() failed. User not started", tid=poll_tid,
-                                                  user=u.email, eid="10000"))
+            world.add(
+                s,
+                "MAGT",
+                u.agent,
+                t,
+                line(
+                    t, "The OpenDatabase() failed. User not started", tid=poll_tid, user=u.email, eid="10000"
+                ),
+            )
         return
     upto = UPTO.get(u.outcome, "complete")
     if u.outcome in ("fail_mailbox", "fail_etp_rejected"):
@@ -311,35 +504,97 @@ def _activation(world: World, u: User, rng: random.Random, busy: dict) -> None: 
     if u.outcome == "fail_mailbox":
         for k in range(2):
             t = at + timedelta(minutes=k)
-            world.add(s, "MAGT", u.agent, t, line(
-                t, f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/ou=Exchange/"
-                   f"cn=Recipients/cn={u.email.split('@')[0]}", tid=poll_tid, user=u.email, eid="20400"))
+            world.add(
+                s,
+                "MAGT",
+                u.agent,
+                t,
+                line(
+                    t,
+                    f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/ou=Exchange/"
+                    f"cn=Recipients/cn={u.email.split('@')[0]}",
+                    tid=poll_tid,
+                    user=u.email,
+                    eid="20400",
+                ),
+            )
     elif u.outcome == "fail_etp_rejected":
-        world.add(s, "MAGT", u.agent, at, line(
-            at, "Enterprise activation failed: ETP.DAT could not be decrypted with the activation password",
-            tid=poll_tid, user=u.email, eid="20000"))
+        world.add(
+            s,
+            "MAGT",
+            u.agent,
+            at,
+            line(
+                at,
+                "Enterprise activation failed: ETP.DAT could not be decrypted with the activation password",
+                tid=poll_tid,
+                user=u.email,
+                eid="20000",
+            ),
+        )
     elif u.outcome == "fail_key_rejected":
         t = u.t0 + timedelta(seconds=2.4 * u.scale)
-        world.add(s, "MAGT", u.agent, t, line(
-            t, f"*** OTAKEYGEN *** Key verification failed, sending KEY_REJECT transID = {rng.randint(10**6, 10**9)}",
-            tid=key_tid, user=u.email, eid="20000"))
+        world.add(
+            s,
+            "MAGT",
+            u.agent,
+            t,
+            line(
+                t,
+                f"*** OTAKEYGEN *** Key verification failed, sending KEY_REJECT transID = {rng.randint(10**6, 10**9)}",
+                tid=key_tid,
+                user=u.email,
+                eid="20000",
+            ),
+        )
     elif u.outcome == "fail_policy_rejected":
         t = u.t0 + timedelta(seconds=40 * u.scale)
         if SERVERS.index(s) % 2:
-            world.add(s, "MAGT", u.agent, t, line(t, f"IT Policy Rejected by device, PIN=2A{u.uid:X}4C",
-                                                  tid=books_tid, user=u.email, eid="20000"))
+            world.add(
+                s,
+                "MAGT",
+                u.agent,
+                t,
+                line(
+                    t,
+                    f"IT Policy Rejected by device, PIN=2A{u.uid:X}4C",
+                    tid=books_tid,
+                    user=u.email,
+                    eid="20000",
+                ),
+            )
         else:
-            world.add(s, "POLC", 1, t, line(t, f"SCS::ProcessITPolicyResult - IT policy rejected by device for "
-                                               f"UserId={u.uid}", tid="E1C", eid="20000"))
+            world.add(
+                s,
+                "POLC",
+                1,
+                t,
+                line(
+                    t,
+                    f"SCS::ProcessITPolicyResult - IT policy rejected by device for UserId={u.uid}",
+                    tid="E1C",
+                    eid="20000",
+                ),
+            )
 
 
 def _etp(rng: random.Random) -> str:
-    return (f"Queuing DATA from network@etp{rng.randint(1000, 1999)}.etp.na.blackberry.net, "
-            f"Tag={rng.randint(-999999999, 999999999)}, EntryId={rng.randint(100000, 9999999)}")
+    return (
+        f"Queuing DATA from network@etp{rng.randint(1000, 1999)}.etp.na.blackberry.net, "
+        f"Tag={rng.randint(-999999999, 999999999)}, EntryId={rng.randint(100000, 9999999)}"
+    )
 
 
-def _milestones(world: World, u: User, upto: str, rng: random.Random, key_tid: str, poll_tid: str,
-                books_tid: str, busy: dict) -> None:  # type: ignore[type-arg]
+def _milestones(
+    world: World,
+    u: User,
+    upto: str,
+    rng: random.Random,
+    key_tid: str,
+    poll_tid: str,
+    books_tid: str,
+    busy: dict,
+) -> None:  # type: ignore[type-arg]
     keep = ORDER[: ORDER.index(upto) + 1]
     s, a = u.server, u.agent
 
@@ -350,41 +605,123 @@ def _milestones(world: World, u: User, upto: str, rng: random.Random, key_tid: s
         world.add(s, "MAGT", a, at(0), line(at(0), _etp(rng), tid=poll_tid, user=u.email))
     if "key" in keep:
         cipher = rng.choice(["3DES", "AES"])
-        world.add(s, "MAGT", a, at(2), line(at(2), f"Generating {cipher} key (this is based on server setting)",
-                                            tid=key_tid, user=u.email))
-        busy.setdefault((s, a, key_tid), []).append((at(2) - timedelta(seconds=1), at(2.3) + timedelta(seconds=1)))
+        world.add(
+            s,
+            "MAGT",
+            a,
+            at(2),
+            line(
+                at(2), f"Generating {cipher} key (this is based on server setting)", tid=key_tid, user=u.email
+            ),
+        )
+        busy.setdefault((s, a, key_tid), []).append(
+            (at(2) - timedelta(seconds=1), at(2.3) + timedelta(seconds=1))
+        )
     if "accept" in keep:
-        world.add(s, "MAGT", a, at(2.3), line(at(2.3), f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = "
-                                                       f"{rng.randint(10**6, 2 * 10**9)}", tid=key_tid))
+        world.add(
+            s,
+            "MAGT",
+            a,
+            at(2.3),
+            line(
+                at(2.3),
+                f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {rng.randint(10**6, 2 * 10**9)}",
+                tid=key_tid,
+            ),
+        )
     if "books" in keep:
-        world.add(s, "MAGT", a, at(9), line(at(9), "*** OTAKEYGEN *** Queuing service book data to Policy Server",
-                                            tid=books_tid, user=u.email))
+        world.add(
+            s,
+            "MAGT",
+            a,
+            at(9),
+            line(
+                at(9),
+                "*** OTAKEYGEN *** Queuing service book data to Policy Server",
+                tid=books_tid,
+                user=u.email,
+            ),
+        )
     if "policy" in keep:
-        world.add(s, "POLC", 1, at(13), line(at(13), f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST "
-                                                     f"request for UserId={u.uid}", tid="E1C"))
+        world.add(
+            s,
+            "POLC",
+            1,
+            at(13),
+            line(
+                at(13),
+                f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={u.uid}",
+                tid="E1C",
+            ),
+        )
     tag = f"[{u.display}:{u.uid}]"
     if "getconfig" in keep:
-        world.add(s, "SYNC", 1, at(48), line(at(48), f'[SYNC-DSession] Received "GetConfig" command from device. '
-                                                     f"{tag}", tid="1294", eid="46046"))
+        world.add(
+            s,
+            "SYNC",
+            1,
+            at(48),
+            line(
+                at(48),
+                f'[SYNC-DSession] Received "GetConfig" command from device. {tag}',
+                tid="1294",
+                eid="46046",
+            ),
+        )
     if "cical" in keep:
-        world.add(s, "MAGT", a, at(60), line(at(60), f"[CICAL] Calendar slow synchronization started, "
-                                                     f"{rng.randint(20, 900)} items", tid=books_tid, user=u.email))
+        world.add(
+            s,
+            "MAGT",
+            a,
+            at(60),
+            line(
+                at(60),
+                f"[CICAL] Calendar slow synchronization started, {rng.randint(20, 900)} items",
+                tid=books_tid,
+                user=u.email,
+            ),
+        )
     if "progress" in keep:
         end = 760 if upto == "complete" else (rng.randint(300, 500) if u.outcome != "in_progress_4" else 1900)
         sec = 150
         while sec < end:
             cmd = rng.choice(["AddressBookData", "TaskData", "MemoData", "SyncData", "GetRecords"])
-            world.add(s, "SYNC", 1, at(sec), line(at(sec), f'[SYNC-DSession] Received "{cmd}" command from device. '
-                                                           f"{tag}", tid="1294", eid="46047"))
+            world.add(
+                s,
+                "SYNC",
+                1,
+                at(sec),
+                line(
+                    at(sec),
+                    f'[SYNC-DSession] Received "{cmd}" command from device. {tag}',
+                    tid="1294",
+                    eid="46047",
+                ),
+            )
             sec += rng.randint(60, 200)
     if "complete" in keep:
-        world.add(s, "SYNC", 1, at(790), line(at(790), f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** {tag}",
-                                              tid="12AC", eid="36023"))
+        world.add(
+            s,
+            "SYNC",
+            1,
+            at(790),
+            line(at(790), f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** {tag}", tid="12AC", eid="36023"),
+        )
         for k in range(2):  # routine syncs later in the day: after completion they start nothing
             t = at(790) + timedelta(hours=1 + k, minutes=rng.randint(0, 30))
             if t < LOG_END - timedelta(minutes=1):
-                world.add(s, "SYNC", 1, t, line(t, f'[SYNC-DSession] Received "SyncData" command from device. {tag}',
-                                                tid="1298", eid="46047"))
+                world.add(
+                    s,
+                    "SYNC",
+                    1,
+                    t,
+                    line(
+                        t,
+                        f'[SYNC-DSession] Received "SyncData" command from device. {tag}',
+                        tid="1298",
+                        eid="46047",
+                    ),
+                )
 
 
 def _noise(world: World, server: str, rng: random.Random, busy: dict) -> None:  # type: ignore[type-arg]
@@ -393,7 +730,7 @@ def _noise(world: World, server: str, rng: random.Random, busy: dict) -> None:  
     users = [u for u in world.users if u.server == server]
     workers = {a: [f"{rng.randint(0x1000, 0x1FFF):X}" for _ in range(6)] for a in (1, 2)}
     for u in users:  # key threads also carry mail flow at other times
-        for (s, a, tid) in busy:
+        for s, a, tid in busy:
             if s == server and tid not in workers[a]:
                 workers[a].append(tid)
     broken = [e for e, _, _ in idle[:2]]  # idle users whose mailbox the service account cannot open
@@ -401,9 +738,18 @@ def _noise(world: World, server: str, rng: random.Random, busy: dict) -> None:  
         mailboxes = [u.email for u in users if u.agent == agent] + [e for e, _, _ in idle]
         for start in (LOG_START, RESTART):
             t = start + timedelta(milliseconds=rng.randint(5, 90))
-            world.add(server, "MAGT", agent, t, line(t, f"BlackBerry Messaging Agent {server} Agent {agent} starting",
-                                                     tid="9C4", eid="50000"))
-            world.add(server, "MAGT", agent, t, line(t, f"Current Date: {DAY:%Y/%m/%d}", tid="9C4", eid="30000"))
+            world.add(
+                server,
+                "MAGT",
+                agent,
+                t,
+                line(
+                    t, f"BlackBerry Messaging Agent {server} Agent {agent} starting", tid="9C4", eid="50000"
+                ),
+            )
+            world.add(
+                server, "MAGT", agent, t, line(t, f"Current Date: {DAY:%Y/%m/%d}", tid="9C4", eid="30000")
+            )
         t = LOG_START + timedelta(seconds=1)
         n = 0
         while t < LOG_END - timedelta(seconds=30):
@@ -419,72 +765,188 @@ def _noise(world: World, server: str, rng: random.Random, busy: dict) -> None:  
             n += 1
             kind = rng.random()
             if kind < 0.45:
-                world.add(server, "MAGT", agent, t, line(t, f"New mail has arrived, EntryId={rng.randint(10**5, 10**7)}",
-                                                         tid=tid, user=who, eid="30085"))
-                world.add(server, "MAGT", agent, t, line(
-                    t, f"Queuing DATA to device, RefId={rng.randint(10**5, 10**8)}, size={rng.randint(400, 90000)}",
-                    tid=tid, user=who))
+                world.add(
+                    server,
+                    "MAGT",
+                    agent,
+                    t,
+                    line(
+                        t,
+                        f"New mail has arrived, EntryId={rng.randint(10**5, 10**7)}",
+                        tid=tid,
+                        user=who,
+                        eid="30085",
+                    ),
+                )
+                world.add(
+                    server,
+                    "MAGT",
+                    agent,
+                    t,
+                    line(
+                        t,
+                        f"Queuing DATA to device, RefId={rng.randint(10**5, 10**8)}, size={rng.randint(400, 90000)}",
+                        tid=tid,
+                        user=who,
+                    ),
+                )
             elif kind < 0.75:
-                world.add(server, "MAGT", agent, t, line(
-                    t, f"Message received from device, RefId={rng.randint(10**5, 10**8)}, "
-                       f"TransactionId={rng.randint(10**5, 10**9)}, size={rng.randint(200, 9000)}", tid=tid, user=who))
+                world.add(
+                    server,
+                    "MAGT",
+                    agent,
+                    t,
+                    line(
+                        t,
+                        f"Message received from device, RefId={rng.randint(10**5, 10**8)}, "
+                        f"TransactionId={rng.randint(10**5, 10**9)}, size={rng.randint(200, 9000)}",
+                        tid=tid,
+                        user=who,
+                    ),
+                )
             elif kind < 0.85:
-                world.add(server, "MAGT", agent, t, line(t, f"Total Msgs Pending {rng.randint(0, 9)}", tid="9C4",
-                                                         eid="30000"))
+                world.add(
+                    server,
+                    "MAGT",
+                    agent,
+                    t,
+                    line(t, f"Total Msgs Pending {rng.randint(0, 9)}", tid="9C4", eid="30000"),
+                )
             elif kind < 0.93:
-                world.add(server, "MAGT", agent, t, line(t, "[CICAL] Meeting request delivered", tid=tid, user=who))
+                world.add(
+                    server, "MAGT", agent, t, line(t, "[CICAL] Meeting request delivered", tid=tid, user=who)
+                )
             else:
-                world.add(server, "MAGT", agent, t, line(t, f"Status: Sent message to device, Tag={n}, status=0",
-                                                         tid=tid, user=who, eid="30000"))
+                world.add(
+                    server,
+                    "MAGT",
+                    agent,
+                    t,
+                    line(
+                        t,
+                        f"Status: Sent message to device, Tag={n}, status=0",
+                        tid=tid,
+                        user=who,
+                        eid="30000",
+                    ),
+                )
         t = LOG_START + timedelta(minutes=3 + agent)
         while t < LOG_END - timedelta(minutes=1):  # mailbox errors of idle users, every ~20 min
             who = broken[agent - 1]
-            world.add(server, "MAGT", agent, t, line(
-                t, f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/ou=Exchange/"
-                   f"cn=Recipients/cn={who.split('@')[0]}", tid=rng.choice(workers[agent]), user=who, eid="20400"))
+            world.add(
+                server,
+                "MAGT",
+                agent,
+                t,
+                line(
+                    t,
+                    f"MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Corp/ou=Exchange/"
+                    f"cn=Recipients/cn={who.split('@')[0]}",
+                    tid=rng.choice(workers[agent]),
+                    user=who,
+                    eid="20400",
+                ),
+            )
             t += timedelta(minutes=rng.randint(15, 25), seconds=rng.randint(0, 59))
     # POLC: status lines, and IT policy pushes to idle users (SET_ITPOLICY_REQUEST outside activations)
     t = LOG_START + timedelta(seconds=2)
     while t < LOG_END - timedelta(seconds=40):
-        world.add(server, "POLC", 1, t, line(t, f"SCS::Poll - {rng.randint(0, 3)} outstanding requests", tid="D10",
-                                             eid="30000"))
+        world.add(
+            server,
+            "POLC",
+            1,
+            t,
+            line(t, f"SCS::Poll - {rng.randint(0, 3)} outstanding requests", tid="D10", eid="30000"),
+        )
         t += timedelta(seconds=rng.randint(60, 150), milliseconds=rng.randint(0, 999))
     for p in PUSHES:
         for k, (_, uid, _) in enumerate(idle[5:20]):
             t = p + timedelta(milliseconds=300 * k)
-            world.add(server, "POLC", 1, t, line(t, f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request "
-                                                    f"for UserId={uid}", tid="E1C"))
+            world.add(
+                server,
+                "POLC",
+                1,
+                t,
+                line(
+                    t,
+                    f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}",
+                    tid="E1C",
+                ),
+            )
             t2 = t + timedelta(seconds=rng.randint(20, 50))
-            world.add(server, "POLC", 1, t2, line(t2, f"SCS::ProcessITPolicyResult - IT policy applied for UserId={uid}",
-                                                  tid="E20", eid="30000"))
+            world.add(
+                server,
+                "POLC",
+                1,
+                t2,
+                line(
+                    t2,
+                    f"SCS::ProcessITPolicyResult - IT policy applied for UserId={uid}",
+                    tid="E20",
+                    eid="30000",
+                ),
+            )
     # SYNC: idle users' routine checks and device commands (unattached)
     t = LOG_START + timedelta(seconds=4)
     while t < LOG_END - timedelta(seconds=30):
         _, uid, disp = rng.choice(idle[2:])
         if rng.random() < 0.1:
-            world.add(server, "SYNC", 1, t, line(t, f'[SYNC-DSession] Received "SyncData" command from device. '
-                                                    f"[{disp}:{uid}]", tid="12A0", eid="46047"))
+            world.add(
+                server,
+                "SYNC",
+                1,
+                t,
+                line(
+                    t,
+                    f'[SYNC-DSession] Received "SyncData" command from device. [{disp}:{uid}]',
+                    tid="12A0",
+                    eid="46047",
+                ),
+            )
         else:
-            world.add(server, "SYNC", 1, t, line(t, "CheckResponseReceived - no changes detected.", tid="C4",
-                                                 user=disp, eid="40089"))
+            world.add(
+                server,
+                "SYNC",
+                1,
+                t,
+                line(t, "CheckResponseReceived - no changes detected.", tid="C4", user=disp, eid="40089"),
+            )
         t += timedelta(seconds=rng.randint(20, 70), milliseconds=rng.randint(0, 999))
     # the other services: read and counted, never part of a diagnosis
     others = {
         "CTRL": (300, lambda: "Performing system health check (BlackBerry Controller Version 4.1.2.23)"),
         "DISP": (40, lambda: f"SRP: sent {rng.randint(1, 40)} packets, {rng.randint(1000, 90000)} bytes"),
         "ROUT": (45, lambda: f"Router: connection {rng.randint(1, 99)} to relay, {rng.randint(1, 500)} KB"),
-        "MDSS": (35, lambda: f"HTTP GET http://intranet.{server.lower()}.local/app{rng.randint(1, 9)} status=200"),
+        "MDSS": (
+            35,
+            lambda: f"HTTP GET http://intranet.{server.lower()}.local/app{rng.randint(1, 9)} status=200",
+        ),
     }
     for code, (every, msg) in others.items():
         t = LOG_START + timedelta(seconds=rng.randint(1, 30))
         while t < LOG_END - timedelta(seconds=5):
             world.add(server, code, 1, t, line(t, msg(), tid="A2C", eid="30000"))
             if code == "CTRL" and rng.random() < 0.2:
-                world.add(server, code, 1, t, line(t, f"Agent {rng.randint(1, 2)}: Missed 1 heartbeats", tid="A2C",
-                                                   eid="20000"))
+                world.add(
+                    server,
+                    code,
+                    1,
+                    t,
+                    line(t, f"Agent {rng.randint(1, 2)}: Missed 1 heartbeats", tid="A2C", eid="20000"),
+                )
             t += timedelta(seconds=rng.randint(every // 2, every * 3 // 2), milliseconds=rng.randint(0, 999))
-    world.add(server, "CTRL", 1, LOG_END, line(LOG_END, "Performing system health check (BlackBerry Controller "
-                                                        "Version 4.1.2.23)", tid="A2C", eid="30000"))
+    world.add(
+        server,
+        "CTRL",
+        1,
+        LOG_END,
+        line(
+            LOG_END,
+            "Performing system health check (BlackBerry Controller Version 4.1.2.23)",
+            tid="A2C",
+            eid="30000",
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,8 +975,14 @@ ENCODERS: dict[str, Callable[[str], bytes]] = {
 }
 
 
-def write_tree(world: World, root: Path, *, quirks: random.Random | None = None, key_safe: bool = False,
-               encodings: dict[tuple[str, str, int, int], tuple[str, str]] | None = None) -> list[Path]:
+def write_tree(
+    world: World,
+    root: Path,
+    *,
+    quirks: random.Random | None = None,
+    key_safe: bool = False,
+    encodings: dict[tuple[str, str, int, int], tuple[str, str]] | None = None,
+) -> list[Path]:
     paths = []
     for key in sorted(world.files):
         lines = file_lines(world, key)
@@ -536,12 +1004,12 @@ def q_no_event_id(s: str, rng: random.Random) -> str:
 
 
 def q_one_digit_id(s: str, rng: random.Random) -> str:
-    return "[" + s[1] + s[s.index("]"):] if s.startswith("[") else s
+    return "[" + s[1] + s[s.index("]") :] if s.startswith("[") else s
 
 
 def q_no_ms(s: str, rng: random.Random) -> str:
     i = s.index("(")
-    return s[: i + 15] + s[i + 19:] if s[i + 15] == "." else s
+    return s[: i + 15] + s[i + 19 :] if s[i + 15] == "." else s
 
 
 def q_no_thread(s: str, rng: random.Random) -> str:
@@ -576,12 +1044,27 @@ def q_pasted_prefix(s: str, rng: random.Random) -> str:
     return rng.choice(["> ", ">> ", "    ", "log: ", "\t"]) + s
 
 
-LINE_QUIRKS = [q_no_event_id, q_one_digit_id, q_no_thread, q_no_space, q_times, q_dash, q_curly, q_space_lost,
-               q_pasted_prefix]
+LINE_QUIRKS = [
+    q_no_event_id,
+    q_one_digit_id,
+    q_no_thread,
+    q_no_space,
+    q_times,
+    q_dash,
+    q_curly,
+    q_space_lost,
+    q_pasted_prefix,
+]
 
 
-def damage(lines: list[str], rng: random.Random, share: float = 0.3, *, old_build: bool = False,
-           key_safe: bool = False) -> list[str]:
+def damage(
+    lines: list[str],
+    rng: random.Random,
+    share: float = 0.3,
+    *,
+    old_build: bool = False,
+    key_safe: bool = False,
+) -> list[str]:
     """Quirks on ~30 % of the lines (one to three each), and now and then two records on one line.
 
     ``old_build``: the whole file without milliseconds (BES-LOGS.md: "in older builds"; a build
@@ -601,8 +1084,12 @@ def damage(lines: list[str], rng: random.Random, share: float = 0.3, *, old_buil
     i = 0
     while i < len(out):
         # text copied out of a table: the next record (with its event id) on the same line
-        if (i + 1 < len(out) and out[i + 1].startswith("[") and rng.random() < 0.03
-                and not (key_safe and ("KEY_ACCEPT" in out[i + 1] or "Generating" in out[i + 1]))):
+        if (
+            i + 1 < len(out)
+            and out[i + 1].startswith("[")
+            and rng.random() < 0.03
+            and not (key_safe and ("KEY_ACCEPT" in out[i + 1] or "Generating" in out[i + 1]))
+        ):
             merged.append(out[i] + " " + out[i + 1])
             i += 2
             continue
@@ -616,8 +1103,9 @@ def damage(lines: list[str], rng: random.Random, share: float = 0.3, *, old_buil
 # ---------------------------------------------------------------------------------------------
 
 
-def run(*args: object, env: dict[str, str] | None = None, input: bytes | None = None,
-        jobs: str = "1") -> tuple[int, dict, str]:  # type: ignore[type-arg]
+def run(
+    *args: object, env: dict[str, str] | None = None, input: bytes | None = None, jobs: str = "1"
+) -> tuple[int, dict, str]:  # type: ignore[type-arg]
     argv = [str(a) for a in args] + ["--format", "json", "--jobs", jobs]
     result = runner.invoke(app, argv, env=env, input=input)
     assert result.exit_code in (0, 1), (result.exit_code, result.stderr[-3000:], result.stdout[-2000:])
@@ -626,17 +1114,32 @@ def run(*args: object, env: dict[str, str] | None = None, input: bytes | None = 
 
 def verdict_rows(rep: dict, *, seconds: bool = False) -> list[tuple]:  # type: ignore[type-arg]
     """What an admin reads off a report, per activation (times cut to seconds when asked)."""
+
     def t(x: str | None) -> str | None:
         return x[:19] if (x and seconds) else x
 
     rows = []
     for a in rep["activations"]:
-        rows.append((a["server"], a["email"], a["user_id"], a["display_name"], a["status"], a["stage"], a["kb"],
-                     a["last_milestone"], a["next_expected"], t(a["started"]), t(a["last_progress"]),
-                     t(a["completed"]), len(a["attempts"]),
-                     tuple(sorted((m["milestone"], t(m["time"])) for m in a["milestones"])),
-                     tuple((e["error"], t(e["time"])) for e in a["errors"]),
-                     tuple(sorted(j["kind"] for j in a["joins"]))))
+        rows.append(
+            (
+                a["server"],
+                a["email"],
+                a["user_id"],
+                a["display_name"],
+                a["status"],
+                a["stage"],
+                a["kb"],
+                a["last_milestone"],
+                a["next_expected"],
+                t(a["started"]),
+                t(a["last_progress"]),
+                t(a["completed"]),
+                len(a["attempts"]),
+                tuple(sorted((m["milestone"], t(m["time"])) for m in a["milestones"])),
+                tuple((e["error"], t(e["time"])) for e in a["errors"]),
+                tuple(sorted(j["kind"] for j in a["joins"])),
+            )
+        )
     return sorted(rows, key=lambda r: tuple(str(x) for x in r))
 
 
@@ -649,8 +1152,7 @@ def by_email(rep: dict) -> dict[str, list[dict]]:  # type: ignore[type-arg]
 
 def users_csv(path: Path, rows: list[tuple[str, int, str]]) -> Path:
     """A user map as Windows exports it from the BES configuration database: UTF-16, CRLF."""
-    text = "MailboxSMTPAddr,UserConfigId,DisplayName\r\n" + "".join(
-        f'{e},{i},"{d}"\r\n' for e, i, d in rows)
+    text = "MailboxSMTPAddr,UserConfigId,DisplayName\r\n" + "".join(f'{e},{i},"{d}"\r\n' for e, i, d in rows)
     path.write_bytes(text.encode("utf-16"))
     return path
 
@@ -739,16 +1241,20 @@ def test_busy_day_every_user_status_stage_kb_and_names(world: World, baseline: t
         if u.kind == "amb":
             continue
         acts = got.get(u.email, [])
-        row = {k: acts[0][k] for k in u.expect} if len(acts) == 1 else [
-            (a["status"], a["user_id"]) for a in acts]
+        row = (
+            {k: acts[0][k] for k in u.expect}
+            if len(acts) == 1
+            else [(a["status"], a["user_id"]) for a in acts]
+        )
         if row != u.expect:
             wrong.append((u.email, u.kind, u.outcome, row, u.expect))
     assert not wrong, "\n".join(map(str, wrong))
     assert rep["log_end"] == {s: LOG_END.isoformat() for s in SERVERS}
 
 
-def test_busy_day_one_activation_per_user_except_the_refused_pair(world: World,
-                                                                  baseline: tuple[int, dict, str]) -> None:  # type: ignore[type-arg]
+def test_busy_day_one_activation_per_user_except_the_refused_pair(
+    world: World, baseline: tuple[int, dict, str]
+) -> None:  # type: ignore[type-arg]
     """61 users: 61 activations, plus one extra for each half of the pair the tool refused to join."""
     _, rep, _ = baseline
     acts = rep["activations"]
@@ -773,7 +1279,8 @@ def test_busy_day_one_activation_per_user_except_the_refused_pair(world: World,
     idle_ids = {uid for s in SERVERS for _, uid, _ in world.idle[s]}
     assert any(x.get("user_id") in idle_ids for x in rep["unattached"])
     assert {x["email"] for x in rep["unattached"] if x.get("error") == "mailbox_not_reachable"} == {
-        e for s in SERVERS for e, _, _ in world.idle[s][:2]}
+        e for s in SERVERS for e, _, _ in world.idle[s][:2]
+    }
 
 
 def test_busy_day_joins_say_how(world: World, baseline: tuple[int, dict, str]) -> None:  # type: ignore[type-arg]
@@ -795,7 +1302,9 @@ def test_busy_day_joins_say_how(world: World, baseline: tuple[int, dict, str]) -
 
 def test_busy_day_filters_pick_the_right_users(world: World, plain: Path, maps: tuple[Path, Path]) -> None:
     """--user as "First Last" without accents, --server with an underscore, --status."""
-    u = next(x for x in world.users if not x.first.isascii() and x.kind == "shape" and x.outcome in REACHES_SYNC)
+    u = next(
+        x for x in world.users if not x.first.isascii() and x.kind == "shape" and x.outcome in REACHES_SYNC
+    )
     plain_name = f"{fold(u.first)} {fold(u.last)}".title()
     _, rep, _ = run("scan", plain, "--users", maps[0], "--user", plain_name)
     assert [(a["email"], a["display_name"]) for a in rep["activations"]] == [(u.email, u.display)]
@@ -810,8 +1319,10 @@ def test_full_user_map_resolves_the_refused_pair(world: World, plain: Path, maps
     got = by_email(rep)
     for u in world.users:
         assert len(got[u.email]) == 1
-        assert {k: got[u.email][0][k] for k in u.expect} == {**u.expect, **(
-            {"user_id": u.uid, "display_name": u.display} if u.kind == "amb" else {})}, u.email
+        assert {k: got[u.email][0][k] for k in u.expect} == {
+            **u.expect,
+            **({"user_id": u.uid, "display_name": u.display} if u.kind == "amb" else {}),
+        }, u.email
 
 
 def test_without_any_map_nobody_else_changes(world: World, plain: Path) -> None:
@@ -843,8 +1354,9 @@ def _zip_tree(src: Path, dest: Path, under: str = "") -> Path:
     return dest
 
 
-def test_zip_gz_and_mixed_give_the_same_verdicts(world: World, plain: Path, maps: tuple[Path, Path],
-                                                 baseline: tuple[int, dict, str], tmp_path: Path) -> None:  # type: ignore[type-arg]
+def test_zip_gz_and_mixed_give_the_same_verdicts(
+    world: World, plain: Path, maps: tuple[Path, Path], baseline: tuple[int, dict, str], tmp_path: Path
+) -> None:  # type: ignore[type-arg]
     want = verdict_rows(baseline[1])
     # one zip of the whole tree
     z = _zip_tree(plain, tmp_path / "captured.zip")
@@ -873,7 +1385,9 @@ def test_zip_gz_and_mixed_give_the_same_verdicts(world: World, plain: Path, maps
         assert len(r["unattached"]) == len(baseline[1]["unattached"])
 
 
-def test_stdin_of_one_messaging_agent_file_matches_that_file(world: World, plain: Path, tmp_path: Path) -> None:
+def test_stdin_of_one_messaging_agent_file_matches_that_file(
+    world: World, plain: Path, tmp_path: Path
+) -> None:
     """`scan - --year 2024` on one server's MAGT file gives the verdicts the file itself gives (same
     information: no POLC, no SYNC), with no server name; also gzipped through the pipe."""
     key = (SERVERS[0], "MAGT", 2, 1)
@@ -917,8 +1431,11 @@ def _damaged_scan(world: World, root: Path, users: Path, *, key_safe: bool) -> d
     # guard: every kind of damage is really in the tree, on milestone lines too
     codecs = {"utf-16-le-bom": "utf-16", "utf-8-sig": "utf-8-sig", "utf-8": "utf-8", "cp1252": "cp1252"}
     text = "\n".join((root / rel_path(k)).read_bytes().decode(codecs[e]) for k, (e, _) in encs.items())
-    milestone_lines = [x for x in text.splitlines() if "OTAKEYGEN" in x or "SET_ITPOLICY" in x or "SYNC-DSession" in x
-                       or "Queuing DATA from" in x]
+    milestone_lines = [
+        x
+        for x in text.splitlines()
+        if "OTAKEYGEN" in x or "SET_ITPOLICY" in x or "SYNC-DSession" in x or "Queuing DATA from" in x
+    ]
     for mark in ("{0×", " – ", "“GetConfig”", "fromnetwork@", "[4] (", "}{", "> [", "\t[", "): {", "):{0x"):
         assert any(mark in x for x in milestone_lines), mark
     assert any(x.startswith("(03/12") for x in milestone_lines)  # no event id
@@ -936,8 +1453,9 @@ def _same_as_clean(rq: dict, clean: dict) -> None:  # type: ignore[type-arg]
     assert rq["inputs"]["unparsed"] == 0
 
 
-def test_quirks_and_encodings_leave_every_verdict_unchanged(world: World, maps: tuple[Path, Path],
-                                                            baseline: tuple[int, dict, str], tmp_path: Path) -> None:  # type: ignore[type-arg]
+def test_quirks_and_encodings_leave_every_verdict_unchanged(
+    world: World, maps: tuple[Path, Path], baseline: tuple[int, dict, str], tmp_path: Path
+) -> None:  # type: ignore[type-arg]
     """Every quirk of section 2 at random on ~30 % of lines, UTF-8/BOM/UTF-16/cp1252, CRLF/LF; the
     key lines' thread ids undamaged and KEY_ACCEPT never glued to its owner's line (see the bugs)."""
     rq = _damaged_scan(world, tmp_path / "damaged", maps[0], key_safe=True)
@@ -946,8 +1464,9 @@ def test_quirks_and_encodings_leave_every_verdict_unchanged(world: World, maps: 
     assert len(encodings) >= 4, encodings
 
 
-def test_quirks_on_every_line_including_the_key_lines(world: World, maps: tuple[Path, Path],
-                                                      baseline: tuple[int, dict, str], tmp_path: Path) -> None:  # type: ignore[type-arg]
+def test_quirks_on_every_line_including_the_key_lines(
+    world: World, maps: tuple[Path, Path], baseline: tuple[int, dict, str], tmp_path: Path
+) -> None:  # type: ignore[type-arg]
     rq = _damaged_scan(world, tmp_path / "damaged_all", maps[0], key_safe=False)
     _same_as_clean(rq, baseline[1])
 
@@ -955,9 +1474,13 @@ def test_quirks_on_every_line_including_the_key_lines(world: World, maps: tuple[
 def _key_probe(tmp_path: Path, gen: str, acc: str, *, glue: str = "") -> list[tuple]:  # type: ignore[type-arg]
     """Another user's mail on the key thread a minute before; then ETP, Generating, KEY_ACCEPT.
     ``glue``: "acc" puts KEY_ACCEPT on Generating's line, "gen" puts Generating on ETP's line."""
-    etp = ("[40000] (03/12 09:00:30.100):{0x2A00} {anna.berg@corp.example} Queuing DATA from "
-           "network@etp1.etp.na.blackberry.net, Tag=1, EntryId=2")
-    lines = ["[30085] (03/12 09:00:10.000):{0x14D4} {other.user@corp.example} New mail has arrived, EntryId=1"]
+    etp = (
+        "[40000] (03/12 09:00:30.100):{0x2A00} {anna.berg@corp.example} Queuing DATA from "
+        "network@etp1.etp.na.blackberry.net, Tag=1, EntryId=2"
+    )
+    lines = [
+        "[30085] (03/12 09:00:10.000):{0x14D4} {other.user@corp.example} New mail has arrived, EntryId=1"
+    ]
     lines += {"": [etp, gen, acc], "acc": [etp, gen + " " + acc], "gen": [etp + " " + gen, acc]}[glue]
     lines.append("[30000] (03/12 09:05:00.000):{0x9C4} Total Msgs Pending 0")
     p = tmp_path / f"BES01_MAGT_01_{DAY:%Y%m%d}_0001.txt"
@@ -993,13 +1516,24 @@ def test_key_accept_owner_glued_behind_another_record(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_events_for_one_user_in_time_order_with_stages(world: World, plain: Path, maps: tuple[Path, Path]) -> None:
-    u = next(x for x in world.users if x.kind == "shape" and x.outcome == "complete" and x.server == SERVERS[2])
+def test_events_for_one_user_in_time_order_with_stages(
+    world: World, plain: Path, maps: tuple[Path, Path]
+) -> None:
+    u = next(
+        x for x in world.users if x.kind == "shape" and x.outcome == "complete" and x.server == SERVERS[2]
+    )
     _, rep, _ = run("events", plain, "--users", maps[0])
     mine = [e for e in rep["events"] if e["email"] == u.email]
     names = [e["milestone"] for e in mine]
-    assert names[:7] == ["etp_received", "key_generated", "key_accept_sent", "service_books_requested",
-                         "itpolicy_queued", "slowsync_started", "calendar_sync"], names
+    assert names[:7] == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+        "itpolicy_queued",
+        "slowsync_started",
+        "calendar_sync",
+    ], names
     assert names[-1] == "slowsync_complete" and set(names[7:-1]) == {"slowsync_progress"}
     assert [e["time"] for e in mine] == sorted(e["time"] for e in mine)
     assert all(e["stage"] == STAGE_OF[e["milestone"]] for e in mine)
@@ -1012,8 +1546,9 @@ def test_events_for_one_user_in_time_order_with_stages(world: World, plain: Path
 def test_timeline_of_a_retry_shows_both_attempts(world: World, plain: Path, maps: tuple[Path, Path]) -> None:
     for s in SERVERS:
         u = next(x for x in world.users if x.outcome == "retry_complete" and x.server == s)
-        result = runner.invoke(app, ["timeline", u.email, str(plain), "--users", str(maps[0]), "--format", "json",
-                                     "--jobs", "1"])
+        result = runner.invoke(
+            app, ["timeline", u.email, str(plain), "--users", str(maps[0]), "--format", "json", "--jobs", "1"]
+        )
         assert result.exit_code == 0, result.stderr
         tl = json.loads(result.stdout)
         assert len(tl["activations"]) == 1
@@ -1035,8 +1570,9 @@ def test_timeline_of_a_retry_shows_both_attempts(world: World, plain: Path, maps
 # ---------------------------------------------------------------------------------------------
 
 
-def test_jobs_and_engine_give_identical_json(plain: Path, maps: tuple[Path, Path],
-                                             baseline: tuple[int, dict, str]) -> None:  # type: ignore[type-arg]
+def test_jobs_and_engine_give_identical_json(
+    plain: Path, maps: tuple[Path, Path], baseline: tuple[int, dict, str]
+) -> None:  # type: ignore[type-arg]
     _, r4, _ = run("scan", plain, "--users", maps[0], jobs="4")
     _, rpy, _ = run("scan", plain, "--users", maps[0], jobs="4", env={"BES_LOGDIAG_ENGINE": "python"})
     _, rpy1, _ = run("scan", plain, "--users", maps[0], jobs="1", env={"BES_LOGDIAG_ENGINE": "python"})

@@ -85,8 +85,17 @@ def stamp(t: datetime) -> str:
     return f"{t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}"
 
 
-def rec(t: datetime, service: str, tid: str, msg: str, *, who: str | None = None, eid: str = "40000",
-        user: str | None = None, kind: str = "noise") -> Rec:
+def rec(
+    t: datetime,
+    service: str,
+    tid: str,
+    msg: str,
+    *,
+    who: str | None = None,
+    eid: str = "40000",
+    user: str | None = None,
+    kind: str = "noise",
+) -> Rec:
     t = t.replace(microsecond=t.microsecond // 1000 * 1000)
     w = f" {{{who}}}" if who else ""
     return Rec(t, service, tid, f"[{eid}] ({stamp(t)}):{{0x{tid}}}{w} {msg}", user, kind)
@@ -100,8 +109,15 @@ class World:
     users: list[str] = field(default_factory=list)
 
 
-def build_world(seed: int, n_users: int, *, start: datetime | None = None, busy: bool = False,
-                noise_every: float = 2.0, thread_reuse: bool = False) -> World:
+def build_world(
+    seed: int,
+    n_users: int,
+    *,
+    start: datetime | None = None,
+    busy: bool = False,
+    noise_every: float = 2.0,
+    thread_reuse: bool = False,
+) -> World:
     """Activations of `n_users` users (overlapping, each with its own threads, every outcome), and
     mail flow of idle users on other threads every `noise_every` seconds on average.
 
@@ -186,15 +202,31 @@ def noise_rec(rng: random.Random, t: datetime, service: str | None = None) -> Re
         who = rng.choice(IDLE)
         kind = rng.randrange(6)
         if kind == 0:
-            return rec(t, service, tid, f"New mail has arrived, EntryId={rng.randrange(10**6)}", who=who, eid="30085")
+            return rec(
+                t, service, tid, f"New mail has arrived, EntryId={rng.randrange(10**6)}", who=who, eid="30085"
+            )
         if kind == 1:
-            return rec(t, service, tid, f"Sending message to device, RefId={rng.randrange(10**6)}, "
-                       f"size={rng.randrange(99, 9999)}, Subject={rng.choice(SUBJECTS)}", who=who, eid="30011")
+            return rec(
+                t,
+                service,
+                tid,
+                f"Sending message to device, RefId={rng.randrange(10**6)}, "
+                f"size={rng.randrange(99, 9999)}, Subject={rng.choice(SUBJECTS)}",
+                who=who,
+                eid="30011",
+            )
         if kind == 2:
             return rec(t, service, tid, f"Total Msgs Pending {rng.randrange(9)}", eid="30000")
         if kind == 3:
-            return rec(t, service, tid, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
-                       f"MailboxDN=/o=CORP/cn={who.split('@')[0]}", who=who, eid="20400")
+            return rec(
+                t,
+                service,
+                tid,
+                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
+                f"MailboxDN=/o=CORP/cn={who.split('@')[0]}",
+                who=who,
+                eid="20400",
+            )
         if kind == 4:
             return rec(t, service, tid, f"[BIPP] Message delivered, Subject={rng.choice(SUBJECTS)}", who=who)
         return rec(t, service, tid, "Agent 4: Missed 1 heartbeats", eid="20000")
@@ -318,7 +350,9 @@ def verdicts(rep: dict) -> list[tuple]:  # type: ignore[type-arg]
 
 
 def file_counts(rep: dict) -> list[tuple]:  # type: ignore[type-arg]
-    return sorted((f["path"], f["lines"], f["matched"], f["unparsed"], f["last_time"]) for f in rep["inputs"]["files"])
+    return sorted(
+        (f["path"], f["lines"], f["matched"], f["unparsed"], f["last_time"]) for f in rep["inputs"]["files"]
+    )
 
 
 def refused_join(report: dict) -> bool:  # type: ignore[type-arg]
@@ -341,11 +375,16 @@ def tmpdir() -> Iterator[Path]:
 
 worlds = st.builds(
     lambda seed, n, every: (seed, n, every),
-    st.integers(0, 2**32 - 1), st.integers(1, 6), st.sampled_from([1.5, 5.0, 20.0]),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 6),
+    st.sampled_from([1.5, 5.0, 20.0]),
 )
 styles = st.builds(
     lambda m, p, s, nl: Style({"MAGT": m, "POLC": p, "SYNC": s}, nl),
-    st.sampled_from(ENCODINGS), st.sampled_from(ENCODINGS), st.sampled_from(ENCODINGS), st.sampled_from(["\r\n", "\n"]),
+    st.sampled_from(ENCODINGS),
+    st.sampled_from(ENCODINGS),
+    st.sampled_from(ENCODINGS),
+    st.sampled_from(["\r\n", "\n"]),
 )
 
 
@@ -483,7 +522,9 @@ def _key_spans(lines: list[Line]) -> list[tuple[int, int]]:
         for r in line:
             if r.kind in ("key", "accept"):
                 where.setdefault((r.user, r.kind), i)
-    return [(where[(u, "key")], where[(u, "accept")]) for (u, k) in where if k == "accept" and (u, "key") in where]
+    return [
+        (where[(u, "key")], where[(u, "accept")]) for (u, k) in where if k == "accept" and (u, "key") in where
+    ]
 
 
 @CHEAP
@@ -496,7 +537,11 @@ def test_rotated_iterations_give_the_same_verdicts(w, style, busy, data) -> None
     for service, ls in lines.items():
         spans = _key_spans(ls)
         allowed = [c for c in range(1, len(ls)) if not any(a < c <= b for a, b in spans)]
-        cuts = sorted(set(data.draw(st.lists(st.sampled_from(allowed), max_size=4), label=service))) if allowed else []
+        cuts = (
+            sorted(set(data.draw(st.lists(st.sampled_from(allowed), max_size=4), label=service)))
+            if allowed
+            else []
+        )
         for it, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(ls)]), start=1):
             rotated[f"{world.day:%Y%m%d}/{name(service, world.day, it=it)}"] = ls[a:b]
     with tmpdir() as root:
@@ -743,5 +788,3 @@ def test_log_end_behind_a_tail_without_timestamps_depends_on_the_mail_before_it(
     fill = (256 * 1024 - 150 * (len(TAIL) + 2) - 400) // per_line
     big = scan(_tail_file(tmp_path / "big", fill, 300).parent)  # boundary mid-tail: log_end 09:20, stalled
     same(small, big)
-
-

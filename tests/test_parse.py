@@ -35,7 +35,11 @@ def test_full_line() -> None:
         # legacy one-digit id
         ("[3] (03/10 10:27:28):{0x1AEC} {a@b.net} hello", "event_id", 3),
         # no milliseconds
-        ("[40000] (05/21 06:51:39):{0x14D4} {a@b.net} Generating 3DES key", "time", datetime(2010, 5, 21, 6, 51, 39)),
+        (
+            "[40000] (05/21 06:51:39):{0x14D4} {a@b.net} Generating 3DES key",
+            "time",
+            datetime(2010, 5, 21, 6, 51, 39),
+        ),
         # no thread id
         ("[40000] (02/25 01:10:00): {a@b.net} hello", "thread", None),
         ("[40000] (02/25 01:10:00): {a@b.net} hello", "user", "a@b.net"),
@@ -44,10 +48,22 @@ def test_full_line() -> None:
         # 0× for 0x
         ("[46046] (05/21 06:52:24):{0×1294} [SYNC-DSession] Received", "thread", "1294"),
         # en dash and curly quotes become plain
-        ("[40000] (05/21 06:51:49):{0xE1C} SCS::CheckITPolicyInGroup – Queuing", "body", "SCS::CheckITPolicyInGroup - Queuing"),
-        ("[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received “GetConfig” command", "body", '[SYNC-DSession] Received "GetConfig" command'),
+        (
+            "[40000] (05/21 06:51:49):{0xE1C} SCS::CheckITPolicyInGroup – Queuing",
+            "body",
+            "SCS::CheckITPolicyInGroup - Queuing",
+        ),
+        (
+            "[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received “GetConfig” command",
+            "body",
+            '[SYNC-DSession] Received "GetConfig" command',
+        ),
         # "fromnetwork" stays as written: the pattern tolerates it
-        ("(03/10 10:27:28.014):{0x1AEC}{a@b.net} Queuing DATA fromnetwork@etp", "body", "Queuing DATA fromnetwork@etp"),
+        (
+            "(03/10 10:27:28.014):{0x1AEC}{a@b.net} Queuing DATA fromnetwork@etp",
+            "body",
+            "Queuing DATA fromnetwork@etp",
+        ),
         # a component tag
         ("[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received", "tag", "SYNC-DSession"),
         # no user: a system line
@@ -142,8 +158,16 @@ _users = st.one_of(st.none(), st.from_regex(r"[a-z]{1,8}\.[a-z]{1,8}@[a-z]{2,8}\
     message=st.from_regex(r"[A-Za-z][A-Za-z0-9 ,=.:*_-]{0,60}", fullmatch=True),
 )
 def test_valid_lines_round_trip(
-    event: int | None, month: int, day: int, hour: int, minute: int, second: int,
-    millis: int | None, thread: int | None, user: str | None, message: str,
+    event: int | None,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    millis: int | None,
+    thread: int | None,
+    user: str | None,
+    message: str,
 ) -> None:
     stamp = f"{month:02d}/{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
     if millis is not None:

@@ -178,7 +178,11 @@ def test_all_listed_damage_at_once_on_every_line() -> None:
     """BES-LOGS.md section 2's damage, all of it on every line, quoted and indented as well."""
     damaged = []
     for line in SEED:
-        line = re.sub(r"^\[\d+\] ", "", line).replace("{0x", "{0\u00d7").replace('"GetConfig"', "\u201cGetConfig\u201d")
+        line = (
+            re.sub(r"^\[\d+\] ", "", line)
+            .replace("{0x", "{0\u00d7")
+            .replace('"GetConfig"', "\u201cGetConfig\u201d")
+        )
         damaged.append("> \t" + line.replace(" - ", " \u2013 "))
     assert_whole_seed_activation(text(damaged, "\r\n"))
 
@@ -187,7 +191,10 @@ def test_html_entities_leave_the_other_lines_alone() -> None:
     """Text copied out of a web ticket or an HTML mail's source: ``&quot;GetConfig&quot;``, ``&lt;``.
     BES-LOGS.md does not list entities as damage the tool undoes (so ``&quot;GetConfig&quot;`` need
     not be the slow-sync start), but they must not harm anything else."""
-    page = ["Subject: RE: &lt;BES&gt; activation of Ian &amp; his new device", *html.escape(text(SEED)).splitlines()]
+    page = [
+        "Subject: RE: &lt;BES&gt; activation of Ian &amp; his new device",
+        *html.escape(text(SEED)).splitlines(),
+    ]
     assert "Received &quot;GetConfig&quot; command" in page[6]
     evs = events(text(page))
     assert {e["milestone"] for e in evs} >= set(ALL) - {"slowsync_started"}
@@ -197,7 +204,9 @@ def test_html_entities_leave_the_other_lines_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    "space", ["\u00a0", "\u200b ", " \u200b", "\u202f"], ids=["nbsp", "zwsp-before", "zwsp-after", "narrow-nbsp"]
+    "space",
+    ["\u00a0", "\u200b ", " \u200b", "\u202f"],
+    ids=["nbsp", "zwsp-before", "zwsp-after", "narrow-nbsp"],
 )
 def test_unusual_spaces_never_crash_and_are_named_if_refused(space: str) -> None:
     """No-break and zero-width spaces in place of (or beside) every space.  The reference does not
@@ -224,14 +233,22 @@ def test_windows_1252_bytes_piped_in() -> None:
     assert b"\x96" in data and b"\xd7" in data and b"\x93GetConfig\x94" in data
     rep = assert_whole_seed_activation(data)
     assert rep["inputs"]["files"][0]["encoding"] == "cp1252"
-    named = text([line.replace("Last, First", "M\u00fcller, J\u00fcrgen") for line in lines], "\r\n").encode("cp1252")
+    named = text([line.replace("Last, First", "M\u00fcller, J\u00fcrgen") for line in lines], "\r\n").encode(
+        "cp1252"
+    )
     (act,) = scan(named)["activations"]
-    assert (act["user_id"], act["display_name"], act["status"]) == (UID, "M\u00fcller, J\u00fcrgen", "complete")
+    assert (act["user_id"], act["display_name"], act["status"]) == (
+        UID,
+        "M\u00fcller, J\u00fcrgen",
+        "complete",
+    )
 
 
 def test_utf8_and_cp1252_lines_mixed_in_one_paste() -> None:
     head = text(SEED[:4], "\r\n").encode("utf-8")
-    tail = text([line.replace('"GetConfig"', "\u201cGetConfig\u201d") for line in SEED[4:]], "\r\n").encode("cp1252")
+    tail = text([line.replace('"GetConfig"', "\u201cGetConfig\u201d") for line in SEED[4:]], "\r\n").encode(
+        "cp1252"
+    )
     rep = assert_whole_seed_activation(head + tail)
     assert rep["inputs"]["files"][0]["encoding"] == "cp1252"
 
@@ -324,12 +341,26 @@ JANE = [
 IAN = [SEED[0].replace("(03/10 10:27:28.014)", "[40000] (05/21 06:51:28.014)"), *SEED[1:]]
 # Ian's ETP, Jane's ETP and key, Ian's key, Jane's KEY_ACCEPT (thread 0x1B00) right before Ian's
 # (thread 0x14D4), Ian's service books and policy, Jane's, then both slow syncs; Jane's never ends.
-TICKET = [IAN[0], JANE[0], JANE[1], IAN[1], JANE[2], IAN[2], IAN[3], IAN[4], JANE[3], JANE[4], IAN[5], JANE[5], IAN[6]]
+TICKET = [
+    IAN[0],
+    JANE[0],
+    JANE[1],
+    IAN[1],
+    JANE[2],
+    IAN[2],
+    IAN[3],
+    IAN[4],
+    JANE[3],
+    JANE[4],
+    IAN[5],
+    JANE[5],
+    IAN[6],
+]
 PROSE = [
     "From: Helpdesk <helpdesk@example.net>",
     "Subject: RE: Jane stuck at 0% - never a *** SLOWSYNC COMPLETE *** [Roe, Jane:2574]",
     "",
-    'Hi, Jane\'s device shows 0%. Ian\'s is fine. We see Received "GetConfig" command from device. [Roe, Jane:2574]',
+    "Hi, Jane's device shows 0%. Ian's is fine. We see Received \"GetConfig\" command from device. [Roe, Jane:2574]",
     "but nothing after it. The lines from MAGT, POLC and SYNC, merged by time:",
     "",
 ]
@@ -377,7 +408,12 @@ def test_ticket_two_users_verdicts_and_joins() -> None:
     assert (ian["server"], ian["user_id"], ian["display_name"], ian["status"], ian["stage"]) == (
         None, UID, DISPLAY, "complete", 4)  # fmt: skip
     # 13 minutes after Jane's GetConfig the excerpt ends: less than stage 4's hour, so still running.
-    assert (jane["user_id"], jane["display_name"], jane["status"], jane["stage"]) == (2574, "Roe, Jane", "in_progress", 4)
+    assert (jane["user_id"], jane["display_name"], jane["status"], jane["stage"]) == (
+        2574,
+        "Roe, Jane",
+        "in_progress",
+        4,
+    )
     assert jane["last_milestone"] == "slowsync_started"
     assert rep["log_end"] == {"": "2010-05-21T07:05:36"}
     # KEY_ACCEPT names no user: each goes to the user last named on its own thread.
@@ -408,13 +444,21 @@ NEW_YEAR = [
 
 
 def test_without_year_a_note_on_stderr_names_the_year_used() -> None:
-    for cmd in (["scan", "-", "-f", "json"], ["events", "-", "-f", "json"], ["timeline", EMAIL, "-", "-f", "json"]):
+    for cmd in (
+        ["scan", "-", "-f", "json"],
+        ["events", "-", "-f", "json"],
+        ["timeline", EMAIL, "-", "-f", "json"],
+    ):
         result = invoke(*cmd, input=text(SEED))
         assert result.exit_code == 0, (cmd, result.stderr)
         m = re.search(r"<stdin>: .*read as (\d{4})\b", result.stderr)
         assert m, (cmd, result.stderr)
         doc = json.loads(result.stdout)
-        times = [e["time"] for e in doc["events"]] if "events" in doc else [a["started"] for a in doc["activations"]]
+        times = (
+            [e["time"] for e in doc["events"]]
+            if "events" in doc
+            else [a["started"] for a in doc["activations"]]
+        )
         assert times and all(t.startswith(m[1] + "-") for t in times), cmd
     rep = json.loads(invoke("scan", "-", "-f", "json", input=text(SEED)).stdout)
     assert any("<stdin>" in n and "--year" in n for n in rep["notes"])

@@ -50,8 +50,13 @@ def test_each_example_is_found_by_a_real_scan(tmp_path: Path, pattern: object, e
 def test_every_seed_milestone_and_error_has_a_pattern() -> None:
     milestones = {p.milestone for p in LIB.patterns}
     assert {
-        "etp_received", "key_generated", "key_accept_sent", "service_books_requested",
-        "itpolicy_queued", "slowsync_started", "slowsync_complete",
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+        "itpolicy_queued",
+        "slowsync_started",
+        "slowsync_complete",
     } <= milestones
     errors = {p.error: p.kb for p in LIB.patterns if p.error}
     assert errors["user_not_started"] == "KB10321"
@@ -66,10 +71,23 @@ def test_the_whole_library_checks_clean() -> None:
 def test_every_kb_article_of_the_table_is_reachable() -> None:
     """Each article is the primary of some stall rule or error pattern (BES-LOGS.md section 4)."""
     reachable = {r.kb for r in LIB.stall_rules.values()} | {p.kb for p in LIB.patterns if p.kb}
-    assert reachable == set(LIB.articles) == {
-        "KB04829", "KB13840", "KB10321", "KB13843", "KB04533", "KB03410",
-        "KB03964", "KB10496", "KB13847", "KB13461", "KB02276",
-    }
+    assert (
+        reachable
+        == set(LIB.articles)
+        == {
+            "KB04829",
+            "KB13840",
+            "KB10321",
+            "KB13843",
+            "KB04533",
+            "KB03410",
+            "KB03964",
+            "KB10496",
+            "KB13847",
+            "KB13461",
+            "KB02276",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,10 +131,22 @@ def test_admin_patterns_extend_the_library(tmp_path: Path) -> None:
         ("[[pattern]\nid=", "invalid TOML"),
         ("[[pattern]]\nid = 'x.bad'\nregex = '''(unclosed'''\n", "pattern x.bad: invalid regex"),
         ("[[pattern]]\nid = 'x.none'\n", "pattern x.none: no regex"),
-        ("[[pattern]]\nid = 'magt.etp-queued'\nregex = '''Queuing DATA'''\n", "pattern magt.etp-queued: duplicate id"),
-        ("[[pattern]]\nid = 'x.alt'\nregex = '''a|b'''\n", "pattern x.alt: cannot derive a prefilter literal"),
-        ("[[pattern]]\nid = 'x.ms'\nregex = '''hello there'''\nmilestone = 'nope'\n", "pattern x.ms: unknown milestone 'nope'"),
-        ("[[pattern]]\nid = 'x.key'\nregex = '''hello there'''\nfoo = 1\n", "pattern x.key: unknown key foo; the keys are id, title"),
+        (
+            "[[pattern]]\nid = 'magt.etp-queued'\nregex = '''Queuing DATA'''\n",
+            "pattern magt.etp-queued: duplicate id",
+        ),
+        (
+            "[[pattern]]\nid = 'x.alt'\nregex = '''a|b'''\n",
+            "pattern x.alt: cannot derive a prefilter literal",
+        ),
+        (
+            "[[pattern]]\nid = 'x.ms'\nregex = '''hello there'''\nmilestone = 'nope'\n",
+            "pattern x.ms: unknown milestone 'nope'",
+        ),
+        (
+            "[[pattern]]\nid = 'x.key'\nregex = '''hello there'''\nfoo = 1\n",
+            "pattern x.key: unknown key foo; the keys are id, title",
+        ),
     ],
 )
 def test_bad_pattern_files_name_file_and_id(tmp_path: Path, text: str, message: str) -> None:
@@ -186,60 +216,133 @@ def test_a_good_admin_pattern_checks_clean_and_scans(tmp_path: Path) -> None:
 
 
 SITE = "site/site.toml: pattern site.etp-variant"
-QUOTED = '[40000] (05/21 06:50:00.100):{0x1AEC} {ann.lee@example.net} Subject="ETP message received from relay"'
+QUOTED = (
+    '[40000] (05/21 06:50:00.100):{0x1AEC} {ann.lee@example.net} Subject="ETP message received from relay"'
+)
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
         # 1. an event with no user
-        ("{ann.lee@example.net} ETP message received", "ETP message received",
-         f"{SITE}: example 1 names no user: add a named group email, user_id or display_name, or inherit_user = true"),
+        (
+            "{ann.lee@example.net} ETP message received",
+            "ETP message received",
+            f"{SITE}: example 1 names no user: add a named group email, user_id or display_name, or inherit_user = true",
+        ),
         # 2. unknown named groups
-        (f"{Q}ETP message received from relay{Q}", f"{Q}ETP message received from (?P<userid>relay){Q}",
-         f"{SITE}: unknown named group userid (did you mean user_id?): the known names are email, user_id, "
-         "display_name, trans_id, etp_host, command"),
+        (
+            f"{Q}ETP message received from relay{Q}",
+            f"{Q}ETP message received from (?P<userid>relay){Q}",
+            f"{SITE}: unknown named group userid (did you mean user_id?): the known names are email, user_id, "
+            "display_name, trans_id, etp_host, command",
+        ),
         # 4. a string where a list belongs
-        (f"examples = [{Q}{EXAMPLE}{Q}]", f"examples = {Q}{EXAMPLE}{Q}",
-         f"{SITE}: examples must be a list of lines: examples = [{Q}...{Q}, {Q}...{Q}]"),
-        (f"counter_examples = [{Q}{COUNTER}{Q}]", f"counter_examples = {Q}{COUNTER}{Q}",
-         f"{SITE}: counter_examples must be a list of lines"),
-        ("stage = 1\n", 'stage = 1\nprefilter = ["ETP message", 5]\n',
-         f"{SITE}: prefilter must be a list of literals of 3 characters or more"),
+        (
+            f"examples = [{Q}{EXAMPLE}{Q}]",
+            f"examples = {Q}{EXAMPLE}{Q}",
+            f"{SITE}: examples must be a list of lines: examples = [{Q}...{Q}, {Q}...{Q}]",
+        ),
+        (
+            f"counter_examples = [{Q}{COUNTER}{Q}]",
+            f"counter_examples = {Q}{COUNTER}{Q}",
+            f"{SITE}: counter_examples must be a list of lines",
+        ),
+        (
+            "stage = 1\n",
+            'stage = 1\nprefilter = ["ETP message", 5]\n',
+            f"{SITE}: prefilter must be a list of literals of 3 characters or more",
+        ),
         # 5. what a matched line means
-        ('milestone = "etp_received"\n', "",
-         f"{SITE}: matches lines but names neither a milestone nor an error: it would have no effect"),
-        ('milestone = "etp_received"\n', 'milestone = "etp_received"\nerror = "relay_failed"\nkb = "KB13840"\n',
-         f"{SITE}: names both milestone etp_received and error relay_failed: give one"),
-        ('milestone = "etp_received"\n', 'error = "relay_failed"\n',
-         f'{SITE}: error relay_failed has no kb: add kb = "KB...", the article it points to, one of KB02276,'),
+        (
+            'milestone = "etp_received"\n',
+            "",
+            f"{SITE}: matches lines but names neither a milestone nor an error: it would have no effect",
+        ),
+        (
+            'milestone = "etp_received"\n',
+            'milestone = "etp_received"\nerror = "relay_failed"\nkb = "KB13840"\n',
+            f"{SITE}: names both milestone etp_received and error relay_failed: give one",
+        ),
+        (
+            'milestone = "etp_received"\n',
+            'error = "relay_failed"\n',
+            f'{SITE}: error relay_failed has no kb: add kb = "KB...", the article it points to, one of KB02276,',
+        ),
         ("stage = 1\n", "", ""),  # a milestone's stage may be left out
-        ("stage = 1\n", "stage = 2\n", f"{SITE}: stage 2, but milestone etp_received is stage 1 (leave stage out)"),
-        ('service = "MAGT"', 'service = "POLICY"',
-         f"{SITE}: service 'POLICY' is not a BES service code (did you mean POLC?): use the code of the log "
-         "file names, one of MAGT, POLC, SYNC"),
+        (
+            "stage = 1\n",
+            "stage = 2\n",
+            f"{SITE}: stage 2, but milestone etp_received is stage 1 (leave stage out)",
+        ),
+        (
+            'service = "MAGT"',
+            'service = "POLICY"',
+            f"{SITE}: service 'POLICY' is not a BES service code (did you mean POLC?): use the code of the log "
+            "file names, one of MAGT, POLC, SYNC",
+        ),
         ('milestone = "etp_received"\n', 'error = "relay_failed"\nkb = "KB13840"\n', ""),  # a good error
-        ('stage = 1\nmilestone = "etp_received"\n', 'error = "relay_failed"\nkb = "KB13840"\n',
-         f"{SITE}: error relay_failed has no stage: add stage = 1, 2, 3 or 4, where it stops (KB13840 is a stage 1 article)"),
+        (
+            'stage = 1\nmilestone = "etp_received"\n',
+            'error = "relay_failed"\nkb = "KB13840"\n',
+            f"{SITE}: error relay_failed has no stage: add stage = 1, 2, 3 or 4, where it stops (KB13840 is a stage 1 article)",
+        ),
         # 7. references list the valid values
-        ('milestone = "etp_received"', 'milestone = "etp_recieved"',
-         f"{SITE}: unknown milestone 'etp_recieved' (did you mean etp_received?): the milestones are "
-         "etp_received, key_generated,"),
-        ('milestone = "etp_received"\n', 'error = "relay_failed"\nkb = "KB99999"\n',
-         f"{SITE}: unknown KB article 'KB99999': the articles are KB02276, KB03410,"),
+        (
+            'milestone = "etp_received"',
+            'milestone = "etp_recieved"',
+            f"{SITE}: unknown milestone 'etp_recieved' (did you mean etp_received?): the milestones are "
+            "etp_received, key_generated,",
+        ),
+        (
+            'milestone = "etp_received"\n',
+            'error = "relay_failed"\nkb = "KB99999"\n',
+            f"{SITE}: unknown KB article 'KB99999': the articles are KB02276, KB03410,",
+        ),
         # the checks `patterns check` always made, now also refused by a scan
-        (f"counter_examples = [{Q}{COUNTER}", f"counter_examples = [{Q}{EXAMPLE}", f"{SITE}: counter-example matches: "),
-        (f"examples = [{Q}{EXAMPLE}{Q}]", f"examples = [{Q}{QUOTED}{Q}]", f"{SITE}: example does not match: "),
-        ("stage = 1\n", 'stage = 1\nprefilter = ["relay!"]\n', f"{SITE}: example does not contain its prefilter: "),
+        (
+            f"counter_examples = [{Q}{COUNTER}",
+            f"counter_examples = [{Q}{EXAMPLE}",
+            f"{SITE}: counter-example matches: ",
+        ),
+        (
+            f"examples = [{Q}{EXAMPLE}{Q}]",
+            f"examples = [{Q}{QUOTED}{Q}]",
+            f"{SITE}: example does not match: ",
+        ),
+        (
+            "stage = 1\n",
+            'stage = 1\nprefilter = ["relay!"]\n',
+            f"{SITE}: example does not contain its prefilter: ",
+        ),
         (f"examples = [{Q}{EXAMPLE}{Q}]", "examples = []", f"{SITE}: has no examples"),
-        (f"examples = [{Q}[40000] (05/21 06:50:00.100):{{0x1AEC}} ", f"examples = [{Q}",
-         f"{SITE}: example is not a BES log line"),
-        ("stage = 1\n", 'stage = 1\ninherit_user = "yes"\n', f"{SITE}: inherit_user must be true or false (without quotes)"),
+        (
+            f"examples = [{Q}[40000] (05/21 06:50:00.100):{{0x1AEC}} ",
+            f"examples = [{Q}",
+            f"{SITE}: example is not a BES log line",
+        ),
+        (
+            "stage = 1\n",
+            'stage = 1\ninherit_user = "yes"\n',
+            f"{SITE}: inherit_user must be true or false (without quotes)",
+        ),
         ("stage = 1\n", "stage = 1\nfoo = 1\n", f"{SITE}: unknown key foo; the keys are id, title, service,"),
         ("stage = 1\n", "stage = 1\nexample = []\n", f"{SITE}: unknown key example (did you mean examples?)"),
-        ('id = "site.etp-variant"\n', "", 'site/site.toml: pattern #1 "ETP message from the relay": has no id: add id = '),
-        ('id = "site.etp-variant"\ntitle = "ETP message from the relay"\n', "", "site/site.toml: pattern #1: has no id"),
-        ('id = "site.etp-variant"', 'id = "magt.etp-queued"', "site/site.toml: pattern magt.etp-queued: duplicate id (also in "),
+        (
+            'id = "site.etp-variant"\n',
+            "",
+            'site/site.toml: pattern #1 "ETP message from the relay": has no id: add id = ',
+        ),
+        (
+            'id = "site.etp-variant"\ntitle = "ETP message from the relay"\n',
+            "",
+            "site/site.toml: pattern #1: has no id",
+        ),
+        (
+            'id = "site.etp-variant"',
+            'id = "magt.etp-queued"',
+            "site/site.toml: pattern magt.etp-queued: duplicate id (also in ",
+        ),
     ],
 )
 def test_each_admin_mistake_is_one_line_naming_file_pattern_and_fix(
@@ -261,9 +364,14 @@ def test_each_admin_mistake_is_one_line_naming_file_pattern_and_fix(
     [
         ("[[patterns]]\nid = 'x'\n", "unknown table [[patterns]] (a pattern is a [[pattern]] table)"),
         ("[pattern]\nid = 'x'\n", "[pattern] must be written [[pattern]] (one per pattern)"),
-        ("[[milestones]]\nname = 'x'\n", "unknown table [[milestones]] (a milestone is a [[milestone]] table)"),
-        ("[[rule]]\nafter = 'x'\n",
-         "unknown table [[rule]] (the tables are [[pattern]], [[milestone]], [[stage]], [[article]], [[stall]])"),
+        (
+            "[[milestones]]\nname = 'x'\n",
+            "unknown table [[milestones]] (a milestone is a [[milestone]] table)",
+        ),
+        (
+            "[[rule]]\nafter = 'x'\n",
+            "unknown table [[rule]] (the tables are [[pattern]], [[milestone]], [[stage]], [[article]], [[stall]])",
+        ),
         ("pattern = ['x']\n", "pattern = ... must be written as [[pattern]] tables (one per pattern)"),
     ],
 )
@@ -276,7 +384,10 @@ def test_unknown_or_misshapen_tables(tmp_path: Path, text: str, message: str) ->
 def test_pattern_keys_above_any_header(tmp_path: Path) -> None:
     folder, log = mistake(tmp_path, GOOD.replace("[[pattern]]\n", ""))
     lines = both_refuse(folder, log)
-    assert lines[0] == f"{folder / 'site.toml'}: unknown top-level key id (a pattern's keys go below its [[pattern]] header)"
+    assert (
+        lines[0]
+        == f"{folder / 'site.toml'}: unknown top-level key id (a pattern's keys go below its [[pattern]] header)"
+    )
     assert len(lines) == 8
 
 
@@ -286,7 +397,9 @@ def test_a_folder_of_mistakes_lists_them_all_and_scan_counts_them(tmp_path: Path
     assert len(lines) == 2
     assert "service 'magt' is not a BES service code (did you mean MAGT?)" in lines[1]
     scan = run("scan", log, "--patterns", folder)
-    assert scan.stderr.strip().endswith(f"(and 1 more problem: bes-logdiag patterns check --patterns {folder} lists them)")
+    assert scan.stderr.strip().endswith(
+        f"(and 1 more problem: bes-logdiag patterns check --patterns {folder} lists them)"
+    )
 
 
 def test_inherit_user_or_a_user_group_names_the_user(tmp_path: Path) -> None:

@@ -27,10 +27,16 @@ from bes_logdiag.read import Encoding, discover, file_info, read_chunks
         (r"C:\Logs\20100521\BB01_CMNG_01_20100521_0001.txt", "BB01", "CMNG", 1, datetime(2010, 5, 21), 1),
     ],
 )
-def test_bes_file_names(name: str, server: str, service: str, instance: int, day: datetime, iteration: int) -> None:
+def test_bes_file_names(
+    name: str, server: str, service: str, instance: int, day: datetime, iteration: int
+) -> None:
     info = file_info(name)
     assert (info.server, info.service, info.instance, info.day, info.iteration) == (
-        server, service, instance, day, iteration,
+        server,
+        service,
+        instance,
+        day,
+        iteration,
     )
 
 
@@ -57,7 +63,11 @@ def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
 LINES = [
     line("05/21 06:00:00.000", "Total Msgs Pending 1"),
     line("05/21 06:51:39.000", "Generating 3DES key", tid="14D4", user="jürgen.müller@example.net"),
-    line("05/21 06:52:24.000", '[SYNC-DSession] Received "GetConfig" command from device. [Müller, Jürgen:88]', eid=46046),
+    line(
+        "05/21 06:52:24.000",
+        '[SYNC-DSession] Received "GetConfig" command from device. [Müller, Jürgen:88]',
+        eid=46046,
+    ),
 ]
 
 
@@ -96,7 +106,9 @@ def _scan(path: Path, library: object) -> tuple[list[object], object]:
     ],
 )
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
-def test_encodings_give_the_same_events(tmp_path: Path, library: object, encoding: str, label: str, newline: str) -> None:
+def test_encodings_give_the_same_events(
+    tmp_path: Path, library: object, encoding: str, label: str, newline: str
+) -> None:
     path = tmp_path / "BB01_MAGT_01_20100521_0001.txt"
     path.write_bytes(_encoded(encoding, newline))
     events, stats = _scan(path, library)
@@ -124,7 +136,9 @@ def test_a_file_that_is_not_a_log_is_skipped_with_a_reason(tmp_path: Path, libra
     p = tmp_path / "notes.txt"
     p.write_text("shopping list\neggs\n")
     sources, _ = discover([str(p)])
-    r = scan_source(sources[0], Matcher(library), year=None, default_year=2010, thread_window=timedelta(minutes=5))  # type: ignore[arg-type]
+    r = scan_source(
+        sources[0], Matcher(library), year=None, default_year=2010, thread_window=timedelta(minutes=5)
+    )  # type: ignore[arg-type]
     assert r.stats.skipped is not None
     assert r.stats.skipped.reason.startswith("not a BES log")
 

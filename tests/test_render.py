@@ -42,69 +42,171 @@ def at(hms: str) -> datetime:
 
 
 def milestone(name: str, stage: int, when: str, file: str, line: int, server: str | None = "BB01") -> Event:
-    return Event(time=at(when), server=server, service=file.split("_")[1] if "_" in file else None, file=file,
-                 line=line, pattern_id=f"p.{name}", stage=stage, milestone=name, error=None, kb=None,
-                 opens_attempt=name == "etp_received", text=f"{name} line")
+    return Event(
+        time=at(when),
+        server=server,
+        service=file.split("_")[1] if "_" in file else None,
+        file=file,
+        line=line,
+        pattern_id=f"p.{name}",
+        stage=stage,
+        milestone=name,
+        error=None,
+        kb=None,
+        opens_attempt=name == "etp_received",
+        text=f"{name} line",
+    )
 
 
-def attempt(status: Status, stage: int, stage_name: str, events: tuple[Event, ...], diagnosis: Diagnosis,
-            completed: datetime | None = None) -> Attempt:
+def attempt(
+    status: Status,
+    stage: int,
+    stage_name: str,
+    events: tuple[Event, ...],
+    diagnosis: Diagnosis,
+    completed: datetime | None = None,
+) -> Attempt:
     last = [e for e in events if e.milestone][-1]
-    return Attempt(events=events, status=status, stage=stage, stage_name=stage_name,
-                   last_milestone=last.milestone, started=events[0].time, last_progress=last.time,
-                   completed=completed, diagnosis=diagnosis, stall_after=timedelta(hours=1))
+    return Attempt(
+        events=events,
+        status=status,
+        stage=stage,
+        stage_name=stage_name,
+        last_milestone=last.milestone,
+        started=events[0].time,
+        last_progress=last.time,
+        completed=completed,
+        diagnosis=diagnosis,
+        stall_after=timedelta(hours=1),
+    )
 
 
 def build_report() -> Report:
     """Two servers and a null one; every status; an earlier attempt; a KB with candidates; an error event;
     two people with the same display name; a display name with a comma, a pipe and non-ASCII letters."""
     ian_first = attempt(
-        Status.STALLED, 2, "Verifying encryption",
-        (milestone("etp_received", 1, "06:50:00.100", MAGT1, 10), milestone("key_generated", 2, "06:51:39", MAGT1, 14)),
-        Diagnosis("KB13843", "Activation error: Contact Service Administrator",
-                  "the encryption key was generated but KEY_ACCEPT was never sent", "key_generated",
-                  "key_accept_sent", (f"{MAGT1}:14",), (Candidate("KB04829", "Wrong activation password", "ETP.DAT rejected"),)),
+        Status.STALLED,
+        2,
+        "Verifying encryption",
+        (
+            milestone("etp_received", 1, "06:50:00.100", MAGT1, 10),
+            milestone("key_generated", 2, "06:51:39", MAGT1, 14),
+        ),
+        Diagnosis(
+            "KB13843",
+            "Activation error: Contact Service Administrator",
+            "the encryption key was generated but KEY_ACCEPT was never sent",
+            "key_generated",
+            "key_accept_sent",
+            (f"{MAGT1}:14",),
+            (Candidate("KB04829", "Wrong activation password", "ETP.DAT rejected"),),
+        ),
     )
     ian_done = attempt(
-        Status.COMPLETE, 4, "Slow synchronization",
-        (milestone("etp_received", 1, "07:50:00", MAGT1, 60), milestone("slowsync_complete", 4, "07:59:36", SYNC1, 88)),
-        Diagnosis(None, None, f"slow synchronization complete ({SYNC1}:88)", "slowsync_complete", None, (f"{SYNC1}:88",), ()),
+        Status.COMPLETE,
+        4,
+        "Slow synchronization",
+        (
+            milestone("etp_received", 1, "07:50:00", MAGT1, 60),
+            milestone("slowsync_complete", 4, "07:59:36", SYNC1, 88),
+        ),
+        Diagnosis(
+            None,
+            None,
+            f"slow synchronization complete ({SYNC1}:88)",
+            "slowsync_complete",
+            None,
+            (f"{SYNC1}:88",),
+            (),
+        ),
         completed=at("07:59:36"),
     )
     mueller = attempt(
-        Status.STALLED, 4, "Slow synchronization",
-        (milestone("itpolicy_queued", 3, "08:10:00", SYNC1, 100), milestone("slowsync_started", 4, "08:20:00", SYNC1, 120)),
-        Diagnosis("KB03964", "Slow synchronization stops at 0%",
-                  "GetConfig was received but no synchronization data followed; no progress for 2h 10m", "slowsync_started",
-                  "slowsync_progress", (f"{SYNC1}:120",),
-                  (Candidate("KB13847", "Slow synchronization does not start", "no GetConfig"),
-                   Candidate("KB10496", "Calendar slow sync stops", "CICAL started, nothing after"))),
+        Status.STALLED,
+        4,
+        "Slow synchronization",
+        (
+            milestone("itpolicy_queued", 3, "08:10:00", SYNC1, 100),
+            milestone("slowsync_started", 4, "08:20:00", SYNC1, 120),
+        ),
+        Diagnosis(
+            "KB03964",
+            "Slow synchronization stops at 0%",
+            "GetConfig was received but no synchronization data followed; no progress for 2h 10m",
+            "slowsync_started",
+            "slowsync_progress",
+            (f"{SYNC1}:120",),
+            (
+                Candidate("KB13847", "Slow synchronization does not start", "no GetConfig"),
+                Candidate("KB10496", "Calendar slow sync stops", "CICAL started, nothing after"),
+            ),
+        ),
     )
-    rejected = Event(time=at("09:00:05"), server="BB02", service="MAGT", file=MAGT2, line=17,
-                     pattern_id="magt.activation-password-rejected", stage=1, milestone=None,
-                     error="activation_message_rejected", kb="KB04829", opens_attempt=False,
-                     email="cat@example.com", text="ETP.DAT could not be verified")
+    rejected = Event(
+        time=at("09:00:05"),
+        server="BB02",
+        service="MAGT",
+        file=MAGT2,
+        line=17,
+        pattern_id="magt.activation-password-rejected",
+        stage=1,
+        milestone=None,
+        error="activation_message_rejected",
+        kb="KB04829",
+        opens_attempt=False,
+        email="cat@example.com",
+        text="ETP.DAT could not be verified",
+    )
     cat = attempt(
-        Status.FAILED, 1, "Activation",
+        Status.FAILED,
+        1,
+        "Activation",
         (milestone("etp_received", 1, "09:00:00.250", MAGT2, 12, "BB02"), rejected),
-        Diagnosis("KB04829", "Device shows 'An error has occurred. Please contact your administrator' during activation",
-                  f"The ETP.DAT activation message could not be verified ({MAGT2}:17); no progress after it",
-                  "etp_received", "key_generated", (f"{MAGT2}:17", f"{MAGT2}:12"), ()),
+        Diagnosis(
+            "KB04829",
+            "Device shows 'An error has occurred. Please contact your administrator' during activation",
+            f"The ETP.DAT activation message could not be verified ({MAGT2}:17); no progress after it",
+            "etp_received",
+            "key_generated",
+            (f"{MAGT2}:17", f"{MAGT2}:12"),
+            (),
+        ),
     )
     lee_waiting = attempt(
-        Status.IN_PROGRESS, 3, "Receiving services",
-        (milestone("key_accept_sent", 2, "10:00:00", MAGT2, 30, "BB02"), milestone("service_books_requested", 3, "10:00:06", MAGT2, 31, "BB02")),
-        Diagnosis(None, None, "waiting for the IT policy: 5m since the last progress", "service_books_requested",
-                  "itpolicy_queued", (f"{MAGT2}:31",), ()),
+        Status.IN_PROGRESS,
+        3,
+        "Receiving services",
+        (
+            milestone("key_accept_sent", 2, "10:00:00", MAGT2, 30, "BB02"),
+            milestone("service_books_requested", 3, "10:00:06", MAGT2, 31, "BB02"),
+        ),
+        Diagnosis(
+            None,
+            None,
+            "waiting for the IT policy: 5m since the last progress",
+            "service_books_requested",
+            "itpolicy_queued",
+            (f"{MAGT2}:31",),
+            (),
+        ),
     )
     lee_done = attempt(
-        Status.COMPLETE, 4, "Slow synchronization",
-        (milestone("itpolicy_queued", 3, "10:01:00", POLC2, 5, "BB02"), milestone("slowsync_complete", 4, "10:09:00", POLC2, 9, "BB02")),
-        Diagnosis(None, None, "slow synchronization complete", "slowsync_complete", None, (f"{POLC2}:9",), ()),
+        Status.COMPLETE,
+        4,
+        "Slow synchronization",
+        (
+            milestone("itpolicy_queued", 3, "10:01:00", POLC2, 5, "BB02"),
+            milestone("slowsync_complete", 4, "10:09:00", POLC2, 9, "BB02"),
+        ),
+        Diagnosis(
+            None, None, "slow synchronization complete", "slowsync_complete", None, (f"{POLC2}:9",), ()
+        ),
         completed=at("10:09:00"),
     )
     orphan = attempt(
-        Status.STALLED, 1, "Activation",
+        Status.STALLED,
+        1,
+        "Activation",
         (milestone("etp_received", 1, "05:00:00", WINDOWS_FILE, 5, None),),
         Diagnosis(None, None, "no progress", "etp_received", "key_generated", (f"{WINDOWS_FILE}:5",), ()),
     )
@@ -117,7 +219,9 @@ def build_report() -> Report:
         Activation("BB02", None, "1202", "Lee, Sam", (lee_done,)),
         Activation(None, None, "4242", None, (orphan,)),
     )  # fmt: skip
-    return Report(activations=activations, inputs=INPUTS, log_end={"BB01": at("10:30:00"), "BB02": at("10:10:00")})
+    return Report(
+        activations=activations, inputs=INPUTS, log_end={"BB01": at("10:30:00"), "BB02": at("10:10:00")}
+    )
 
 
 INPUTS = Inputs(
@@ -149,14 +253,15 @@ def json_activations(report: Report) -> list[dict[str, Any]]:
 
 # --- exact text ---------------------------------------------------------------------------------------
 
+
 def test_csv_exact(report: Report) -> None:
     assert render(Format.csv, report) == (
         "server,email,user_id,display_name,status,stage,stage_name,kb,kb_title,started,last_progress,completed\n"
-        "BB01,ian.dundas@example.net,2573,\"Dundas, Ian\",complete,4,Slow synchronization,,,2010-05-21T07:50:00,2010-05-21T07:59:36,2010-05-21T07:59:36\n"
-        "BB01,,3107,\"Müller, Jürgen | Vertrieb\",stalled,4,Slow synchronization,KB03964,Slow synchronization stops at 0%,2010-05-21T08:10:00,2010-05-21T08:20:00,\n"
+        'BB01,ian.dundas@example.net,2573,"Dundas, Ian",complete,4,Slow synchronization,,,2010-05-21T07:50:00,2010-05-21T07:59:36,2010-05-21T07:59:36\n'
+        'BB01,,3107,"Müller, Jürgen | Vertrieb",stalled,4,Slow synchronization,KB03964,Slow synchronization stops at 0%,2010-05-21T08:10:00,2010-05-21T08:20:00,\n'
         "BB02,cat@example.com,1101,,failed,1,Activation,KB04829,Device shows 'An error has occurred. Please contact your administrator' during activation,2010-05-21T09:00:00.250000,2010-05-21T09:00:00.250000,\n"
-        "BB02,,1201,\"Lee, Sam\",in_progress,3,Receiving services,,,2010-05-21T10:00:00,2010-05-21T10:00:06,\n"
-        "BB02,,1202,\"Lee, Sam\",complete,4,Slow synchronization,,,2010-05-21T10:01:00,2010-05-21T10:09:00,2010-05-21T10:09:00\n"
+        'BB02,,1201,"Lee, Sam",in_progress,3,Receiving services,,,2010-05-21T10:00:00,2010-05-21T10:00:06,\n'
+        'BB02,,1202,"Lee, Sam",complete,4,Slow synchronization,,,2010-05-21T10:01:00,2010-05-21T10:09:00,2010-05-21T10:09:00\n'
         ",,4242,,stalled,1,Activation,,,2010-05-21T05:00:00,2010-05-21T05:00:00,\n"
     )
 
@@ -179,11 +284,15 @@ def test_markdown_exact(report: Report) -> None:
 def test_markdown_escapes_what_would_break_a_cell() -> None:
     from bes_logdiag.render.markdown import _code, _text
 
-    assert _text("a|b *c* _d_ `e` <f> [g] \\h\nnext") == "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\<f\\> \\[g\\] \\\\h next"
+    assert (
+        _text("a|b *c* _d_ `e` <f> [g] \\h\nnext")
+        == "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\<f\\> \\[g\\] \\\\h next"
+    )
     assert _code("odd|name`x.txt:3") == "`` odd\\|name`x.txt:3 ``"
 
 
 # --- machine formats parsed back and compared with json ----------------------------------------------
+
 
 def test_ndjson_lines_are_the_json_activations(report: Report) -> None:
     text = render(Format.ndjson, report)
@@ -197,7 +306,9 @@ def test_ndjson_lines_are_the_json_activations(report: Report) -> None:
 def test_csv_rows_are_the_json_activations(report: Report) -> None:
     rows = list(csv.DictReader(io.StringIO(render(Format.csv, report), newline="")))
     assert rows[0].keys() == set(csv_render.COLUMNS)
-    expected = [{c: "" if a[c] is None else str(a[c]) for c in csv_render.COLUMNS} for a in json_activations(report)]
+    expected = [
+        {c: "" if a[c] is None else str(a[c]) for c in csv_render.COLUMNS} for a in json_activations(report)
+    ]
     assert rows == expected
     assert rows[1]["display_name"] == MUELLER
 
@@ -219,7 +330,9 @@ def test_junit_cases_are_the_json_activations(report: Report) -> None:
         if a["status"] in ("stalled", "failed"):
             assert failure is not None and skipped is None
             assert failure.get("type") == a["status"]
-            assert failure.get("message") == (f"{a['status']}: {a['kb']} {a['kb_title']}" if a["kb"] else a["status"])
+            assert failure.get("message") == (
+                f"{a['status']}: {a['kb']} {a['kb_title']}" if a["kb"] else a["status"]
+            )
             assert a["reason"] in (failure.text or "")
             assert f"last milestone: {a['last_milestone']}" in (failure.text or "")
             assert f"next expected: {a['next_expected']}" in (failure.text or "")
@@ -239,16 +352,24 @@ def test_junit_counts_and_unique_names(report: Report) -> None:
     assert [s.get("name") for s in suites] == ["BB01", "BB02", "unknown-server"]
     for suite in suites:
         server = suite.get("name")
-        statuses = Counter(a.last.status for a in report.activations if (a.server or "unknown-server") == server)
+        statuses = Counter(
+            a.last.status for a in report.activations if (a.server or "unknown-server") == server
+        )
         cases = suite.findall("testcase")
         assert int(suite.get("tests", "")) == len(cases) == sum(statuses.values())
         assert int(suite.get("failures", "")) == statuses[Status.STALLED] + statuses[Status.FAILED]
         assert int(suite.get("failures", "")) == len(suite.findall("testcase/failure"))
-        assert int(suite.get("skipped", "")) == statuses[Status.IN_PROGRESS] == len(suite.findall("testcase/skipped"))
+        assert (
+            int(suite.get("skipped", ""))
+            == statuses[Status.IN_PROGRESS]
+            == len(suite.findall("testcase/skipped"))
+        )
         names = [c.get("name") for c in cases]
         assert len(set(names)) == len(names)
     assert [c.get("name") for c in suites[1].findall("testcase")] == [
-        "cat@example.com", "Lee, Sam (UserId=1201)", "Lee, Sam (UserId=1202)"
+        "cat@example.com",
+        "Lee, Sam (UserId=1201)",
+        "Lee, Sam (UserId=1202)",
     ]
     assert [c.get("name") for c in suites[2].findall("testcase")] == ["UserId=4242"]
     assert root.get("tests") == "6" and root.get("failures") == "3" and root.get("skipped") == "1"
@@ -268,6 +389,7 @@ def test_junit_drops_characters_xml_cannot_hold(report: Report) -> None:
 
 
 # --- every format ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
 def test_every_format_writes_the_report(fmt: Format, report: Report) -> None:

@@ -76,7 +76,10 @@ def test_a_folder_of_bad_files_still_gives_the_good_verdict(bad_folder: Path) ->
     ("damage", "reason"),
     [
         (b"\0" * 3000, "3,000 NUL bytes from line {n}"),
-        (b"[40000] (12/30 10:00:00.000):{0x1} \x81\x8d bad \x9d", "3 bytes that are neither UTF-8 nor cp1252 from line {n}"),
+        (
+            b"[40000] (12/30 10:00:00.000):{0x1} \x81\x8d bad \x9d",
+            "3 bytes that are neither UTF-8 nor cp1252 from line {n}",
+        ),
         (b"x" * (3 * 1024 * 1024), "a line over 1 MiB long at line {n}"),
     ],
     ids=["nul", "undecodable", "megabyte-line"],
@@ -257,19 +260,23 @@ def test_arbitrary_bytes_never_make_the_reader_raise(tmp_path: Path, data: bytes
     path = tmp_path / "BB01_MAGT_01_20100521_0001.txt"
     path.write_bytes(data)
     src = Source(name=str(path), path=str(path), info=file_info(str(path)))
-    result = scan_source(src, Matcher(load_library()), year=None, default_year=2010, thread_window=timedelta(minutes=5))
+    result = scan_source(
+        src, Matcher(load_library()), year=None, default_year=2010, thread_window=timedelta(minutes=5)
+    )
     assert result.stats.skipped is not None or result.stats.lines >= 0
 
 
 _bes_ish = st.lists(
     st.one_of(
         st.binary(max_size=200),
-        st.sampled_from([
-            b"[40000] (05/21 06:51:39):{0x14D4} {a.b@c.d} Generating 3DES key\r\n",
-            b"[40000] (05/21 06:51:39):{0x14D4} *** OTAKEYGEN *** sending KEY_ACCEPT transID = 1\r\n",
-            b"(13/99 99:99:99):{0xZZ} Queuing DATA from network@\r\n",
-            b"[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received \"GetConfig\" command from device. [:]\r\n",
-        ]),
+        st.sampled_from(
+            [
+                b"[40000] (05/21 06:51:39):{0x14D4} {a.b@c.d} Generating 3DES key\r\n",
+                b"[40000] (05/21 06:51:39):{0x14D4} *** OTAKEYGEN *** sending KEY_ACCEPT transID = 1\r\n",
+                b"(13/99 99:99:99):{0xZZ} Queuing DATA from network@\r\n",
+                b'[46046] (05/21 06:52:24):{0x1294} [SYNC-DSession] Received "GetConfig" command from device. [:]\r\n',
+            ]
+        ),
     ),
     max_size=30,
 )
@@ -290,7 +297,9 @@ def test_a_broken_utf16_character_is_named(tmp_path: Path) -> None:
     text = MAGT.read_text(encoding="utf-8")
     body = text.encode("utf-16-le")
     cut = len(body) // 2 // 2 * 2
-    (tmp_path / MAGT.name).write_bytes(b"\xff\xfe" + body[:cut] + b"\x00\xd8" + body[cut:])  # a lone surrogate
+    (tmp_path / MAGT.name).write_bytes(
+        b"\xff\xfe" + body[:cut] + b"\x00\xd8" + body[cut:]
+    )  # a lone surrogate
     result = run("scan", tmp_path, "-f", "json")
     [skip] = json.loads(result.stdout)["inputs"]["skipped"]
     assert skip["reason"] == "invalid UTF-16-LE in 1 place(s), read as U+FFFD" and skip["partial"]
@@ -380,12 +389,16 @@ def test_a_folder_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "scandir", scandir)
     result = run("scan", tmp_path, "-f", "json")
     report = json.loads(result.stdout)
-    assert {"path": str(locked), "reason": "cannot list this folder: permission denied", "partial": False} in (
-        report["inputs"]["skipped"]
-    )
+    assert {
+        "path": str(locked),
+        "reason": "cannot list this folder: permission denied",
+        "partial": False,
+    } in (report["inputs"]["skipped"])
     assert f"{locked}: skipped: cannot list this folder: permission denied" in result.stderr
     alone = run("scan", locked)
-    assert alone.exit_code == 2 and "permission denied" in alone.stderr and "holds no files" not in alone.stderr
+    assert (
+        alone.exit_code == 2 and "permission denied" in alone.stderr and "holds no files" not in alone.stderr
+    )
 
 
 def test_strict_still_writes_the_report(bad_folder: Path, tmp_path: Path) -> None:

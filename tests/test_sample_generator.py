@@ -1,4 +1,5 @@
 """The sample-log generator: deterministic, and its lines say what its scenario table says."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,7 +17,8 @@ import tomllib
 REPO = Path(__file__).resolve().parents[1]
 HEADER = re.compile(  # [EEEEE] (MM/DD HH:MM:SS.mmm):{0xTID} {user}
     r"^\[(\d+)\] \((\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\):"
-    r"(\{0x[0-9A-F]+\})(?: \{([^}]*)\})?")
+    r"(\{0x[0-9A-F]+\})(?: \{([^}]*)\})?"
+)
 
 
 def _load_generator() -> ModuleType:
@@ -138,8 +140,8 @@ def test_key_accept_inherits_the_key_user(corpus: tuple[Path, list]) -> None:
     out, _ = corpus
     checked = 0
     for path in out.rglob("*_MAGT_*.txt"):
-        named: dict[str, list[str]] = {}        # thread -> users named on it, in order
-        previous: dict[str, str] = {}           # thread -> its last line
+        named: dict[str, list[str]] = {}  # thread -> users named on it, in order
+        previous: dict[str, str] = {}  # thread -> its last line
         for line in _read(path).split("\r\n")[:-1]:
             m = HEADER.match(line)
             assert m
@@ -158,8 +160,7 @@ def test_timing_gives_the_expected_status(corpus: tuple[Path, list]) -> None:
     _, scenarios = corpus
     stages = tomllib.loads((REPO / "patterns" / "stages.toml").read_text(encoding="utf-8"))
     unit = {"m": timedelta(minutes=1), "h": timedelta(hours=1)}
-    limit = {s["stage"]: int(s["stall_after"][:-1]) * unit[s["stall_after"][-1]]
-             for s in stages["stage"]}
+    limit = {s["stage"]: int(s["stall_after"][:-1]) * unit[s["stall_after"][-1]] for s in stages["stage"]}
     for sc in scenarios:
         if not sc.activating:
             continue
@@ -173,9 +174,14 @@ def test_timing_gives_the_expected_status(corpus: tuple[Path, list]) -> None:
             assert gap < limit[stage] / 2, sc.user.email
         books = [e.time for e in sc.events if e.pattern == "magt.service-books-queued"]
         join = ("magt.service-books-queued", "polc.itpolicy-queued")
-        others = [e.time for o in scenarios if o.server == sc.server and o is not sc
-                  for e in o.events if e.pattern in join]
-        for t in books:     # the MAGT -> POLC join by time order is unambiguous
+        others = [
+            e.time
+            for o in scenarios
+            if o.server == sc.server and o is not sc
+            for e in o.events
+            if e.pattern in join
+        ]
+        for t in books:  # the MAGT -> POLC join by time order is unambiguous
             assert all(abs(o - t) > timedelta(minutes=2) for o in others), sc.user.email
 
 
@@ -184,8 +190,18 @@ def test_committed_truth_matches_the_table() -> None:
     expected = json.loads(path.read_text(encoding="utf-8"))
     assert expected == [sc.expected() for sc in gen.scenarios() if sc.activating]
     assert {(r["status"], r["kb"]) for r in expected} >= {
-        ("complete", None), ("in_progress", None),
-        ("stalled", "KB13840"), ("stalled", "KB13843"), ("stalled", "KB03410"),
-        ("stalled", "KB13847"), ("stalled", "KB03964"), ("stalled", "KB10496"),
-        ("stalled", "KB13461"), ("failed", "KB04829"), ("failed", "KB10321"),
-        ("failed", "KB02276"), ("failed", "KB13843"), ("failed", "KB04533")}
+        ("complete", None),
+        ("in_progress", None),
+        ("stalled", "KB13840"),
+        ("stalled", "KB13843"),
+        ("stalled", "KB03410"),
+        ("stalled", "KB13847"),
+        ("stalled", "KB03964"),
+        ("stalled", "KB10496"),
+        ("stalled", "KB13461"),
+        ("failed", "KB04829"),
+        ("failed", "KB10321"),
+        ("failed", "KB02276"),
+        ("failed", "KB13843"),
+        ("failed", "KB04533"),
+    }

@@ -75,9 +75,7 @@ def diagnose_attempt(
     )
 
 
-def _failure(
-    error: Event, top: Event | None, next_name: str | None, lib: Library, stage: int
-) -> Diagnosis:
+def _failure(error: Event, top: Event | None, next_name: str | None, lib: Library, stage: int) -> Diagnosis:
     article = lib.articles.get(error.kb or "")
     pattern_title = next((p.title for p in lib.patterns if p.id == error.pattern_id), error.error)
     evidence = [error.where] + ([top.where] if top else [])

@@ -360,9 +360,7 @@ def _match_line(
             m = search(p, line.body)
             if m is None or in_quotes(line.body, m.start()):
                 continue
-            events.append(
-                _event(p, m, line, line_no, src, matcher, state, buf, start, thread_window)
-            )
+            events.append(_event(p, m, line, line_no, src, matcher, state, buf, start, thread_window))
             matched = True
             break
     if matched:
@@ -442,9 +440,7 @@ def _clip(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _thread_owner(
-    buf: bytes, start: int, line: LogLine, state: _FileState, window: timedelta
-) -> str | None:
+def _thread_owner(buf: bytes, start: int, line: LogLine, state: _FileState, window: timedelta) -> str | None:
     """The user last named on the same thread of the same file, within ``window`` before the line.
 
     The KEY_ACCEPT line names no user (BES-LOGS.md section 3).  The lines before it on its thread

@@ -203,9 +203,7 @@ def build_report(
             continue
         end = log_end[p.server]
         attempts = tuple(diagnose_attempt(c, library, end, config.stall_after) for c in cuts)
-        activations.append(
-            Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins)
-        )
+        activations.append(Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins))
     activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
     return Report(
         activations=tuple(activations),

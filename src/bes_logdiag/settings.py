@@ -60,9 +60,7 @@ def default_engine() -> str:
 
     value = os.environ.get(ENGINE_VARIABLE, "").strip().lower() or "auto"
     if value not in ENGINES:
-        raise UsageError(
-            f"{ENGINE_VARIABLE}={value}: unknown prefilter engine (use {', '.join(ENGINES)})"
-        )
+        raise UsageError(f"{ENGINE_VARIABLE}={value}: unknown prefilter engine (use {', '.join(ENGINES)})")
     return value
 
 

@@ -123,9 +123,7 @@ def _clean_name(name: str | None) -> str | None:
 def fold(text: str) -> str:
     """Lower-case ASCII for comparing names: ü -> ue, é -> e."""
     text = text.lower().translate(_FOLD)
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def name_keys(display: str) -> set[str]:
@@ -301,9 +299,7 @@ def _map_entry_for(person: Person, entries: list[MapEntry]) -> MapEntry | None:
     return None
 
 
-def _join_by_name(
-    ids: _Identities, holders: dict[str, set[str]], notes: list[str], where: str
-) -> None:
+def _join_by_name(ids: _Identities, holders: dict[str, set[str]], notes: list[str], where: str) -> None:
     """``ian.dundas@...`` is ``Dundas, Ian``, when exactly one of each fits the other."""
     emails = [n for n in ids.parent if n.startswith("e:")]
     fits: dict[str, list[str]] = defaultdict(list)
@@ -328,9 +324,7 @@ def _join_by_name(
                 | {f"{sorted(holders[h])[0]} ({h[2:] if h.startswith('i:') else 'no id'})" for h in hs}
                 | {x[2:] for h in hs for x in fitted_by[h]}
             )
-            notes.append(
-                f"{where}: not joining by name shape, more than one fits: {', '.join(options)}"
-            )
+            notes.append(f"{where}: not joining by name shape, more than one fits: {', '.join(options)}")
 
 
 def _join_by_time(
@@ -346,13 +340,17 @@ def _join_by_time(
     """
 
     def open_request(e: Event) -> bool:
-        return e.milestone == "service_books_requested" and bool(e.email) and not ids.has(
-            ids.find(f"e:{e.email}"), "i:"
+        return (
+            e.milestone == "service_books_requested"
+            and bool(e.email)
+            and not ids.has(ids.find(f"e:{e.email}"), "i:")
         )
 
     def open_policy(e: Event) -> bool:
-        return e.milestone == "itpolicy_queued" and bool(e.user_id) and not ids.has(
-            ids.find(f"i:{e.user_id}"), "e:"
+        return (
+            e.milestone == "itpolicy_queued"
+            and bool(e.user_id)
+            and not ids.has(ids.find(f"i:{e.user_id}"), "e:")
         )
 
     steps = [e for e in events if open_request(e) or open_policy(e)]
@@ -401,9 +399,9 @@ def _fmt(d: timedelta) -> str:
     return f"{s // 60} min" if s % 60 == 0 else f"{s} s"
 
 
-def split_attempts(events: Sequence[Event], lib: Library, attach_window: timedelta) -> tuple[
-    list[list[Event]], list[Event]
-]:
+def split_attempts(
+    events: Sequence[Event], lib: Library, attach_window: timedelta
+) -> tuple[list[list[Event]], list[Event]]:
     """Cut one person's events (sorted) into attempts; also return events that fit no attempt.
 
     A new attempt begins with a retry's first milestone (``starts_attempt``), with an earlier

@@ -25,8 +25,7 @@ def run(*args: str, input: str | bytes | None = None):  # type: ignore[no-untype
 
 def verdicts(stdout: str) -> list[tuple[str, str, str, int, str | None]]:
     return sorted(
-        (a["server"], a["email"], a["status"], a["stage"], a["kb"])
-        for a in json.loads(stdout)["activations"]
+        (a["server"], a["email"], a["status"], a["stage"], a["kb"]) for a in json.loads(stdout)["activations"]
     )
 
 
@@ -62,16 +61,24 @@ def test_fail_if_none(tmp_path: Path) -> None:
 
 def test_filters(baseline: str) -> None:
     every = json.loads(baseline)["activations"]
-    by_user = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas, Ian").stdout)["activations"]
+    by_user = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas, Ian").stdout)[
+        "activations"
+    ]
     assert [a["email"] for a in by_user] == ["ian.dundas@example.com"]
     by_id = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "2003").stdout)["activations"]
     assert [a["display_name"] for a in by_id] == ["Müller, Jürgen"]
-    by_server = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--server", "bes_east_02").stdout)["activations"]
+    by_server = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--server", "bes_east_02").stdout)[
+        "activations"
+    ]
     assert {a["server"] for a in by_server} == {"BES_EAST_02"}
     assert len(by_server) == sum(a["server"] == "BES_EAST_02" for a in every)
-    since = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--since", "2024-01-01").stdout)["activations"]
+    since = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--since", "2024-01-01").stdout)[
+        "activations"
+    ]
     assert since and all(a["last_progress"] >= "2024-01-01" for a in since)
-    until = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--until", "2023-12-31 00:00").stdout)["activations"]
+    until = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--until", "2023-12-31 00:00").stdout)[
+        "activations"
+    ]
     assert until and all(a["started"] <= "2023-12-31" for a in until)
     assert run("scan", SAMPLE_LOGS, "--since", "not a date").exit_code == 2
 
@@ -107,8 +114,14 @@ def test_a_stall_threshold_of_zero_is_a_usage_error() -> None:
     [
         (b"\x81\x8d\x01\xff" * 50, "the user map is not text"),
         (b"email,id\nx@y.z,12\n", None),
-        (b"MailboxSMTPAddr,UserConfigId\nian.dundas@example.com,notanumber\n", "line 2: user id 'notanumber' is not a number"),
-        (b'email,id,DisplayName\nian.dundas@example.com,1002,"Dundas, Ian\nx@y.z,9,z\n', "line 2: a quote is left open"),
+        (
+            b"MailboxSMTPAddr,UserConfigId\nian.dundas@example.com,notanumber\n",
+            "line 2: user id 'notanumber' is not a number",
+        ),
+        (
+            b'email,id,DisplayName\nian.dundas@example.com,1002,"Dundas, Ian\nx@y.z,9,z\n',
+            "line 2: a quote is left open",
+        ),
     ],
     ids=["random-bytes", "good", "non-numeric-id", "open-quote"],
 )
@@ -202,7 +215,12 @@ def test_skipped_inputs_are_named_on_stderr_and_in_the_report(tmp_path: Path) ->
 
 
 def test_no_ansi_codes_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
-    for args in (["scan", SAMPLE_LOGS], ["kb"], ["timeline", "ian.dundas@example.com", SAMPLE_LOGS], ["patterns", "list"]):
+    for args in (
+        ["scan", SAMPLE_LOGS],
+        ["kb"],
+        ["timeline", "ian.dundas@example.com", SAMPLE_LOGS],
+        ["patterns", "list"],
+    ):
         result = run(*args)
         assert "\x1b[" not in result.stdout, args
         assert "\x1b[" not in result.stderr, args
@@ -215,12 +233,18 @@ def test_timeline_json_is_in_time_order() -> None:
     times = [m["time"] for m in doc["milestones"]]
     assert times == sorted(times) and len(times) >= 8
     assert {m["attempt"] for m in doc["milestones"]} == {1, 2}
-    assert all(m["since_previous_seconds"] is None or m["since_previous_seconds"] >= 0 for m in doc["milestones"])
+    assert all(
+        m["since_previous_seconds"] is None or m["since_previous_seconds"] >= 0 for m in doc["milestones"]
+    )
 
 
 def test_timeline_table_and_unknown_user() -> None:
     result = run("timeline", "Smith, John", SAMPLE_LOGS, "-q")
-    assert result.exit_code == 0 and "slowsync_complete" in result.stdout and "jsmith@example.com" in result.stdout
+    assert (
+        result.exit_code == 0
+        and "slowsync_complete" in result.stdout
+        and "jsmith@example.com" in result.stdout
+    )
     missing = run("timeline", "nobody@example.com", SAMPLE_LOGS, "-q")
     assert missing.exit_code == 1 and "no activation of 'nobody@example.com'" in missing.stderr
 
@@ -231,7 +255,19 @@ def test_events_formats_agree() -> None:
     rows = list(csv.DictReader(io.StringIO(run("events", SAMPLE_LOGS, "-q", "-f", "csv").stdout)))
     assert nd == js and len(rows) == len(nd) > 100
     assert [r["pattern"] for r in rows] == [e["pattern"] for e in nd]
-    assert {"time", "server", "service", "file", "line", "pattern", "milestone", "stage", "email", "user_id", "display_name"} <= set(nd[0])
+    assert {
+        "time",
+        "server",
+        "service",
+        "file",
+        "line",
+        "pattern",
+        "milestone",
+        "stage",
+        "email",
+        "user_id",
+        "display_name",
+    } <= set(nd[0])
     assert [e["time"] for e in nd] == sorted(e["time"] for e in nd)
 
 
@@ -254,7 +290,19 @@ def test_events_of_the_seed_excerpt(fixture: str) -> None:
 def test_kb_command() -> None:
     table = run("kb")
     assert table.exit_code == 0
-    for kb in ("KB04829", "KB13840", "KB10321", "KB13843", "KB04533", "KB03410", "KB03964", "KB10496", "KB13847", "KB13461", "KB02276"):
+    for kb in (
+        "KB04829",
+        "KB13840",
+        "KB10321",
+        "KB13843",
+        "KB04533",
+        "KB03410",
+        "KB03964",
+        "KB10496",
+        "KB13847",
+        "KB13461",
+        "KB02276",
+    ):
         assert kb in table.stdout
     one = run("kb", "kb03964")
     assert one.exit_code == 0 and "0%" in one.stdout and "slowsync_started" in one.stdout
@@ -291,12 +339,15 @@ def test_ci_junit_report_fails_on_exactly_the_stalled_and_failed(tmp_path: Path,
         if case.find("failure") is not None
     )
     expected = sorted(
-        (a["server"], a["email"]) for a in json.loads(baseline)["activations"]
+        (a["server"], a["email"])
+        for a in json.loads(baseline)["activations"]
         if a["status"] in ("stalled", "failed")
     )
     assert failing == expected
     skipped = [c.get("name") for c in root.iter("testcase") if c.find("skipped") is not None]
-    assert skipped == [a["email"] for a in json.loads(baseline)["activations"] if a["status"] == "in_progress"]
+    assert skipped == [
+        a["email"] for a in json.loads(baseline)["activations"] if a["status"] == "in_progress"
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson", "markdown", "junit", "table", "json"])
@@ -309,8 +360,9 @@ def test_every_format_through_the_cli_is_ansi_free(fmt: str) -> None:
 def test_a_filter_that_matches_nobody_says_so() -> None:
     result = run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "BBPROD1", "--user", "nobody@example.com")
     assert result.exit_code == 0 and result.stdout.count("\n") == 1  # the header only
-    assert "--server 'BBPROD1': no activation on this server (servers with activations: BBPROD01, BES_EAST_02)" in (
-        result.stderr
+    assert (
+        "--server 'BBPROD1': no activation on this server (servers with activations: BBPROD01, BES_EAST_02)"
+        in (result.stderr)
     )
     assert "--user 'nobody@example.com': no activation of this user in the logs" in result.stderr
     assert "no activation" not in run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "bbprod01").stderr
@@ -340,4 +392,6 @@ def test_a_full_disk_behind_stdout_is_one_clear_line() -> None:
             timeout=120,
         )
     assert proc.returncode == 2
-    assert proc.stderr.decode().strip() == "bes-logdiag: error: cannot write the output: No space left on device"
+    assert (
+        proc.stderr.decode().strip() == "bes-logdiag: error: cannot write the output: No space left on device"
+    )

@@ -52,7 +52,9 @@ def test_the_scan_reports_every_file_once_and_all_the_bytes() -> None:
         (False, Terminal(), {"TERM": "dumb"}, False),
     ],
 )
-def test_a_bar_only_on_a_terminal(quiet: bool, stream: io.StringIO, env: dict[str, str], wanted: bool) -> None:
+def test_a_bar_only_on_a_terminal(
+    quiet: bool, stream: io.StringIO, env: dict[str, str], wanted: bool
+) -> None:
     assert progress_wanted(quiet, stream, env) is wanted
 
 
@@ -67,7 +69,17 @@ def test_the_bar_shows_bytes_and_files_and_clears_itself() -> None:
 
 def test_piped_stderr_gets_no_bar(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bes_logdiag", "scan", str(SAMPLE_LOGS), "-f", "json", "-o", str(tmp_path / "r.json")],
+        [
+            sys.executable,
+            "-m",
+            "bes_logdiag",
+            "scan",
+            str(SAMPLE_LOGS),
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+        ],
         capture_output=True,
         text=True,
         check=False,

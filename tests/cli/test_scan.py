@@ -43,16 +43,47 @@ def test_every_sample_activation_matches_the_ground_truth(sample_json: dict) -> 
 
 def test_the_sample_has_every_outcome_of_the_kb_table(sample_json: dict) -> None:  # type: ignore[type-arg]
     kbs = {a["kb"] for a in sample_json["activations"]} - {None}
-    assert kbs == {"KB04829", "KB13840", "KB10321", "KB13843", "KB04533", "KB03410",
-                   "KB03964", "KB10496", "KB13847", "KB13461", "KB02276"}
-    assert {a["status"] for a in sample_json["activations"]} == {"complete", "in_progress", "stalled", "failed"}
+    assert kbs == {
+        "KB04829",
+        "KB13840",
+        "KB10321",
+        "KB13843",
+        "KB04533",
+        "KB03410",
+        "KB03964",
+        "KB10496",
+        "KB13847",
+        "KB13461",
+        "KB02276",
+    }
+    assert {a["status"] for a in sample_json["activations"]} == {
+        "complete",
+        "in_progress",
+        "stalled",
+        "failed",
+    }
 
 
 def test_json_fields_are_the_documented_contract(sample_json: dict) -> None:  # type: ignore[type-arg]
     assert {"activations", "inputs"} <= set(sample_json)
     act = next(a for a in sample_json["activations"] if a["status"] == "stalled")
-    for field in ("server", "email", "user_id", "display_name", "status", "stage", "stage_name", "kb",
-                  "kb_title", "started", "last_progress", "completed", "milestones", "candidates", "attempts"):
+    for field in (
+        "server",
+        "email",
+        "user_id",
+        "display_name",
+        "status",
+        "stage",
+        "stage_name",
+        "kb",
+        "kb_title",
+        "started",
+        "last_progress",
+        "completed",
+        "milestones",
+        "candidates",
+        "attempts",
+    ):
         assert field in act, field
     m = act["milestones"][0]
     assert {"milestone", "stage", "time", "file", "line"} <= set(m)
@@ -92,7 +123,12 @@ def test_seed_excerpt_from_stdin() -> None:
     result = run("scan", "-", "--year", "2010", "--format", "json", input=text)
     assert result.exit_code == 0, result.stderr
     (act,) = json.loads(result.stdout)["activations"]
-    assert (act["email"], act["user_id"], act["status"], act["stage"]) == ("ian.dundas@example.net", 2573, "complete", 4)
+    assert (act["email"], act["user_id"], act["status"], act["stage"]) == (
+        "ian.dundas@example.net",
+        2573,
+        "complete",
+        4,
+    )
     assert [m["stage"] for m in act["milestones"]] == [1, 2, 2, 3, 3, 4, 4]
 
 
@@ -128,8 +164,19 @@ def test_user_map_option(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for cmd in ([], ["scan"], ["timeline"], ["events"], ["kb"], ["patterns"], ["patterns", "list"],
-                ["patterns", "check"], ["presence"], ["presence", "check"], ["presence", "whitelist"]):
+    for cmd in (
+        [],
+        ["scan"],
+        ["timeline"],
+        ["events"],
+        ["kb"],
+        ["patterns"],
+        ["patterns", "list"],
+        ["patterns", "check"],
+        ["presence"],
+        ["presence", "check"],
+        ["presence", "whitelist"],
+    ):
         result = run(*cmd, "--help")
         assert result.exit_code == 0, cmd
         assert "Example" in result.stdout, cmd

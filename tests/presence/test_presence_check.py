@@ -211,9 +211,7 @@ def test_every_rule_is_exercised_by_the_data(data: Data, rules: PresenceRules) -
     collection = rules.keys.endpoint_collection
     names = [name for name, *_ in DEFECTS]
     seen = {
-        f.rule
-        for name in names
-        for f in check_configs([load_config(data(name), collection)], rules).findings
+        f.rule for name in names for f in check_configs([load_config(data(name), collection)], rules).findings
     }
     hosts = [load_config(data(n), collection) for n in ("clean.config", "host_b_conflict.config")]
     seen |= {f.rule for f in check_configs(hosts, rules).findings}
@@ -232,9 +230,7 @@ def test_malformed_file_exits_2_with_line_and_column(data: Data, invoke: Invoke)
 
 def test_every_unreadable_file_is_reported(data: Data, invoke: Invoke, tmp_path: Path) -> None:
     missing = tmp_path / "absent.config"
-    result = invoke(
-        "check", str(data("clean.config")), str(missing), str(data("not_configuration.config"))
-    )
+    result = invoke("check", str(data("clean.config")), str(missing), str(data("not_configuration.config")))
     assert result.exit_code == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()

@@ -56,9 +56,7 @@ def test_check_json_output_file(data: Data, invoke: Invoke, tmp_path: Path) -> N
     ("fmt", "expected"),
     [("table", "a.com\nb.com\n"), ("json", None)],
 )
-def test_whitelist_output_file(
-    invoke: Invoke, tmp_path: Path, fmt: str, expected: str | None
-) -> None:
+def test_whitelist_output_file(invoke: Invoke, tmp_path: Path, fmt: str, expected: str | None) -> None:
     target = tmp_path / "clean.txt"
     result = invoke("whitelist", "a.com b.com bad_entry", "-f", fmt, "-o", str(target))
     assert result.exit_code == 1
@@ -84,9 +82,7 @@ def test_unwritable_output_is_one_line_exit_2(data: Data, invoke: Invoke, tmp_pa
 
 
 @pytest.mark.parametrize("quiet_option", ["-q", "--quiet"])
-def test_quiet_check_prints_nothing_on_stderr(
-    data: Data, invoke: Invoke, quiet_option: str
-) -> None:
+def test_quiet_check_prints_nothing_on_stderr(data: Data, invoke: Invoke, quiet_option: str) -> None:
     result = invoke("check", str(data("max_subs_too_high.config")), quiet_option)
     assert result.exit_code == 1
     assert result.stderr == ""
@@ -161,9 +157,7 @@ def _render(findings_width: int, rules: PresenceRules) -> str:
 
 
 @pytest.mark.parametrize("width", [80, 160])
-def test_keys_and_rule_ids_are_not_split_on_a_narrow_terminal(
-    rules: PresenceRules, width: int
-) -> None:
+def test_keys_and_rule_ids_are_not_split_on_a_narrow_terminal(rules: PresenceRules, width: int) -> None:
     output = _render(width, rules)
     assert max(len(line) for line in output.splitlines()) <= width
     for name in vars(rules.keys):
@@ -230,9 +224,7 @@ def test_plural_choice_follows_the_number(rules: PresenceRules) -> None:
         ("{} domains", "is not a field name"),
     ],
 )
-def test_bad_plural_or_positional_template_is_refused(
-    tmp_path: Path, template: str, message: str
-) -> None:
+def test_bad_plural_or_positional_template_is_refused(tmp_path: Path, template: str, message: str) -> None:
     text = presence_rules_path().read_text(encoding="utf-8")
     old = "{count:this domain has|these {count} domains have}"
     assert old in text

@@ -29,9 +29,7 @@ def test_rules_path_finds_the_file() -> None:
     assert path.read_text(encoding="utf-8") == REPO_RULES.read_text(encoding="utf-8")
 
 
-def test_rules_path_prefers_the_packaged_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rules_path_prefers_the_packaged_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # An installed wheel carries patterns/ inside the package (pyproject force-include).
     packaged = tmp_path / "patterns" / "presence.toml"
     packaged.parent.mkdir()

@@ -40,9 +40,7 @@ def test_every_separator(invoke: Invoke, text: str) -> None:
 
 
 def test_duplicates_are_dropped_and_flagged(invoke: Invoke) -> None:
-    result = invoke(
-        "whitelist", "example.com\nexample1.com\nExample.COM\nexample1.com", "--format", "json"
-    )
+    result = invoke("whitelist", "example.com\nexample1.com\nExample.COM\nexample1.com", "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["domains"] == ["example.com", "example1.com"]
@@ -81,9 +79,7 @@ def test_invalid_domains_are_left_out(invoke: Invoke, entry: str) -> None:
         entry,
         "error",
     )
-    assert finding["message"] == (
-        f'"{entry}" is not a domain name such as example.com; it was left out.'
-    )
+    assert finding["message"] == (f'"{entry}" is not a domain name such as example.com; it was left out.')
 
 
 @pytest.mark.parametrize("text", ["", "  ", " ,; \n"])
@@ -160,9 +156,7 @@ def test_input_errors(invoke: Invoke, args: list[str], message: str) -> None:
 
 LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 TLD = st.from_regex(r"[a-z]{2,6}", fullmatch=True)
-DOMAIN = st.builds(
-    lambda labels, tld: ".".join([*labels, tld]), st.lists(LABEL, min_size=1, max_size=3), TLD
-)
+DOMAIN = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(LABEL, min_size=1, max_size=3), TLD)
 SEPARATOR = st.sampled_from([",", ";", " ", "\n", ", ", "; ", ",\n", " \n ", "\r\n", ";;"])
 
 
@@ -174,9 +168,7 @@ def test_normaliser_never_raises(rules: PresenceRules, text: str) -> None:
 
 
 @given(st.lists(DOMAIN, min_size=1, max_size=12, unique=True), st.data())
-def test_clean_list_round_trips(
-    rules: PresenceRules, domains: list[str], draw: st.DataObject
-) -> None:
+def test_clean_list_round_trips(rules: PresenceRules, domains: list[str], draw: st.DataObject) -> None:
     separators = draw.draw(st.lists(SEPARATOR, min_size=len(domains), max_size=len(domains)))
     text = "".join(d + s for d, s in zip(domains, separators))
     report = normalise_whitelist(text, rules)

@@ -22,14 +22,37 @@ EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 
 # Options shared by the commands that scan logs (scan, timeline, events).
-PATHS = typer.Argument(..., metavar="PATH", help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.")
-USERS = typer.Option(None, "--users", metavar="FILE", help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).")
-YEAR = typer.Option(None, "--year", metavar="YEAR", help="Year of input whose name carries no date (stdin, excerpts).")
-PATTERNS = typer.Option([], "--patterns", metavar="DIR", help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).")
-STALL_AFTER = typer.Option([], "--stall-after", metavar="[STAGE=]DURATION", help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable; a bare number is minutes).")
+PATHS = typer.Argument(
+    ...,
+    metavar="PATH",
+    help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.",
+)
+USERS = typer.Option(
+    None,
+    "--users",
+    metavar="FILE",
+    help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).",
+)
+YEAR = typer.Option(
+    None, "--year", metavar="YEAR", help="Year of input whose name carries no date (stdin, excerpts)."
+)
+PATTERNS = typer.Option(
+    [],
+    "--patterns",
+    metavar="DIR",
+    help="Folder of your own pattern .toml files, added to the built-in ones (repeatable).",
+)
+STALL_AFTER = typer.Option(
+    [],
+    "--stall-after",
+    metavar="[STAGE=]DURATION",
+    help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable; a bare number is minutes).",
+)
 JOBS = typer.Option(0, "--jobs", "-j", metavar="N", help="Files read in parallel (0: one per core).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
-STRICT = typer.Option(False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written).")
+STRICT = typer.Option(
+    False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written)."
+)
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
 
 
@@ -65,8 +88,7 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         sys.stderr.write(
-            f"bes-logdiag: error: internal error: {type(e).__name__}: {e} "
-            "(run with --debug for details)\n"
+            f"bes-logdiag: error: internal error: {type(e).__name__}: {e} (run with --debug for details)\n"
         )
         raise typer.Exit(EXIT_UNUSABLE) from None
 
@@ -124,9 +146,7 @@ def check_strict(report: Report) -> None:
     skipped = report.inputs.skipped
     if skipped:
         inputs = "1 input was" if len(skipped) == 1 else f"{len(skipped)} inputs were"
-        raise InputError(
-            f"--strict: {inputs} skipped, the first {skipped[0].path}: {skipped[0].reason}"
-        )
+        raise InputError(f"--strict: {inputs} skipped, the first {skipped[0].path}: {skipped[0].reason}")
 
 
 @contextmanager

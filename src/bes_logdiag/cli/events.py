@@ -37,7 +37,9 @@ def events(
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+    ),
     jobs: int = JOBS,
     quiet: bool = QUIET,
     debug: bool = DEBUG,

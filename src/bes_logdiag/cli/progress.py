@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from bes_logdiag.scan import Progress
 
 
-def progress_wanted(quiet: bool, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> bool:
+def progress_wanted(
+    quiet: bool, stream: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
     """A bar only on a terminal: never with ``--quiet``, when stderr is piped, or with NO_COLOR set."""
     stream = sys.stderr if stream is None else stream
     environ = os.environ if environ is None else environ

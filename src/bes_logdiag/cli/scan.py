@@ -64,8 +64,10 @@ def parse_when(text: str | None, option: str, *, end: bool = False):  # type: ig
     from dateutil import parser
 
     now = datetime.now()
-    default = now.replace(hour=23, minute=59, second=59, microsecond=999999) if end else now.replace(
-        hour=0, minute=0, second=0, microsecond=0
+    default = (
+        now.replace(hour=23, minute=59, second=59, microsecond=999999)
+        if end
+        else now.replace(hour=0, minute=0, second=0, microsecond=0)
     )
     try:
         return parser.parse(text, default=default).replace(tzinfo=None)
@@ -81,14 +83,37 @@ def scan(
     patterns: list[Path] = PATTERNS,
     stall_after: list[str] = STALL_AFTER,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout."),
-    fail_on: FailOn = typer.Option(FailOn.any, "--fail-on", help="Which verdicts give exit code 1: stalled, failed, any (either), never."),
-    fail_if_none: bool = typer.Option(False, "--fail-if-none", help="Exit 1 when no activation is found at all."),
-    user: list[str] = typer.Option([], "--user", "-u", metavar="USER", help="Only this user: address, user id or display name (repeatable)."),
-    server: list[str] = typer.Option([], "--server", "-s", metavar="SERVER", help="Only this server (repeatable)."),
-    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help="Only activations with progress at or after this time (e.g. 2024-03-11 08:00)."),
-    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="Only activations started at or before this time."),
-    status: list[StatusChoice] = typer.Option([], "--status", help="Only activations with this status (repeatable)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout."
+    ),
+    fail_on: FailOn = typer.Option(
+        FailOn.any, "--fail-on", help="Which verdicts give exit code 1: stalled, failed, any (either), never."
+    ),
+    fail_if_none: bool = typer.Option(
+        False, "--fail-if-none", help="Exit 1 when no activation is found at all."
+    ),
+    user: list[str] = typer.Option(
+        [],
+        "--user",
+        "-u",
+        metavar="USER",
+        help="Only this user: address, user id or display name (repeatable).",
+    ),
+    server: list[str] = typer.Option(
+        [], "--server", "-s", metavar="SERVER", help="Only this server (repeatable)."
+    ),
+    since: Optional[str] = typer.Option(
+        None,
+        "--since",
+        metavar="TIME",
+        help="Only activations with progress at or after this time (e.g. 2024-03-11 08:00).",
+    ),
+    until: Optional[str] = typer.Option(
+        None, "--until", metavar="TIME", help="Only activations started at or before this time."
+    ),
+    status: list[StatusChoice] = typer.Option(
+        [], "--status", help="Only activations with this status (repeatable)."
+    ),
     jobs: int = JOBS,
     quiet: bool = QUIET,
     strict: bool = STRICT,

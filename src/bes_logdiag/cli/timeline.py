@@ -32,14 +32,18 @@ class TimelineFormat(str, enum.Enum):
 
 @app.command()
 def timeline(
-    user: str = typer.Argument(..., metavar="USER", help="The user: address, numeric user id or display name."),
+    user: str = typer.Argument(
+        ..., metavar="USER", help="The user: address, numeric user id or display name."
+    ),
     paths: list[str] = PATHS,
     users: Optional[Path] = USERS,
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     stall_after: list[str] = STALL_AFTER,
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+    ),
     jobs: int = JOBS,
     quiet: bool = QUIET,
     debug: bool = DEBUG,

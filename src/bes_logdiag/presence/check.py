@@ -202,9 +202,7 @@ def _convention(
     config: PresenceConfig, rules: PresenceRules, key: str, sip: str, line: int
 ) -> Iterator[Finding]:
     if not rules.pattern("endpoint_sip").fullmatch(sip):
-        yield rules.finding(
-            "endpoint-sip-convention", file=config.path, key=key, line=line, value=sip
-        )
+        yield rules.finding("endpoint-sip-convention", file=config.path, key=key, line=line, value=sip)
 
 
 def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -351,9 +349,7 @@ def _shared_endpoints(configs: Sequence[PresenceConfig], rules: PresenceRules) -
                 )
 
 
-def _all_endpoints(
-    config: PresenceConfig, rules: PresenceRules
-) -> Iterator[tuple[str, EndpointItem]]:
+def _all_endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[tuple[str, EndpointItem]]:
     """UCMA_ENDPOINT_SIP and every collection item, each SIP once, blank ones left out."""
     seen: set[str] = set()
     own = config.get(rules.keys.endpoint_sip)

@@ -48,12 +48,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-FORMAT = typer.Option(
-    OutputFormat.TABLE, "--format", "-f", case_sensitive=False, help="table or json."
-)
-OUTPUT = typer.Option(
-    None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
-)
+FORMAT = typer.Option(OutputFormat.TABLE, "--format", "-f", case_sensitive=False, help="table or json.")
+OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
 
 
 @app.command("check")
@@ -110,9 +106,7 @@ def _unique(paths: Iterable[Path]) -> list[Path]:
     return unique
 
 
-def _load_all(
-    paths: list[Path], rules: PresenceRules
-) -> tuple[list[PresenceConfig], list[ConfigError]]:
+def _load_all(paths: list[Path], rules: PresenceRules) -> tuple[list[PresenceConfig], list[ConfigError]]:
     # Every file is tried so one run reports every unreadable file, not just the first.
     results = [_load_or_error(path, rules) for path in paths]
     parsed = [r for r in results if isinstance(r, PresenceConfig)]

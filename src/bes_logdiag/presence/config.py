@@ -118,9 +118,7 @@ def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
     """Parse configuration XML; malformed XML raises ConfigError as `NAME:LINE:COL: …`."""
     builder = _Builder(collection)
     parser = expat.ParserCreate()
-    parser.StartElementHandler = lambda tag, attrs: builder.start(
-        tag, attrs, parser.CurrentLineNumber
-    )
+    parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs, parser.CurrentLineNumber)
     parser.EndElementHandler = builder.end
     parser.EntityDeclHandler = _reject_entities
     try:

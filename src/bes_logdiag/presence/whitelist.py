@@ -84,8 +84,6 @@ def normalise_whitelist(
         findings.append(rules.finding("whitelist-empty", file=source, key=WHITELIST_KEY, line=None))
     if not enabled and domains:
         findings.append(
-            rules.finding(
-                "whitelist-disabled", file=source, key=WHITELIST_KEY, line=None, count=len(domains)
-            )
+            rules.finding("whitelist-disabled", file=source, key=WHITELIST_KEY, line=None, count=len(domains))
         )
     return WhitelistReport(tuple(domains), tuple(findings))

@@ -54,7 +54,6 @@ def summary_line(report: Report) -> str:
     )
 
 
-
 def write(report: Report, out: TextIO) -> None:
     console = console_for(out)
     console.print(_compact_table(report) if console.width < WIDE else _table(report))
