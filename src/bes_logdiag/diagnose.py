@@ -31,7 +31,7 @@ def diagnose_attempt(
     top = max(milestones, key=lambda e: (defs[e.milestone].rank, e.time), default=None)  # type: ignore[index]
     stage = max((e.stage or 1 for e in milestones + errors), default=1)
     last_name = top.milestone if top else None
-    next_name = defs[last_name].next if last_name else "etp_received"
+    next_name = defs[last_name].next if last_name else lib.first_milestone
     started = events[0].time
     last_progress = max((e.time for e in milestones), default=started)
     done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]

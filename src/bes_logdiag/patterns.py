@@ -105,6 +105,8 @@ class MilestoneDef:
     next: str | None = None
     starts_attempt: bool = False
     completes: bool = False
+    join: str | None = None
+    """``request`` or ``answer``: the pair of lines the time-order identity join links."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,16 @@ class Library:
     articles: dict[str, Article]
     stall_rules: dict[str, StallRule]
     files: tuple[str, ...] = field(default=())
+
+    def milestone_with(self, join: str) -> str | None:
+        """The milestone that plays a part in the time-order join (``request`` or ``answer``)."""
+        return next((m.name for m in self.milestones.values() if m.join == join), None)
+
+    @property
+    def first_milestone(self) -> str | None:
+        """The milestone an activation begins with (``starts_attempt``): what a user with no
+        milestone yet waits for."""
+        return next((m.name for m in self.milestones.values() if m.starts_attempt), None)
 
     @property
     def literals(self) -> tuple[bytes, ...]:
@@ -303,8 +315,26 @@ def _gather(extra_dirs: Sequence[Path], *, check_builtin: bool) -> tuple[Library
     return (None, problems) if problems else (lib, [])
 
 
+JOIN_ROLES = ("request", "answer")
+
+
 def _coverage(lib: Library) -> list[str]:
-    return [
+    roles = [m for m in lib.milestones.values() if m.join is not None]
+    out = [
+        f"milestone {m.name}: join = {m.join!r} is not one of {_choices(JOIN_ROLES)}"
+        for m in roles
+        if m.join not in JOIN_ROLES
+    ]
+    for role in JOIN_ROLES:
+        named = [m.name for m in roles if m.join == role]
+        if len(named) > 1:
+            out.append(f"milestones {_choices(named)}: only one milestone may have join = {role!r}")
+    if len({m.join for m in roles} & set(JOIN_ROLES)) == 1:
+        out.append(
+            f"milestone {roles[0].name}: join = {roles[0].join!r} needs a partner milestone with the "
+            "other role (request and answer)"
+        )
+    return out + [
         f"milestone {name}: no stall rule says which KB applies after it "
         f"(add a [[stall]] with after = {name!r})"
         for name, m in lib.milestones.items()
@@ -727,7 +757,7 @@ def _milestones(rows: Iterable[tuple[str, dict[str, Any]]], problems: list[str])
             out[r["name"]] = MilestoneDef(
                 name=r["name"], stage=int(r["stage"]), title=r.get("title", r["name"]),
                 rank=rank, next=r.get("next"), starts_attempt=bool(r.get("starts_attempt")),
-                completes=bool(r.get("completes")),
+                completes=bool(r.get("completes")), join=r.get("join"),
             )  # fmt: skip
         except KeyError as e:
             problems.append(f"{src}: [[milestone]] {r.get('name', '')}: is missing {e}".replace("  ", " "))
