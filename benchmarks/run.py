@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bes_logdiag.patterns import load_library
+from bes_logdiag.library import load_library
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE / "corpus"

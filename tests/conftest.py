@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bes_logdiag.patterns import Library, load_library
+from bes_logdiag.library import Library, load_library
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from helpers import line, write_activation, write_log
 
 from bes_logdiag.model import Report, Status
-from bes_logdiag.patterns import load_library
+from bes_logdiag.library import load_library
 from bes_logdiag.scan import run_scan
 from bes_logdiag.settings import ScanConfig
 

@@ -6,7 +6,7 @@ and README "How it decides", scans it once as a baseline, then scans a transform
 requires the same verdicts: server, the three names, status, stage, KB, number of attempts and
 the started / last_progress / completed times of every activation (and of every attempt).
 
-1. read-block boundaries: `read_chunks` with other block sizes (300 bytes .. 512 KiB) and jobs;
+1. read-block boundaries: files read in other block sizes (300 bytes .. 512 KiB) and jobs;
 2. file layout: rotated iterations, a second Messaging Agent instance, day folders at midnight;
 3. order of the paths on the command line, and the same file given twice;
 4. mail-flow noise of other users on other threads inserted anywhere;
@@ -35,8 +35,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import bes_logdiag.match as match_mod
-import bes_logdiag.read as read_mod
+import bes_logdiag.filescan as filescan_mod
 from bes_logdiag.cli import app
 
 runner = CliRunner()
@@ -316,13 +315,18 @@ def plain_layout(world: World, lines: dict[str, list[Line]]) -> dict[str, list[L
 
 @contextmanager
 def chunk_size(size: int | None) -> Iterator[None]:
-    """`read_chunks` takes its block size as a default argument bound at import: the scan's call
-    site (`bes_logdiag.match.read_chunks`) is what has to be replaced."""
+    """Every file read in blocks of ``size`` bytes (`bes_logdiag.filescan.read_blocks`)."""
     if size is None:
         yield
         return
-    real = read_mod.read_chunks
-    with mock.patch.object(match_mod, "read_chunks", lambda stream, enc: real(stream, enc, size=size)):
+
+    def blocks(stream: BinaryIO) -> Iterator[bytes]:
+        block = stream.read(size)
+        while block:
+            yield block
+            block = stream.read(size)
+
+    with mock.patch.object(filescan_mod, "read_blocks", blocks):
         yield
 
 

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.errors import UsageError
-from bes_logdiag.match import Matcher, check_prefilter
-from bes_logdiag.patterns import Library, load_library, matches_line
+from bes_logdiag.library import Library, load_library
+from bes_logdiag.match import Matcher
+from bes_logdiag.pattern_check import check_prefilter, matches_line
 from bes_logdiag.prefilter import (
     BOM,
     Probe,

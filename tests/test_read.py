@@ -13,8 +13,10 @@ from helpers import line, write_log
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bes_logdiag.match import Matcher, scan_source
-from bes_logdiag.read import Encoding, discover, file_info, read_chunks
+from bes_logdiag.decode import Encoding, read_chunks
+from bes_logdiag.filescan import scan_source
+from bes_logdiag.match import Matcher
+from bes_logdiag.read import discover, file_info
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bes_logdiag.cli import app
-from bes_logdiag.match import Matcher, scan_source
-from bes_logdiag.patterns import MATCH_TIMEOUT, Pattern, load_library, runaway_patterns, search
+from bes_logdiag.filescan import scan_source
+from bes_logdiag.library import MATCH_TIMEOUT, Pattern, load_library
+from bes_logdiag.match import Matcher
 from bes_logdiag.read import Source, file_info
 
 runner = CliRunner()
@@ -160,14 +161,17 @@ def test_a_catastrophic_pattern_is_refused_by_id(tmp_path: Path) -> None:
 
 def test_a_pattern_that_runs_away_mid_scan_is_dropped() -> None:
     p = Pattern(id="site.slow", regex=regex.compile(r"(a|aa|aaa)+b"), source="x.toml", prefilter=(b"aaa",))
+    matcher = Matcher(load_library())
+    dropped: dict[str, str] = {}
     start = time.monotonic()
-    assert search(p, "a" * 60) is None
+    assert matcher.search(p, "a" * 60, dropped) is None
     first = time.monotonic() - start
     assert first >= MATCH_TIMEOUT * 0.9
     start = time.monotonic()
-    assert search(p, "a" * 60) is None
+    assert matcher.search(p, "a" * 60) is None
     assert time.monotonic() - start < 0.01, "dropped after the first timeout"
-    assert "site.slow" in runaway_patterns()
+    assert "site.slow" in matcher.runaway and "site.slow" in dropped
+    assert Matcher(load_library()).runaway == {}, "a new scan's matcher starts with none dropped"
 
 
 SNEAKY = """

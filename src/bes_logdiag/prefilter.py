@@ -82,6 +82,17 @@ def derive_probes(source: str) -> tuple[Probe, ...] | None:
     return tuple(probes)
 
 
+def required_literal(source: str) -> str | None:
+    """A literal that every match of the regex contains, or None: the longest run of its probe,
+    when it has exactly one (no alternation).  What a pattern without ``prefilter = [...]``
+    declares as its literal."""
+    probes = derive_probes(source)
+    if probes is None or len(probes) != 1:
+        return None
+    runs = probes[0].runs
+    return max(runs, key=len).decode("ascii")
+
+
 def literal_probes(literals: Iterable[bytes]) -> tuple[Probe, ...]:
     """Probes for a pattern's declared literals: one each, except that spellings of one word in
     different case ("not started", "Not Started", "NOT STARTED") share one caseless probe.

@@ -1,8 +1,7 @@
-"""Reading: paths, folders and archives to sources; a source to line-aligned chunks of bytes."""
+"""Reading: paths, folders and archives to sources, and a source to its stream of bytes (inflated)."""
 
 from __future__ import annotations
 
-import codecs
 import glob
 import io
 import os
@@ -19,19 +18,6 @@ from typing import IO, BinaryIO
 import regex
 
 from bes_logdiag.model import FileInfo, Skipped
-
-CHUNK_SIZE = 256 * 1024
-"""Bytes read at a time.  Small enough that a chunk stays in the CPU's cache while the prefilter
-and the newline count pass over it, and that malloc recycles chunks instead of mapping fresh
-pages (a pass over the benchmark corpus took 1.3x as long with 1 MiB chunks, and reading alone
-10x as long with 8 MiB ones: benchmarks/README.md); large enough that the per-chunk overhead
-vanishes."""
-SNIFF_SIZE = 4096
-"""The first read is at least this long, so that `detect_encoding` sees a BOM or NUL pattern."""
-MAX_LINE = 8 * 1024 * 1024
-"""A line longer than this is passed on in pieces, so that memory stays bounded."""
-LONG_LINE = 1024 * 1024
-"""A line this long is not a log line (BES lines are well under 4 KiB): the report says so."""
 
 # <server>_<CODE>_<NN>_<yyyymmdd>_<NNNN>.txt; the server may itself contain "_", so the name is
 # split from the right (BES-LOGS.md section 1).
@@ -253,133 +239,3 @@ def _inflated(stream: BinaryIO) -> BinaryIO:
         stream = io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
     head = stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)]  # type: ignore[attr-defined]
     return Gunzip(stream) if head == GZIP_MAGIC else stream  # type: ignore[return-value]
-
-
-@dataclass
-class Encoding:
-    """The encoding a stream was read in; ``cp1252_lines`` counts lines that were not UTF-8."""
-
-    name: str = "utf-8"
-    cp1252_lines: int = 0
-    replaced: int = 0
-    """Characters of a UTF-16 stream that did not decode (read as U+FFFD)."""
-    long_lines: int = 0
-    """Lines longer than ``LONG_LINE`` that spanned blocks (a shorter one within a block goes
-    uncounted: no log line comes near either size)."""
-
-    @property
-    def label(self) -> str:
-        if self.name == "utf-8" and self.cp1252_lines:
-            return "cp1252"
-        return self.name
-
-
-def detect_encoding(head: bytes) -> str:
-    """BOM first (UTF-8, UTF-16 LE/BE); then UTF-16 told by its NUL bytes; else ASCII-compatible."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le"
-    if head.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be"
-    sample = head[:4096]
-    if len(sample) >= 16:
-        even = sample[0::2].count(0)
-        odd = sample[1::2].count(0)
-        half = len(sample) // 2
-        if odd > 0.4 * half and even < 0.05 * half:
-            return "utf-16-le"
-        if even > 0.4 * half and odd < 0.05 * half:
-            return "utf-16-be"
-    return "utf-8"
-
-
-def read_chunks(
-    stream: BinaryIO, enc: Encoding, size: int = CHUNK_SIZE, max_line: int = MAX_LINE
-) -> Iterator[bytes]:
-    """Yield buffers of whole lines in an ASCII-compatible encoding (UTF-8 or cp1252 bytes).
-
-    UTF-16 input is transcoded to UTF-8 on the way; a BOM is dropped.  A buffer ends at a line
-    end, except the last one and a single line longer than ``max_line``, which comes in pieces.
-    """
-    first = stream.read(max(size, SNIFF_SIZE))  # enough for detect_encoding, whatever the size
-    enc.name = detect_encoding(first)
-    raw = _raw_chunks(stream, first, size)
-    if enc.name.startswith("utf-16"):
-        raw = _transcode(raw, enc)
-    elif enc.name == "utf-8-sig":
-        raw = _drop_bom(raw)
-    carry: list[bytes] = []  # the start of a line that the next block ends
-    pending = 0
-    told = False  # this over-long line has been counted
-    for block in raw:
-        if not block:
-            continue
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            carry.append(block)
-            pending += len(block)
-            if pending >= LONG_LINE and not told:
-                enc.long_lines, told = enc.long_lines + 1, True
-            if pending >= max_line:  # one enormous line: pass it on in pieces
-                yield b"".join(carry)
-                carry, pending = [], 0
-            continue
-        # One copy at most: the whole block when it ends a line, else the lines it completes.
-        if carry:
-            if pending + block.find(b"\n") >= LONG_LINE and not told:
-                enc.long_lines += 1
-            told = False
-            yield b"".join((*carry, memoryview(block)[: cut + 1]))
-        elif cut == len(block) - 1:
-            yield block
-        else:
-            yield block[: cut + 1]
-        tail = block[cut + 1 :]
-        carry, pending = ([tail], len(tail)) if tail else ([], 0)
-    if carry:
-        yield b"".join(carry)
-
-
-def _raw_chunks(stream: BinaryIO, first: bytes, size: int) -> Iterator[bytes]:
-    if first:
-        yield first
-    while True:
-        block = stream.read(size)
-        if not block:
-            return
-        yield block
-
-
-def _drop_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    first = True
-    for c in chunks:
-        if first:
-            c = c[len(codecs.BOM_UTF8) :]
-            first = False
-        yield c
-
-
-def _transcode(chunks: Iterator[bytes], enc: Encoding) -> Iterator[bytes]:
-    decoder = codecs.getincrementaldecoder(enc.name)(errors="replace")
-    first = True
-    for c in chunks:
-        text = decoder.decode(c)
-        if first and text:
-            text, first = text.removeprefix("\ufeff"), False
-        if text:
-            enc.replaced += text.count("\ufffd")
-            yield text.encode("utf-8")
-    tail = decoder.decode(b"", final=True)
-    if tail:
-        enc.replaced += tail.count("\ufffd")
-        yield tail.encode("utf-8")
-
-
-def decode_line(raw: bytes, enc: Encoding) -> str:
-    """Decode one line: UTF-8 when it is valid UTF-8, else Windows cp1252 (BES-LOGS.md section 1)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        enc.cp1252_lines += 1
-        return raw.decode("cp1252", errors="replace")

@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bes_logdiag.attempts import split_attempts
 from bes_logdiag.diagnose import diagnose_attempt
 from bes_logdiag.errors import InputError
-from bes_logdiag.match import FileResult, Matcher, scan_source
+from bes_logdiag.filescan import FileResult, scan_source
+from bes_logdiag.identities import join_identities
+from bes_logdiag.library import Library, load_library
+from bes_logdiag.match import Matcher
 from bes_logdiag.model import Activation, Event, FileStats, Inputs, Report, Skipped
-from bes_logdiag.patterns import Library, forget_runaway_patterns, load_library
+from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
 from bes_logdiag.read import Source, discover
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
-from bes_logdiag.timeline import MapEntry, join_identities, load_user_map, split_attempts
+from bes_logdiag.usermap import MapEntry, load_user_map
 from bes_logdiag.words import plural, some
 
 
@@ -32,9 +36,16 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class _Job:
+    """What every file's scan needs besides the file and the matcher."""
+
     year: int | None
     default_year: int
     thread_window: timedelta
+
+    def scan(self, src: Source, matcher: Matcher) -> FileResult:
+        return scan_source(
+            src, matcher, year=self.year, default_year=self.default_year, thread_window=self.thread_window
+        )
 
 
 _WORKER: Matcher | None = None
@@ -50,8 +61,7 @@ def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
 
 def _work(src: Source, job: _Job) -> FileResult:
     assert _WORKER is not None
-    return scan_source(src, _WORKER, year=job.year, default_year=job.default_year,
-                       thread_window=job.thread_window)  # fmt: skip
+    return job.scan(src, _WORKER)
 
 
 def read_sources(
@@ -72,8 +82,7 @@ def read_sources(
         if progress:
             progress.advance(r.stats, size)
     for s in stdin:
-        r = scan_source(s, matcher, year=job.year, default_year=job.default_year,
-                        thread_window=job.thread_window)  # fmt: skip
+        r = job.scan(s, matcher)
         results.append(r)
         if progress:
             progress.advance(r.stats, 0)
@@ -100,8 +109,7 @@ def _run(
     workers = _workers(config.jobs, sizes, threads)
     if workers <= 1:
         for s in files:
-            yield scan_source(s, matcher, year=job.year, default_year=job.default_year,
-                              thread_window=job.thread_window)  # fmt: skip
+            yield job.scan(s, matcher)
         return
     pool: Executor
     if threads:
@@ -123,9 +131,7 @@ def _run(
         futures: dict[int, Future[FileResult]] = {}
         for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
             if threads:
-                futures[i] = pool.submit(scan_source, files[i], matcher, year=job.year,
-                                         default_year=job.default_year,
-                                         thread_window=job.thread_window)  # fmt: skip
+                futures[i] = pool.submit(job.scan, files[i], matcher)
             else:
                 futures[i] = pool.submit(_work, files[i], job)
         try:
@@ -160,8 +166,7 @@ def _fallback_year() -> int:
 
 def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     """Read, match, join and diagnose: the whole scan as one value."""
-    library = load_library(config.patterns)
-    forget_runaway_patterns()
+    library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
     results, skipped = read_sources(config, library, progress)
     stats = [r.stats for r in results]
@@ -192,7 +197,13 @@ def build_report(
             log_end[key] = max(log_end.get(key, s.last_time), s.last_time)
     for e in events:
         log_end[e.server] = max(log_end.get(e.server, e.time), e.time)
-    persons, orphans, join_notes = join_identities(events, user_map, window=config.join_window)
+    persons, orphans, join_notes = join_identities(
+        events,
+        user_map,
+        request=library.milestone_with("request"),
+        answer=library.milestone_with("answer"),
+        window=config.join_window,
+    )
     attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
     activations = []
     loose: list[Event] = list(orphans)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bes_logdiag.model import Activation, Report, Status
-from bes_logdiag.timeline import fold
+from bes_logdiag.names import fold
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""patterns/presence.toml: where it is found, that it loads, and that its data checks itself."""
+"""The Presence rule file (bes_logdiag/presence/rules.toml): where it is found, that it loads, and that its data checks itself."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bes_logdiag.presence.rules import (
     presence_rules_path,
 )
 
-REPO_RULES = Path(__file__).resolve().parents[2] / "patterns" / "presence.toml"
+REPO_RULES = Path(__file__).resolve().parents[2] / "src" / "bes_logdiag" / "presence" / "rules.toml"
 
 
 def test_rules_path_finds_the_file() -> None:
@@ -29,10 +29,9 @@ def test_rules_path_finds_the_file() -> None:
     assert path.read_text(encoding="utf-8") == REPO_RULES.read_text(encoding="utf-8")
 
 
-def test_rules_path_prefers_the_packaged_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # An installed wheel carries patterns/ inside the package (pyproject force-include).
-    packaged = tmp_path / "patterns" / "presence.toml"
-    packaged.parent.mkdir()
+def test_rules_path_is_the_packaged_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rule file is package data of bes_logdiag.presence, in a wheel and a checkout alike.
+    packaged = tmp_path / "rules.toml"
     packaged.write_text(REPO_RULES.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(rules_module.resources, "files", lambda package: tmp_path)
     assert rules_module.presence_rules_path() == packaged

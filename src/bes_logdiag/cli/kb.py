@@ -25,7 +25,8 @@ def kb(
     with handle_errors(debug):
         from rich.table import Table
 
-        from bes_logdiag.patterns import load_library
+        from bes_logdiag.errors import UsageError
+        from bes_logdiag.library import load_library
         from bes_logdiag.render.table import console_for
 
         lib = load_library()
@@ -41,9 +42,7 @@ def kb(
             return
         article = lib.articles.get(kbid.strip().upper())
         if article is None:
-            known = ", ".join(sorted(lib.articles))
-            typer.echo(f"bes-logdiag: error: unknown article {kbid!r} (known: {known})", err=True)
-            raise typer.Exit(2)
+            raise UsageError(f"unknown article {kbid!r} (known: {', '.join(sorted(lib.articles))})")
         console.print(f"{article.id}  {article.title}", style="bold")
         stage = "prerequisite" if article.prerequisite else f"stage {article.stage}"
         console.print(f"  stage:        {stage} ({lib.stages[article.stage].name})")

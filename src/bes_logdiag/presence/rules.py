@@ -1,4 +1,4 @@
-"""Load the Presence rule data (patterns/presence.toml) and turn rule ids into findings."""
+"""Load the Presence rule data (rules.toml, beside this module) and turn rule ids into findings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -84,7 +83,7 @@ class Rule:
     id: str
     severity: Severity
     message: str
-    """A str.format template; see the header of presence.toml for the field names."""
+    """A str.format template; see the header of rules.toml for the field names."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class NamedPattern:
 
 @dataclass(frozen=True)
 class Keys:
-    """The configuration key names the checks use, as spelled in presence.toml's [keys]."""
+    """The configuration key names the checks use, as spelled in rules.toml's [keys]."""
 
     max_subscriptions: str
     ad_source: str
@@ -119,7 +118,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class PresenceRules:
-    """Everything presence.toml says, validated and compiled once."""
+    """Everything rules.toml says, validated and compiled once."""
 
     source: str
     keys: Keys
@@ -196,11 +195,8 @@ _TEMPLATE = _Template()
 
 
 def presence_rules_path() -> Traversable:
-    """Where presence.toml is: the copy packaged in the wheel, else the checkout's patterns/ dir."""
-    packaged = resources.files("bes_logdiag") / "patterns" / "presence.toml"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "patterns" / "presence.toml"
+    """Where rules.toml is: inside the package, in an installed wheel and a checkout alike."""
+    return resources.files("bes_logdiag.presence") / "rules.toml"
 
 
 def load_presence_rules(path: Traversable | None = None) -> PresenceRules:

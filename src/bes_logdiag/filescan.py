@@ -1,0 +1,325 @@
+"""Scanning one file: its bytes in, events out, fed as they come and finished once.
+
+A `FileScanner` holds all that one source's scan remembers: the decoder, its year clock, who
+each thread served, the chunks to look back into, the damage seen and the counts.  The batch scan
+feeds it a whole file (`scan_source`); a live follower can feed it what a log appends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+import regex
+
+from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
+from bes_logdiag.library import MATCH_TIMEOUT, Pattern
+from bes_logdiag.match import Matcher, date_of, match_line
+from bes_logdiag.model import Event, FileStats, LogLine, Skipped
+from bes_logdiag.owners import LookBack, ThreadOwners
+from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
+from bes_logdiag.read import READ_ERRORS, Source, open_source
+
+SNIFF_BYTES = 64 * 1024
+"""A file with no BES timestamp in this many first bytes is not a BES log."""
+ZIP_MAGIC = b"PK\x03\x04"
+_TEXT_LIMIT = 400
+"""An event keeps at most this many characters of its line."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    events: tuple[Event, ...]
+    stats: FileStats
+
+
+class FileScanner:
+    """One source's scan.  `feed` takes its raw bytes (any amount; ``final=True`` with the last
+    of them, so that a last line without a newline counts) and returns the events they complete;
+    `finish` closes the account of what was read."""
+
+    def __init__(
+        self, src: Source, matcher: Matcher, *, year: int | None, default_year: int, thread_window: timedelta
+    ) -> None:
+        self.src = src
+        self.matcher = matcher
+        self.stats = FileStats(path=src.name, info=src.info)
+        self.enc = Encoding()
+        self.damage = Damage()
+        self._chunker = LineChunker(self.enc)
+        anchor = src.info.day
+        self._clock_args: tuple[datetime | None, int] = (
+            (None, year) if year is not None and anchor is None
+            else (anchor, default_year if anchor is None else anchor.year)
+        )  # fmt: skip
+        self.clock = YearClock(*self._clock_args)
+        self.owners = ThreadOwners(thread_window)
+        self.look_back = LookBack()
+        self.dropped: dict[str, str] = {}
+        """Patterns that ran out of time on a line of this file."""
+        self._line_base = 0
+        self._head: list[bytes] | None = []
+        """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
+        self._last_buf = b""
+
+    @property
+    def refused(self) -> bool:
+        """The source turned out not to be a BES log: feeding it more does nothing."""
+        return self.stats.skipped is not None
+
+    def feed(self, data: bytes, *, final: bool = False) -> list[Event]:
+        events: list[Event] = []
+        if self.refused:
+            return events
+        chunks = self._chunker.feed(data) if data else []
+        if final:
+            chunks += self._chunker.finish()
+        if self._head is not None:
+            chunks = self._sniff(chunks, final)
+        for buf in chunks:
+            self._chunk(buf, events)
+        return events
+
+    def _sniff(self, chunks: list[bytes], final: bool) -> list[bytes]:
+        """Hold the first chunks until they show whether this is a BES log: a timestamp within
+        `SNIFF_BYTES`, and no zip archive.  What is held is then matched, or the file refused."""
+        assert self._head is not None
+        self._head += chunks
+        held = sum(map(len, self._head))
+        if not final and held < SNIFF_BYTES and not any(BES_LINE_BYTES.search(c) for c in chunks):
+            return []
+        chunks, self._head = self._head, None
+        head = b"".join(chunks)
+        if head.startswith(ZIP_MAGIC) or not BES_LINE_BYTES.search(head, 0, SNIFF_BYTES):
+            if head:
+                self.stats.skipped = Skipped(self.src.name, _not_a_log(head))
+                self.stats.bytes = len(head)
+            return []
+        self.stats.first_time = _first_time(head, YearClock(*self._clock_args))
+        return chunks
+
+    def finish(self, error: BaseException | None = None) -> FileStats:
+        """The file's stats, once no more bytes will come (``error``: what broke off the reading)."""
+        stats = self.stats
+        if self._last_buf:
+            stats.lines = self._line_base + (0 if self._last_buf.endswith(b"\n") else 1)
+            stats.encoding = self.enc.label
+            # A cut-off last line, or a tail without timestamps (a stack trace), may fill the last
+            # chunk: the log ends at the last line with a timestamp, however far back.
+            ends = _last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
+            if ends is not None:
+                stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
+        if error is not None:
+            reason = _describe(error)
+            if stats.lines:
+                stats.gaps.append(f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
+                stats.cut_short = True
+            else:
+                stats.skipped = Skipped(self.src.name, reason)
+        elif not self._last_buf and not self.refused:
+            stats.skipped = Skipped(self.src.name, "empty file")
+        if stats.skipped is None:
+            stats.gaps.extend(self.damage.describe(self.enc))
+        stats.warnings.extend(
+            f"{self.src.name}: pattern {pid} ran longer than {MATCH_TIMEOUT}s on {text!r} "
+            "and was left out of the rest of the scan (catastrophic backtracking?)"
+            for pid, text in self.dropped.items()
+        )
+        return stats
+
+    def _chunk(self, buf: bytes, events: list[Event]) -> None:
+        """Match one chunk of whole lines."""
+        stats = self.stats
+        stats.bytes += len(buf)
+        if self._last_buf:
+            self.look_back.remember(self._last_buf)
+        # The prefilter and the newline count are the only passes over every byte.
+        found = self.matcher.candidates(buf)
+        if found:
+            count = buf.count
+            newlines_before = 0
+            prev = 0
+            for start, end, pattern_ids in found:
+                newlines_before += count(b"\n", prev, start)
+                prev = start
+                self._line(buf, start, end, pattern_ids, self._line_base + newlines_before + 1, events)
+        self.damage.note(buf, self._line_base, self.enc)
+        self._line_base += buf.count(b"\n")
+        self._last_buf = buf
+
+    def _search(self, p: Pattern, text: str) -> regex.Match[str] | None:
+        return self.matcher.search(p, text, self.dropped)
+
+    def _line(
+        self,
+        buf: bytes,
+        start: int,
+        end: int,
+        pattern_ids: tuple[int, ...],
+        line_no: int,
+        events: list[Event],
+    ) -> None:
+        text = decode_line(buf[start:end], self.enc)
+        patterns = [self.matcher.library.patterns[i] for i in pattern_ids]
+        found = match_line(text, patterns, self.clock, self._search)
+        if found.date is not None:
+            day = date_of(found.date)
+            if day is not None:
+                self.clock.reanchor(day)
+            return
+        hits = {i: (p, m) for i, p, m in found.hits}
+        for i, line in enumerate(found.records):
+            self._note_time(line.time)
+            self.owners.saw(line)
+            if i in hits:
+                p, m = hits[i]
+                events.append(self._event(p, m, line, line_no, buf, start))
+        if hits:
+            self.stats.matched += 1
+        elif not found.records:
+            self.stats.unparsed += 1
+
+    def _note_time(self, when: datetime) -> None:
+        stats = self.stats
+        if stats.first_time is None or when < stats.first_time:
+            stats.first_time = when
+        if stats.last_time is None or when > stats.last_time:
+            stats.last_time = when
+
+    def _event(
+        self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
+    ) -> Event:
+        groups = {k: v for k, v in m.groupdict().items() if v}
+        email = groups.get("email")
+        display = groups.get("display_name")
+        if line.user:
+            if "@" in line.user:
+                email = email or line.user
+            else:
+                display = display or line.user
+        user_id = groups.get("user_id")
+        identity_from = None
+        if p.inherit_user and not (email or display or user_id) and line.thread:
+            owner = self.owners.owner(line, buf, start, self.look_back)
+            if owner is not None:
+                identity_from = "thread"
+                if "@" in owner:
+                    email = owner
+                else:
+                    display = owner
+        milestone = self.matcher.library.milestones.get(p.milestone) if p.milestone else None
+        return Event(
+            time=line.time,
+            server=self.src.info.server,
+            service=self.src.info.service or p.service,
+            file=self.src.name,
+            line=line_no,
+            pattern_id=p.id,
+            stage=milestone.stage if milestone else p.stage,
+            milestone=p.milestone,
+            error=p.error,
+            kb=p.kb,
+            opens_attempt=p.opens_attempt,
+            resumes=p.resumes,
+            email=email.strip().lower() if email else None,
+            user_id=user_id,
+            display_name=" ".join(display.split()) if display else None,
+            thread=line.thread,
+            text=_clip(line.body),
+            identity_from=identity_from,
+        )
+
+
+def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
+    """A stream's bytes in blocks of `CHUNK_SIZE` (the first at least `SNIFF_SIZE`)."""
+    block = stream.read(max(CHUNK_SIZE, SNIFF_SIZE))
+    while block:
+        yield block
+        block = stream.read(CHUNK_SIZE)
+
+
+def scan_source(
+    src: Source, matcher: Matcher, *, year: int | None, default_year: int, thread_window: timedelta
+) -> FileResult:
+    """Read one source whole and return the events it holds and what reading it cost."""
+    scanner = FileScanner(src, matcher, year=year, default_year=default_year, thread_window=thread_window)
+    events: list[Event] = []
+    error: BaseException | None = None
+    try:
+        with open_source(src) as stream:
+            for block in read_blocks(stream):
+                events += scanner.feed(block)
+                if scanner.refused:
+                    break
+            else:
+                events += scanner.feed(b"", final=True)
+    except READ_ERRORS as e:
+        error = e
+    return FileResult(tuple(events), scanner.finish(error))
+
+
+def _not_a_log(head: bytes) -> str:
+    if head.startswith(ZIP_MAGIC):
+        return "a zip archive inside an archive, or without the .zip name: unpack it first"
+    return "not a BES log: no line in its first 64 KiB has a BES timestamp"
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror.lower() if e.strerror else str(e)
+    text = str(e) or type(e).__name__
+    return text[0].lower() + text[1:] if text else text
+
+
+def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
+    """The timestamp of the file's first parseable line: where its log starts.
+
+    Read from the head of the first chunk, so it does not depend on which lines the prefilter
+    picks (the lines in between are never parsed).
+    """
+    start = 0
+    for _ in range(200):
+        if start >= len(buf):
+            break
+        end = buf.find(b"\n", start)
+        end = len(buf) if end < 0 else end + 1
+        raw = buf[start:end]
+        start = end
+        if not BES_LINE_BYTES.search(raw):
+            continue
+        line = parse_line(decode_line(raw, Encoding()), clock)
+        if line is not None:
+            return line.time
+    return None
+
+
+_LAST_STAMP = regex.compile(BES_LINE_BYTES.pattern, regex.REVERSE)
+
+
+def _last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime | None:
+    """The timestamp of the last parseable line in `chunks` (newest first): where a log ends.
+
+    Searches backwards for the timestamp itself, so lines without one (a stack trace, a cut-off
+    line) cost nothing to pass over; gives up after 200 timestamps that do not parse.
+    """
+    tries = 200
+    for chunk in chunks:
+        end = len(chunk)
+        while tries:
+            m = _LAST_STAMP.search(chunk, 0, end)
+            if m is None:
+                break
+            tries -= 1
+            start = chunk.rfind(b"\n", 0, m.start()) + 1
+            stop = chunk.find(b"\n", m.end())
+            line = parse_line(decode_line(chunk[start : stop if stop >= 0 else len(chunk)], enc), clock)
+            if line is not None:
+                return line.time
+            end = start
+    return None

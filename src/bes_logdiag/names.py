@@ -1,0 +1,30 @@
+"""Names: folding them for comparison, and the address shapes a display name stands for."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII for comparing names: ü -> ue, é -> e."""
+    text = text.lower().translate(_FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def name_keys(display: str) -> set[str]:
+    """Address local parts a display name stands for: ``Dundas, Ian`` -> ``ian.dundas`` and kin."""
+    if "," in display:
+        last, _, first = display.partition(",")
+    else:
+        first, _, last = display.strip().rpartition(" ")
+    first, last = fold(first).strip(), fold(last).strip()
+    if not first or not last:
+        return set()
+    f, ln = first.replace(" ", ""), last.replace(" ", "")
+    return {f"{f}.{ln}", f"{f}_{ln}", f"{f}-{ln}"}
+
+
+def email_key(email: str) -> str:
+    return fold(email.partition("@")[0])
