@@ -29,7 +29,9 @@ def split_attempts(
             current.append(e)
             state.add(e, ms)
             continue
-        if not e.opens_attempt:
+        if not e.opens_attempt or e.identity_from == "thread":
+            # A line whose user came from its thread (the KEY_ACCEPT) only adds to an attempt
+            # the user has under way: on its own it would invent an activation for a guess.
             loose.append(e)
             continue
         current = [e]

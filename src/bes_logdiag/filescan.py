@@ -8,7 +8,7 @@ feeds it a whole file (`scan_source`); a live follower can feed it what a log ap
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
@@ -16,9 +16,10 @@ import regex
 
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
-from bes_logdiag.match import Matcher, date_of, match_line
+from bes_logdiag.match import Matcher, date_of, match_line, search_once
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
-from bes_logdiag.owners import LookBack, ThreadOwners
+from bes_logdiag.names import clean_address, clean_name
+from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
 from bes_logdiag.read import READ_ERRORS, Source, open_source
 
@@ -33,6 +34,11 @@ _TEXT_LIMIT = 400
 class FileResult:
     events: tuple[Event, ...]
     stats: FileStats
+    tail: Tail = field(default_factory=dict)
+    """Whose milestone line each thread wrote last: where the owner of a user-less line at the
+    start of the next file of the same agent (a size rotation) is found."""
+    fresh_start: bool = False
+    """The file begins with its service starting up: no thread carries over from an earlier file."""
 
 
 class FileScanner:
@@ -55,7 +61,10 @@ class FileScanner:
             else (anchor, default_year if anchor is None else anchor.year)
         )  # fmt: skip
         self.clock = YearClock(*self._clock_args)
-        self.owners = ThreadOwners(thread_window)
+        inherited = {p.inherit_from for p in matcher.library.patterns if p.inherit_from}
+        self.owners = ThreadOwners(thread_window, {m for m in inherited if m is not None})
+        self.fresh_start = False
+        """The file begins with its service starting up (`_starts_fresh`)."""
         self.look_back = LookBack()
         self.dropped: dict[str, str] = {}
         """Patterns that ran out of time on a line of this file."""
@@ -98,6 +107,7 @@ class FileScanner:
                 self.stats.bytes = len(head)
             return []
         self.stats.first_time = _first_time(head, YearClock(*self._clock_args))
+        self.fresh_start = _starts_fresh(head, self.matcher)
         return chunks
 
     def finish(self, error: BaseException | None = None) -> FileStats:
@@ -202,13 +212,17 @@ class FileScanner:
         user_id = groups.get("user_id")
         identity_from = None
         if p.inherit_user and not (email or display or user_id) and line.thread:
-            owner = self.owners.owner(line, buf, start, self.look_back)
+            if p.inherit_from is not None:
+                owner = self.owners.milestone_owner(line, p.inherit_from)
+            else:
+                owner = self.owners.owner(line, buf, start, self.look_back)
             if owner is not None:
                 identity_from = "thread"
                 if "@" in owner:
                     email = owner
                 else:
                     display = owner
+        self.owners.saw_milestone(p.milestone, email or display, line)
         milestone = self.matcher.library.milestones.get(p.milestone) if p.milestone else None
         return Event(
             time=line.time,
@@ -223,9 +237,9 @@ class FileScanner:
             kb=p.kb,
             opens_attempt=p.opens_attempt,
             resumes=p.resumes,
-            email=email.strip().lower() if email else None,
+            email=clean_address(email),
             user_id=user_id,
-            display_name=" ".join(display.split()) if display else None,
+            display_name=clean_name(display),
             thread=line.thread,
             text=_clip(line.body),
             identity_from=identity_from,
@@ -257,7 +271,8 @@ def scan_source(
                 events += scanner.feed(b"", final=True)
     except READ_ERRORS as e:
         error = e
-    return FileResult(tuple(events), scanner.finish(error))
+    stats = scanner.finish(error)
+    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start)
 
 
 def _not_a_log(head: bytes) -> str:
@@ -297,6 +312,26 @@ def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
         if line is not None:
             return line.time
     return None
+
+
+_HEAD_LINES = 20
+"""How many first lines of a file tell whether it begins with its service starting up."""
+
+
+def _starts_fresh(head: bytes, matcher: Matcher) -> bool:
+    """Whether the file begins with its service starting up: a service start/stop line (event
+    id 5xxxx, BES-LOGS.md section 2) or a ``role = "date"`` line (the ``Current Date:`` an agent
+    prints when it starts) among its first lines.  A file cut by size goes on mid-stream instead."""
+    dates = [p for p in matcher.library.patterns if p.role == "date"]
+    clock = YearClock(None, 2000)
+    for raw in head.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]:
+        text = decode_line(raw, Encoding())
+        if any(search_once(p, text) for p in dates):
+            return True
+        line = parse_line(text, clock)
+        if line is not None and line.event_id is not None and str(line.event_id).startswith("5"):
+            return True
+    return False
 
 
 _LAST_STAMP = regex.compile(BES_LINE_BYTES.pattern, regex.REVERSE)

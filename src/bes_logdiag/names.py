@@ -28,3 +28,13 @@ def name_keys(display: str) -> set[str]:
 
 def email_key(email: str) -> str:
     return fold(email.partition("@")[0])
+
+
+def clean_address(address: str | None) -> str | None:
+    """An SMTP address as events and maps keep it: trimmed, lower case."""
+    return address.strip().lower() or None if address else None
+
+
+def clean_name(name: str | None) -> str | None:
+    """A display name as events and maps keep it: runs of spaces as one."""
+    return " ".join(name.split()) or None if name else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import regex
@@ -41,17 +42,42 @@ class LookBack:
         return [newest, *(c for c in reversed(self.recent) if c is not newest)]
 
 
-class ThreadOwners:
-    """Who each thread of one file served last, as its lines name them."""
+Tail = dict[tuple[str, str], tuple[str, datetime]]
+"""``(thread, milestone) -> (user, time)``: the last line of each milestone on each thread."""
 
-    def __init__(self, window: timedelta) -> None:
+
+class ThreadOwners:
+    """Who each thread of one file served last, as its lines name them, and whose milestone
+    line each thread wrote last (for `Pattern.inherit_from`)."""
+
+    def __init__(self, window: timedelta, milestones: Iterable[str] = ()) -> None:
         self.window = window
         self.last_user: dict[str, tuple[str, datetime]] = {}
+        self.milestones = frozenset(milestones)
+        """The milestones some pattern inherits its user from: only these are remembered."""
+        self.tail: Tail = {}
 
     def saw(self, line: LogLine) -> None:
         """Remember the user a parsed line names on its thread."""
         if line.user and line.thread:
             self.last_user[line.thread] = (line.user, line.time)
+
+    def saw_milestone(self, milestone: str | None, user: str | None, line: LogLine) -> None:
+        """Remember whose milestone line a thread wrote (in file order)."""
+        if milestone in self.milestones and user and line.thread:
+            self.tail[(line.thread, milestone)] = (user, line.time)
+
+    def milestone_owner(self, line: LogLine, milestone: str, tail: Tail | None = None) -> str | None:
+        """The user of the last ``milestone`` line on the line's thread, within the window before
+        it (in this file, or in ``tail``: what an earlier file of the same agent ended with).
+        Lines are remembered in file order, so one remembered is always earlier, whatever the
+        clock says (a clock that stepped back gives a negative gap, which is no reason to refuse)."""
+        if not line.thread:
+            return None
+        found = (tail if tail is not None else self.tail).get((line.thread, milestone))
+        if found is None or line.time - found[1] > self.window:
+            return None
+        return found[0]
 
     def owner(self, line: LogLine, buf: bytes, start: int, look_back: LookBack) -> str | None:
         """The user last named on the same thread of the same file, within the window before the line.

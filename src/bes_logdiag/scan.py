@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bes_logdiag.attempts import split_attempts
 from bes_logdiag.diagnose import diagnose_attempt
+from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.errors import InputError
 from bes_logdiag.filescan import FileResult, scan_source
 from bes_logdiag.identities import join_identities
+from bes_logdiag.ignore import activation_services, split_ignored
 from bes_logdiag.library import Library, load_library
 from bes_logdiag.match import Matcher
-from bes_logdiag.model import Activation, Event, FileStats, Inputs, Report, Skipped
+from bes_logdiag.model import Activation, Duplicate, Event, FileStats, Ignored, Inputs, Report, Skipped
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
 from bes_logdiag.read import Source, discover
+from bes_logdiag.rotation import owners_across_rotation
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
 from bes_logdiag.usermap import MapEntry, load_user_map
 from bes_logdiag.words import plural, some
@@ -64,11 +67,23 @@ def _work(src: Source, job: _Job) -> FileResult:
     return job.scan(src, _WORKER)
 
 
-def read_sources(
-    config: ScanConfig, library: Library, progress: Progress | None = None
-) -> tuple[list[FileResult], list[Skipped]]:
-    """Every source's events and stats, in command-line order, whatever the number of jobs."""
-    sources, skipped = discover(config.paths)
+class Reading(NamedTuple):
+    """What reading the inputs gave: each read source's result, and the inputs not read."""
+
+    results: list[FileResult]
+    skipped: list[Skipped]
+    ignored: list[Ignored]
+    """Not activation logs (other services' logs, Thumbs.db): not read, not a problem."""
+    duplicates: list[Duplicate]
+    """The same bytes as a source that was read."""
+
+
+def read_sources(config: ScanConfig, library: Library, progress: Progress | None = None) -> Reading:
+    """Every source's events and stats, in command-line order, whatever the number of jobs;
+    sources that are not activation logs, or repeat another's bytes, are set aside unread."""
+    found, skipped = discover(config.paths)
+    sources, ignored = split_ignored(found, activation_services(library))
+    sources, duplicates = find_duplicates(sources)
     job = _Job(config.year, config.year or _fallback_year(), config.thread_window)
     matcher = Matcher(library, config.engine)
     results: list[FileResult] = []
@@ -86,7 +101,7 @@ def read_sources(
         results.append(r)
         if progress:
             progress.advance(r.stats, 0)
-    return results, skipped
+    return Reading(results, skipped, ignored, duplicates)
 
 
 THREAD_MIN_BYTES = 4 * 1024 * 1024
@@ -168,17 +183,20 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     """Read, match, join and diagnose: the whole scan as one value."""
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
-    results, skipped = read_sources(config, library, progress)
+    results, skipped, ignored, duplicates = read_sources(config, library, progress)
+    results = owners_across_rotation(results, library, config.thread_window)
     stats = [r.stats for r in results]
     skipped += [s.skipped for s in stats if s.skipped is not None]
     skipped += [Skipped(s.path, "; ".join(s.gaps), partial=True) for s in stats if s.gaps]
     if not any(s.skipped is None for s in stats):
-        what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no input"
+        what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or _all_ignored(ignored) or "no input"
         raise InputError(f"nothing could be read ({what})")
     events, repeat_notes = _dedupe(e for r in results for e in r.events)
-    notes = [w for s in stats for w in s.warnings] + map_notes + repeat_notes
+    notes = [w for s in stats for w in s.warnings] + map_notes + _duplicate_notes(duplicates) + repeat_notes
     notes += _year_notes(results, config) + _cut_short_notes(stats)
-    return build_report(events, stats, skipped, library, config, user_map, notes)
+    return build_report(
+        events, stats, skipped, library, config, user_map, notes, ignored=ignored, duplicates=duplicates
+    )
 
 
 def build_report(
@@ -189,12 +207,15 @@ def build_report(
     config: ScanConfig,
     user_map: list[MapEntry],
     notes: list[str],
+    *,
+    ignored: Sequence[Ignored] = (),
+    duplicates: Sequence[Duplicate] = (),
 ) -> Report:
     log_end: dict[str | None, datetime] = {}
-    for s in stats:
-        if s.last_time is not None:
-            key = s.info.server
-            log_end[key] = max(log_end.get(key, s.last_time), s.last_time)
+    ends = [(s.info.server, s.last_time) for s in stats] + [(i.server, i.last_time) for i in ignored]
+    for key, last in ends:  # an ignored log of another service still shows how far its server's logs reach
+        if last is not None:
+            log_end[key] = max(log_end.get(key, last), last)
     for e in events:
         log_end[e.server] = max(log_end.get(e.server, e.time), e.time)
     persons, orphans, join_notes = join_identities(
@@ -218,7 +239,7 @@ def build_report(
     activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
     return Report(
         activations=tuple(activations),
-        inputs=Inputs(tuple(stats), tuple(skipped)),
+        inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates)),
         unattached=tuple(sorted(loose, key=_order)),
         notes=tuple(notes + join_notes),
         log_end=log_end,
@@ -249,6 +270,28 @@ def _dedupe(events: Iterator[Event]) -> tuple[list[Event], list[str]]:
             "lines already read (the same logs given twice, or zipped and plain) and count once"
         )
     return sorted(out, key=_order), notes
+
+
+DUPLICATE_NOTES = 10
+"""Duplicates named one by one in the notes; beyond these (a day folder given twice), one note
+counts the rest, and ``inputs.duplicates`` lists them all."""
+
+
+def _duplicate_notes(duplicates: Sequence[Duplicate]) -> list[str]:
+    notes = [f"{d.path} holds the same bytes as {d.same_as}: read once" for d in duplicates[:DUPLICATE_NOTES]]
+    rest = len(duplicates) - DUPLICATE_NOTES
+    if rest > 0:
+        hold = "holds" if rest == 1 else "hold"
+        notes.append(f"{plural(rest, 'more input')} {hold} the same bytes as inputs already read: read once")
+    return notes
+
+
+def _all_ignored(ignored: Sequence[Ignored]) -> str:
+    """What to say when every input was ignored: there was nothing to diagnose."""
+    if not ignored:
+        return ""
+    first = ignored[0]
+    return f"{plural(len(ignored), 'input')} ignored as not activation logs; {first.path}: {first.reason}"
 
 
 def _cut_short_notes(stats: list[FileStats]) -> list[str]:

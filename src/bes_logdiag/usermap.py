@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bes_logdiag.errors import InputError
+from bes_logdiag.names import clean_name
 
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports).
 _MAP_COLUMNS = {
@@ -75,7 +76,7 @@ def load_user_map(path: Path) -> tuple[list[MapEntry], list[str]]:
             entries.append(MapEntry(
                 email=(cell(r, "email") or "").lower() or None,
                 user_id=user_id,
-                display_name=_clean_name(cell(r, "display_name")),
+                display_name=clean_name(cell(r, "display_name")),
             ))  # fmt: skip
     return entries, notes
 
@@ -108,7 +109,3 @@ def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
     for row in reader:
         yield start, row
         start = reader.line_num + 1
-
-
-def _clean_name(name: str | None) -> str | None:
-    return " ".join(name.split()) if name else None

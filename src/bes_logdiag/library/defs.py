@@ -55,6 +55,10 @@ class Pattern:
     role: str | None = None
     """``date`` for lines that carry the full date; None for activation lines."""
     inherit_user: bool = False
+    inherit_from: str | None = None
+    """With ``inherit_user``: the milestone whose line on the same thread, just before this one,
+    names the user (the KEY_ACCEPT's is the key generation); other users' lines on the thread in
+    between do not take it over.  None: the user last named on the thread."""
     opens_attempt: bool = True
     resumes: bool = False
     """A line that does not open an attempt but continues one in its stage after any pause (the

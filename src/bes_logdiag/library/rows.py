@@ -24,11 +24,14 @@ from bes_logdiag.settings import parse_duration
 
 KEY_ORDER = (
     "id", "title", "service", "stage", "milestone", "error", "kb", "level", "role", "prefilter",
-    "regex", "inherit_user", "opens_attempt", "resumes", "examples", "counter_examples", "note",
+    "regex", "inherit_user", "inherit_from", "opens_attempt", "resumes", "examples", "counter_examples",
+    "note",
 )  # fmt: skip
 """A pattern's keys.  ``level`` and ``note`` are for the reader of the file (the severity the line
 has in the log, a remark): checked, not used."""
-_TEXT_KEYS = ("id", "title", "service", "milestone", "error", "kb", "level", "role", "regex", "note")
+_TEXT_KEYS = (
+    "id", "title", "service", "milestone", "error", "kb", "level", "role", "regex", "note", "inherit_from",
+)  # fmt: skip
 _FLAG_KEYS = ("inherit_user", "opens_attempt", "resumes")
 _LEVELS = {"info", "warning", "error", "debug"}
 
@@ -105,6 +108,16 @@ def build_pattern(
     if stage is not None and (isinstance(stage, bool) or stage not in (1, 2, 3, 4)):
         out.append(f"{where}: stage must be 1, 2, 3 or 4")
         stage = None
+    inherit_from = row.get("inherit_from")
+    if isinstance(inherit_from, str):
+        if inherit_from not in milestones:
+            hint = _suggest(inherit_from, milestones)
+            out.append(
+                f"{where}: inherit_from {inherit_from!r} is not a milestone{hint}: "
+                f"the milestones are {choices(milestones)}"
+            )
+        if row.get("inherit_user") is not True:
+            out.append(f"{where}: inherit_from needs inherit_user = true (the line names no user)")
     role = row.get("role")
     if role not in (None, "date"):
         out.append(f"{where}: role must be 'date' or absent")
@@ -135,6 +148,7 @@ def build_pattern(
         kb=row.get("kb"),
         role=role,
         inherit_user=row.get("inherit_user", False) is True,
+        inherit_from=inherit_from if isinstance(inherit_from, str) else None,
         opens_attempt=row.get("opens_attempt", True) is not False,
         resumes=row.get("resumes", False) is True,
         examples=tuple(row.get("examples", ())),

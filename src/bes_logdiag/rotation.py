@@ -1,0 +1,62 @@
+"""Across the files of one agent: what a thread carries over a size rotation or midnight."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+from bes_logdiag.filescan import FileResult
+from bes_logdiag.library import Library
+from bes_logdiag.model import Event
+from bes_logdiag.names import clean_address, clean_name
+from bes_logdiag.owners import Tail
+
+
+def owners_across_rotation(
+    results: Sequence[FileResult], library: Library, window: timedelta
+) -> list[FileResult]:
+    """Give a user-less line at the start of a file the owner its thread had at the end of the
+    file before it, when a rotation cut between the two (the key at the end of ``_0001``, the
+    KEY_ACCEPT at the start of ``_0002``).
+
+    The file before is the previous iteration of the same server, service, agent and day, or,
+    for a day's first file, the last one of the day before (midnight).  A file that begins with
+    its service starting up carries no thread over (`FileResult.fresh_start`).
+    """
+    inherit = {p.id: p.inherit_from for p in library.patterns if p.inherit_from}
+    if not inherit:
+        return list(results)
+    by_agent: dict[tuple[object, ...], list[FileResult]] = {}
+    for r in results:
+        info = r.stats.info
+        if info.server and info.service and info.day is not None and info.iteration is not None:
+            by_agent.setdefault((info.server, info.service, info.instance), []).append(r)
+    before_of: dict[int, FileResult] = {}
+    for files in by_agent.values():
+        files.sort(key=lambda r: (r.stats.info.day, r.stats.info.iteration))
+        for before, after in zip(files, files[1:]):
+            gap = after.stats.info.day - before.stats.info.day  # type: ignore[operator]
+            if gap <= timedelta(days=1) and not after.fresh_start and before.tail:
+                before_of[id(after)] = before
+    out = []
+    for r in results:
+        prev = before_of.get(id(r))
+        if prev is None:
+            out.append(r)
+        else:
+            out.append(replace(r, events=tuple(_owned(e, inherit, prev.tail, window) for e in r.events)))
+    return out
+
+
+def _owned(e: Event, inherit: dict[str, str], tail: Tail, window: timedelta) -> Event:
+    milestone = inherit.get(e.pattern_id)
+    if milestone is None or e.email or e.display_name or e.user_id or not e.thread:
+        return e
+    found = tail.get((e.thread, milestone))
+    if found is None or e.time - found[1] > window:
+        return e
+    user = found[0]
+    if "@" in user:
+        return replace(e, email=clean_address(user), identity_from="thread")
+    return replace(e, display_name=clean_name(user), identity_from="thread")
