@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bes_logdiag.library import Library
 from bes_logdiag.model import Attempt, Candidate, Diagnosis, Event, Status
-from bes_logdiag.patterns import Library
+from bes_logdiag.words import duration
 
 
 def stall_threshold(lib: Library, stage: int, overrides: dict[int | None, timedelta]) -> timedelta:
@@ -28,12 +29,15 @@ def diagnose_attempt(
     milestones = [e for e in events if e.milestone]
     errors = [e for e in events if e.error]
     defs = lib.milestones
-    top = max(milestones, key=lambda e: (defs[e.milestone].rank, e.time), default=None)  # type: ignore[index]
+    top = max(milestones, key=lambda e: (defs[e.milestone].rank, e.moment), default=None)  # type: ignore[index]
     stage = max((e.stage or 1 for e in milestones + errors), default=1)
     last_name = top.milestone if top else None
     next_name = defs[last_name].next if last_name else lib.first_milestone
     started = events[0].time
-    last_progress = max((e.time for e in milestones), default=started)
+    # Times are shown as logged; what passed is measured in moments (a clock that stepped back).
+    progress = max(milestones, key=lambda e: e.moment, default=events[0])
+    last_progress = progress.time if milestones else started
+    waited = log_end - progress.moment
     done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]
     threshold = stall_threshold(lib, stage, overrides)
     last_error = errors[-1] if errors else None
@@ -42,20 +46,19 @@ def diagnose_attempt(
         status = Status.COMPLETE
         diag = Diagnosis(None, None, f"slow synchronization complete ({done.where})", last_name,
                          None, (done.where,), ())  # fmt: skip
-    elif last_error is not None and not any(e.time > last_error.time for e in milestones):
+    elif last_error is not None and not any(e.moment > last_error.moment for e in milestones):
         status = Status.FAILED
         diag = _failure(last_error, top, next_name, lib, stage)
-    elif log_end - last_progress > threshold:
+    elif waited > threshold:
         status = Status.STALLED
-        diag = _stall(top, next_name, lib, stage, log_end - last_progress, threshold, log_end)
+        diag = _stall(top, next_name, lib, stage, waited, threshold, log_end)
     else:
         status = Status.IN_PROGRESS
-        waited = log_end - last_progress
         diag = Diagnosis(
             None,
             None,
-            f"waiting for {_title(lib, next_name)}: {_span(waited)} since the last progress, "
-            f"under the stage {stage} threshold of {_span(threshold)}",
+            f"waiting for {_title(lib, next_name)}: {duration(waited)} since the last progress, "
+            f"under the stage {stage} threshold of {duration(threshold)}",
             last_name,
             next_name,
             (top.where,) if top else (),
@@ -106,7 +109,7 @@ def _stall(
         kb=article.id if article else None,
         kb_title=article.title if article else None,
         reason=(
-            f"{why}; no progress for {_span(waited)} (stage {stage} threshold {_span(threshold)}) "
+            f"{why}; no progress for {duration(waited)} (stage {stage} threshold {duration(threshold)}) "
             f"before the logs end at {log_end:%Y-%m-%d %H:%M:%S}"
         ),
         last_milestone=top.milestone if top else None,
@@ -135,20 +138,3 @@ def _title(lib: Library, milestone: str | None) -> str:
         return "nothing more"
     m = lib.milestones.get(milestone)
     return m.title if m else milestone
-
-
-def _span(d: timedelta) -> str:
-    s = int(d.total_seconds())
-    if s < 0:
-        return "0s"
-    days, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    parts = [f"{days}d"] if days else []
-    if h:
-        parts.append(f"{h}h")
-    if m:
-        parts.append(f"{m}m")
-    if s and not days:
-        parts.append(f"{s}s")
-    return "".join(parts) or "0s"

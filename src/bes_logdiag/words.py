@@ -1,8 +1,11 @@
-"""Counting words in messages: one place for plurals and for naming a few of many."""
+"""Words in messages: one place for plurals, for naming a few of many, and for spans of time."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
+
+_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 def plural(count: int, word: str) -> str:
@@ -14,3 +17,26 @@ def some(names: Sequence[str], shown: int = 3) -> str:
     """``a, b, c and 4 more``: the first few of a list that may be long."""
     head = ", ".join(names[:shown])
     return f"{head} and {len(names) - shown} more" if len(names) > shown else head
+
+
+def duration(span: timedelta, *, units: int = 3, clock: bool = False) -> str:
+    """A span of time in the units of the largest `units` from its largest one: ``16h39m2s``,
+    ``2d9h19m``, ``30m``, ``0s`` (a unit that is zero is left out; a negative span is ``0s``).
+
+    ``clock``, for a column of gaps: every unit after the first shown, on two digits (``5m03s``,
+    ``2h05m``), and tenths of a second under ten seconds (``3.2s``).
+    """
+    seconds = span.total_seconds()
+    if clock and 0 <= seconds < 10:
+        return f"{seconds:.1f}s"
+    left = max(int(seconds), 0)
+    parts: list[tuple[int, str]] = []
+    for unit, size in _UNITS:
+        count, left = divmod(left, size)
+        if count or parts:
+            parts.append((count, unit))
+    parts = parts[:units]
+    if clock and parts:
+        (first, unit), rest = parts[0], parts[1:]
+        return f"{first}{unit}" + "".join(f"{count:02d}{unit}" for count, unit in rest)
+    return "".join(f"{count}{unit}" for count, unit in parts if count) or "0s"

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from bes_logdiag import __version__
+from bes_logdiag.cli.common import handle_errors
 
 LAZY_GROUPS = {"presence": "bes_logdiag.presence.cli"}
 """Sub-apps imported only when their name is on the command line (or in --help): presence pulls
@@ -21,10 +22,10 @@ class _LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in LAZY_GROUPS and cmd_name not in self.commands:
-            try:
+            # A module that fails to import is a broken install, reported as an internal error
+            # (exit 2), not passed off as "No such command".
+            with handle_errors():
                 sub = importlib.import_module(LAZY_GROUPS[cmd_name]).app
-            except ImportError:  # presence is optional while it is being built
-                return None
             self.add_command(typer.main.get_command(sub), cmd_name)
         return super().get_command(ctx, cmd_name)
 

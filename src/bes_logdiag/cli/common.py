@@ -21,7 +21,8 @@ EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
 
-# Options shared by the commands that scan logs (scan, timeline, events).
+# Options shared by the commands that scan logs (scan, timeline, events); OUTPUT, QUIET and DEBUG
+# by presence too.
 PATHS = typer.Argument(
     ...,
     metavar="PATH",
@@ -48,6 +49,7 @@ STALL_AFTER = typer.Option(
     metavar="[STAGE=]DURATION",
     help="Stall threshold: 30m for every stage, or 4=2h for one stage (repeatable; a bare number is minutes).",
 )
+OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
 JOBS = typer.Option(0, "--jobs", "-j", metavar="N", help="Files read in parallel (0: one per core).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
 STRICT = typer.Option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +11,7 @@ from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
     DEBUG,
     JOBS,
+    OUTPUT,
     PATHS,
     PATTERNS,
     QUIET,
@@ -22,12 +22,7 @@ from bes_logdiag.cli.common import (
     output_stream,
     run_report,
 )  # fmt: skip
-
-
-class EventFormat(str, enum.Enum):
-    ndjson = "ndjson"
-    csv = "csv"
-    json = "json"
+from bes_logdiag.render import EventFormat, writer_for
 
 
 @app.command()
@@ -37,9 +32,7 @@ def events(
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
-    ),
+    output: Optional[Path] = OUTPUT,
     jobs: int = JOBS,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
@@ -50,10 +43,6 @@ def events(
     Example: bes-logdiag events Logs/ | jq 'select(.milestone == "slowsync_started")'
     """
     with handle_errors(debug):
-        from bes_logdiag.render import events as render
-
         report = run_report(make_config(paths, users, year, patterns, [], jobs), quiet=quiet)
-        writer = {EventFormat.ndjson: render.write_ndjson, EventFormat.csv: render.write_csv,
-                  EventFormat.json: render.write_json}[fmt]  # fmt: skip
         with output_stream(output) as out:
-            writer(report, out)
+            writer_for(fmt)(report, out)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, PATTERNS, handle_errors
+from bes_logdiag.cli.common import DEBUG, EXIT_PROBLEMS, PATTERNS, handle_errors
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from bes_logdiag.patterns import Library
+    from bes_logdiag.library import Library
 
 patterns_app = typer.Typer(
     help="List or check the pattern library (built-in plus --patterns folders).\n\n"
@@ -40,10 +40,10 @@ def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
     with handle_errors(debug):
         import sys
 
-        from bes_logdiag.patterns import load_library
+        from bes_logdiag.pattern_check import load_checked_library
         from bes_logdiag.render.table import console_for
 
-        lib = load_library(patterns)
+        lib = load_checked_library(patterns)
         console = console_for(sys.stdout)
         console.print(patterns_table(lib, console.width))
 
@@ -91,7 +91,7 @@ def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None
     Example: bes-logdiag patterns check --patterns ./site-patterns
     """
     with handle_errors(debug):
-        from bes_logdiag.patterns import check_files
+        from bes_logdiag.pattern_check import check_files
 
         lib, problems = check_files(patterns)
         for msg in problems:
@@ -100,6 +100,6 @@ def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None
             from bes_logdiag.words import plural
 
             typer.echo(f"bes-logdiag: {plural(len(problems), 'problem')} in the pattern library", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_PROBLEMS)
         examples = sum(len(p.examples) + len(p.counter_examples) for p in lib.patterns)
         typer.echo(f"{len(lib.patterns)} patterns, {examples} examples: all pass")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +12,7 @@ import typer
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
     DEBUG,
+    EXIT_PROBLEMS,
     JOBS,
     PATHS,
     PATTERNS,
@@ -26,7 +28,8 @@ from bes_logdiag.cli.common import (
     run_report,
     warn,
 )  # fmt: skip
-from bes_logdiag.render import Format
+from bes_logdiag.model import Status
+from bes_logdiag.render import Format, writer_for
 
 
 class FailOn(str, enum.Enum):
@@ -38,29 +41,20 @@ class FailOn(str, enum.Enum):
     never = "never"
 
 
-FAILING = {
-    FailOn.stalled: {"stalled"},
-    FailOn.failed: {"failed"},
-    FailOn.any: {"stalled", "failed"},
+FAILING: dict[FailOn, set[Status]] = {
+    FailOn.stalled: {Status.STALLED},
+    FailOn.failed: {Status.FAILED},
+    FailOn.any: {Status.STALLED, Status.FAILED},
     FailOn.never: set(),
 }
 
 
-class StatusChoice(str, enum.Enum):
-    complete = "complete"
-    in_progress = "in_progress"
-    stalled = "stalled"
-    failed = "failed"
-
-
-def parse_when(text: str | None, option: str, *, end: bool = False):  # type: ignore[no-untyped-def]
+def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime | None:
     """A date or time from the command line.  What it leaves out is taken from today, and from
     the start of the day, or (``end``, for --until) its end: ``--until 2023-12-31`` keeps that
     day.  A zone is dropped: BES logs carry the server's local time with none."""
     if text is None:
         return None
-    from datetime import datetime
-
     from dateutil import parser
 
     now = datetime.now()
@@ -70,9 +64,10 @@ def parse_when(text: str | None, option: str, *, end: bool = False):  # type: ig
         else now.replace(hour=0, minute=0, second=0, microsecond=0)
     )
     try:
-        return parser.parse(text, default=default).replace(tzinfo=None)
+        when: datetime = parser.parse(text, default=default)
     except (ValueError, OverflowError) as e:
         raise typer.BadParameter(f"{text!r} is not a date or time", param_hint=option) from e
+    return when.replace(tzinfo=None)
 
 
 @app.command()
@@ -111,7 +106,7 @@ def scan(
     until: Optional[str] = typer.Option(
         None, "--until", metavar="TIME", help="Only activations started at or before this time."
     ),
-    status: list[StatusChoice] = typer.Option(
+    status: list[Status] = typer.Option(
         [], "--status", help="Only activations with this status (repeatable)."
     ),
     jobs: int = JOBS,
@@ -128,8 +123,6 @@ def scan(
     Example: bes-logdiag scan Logs/ --format junit -o report.xml
     """
     with handle_errors(debug):
-        from bes_logdiag.model import Status
-        from bes_logdiag.render import writer_for
         from bes_logdiag.select import Selection, select, unmatched
 
         config = make_config(paths, users, year, patterns, stall_after, jobs)
@@ -138,7 +131,7 @@ def scan(
             servers=tuple(server),
             since=parse_when(since, "--since"),
             until=parse_when(until, "--until", end=True),
-            statuses=tuple(Status(s.value) for s in status),
+            statuses=tuple(status),
         )
         everything = run_report(config, quiet=quiet)
         if not quiet:
@@ -149,7 +142,7 @@ def scan(
             writer_for(fmt)(report, out)
         if strict:
             check_strict(report)
-        verdicts = {a.last.status.value for a in report.activations}
+        verdicts = {a.last.status for a in report.activations}
         bad = bool(verdicts & FAILING[fail_on]) or (fail_if_none and not report.activations)
     if bad:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PROBLEMS)

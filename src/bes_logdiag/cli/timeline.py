@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Optional
 
@@ -11,7 +10,9 @@ import typer
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
     DEBUG,
+    EXIT_PROBLEMS,
     JOBS,
+    OUTPUT,
     PATHS,
     PATTERNS,
     QUIET,
@@ -22,12 +23,9 @@ from bes_logdiag.cli.common import (
     make_config,
     output_stream,
     run_report,
+    warn,
 )  # fmt: skip
-
-
-class TimelineFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
+from bes_logdiag.render import TimelineFormat, writer_for
 
 
 @app.command()
@@ -41,9 +39,7 @@ def timeline(
     patterns: list[Path] = PATTERNS,
     stall_after: list[str] = STALL_AFTER,
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
-    ),
+    output: Optional[Path] = OUTPUT,
     jobs: int = JOBS,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
@@ -58,16 +54,12 @@ def timeline(
     Example: bes-logdiag timeline ian.dundas@example.net Logs/ --format json
     """
     with handle_errors(debug):
-        from bes_logdiag.render import timeline as render
         from bes_logdiag.select import user_matches
 
         report = run_report(make_config(paths, users, year, patterns, stall_after, jobs), quiet=quiet)
         acts = [a for a in report.activations if user_matches(user, a)]
         if not acts:
-            typer.echo(f"bes-logdiag: no activation of {user!r} in these logs", err=True)
-            raise typer.Exit(1)
+            warn(f"no activation of {user!r} in these logs")
+            raise typer.Exit(EXIT_PROBLEMS)
         with output_stream(output) as out:
-            if fmt is TimelineFormat.json:
-                render.write_json(user, acts, out)
-            else:
-                render.write_table(user, acts, out)
+            writer_for(fmt)(user, acts, out)

@@ -13,6 +13,7 @@ from bes_logdiag.cli.common import (
     EXIT_CLEAN,
     EXIT_PROBLEMS,
     EXIT_UNUSABLE,
+    OUTPUT,
     QUIET,
     handle_errors,
     output_stream,
@@ -49,7 +50,6 @@ app = typer.Typer(
 )
 
 FORMAT = typer.Option(OutputFormat.TABLE, "--format", "-f", case_sensitive=False, help="table or json.")
-OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
 
 
 @app.command("check")

@@ -1,16 +1,24 @@
-"""Renderers: one module per output format, each with ``write(report, out)``."""
+"""Renderers: one module per output format, each with ``write(report, out)``; the ``--format``
+choices of every command and the function that writes each."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO, cast, overload
 
 if TYPE_CHECKING:  # the model is imported by the renderers themselves: --help and --version skip it
-    from bes_logdiag.model import Report
+    from bes_logdiag.model import Activation, Report
+
+ReportWriter = Callable[["Report", TextIO], None]
+TimelineWriter = Callable[[str, Sequence["Activation"], TextIO], None]
+"""``write(query, activations, out)``: the user asked for, and their activations."""
 
 
 class Format(str, enum.Enum):
+    """``scan --format``."""
+
     table = "table"
     json = "json"
     ndjson = "ndjson"
@@ -19,30 +27,57 @@ class Format(str, enum.Enum):
     markdown = "markdown"
 
 
-def writer_for(fmt: Format) -> Callable[[Report, TextIO], None]:
-    """The renderer of each format (exhaustive: a test loops over every member)."""
-    if fmt is Format.table:
-        from bes_logdiag.render import table
+class EventFormat(str, enum.Enum):
+    """``events --format``."""
 
-        return table.write
-    if fmt is Format.json:
-        from bes_logdiag.render import json as json_render
+    ndjson = "ndjson"
+    csv = "csv"
+    json = "json"
 
-        return json_render.write
-    if fmt is Format.ndjson:
-        from bes_logdiag.render import ndjson
 
-        return ndjson.write
-    if fmt is Format.csv:
-        from bes_logdiag.render import csv as csv_render
+class TimelineFormat(str, enum.Enum):
+    """``timeline --format``."""
 
-        return csv_render.write
-    if fmt is Format.junit:
-        from bes_logdiag.render import junit
+    table = "table"
+    json = "json"
 
-        return junit.write
-    if fmt is Format.markdown:
-        from bes_logdiag.render import markdown
 
-        return markdown.write
-    raise AssertionError(fmt)  # pragma: no cover
+# Each choice's writer as ``module.function`` under bes_logdiag.render, imported only when it is
+# used (a test loops over every member of each enum). One table per enum: members of str enums
+# with the same value are equal, so they cannot share a dict.
+WRITERS: Mapping[Format, str] = {
+    Format.table: "table.write",
+    Format.json: "json.write",
+    Format.ndjson: "ndjson.write",
+    Format.csv: "csv.write",
+    Format.junit: "junit.write",
+    Format.markdown: "markdown.write",
+}
+EVENT_WRITERS: Mapping[EventFormat, str] = {
+    EventFormat.ndjson: "events.write_ndjson",
+    EventFormat.csv: "events.write_csv",
+    EventFormat.json: "events.write_json",
+}
+TIMELINE_WRITERS: Mapping[TimelineFormat, str] = {
+    TimelineFormat.table: "timeline.write_table",
+    TimelineFormat.json: "timeline.write_json",
+}
+
+
+@overload
+def writer_for(fmt: Format | EventFormat) -> ReportWriter: ...
+@overload
+def writer_for(fmt: TimelineFormat) -> TimelineWriter: ...
+def writer_for(fmt: Format | EventFormat | TimelineFormat) -> ReportWriter | TimelineWriter:
+    """The function that writes ``fmt``; its module is imported now."""
+    if isinstance(fmt, Format):
+        where = WRITERS[fmt]
+    elif isinstance(fmt, EventFormat):
+        where = EVENT_WRITERS[fmt]
+    else:
+        where = TIMELINE_WRITERS[fmt]
+    module, name = where.rsplit(".", 1)
+    return cast(
+        "ReportWriter | TimelineWriter",
+        getattr(importlib.import_module(f"bes_logdiag.render.{module}"), name),
+    )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bes_logdiag.model import Activation, Attempt, Event, FileStats, Report
+from bes_logdiag.render.text import status_counts
 
 SCHEMA_VERSION = 1
 
@@ -91,9 +92,7 @@ def _file_dict(f: FileStats) -> dict[str, Any]:
 
 def report_dict(report: Report) -> dict[str, Any]:
     inputs = report.inputs
-    counts: dict[str, int] = {"complete": 0, "in_progress": 0, "stalled": 0, "failed": 0}
-    for a in report.activations:
-        counts[a.last.status.value] += 1
+    counts = {s.value: n for s, n in status_counts(report).items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "summary": {"activations": len(report.activations), **counts},
@@ -107,6 +106,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "unparsed": inputs.unparsed,
             "files": [_file_dict(f) for f in inputs.read],
             "skipped": [{"path": s.path, "reason": s.reason, "partial": s.partial} for s in inputs.skipped],
+            "ignored": [{"path": i.path, "reason": i.reason} for i in inputs.ignored],
+            "duplicates": [{"path": d.path, "same_as": d.same_as} for d in inputs.duplicates],
         },
         "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
         "unattached": [

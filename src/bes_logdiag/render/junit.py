@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.render.text import who
 
 UNKNOWN_SERVER = "unknown-server"
 # XML 1.0 forbids most C0 controls (and ElementTree writes them unescaped): a stray byte in a log
@@ -24,17 +25,13 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _name(act: Activation) -> str:
-    return act.email or act.display_name or f"UserId={act.user_id}"
-
-
 def _unique_names(acts: list[Activation]) -> list[str]:
     """Names unique within a suite (GitLab drops duplicate test cases): add the id, then a count."""
-    first = Counter(_name(a) for a in acts)
+    first = Counter(who(a) for a in acts)
     names = [
-        f"{_name(a)} (UserId={a.user_id})"
-        if first[_name(a)] > 1 and a.user_id and (a.email or a.display_name)
-        else _name(a)
+        f"{who(a)} (UserId={a.user_id})"
+        if first[who(a)] > 1 and a.user_id and (a.email or a.display_name)
+        else who(a)
         for a in acts
     ]
     total: Counter[str] = Counter(names)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report
-from bes_logdiag.render.table import summary_line
+from bes_logdiag.render.text import other_names, server_name, summary_line, who
 
 HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence")
 _MARKUP = re.compile(r"([\\|*_`<>\[\]])")
@@ -30,12 +30,9 @@ def _code(value: str) -> str:
 
 
 def _who(a: Activation) -> str:
-    """The address (else the display name, else the user id), then the other names in brackets."""
-    if not (a.email or a.display_name):
-        return f"UserId={a.user_id}"
-    extra = [x for x in (a.display_name if a.email else None, a.user_id) if x]
-    who = a.email or a.display_name or ""
-    return f"{who} ({' · '.join(extra)})" if extra else who
+    """The name, then the other names in brackets."""
+    others = other_names(a)
+    return f"{who(a)} ({others})" if others else who(a)
 
 
 def _row(cells: Sequence[str]) -> str:
@@ -46,7 +43,7 @@ def _cells(a: Activation) -> list[str]:
     last, d = a.last, a.last.diagnosis
     milestone = _code(last.last_milestone) if last.last_milestone else "-"
     return [
-        _text(a.server or "-"),
+        _text(server_name(a)),
         _text(_who(a)),
         last.status.value,
         _text(f"{last.stage} {last.stage_name}"),

@@ -10,14 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation, Report, Status
-from bes_logdiag.words import plural
+from bes_logdiag.render.text import STATUS_STYLE, other_names, server_name, summary_line, who
 
-STYLE = {
-    Status.COMPLETE: "green",
-    Status.IN_PROGRESS: "cyan",
-    Status.STALLED: "yellow",
-    Status.FAILED: "bold red",
-}
 _PIPE_WIDTH = 160
 WIDE = 140
 """Below this many columns the table drops its borders, stage names and KB titles."""
@@ -30,28 +24,16 @@ def console_for(out: TextIO) -> Console:
 
 
 def _who(a: Activation) -> Text:
-    t = Text(a.email or a.display_name or f"UserId={a.user_id}")
-    extra = [x for x in (a.display_name if a.email else None, a.user_id) if x]
-    if extra:
-        t.append(f"\n{' · '.join(extra)}", style="dim")
+    """The name, and the other names dimmed on a line of their own."""
+    t = Text(who(a))
+    others = other_names(a)
+    if others:
+        t.append(f"\n{others}", style="dim")
     return t
 
 
-def summary_line(report: Report) -> str:
-    inputs = report.inputs
-    counts = dict.fromkeys(Status, 0)
-    for a in report.activations:
-        counts[a.last.status] += 1
-    parts = ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items())
-    partly = sum(s.partial for s in inputs.skipped)
-    whole = len(inputs.skipped) - partly
-    files = plural(len(inputs.read), "file")
-    read = f"{files} read ({partly} of them in part)" if partly else files
-    skipped = f", {whole} skipped" if whole else ""
-    return (
-        f"{read}{skipped}, {plural(inputs.lines, 'line')}, {inputs.matched:,} matched; "
-        f"{plural(len(report.activations), 'activation')}: {parts}"
-    )
+def _status(status: Status) -> Text:
+    return Text(status.value, style=STATUS_STYLE[status])
 
 
 def write(report: Report, out: TextIO) -> None:
@@ -73,9 +55,9 @@ def _table(report: Report) -> Table:
         if last.diagnosis.kb_title:
             kb.append(f" {last.diagnosis.kb_title}", style="dim")
         table.add_row(
-            a.server or "-",
+            server_name(a),
             _who(a),
-            Text(last.status.value, style=STYLE[last.status]),
+            _status(last.status),
             f"{last.stage} {last.stage_name}",
             kb,
             f"{last.last_milestone or '-'}\n{last.last_progress:%Y-%m-%d %H:%M:%S}",
@@ -89,18 +71,18 @@ def _compact_table(report: Report) -> Table:
     its number and the KB as its id (the details below name both), so that addresses, ids and
     milestones are not cut mid-word."""
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
-    longest = max((len(_who(a).plain.split("\n")[0]) for a in report.activations), default=4)
+    longest = max((len(who(a)) for a in report.activations), default=4)
     table.add_column("User", overflow="fold", min_width=min(longest, 30))
     for col in ("Status", "Stage", "KB"):
         table.add_column(col, no_wrap=True)
     table.add_column("Last milestone", overflow="fold")
     for a in report.activations:
         last = a.last
-        who = _who(a)
-        who.append(f"\non {a.server or '-'}", style="dim")
+        cell = _who(a)
+        cell.append(f"\non {server_name(a)}", style="dim")
         table.add_row(
-            who,
-            Text(last.status.value, style=STYLE[last.status]),
+            cell,
+            _status(last.status),
             str(last.stage),
             last.diagnosis.kb or "",
             f"{last.last_milestone or '-'}\n{last.last_progress:%m-%d %H:%M}",
@@ -110,8 +92,8 @@ def _compact_table(report: Report) -> Table:
 
 def _details(console: Console, a: Activation) -> None:
     last, d = a.last, a.last.diagnosis
-    head = Text(f"\n{a.email or a.display_name or a.user_id} on {a.server or '-'}: ", style="bold")
-    head.append(last.status.value, style=STYLE[last.status])
+    head = Text(f"\n{who(a)} on {server_name(a)}: ", style="bold")
+    head.append(_status(last.status))
     head.append(f" at stage {last.stage} ({last.stage_name})")
     console.print(head)
     if d.kb:

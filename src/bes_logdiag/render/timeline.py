@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -18,8 +18,9 @@ from rich.text import Text
 
 from bes_logdiag.model import Activation
 from bes_logdiag.render.json import activation_dict, event_dict
-from bes_logdiag.render.table import STYLE, console_for
-from bes_logdiag.words import plural
+from bes_logdiag.render.table import console_for
+from bes_logdiag.render.text import STATUS_STYLE, server_name
+from bes_logdiag.words import duration, plural
 
 # The log line's column must keep at least this many characters beside the others, or the table
 # puts the file:line and the line under the step's name instead (narrow terminals, long paths).
@@ -37,10 +38,11 @@ def steps(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     for i, act in enumerate(acts):
         for n, attempt in enumerate(act.attempts, 1):
             prev: datetime | None = None
-            for e in sorted(attempt.events, key=lambda e: (e.time, e.file, e.line)):
-                gap = (e.time - prev).total_seconds() if prev is not None else None
-                prev = e.time
-                rows.append((e.time, e.file, e.line, i, act, n, e, gap))
+            for e in sorted(attempt.events, key=lambda e: (e.moment, e.file, e.line)):
+                # measured in moments: the night a clock steps back shows no negative gap
+                gap = (e.moment - prev).total_seconds() if prev is not None else None
+                prev = e.moment
+                rows.append((e.moment, e.file, e.line, i, act, n, e, gap))
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     return [
         {"server": act.server, "activation": i, "attempt": n, **event_dict(e), "since_previous_seconds": gap}
@@ -55,16 +57,10 @@ def write_json(query: str, acts: Sequence[Activation], out: TextIO) -> None:
 
 
 def _gap(seconds: float | None) -> str:
+    """``+1m38s``: the time since the step before, in two units (none for an attempt's first)."""
     if seconds is None:
         return ""
-    s = int(seconds)
-    if s < 60:
-        return f"+{seconds:.1f}s" if seconds < 10 else f"+{s}s"
-    if s < 3600:
-        return f"+{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"+{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"+{s // 86400}d{(s % 86400) // 3600}h"
+    return "+" + duration(timedelta(seconds=seconds), units=2, clock=True)
 
 
 def time_format(times: Sequence[datetime]) -> str:
@@ -84,11 +80,13 @@ def _step_name(s: dict[str, Any]) -> Text:
 
 
 def _heading(act: Activation) -> Text:
+    """Every name of the user, ``-`` for one not known (the query may have been any of them), the
+    server, then the verdict."""
     last = act.last
     who = f"{act.email or '-'} · {act.display_name or '-'} · UserId={act.user_id or '-'}"
-    head = Text(f"{who} on server {act.server or '-'}", style="bold")
+    head = Text(f"{who} on server {server_name(act)}", style="bold")
     head.append(": ")
-    head.append(last.status.value, style=STYLE[last.status])
+    head.append(last.status.value, style=STATUS_STYLE[last.status])
     head.append(f", stage {last.stage} ({last.stage_name})")
     if last.diagnosis.kb:
         head.append(f", {last.diagnosis.kb} {last.diagnosis.kb_title}")
