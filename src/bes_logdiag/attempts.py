@@ -51,7 +51,7 @@ class _AttemptState:
     etp_only: bool = True
 
     def add(self, e: Event, ms: MilestoneDef | None) -> None:
-        self.last_time = e.time
+        self.last_time = e.moment
         if ms is not None:
             self.top_rank = max(self.top_rank, ms.rank)
             self.top_stage = max(self.top_stage, ms.stage)
@@ -72,7 +72,7 @@ def _continues(
     lib: Library,
     attach_window: timedelta,
 ) -> bool:
-    gap = e.time - current[-1].time
+    gap = e.moment - current[-1].moment
     if not e.opens_attempt:
         if e.resumes and ms is not None and not state.failed and ms.stage == state.top_stage:
             return not state.complete

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 import regex
 
+from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
 from bes_logdiag.match import Matcher, date_of, match_line, search_once
@@ -66,6 +67,7 @@ class FileScanner:
         self.fresh_start = False
         """The file begins with its service starting up (`_starts_fresh`)."""
         self.look_back = LookBack()
+        self.steps = StepFinder(self.clock.year)
         self.dropped: dict[str, str] = {}
         """Patterns that ran out of time on a line of this file."""
         self._line_base = 0
@@ -121,6 +123,7 @@ class FileScanner:
             ends = _last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
             if ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
+        stats.clock_steps = self.steps.steps
         if error is not None:
             reason = _describe(error)
             if stats.lines:
@@ -156,6 +159,7 @@ class FileScanner:
                 prev = start
                 self._line(buf, start, end, pattern_ids, self._line_base + newlines_before + 1, events)
         self.damage.note(buf, self._line_base, self.enc)
+        self.steps.see(buf, self._line_base)
         self._line_base += buf.count(b"\n")
         self._last_buf = buf
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from bes_logdiag.model import Event, Join
 from bes_logdiag.names import email_key, fold, name_keys
 from bes_logdiag.usermap import MapEntry
+from bes_logdiag.words import duration
 
 
 class _Identities:
@@ -232,11 +233,11 @@ def _join_by_time(
         return e.milestone == answer and bool(e.user_id) and not ids.has(ids.find(f"i:{e.user_id}"), "e:")
 
     steps = [e for e in events if open_request(e) or open_policy(e)]
-    steps.sort(key=lambda e: e.time)
+    steps.sort(key=lambda e: e.moment)
     for i, p in enumerate(steps):
         if p.milestone != answer or not open_policy(p):
             continue
-        earlier = [e for e in reversed(steps[:i]) if p.time - e.time <= window]
+        earlier = [e for e in reversed(steps[:i]) if p.moment - e.moment <= window]
         earlier = [e for e in earlier if not (e.milestone == p.milestone and e.user_id == p.user_id)]
         if not earlier or earlier[0].milestone != request:
             continue
@@ -246,32 +247,27 @@ def _join_by_time(
             notes.append(
                 f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
                 f"{r.email} and {rivals[0].email} both asked for service books "
-                f"within {_fmt(window)} before it"
+                f"within {duration(window)} before it"
             )
             continue
         later = [
             e for e in steps[i + 1 :]
-            if e.time - r.time <= window and not (e.milestone == r.milestone and e.email == r.email)
+            if e.moment - r.moment <= window and not (e.milestone == r.milestone and e.email == r.email)
         ]  # fmt: skip
         later = [e for e in later if e.user_id != p.user_id]
         if later and later[0].milestone == answer:
             notes.append(
                 f"{where}: not joining {r.email} by time: user ids {p.user_id} and "
-                f"{later[0].user_id} both had the IT policy queued within {_fmt(window)} after "
+                f"{later[0].user_id} both had the IT policy queued within {duration(window)} after "
                 f"its service-book request"
             )
             continue
         if not open_request(r):
             continue
-        gap = (p.time - r.time).total_seconds()
+        gap = (p.moment - r.moment).total_seconds()
         ids.union(
             f"e:{r.email}",
             f"i:{p.user_id}",
             Join("time", f"service books for {r.email} ({r.where}) then UserId={p.user_id} "
                  f"{gap:.0f}s later ({p.where}), nothing else in between"),
         )  # fmt: skip
-
-
-def _fmt(d: timedelta) -> str:
-    s = int(d.total_seconds())
-    return f"{s // 60} min" if s % 60 == 0 else f"{s} s"

@@ -80,6 +80,11 @@ class YearClock:
         self._ref = anchor
         self._year = anchor.year if anchor is not None else year
 
+    @property
+    def year(self) -> int:
+        """The year the next timestamp is first tried in."""
+        return self._year
+
     def reanchor(self, anchor: datetime) -> None:
         """A ``Current Date:`` line says exactly which day it is."""
         self._ref = anchor

@@ -1,0 +1,283 @@
+"""Server clocks that step: the local time of a BES log goes back an hour on the night daylight
+saving ends (or when an admin corrects the clock) and skips an hour when it begins.
+
+Within one file, file order is the true order.  `StepFinder` finds where a file's time steps,
+from the timestamps at the start of its lines (sampled per chunk, read line by line only where a
+chunk shows a step); `ServerClocks` merges the steps of a server's files, and gives every event
+its ``moment``: the local time shifted so that the server's time runs forward only.  The latest
+part of the logs keeps its local time, so the end of the logs and stalls measured against it
+read as the admin's clock does; only lines before a step are shifted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import regex
+
+from bes_logdiag.model import ClockStep, Event, FileInfo, FileStats
+
+STEP_BACK = timedelta(minutes=2)
+"""A line this much earlier than the latest one before it means the clock stepped back.  Threads
+write a little out of order (milliseconds, a few seconds under load), never minutes."""
+SPRING_GAP = (timedelta(minutes=59), timedelta(minutes=70))
+"""A gap of about an hour from before 02:00 to 03:00 or after, on a Sunday, with no line in
+between, is the hour that daylight saving time skips (Europe, North America and Australia all
+change at 02:00 local time on a Sunday); a busy BES writes every few seconds."""
+SAMPLE_BYTES = 64 * 1024
+"""A chunk is sampled: the first line of every this many bytes, and its last line.  Only a
+stretch between two samples that shows a step, or that lies where daylight saving changes (see
+`_dst_hours`), is read line by line, so a busy log costs a few timestamps per chunk.  A clock set
+back on an ordinary day hides from the samples only where this many bytes span more than the
+jump; a chunk up to `FULL_SCAN_BYTES` is read line by line anyway."""
+FULL_SCAN_BYTES = 64 * 1024
+SMOOTH_SPAN = timedelta(minutes=30)
+
+_HEADER_STAMP = regex.compile(
+    rb"(?m)^[^\n(]{0,24}\(\s*(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?\s*\)"
+)
+"""The timestamp of a line's header (within its first characters), not one quoted in a message."""
+_LAST_HEADER_STAMP = regex.compile(_HEADER_STAMP.pattern, regex.REVERSE)
+
+
+class StepFinder:
+    """Where one file's local time steps back, or skips the daylight-saving hour, in file order."""
+
+    def __init__(self, year: int) -> None:
+        self.steps: list[ClockStep] = []
+        self._year = year
+        self._latest: datetime | None = None
+        """The latest time seen so far (a step back is measured from it)."""
+        self._last: datetime | None = None
+        """The time of the last line seen (a skipped hour is measured from it)."""
+
+    def see(self, buf: bytes, line_base: int) -> None:
+        """Look at one chunk of whole lines whose first line is line ``line_base + 1``."""
+        if len(buf) <= FULL_SCAN_BYTES:
+            self._read(buf, 0, len(buf), line_base)
+            return
+        if self._smooth(buf):
+            return
+        start = 0  # where the stretch after the last sample begins
+        pos = 0
+        while pos < len(buf):
+            m = _HEADER_STAMP.search(buf, pos)
+            if m is None:
+                break
+            t = self._time(m)
+            if t is not None:
+                if self._steps_at(t) or _dst_hours(t) or (self._last is not None and _dst_hours(self._last)):
+                    self._read(buf, start, m.end(), line_base)
+                else:
+                    self._latest = t if self._latest is None else max(self._latest, t)
+                    self._last = t
+            start = m.end()
+            pos = max(m.end(), pos + SAMPLE_BYTES)
+        self._read(buf, start, len(buf), line_base, sample_last=True)
+
+    def _smooth(self, buf: bytes) -> bool:
+        """Whether the chunk's first and last lines show it runs smoothly on from the one before:
+        no step at its start, no more than `SMOOTH_SPAN` from its first line to its last (a
+        step back inside would have to be longer than that), nowhere near a daylight-saving
+        change.  The usual case, for two timestamps per chunk."""
+        first = _HEADER_STAMP.search(buf)
+        last = _LAST_HEADER_STAMP.search(buf)
+        t0 = self._time(first) if first is not None else None
+        t1 = self._time(last) if last is not None else None
+        if t0 is None or t1 is None or self._steps_at(t0) or _dst_hours(t0) or _dst_hours(t1):
+            return False
+        if not t0 - STEP_BACK <= t1 <= t0 + SMOOTH_SPAN:
+            return False
+        self._latest = max(t1, t0) if self._latest is None else max(self._latest, t0, t1)
+        self._last = t1
+        return True
+
+    def _read(self, buf: bytes, start: int, end: int, line_base: int, *, sample_last: bool = False) -> None:
+        """Every line of ``buf[start:end]`` (``sample_last``: its last line, and the others only when
+        that shows a step)."""
+        if sample_last:
+            m = _LAST_HEADER_STAMP.search(buf, start, end)
+            t = self._time(m) if m is not None else None
+            risky = t is not None and (_dst_hours(t) or (self._last is not None and _dst_hours(self._last)))
+            if t is None or not (self._steps_at(t) or risky):
+                if t is not None:
+                    self._latest = t if self._latest is None else max(self._latest, t)
+                    self._last = t
+                return
+        line = line_base + buf.count(b"\n", 0, start) + 1
+        at = start
+        for m in _HEADER_STAMP.finditer(buf, start, end):
+            line += buf.count(b"\n", at, m.start())
+            at = m.start()
+            t = self._time(m)
+            if t is not None:
+                self._line(t, line)
+
+    def _steps_at(self, t: datetime) -> bool:
+        return (self._latest is not None and t < self._latest - STEP_BACK) or _skips_hour(self._last, t)
+
+    def _line(self, t: datetime, line: int) -> None:
+        latest, last = self._latest, self._last
+        if latest is not None and t < latest - STEP_BACK:
+            self.steps.append(ClockStep(line, latest, t, _rounded(t - latest)))
+            self._latest = t
+        elif _skips_hour(last, t):
+            assert last is not None
+            self.steps.append(ClockStep(line, last, t, timedelta(hours=1)))
+            self._latest = t
+        else:
+            self._latest = t if latest is None else max(latest, t)
+        self._last = t
+
+    def _time(self, m: regex.Match[bytes]) -> datetime | None:
+        """The stamp's time, to the second (a step is minutes long)."""
+        mo, d, h, mi, s, _ = m.groups()
+        month = int(mo)
+        ref = self._last
+        year = self._year
+        if ref is not None:  # over New Year, either way
+            year = ref.year + (ref.month == 12 and month == 1) - (ref.month == 1 and month == 12)
+        try:
+            return datetime(year, month, int(d), int(h), int(mi), int(s))
+        except ValueError:
+            return None
+
+
+def _dst_hours(t: datetime) -> bool:
+    """Whether ``t`` is when daylight saving may change: early on a Sunday morning in March,
+    April, September, October or November (Europe, North America, Australia and New Zealand).
+    The samples of a quiet log could pass over a step there: it is read line by line."""
+    return t.hour < 5 and t.weekday() == 6 and t.month in (3, 4, 9, 10, 11)
+
+
+def _skips_hour(before: datetime | None, after: datetime) -> bool:
+    if before is None:
+        return False
+    gap = after - before
+    return (
+        SPRING_GAP[0] <= gap <= SPRING_GAP[1]
+        and before.hour < 2 <= 3 <= after.hour
+        and after.weekday() == 6
+        and after.date() == before.date()
+    )
+
+
+def _rounded(jump: timedelta) -> timedelta:
+    """The jump a step back made.  The lines on either side were written a little apart, so the
+    gap between them is a little less than the jump: one within 5 minutes of a whole half hour is
+    a daylight-saving change (an hour; half an hour on Lord Howe Island) and taken as exactly
+    that; any other is a clock set back, taken to the second."""
+    half_hours = round(jump / timedelta(minutes=30))
+    if half_hours and abs(jump - half_hours * timedelta(minutes=30)) <= timedelta(minutes=5):
+        return half_hours * timedelta(minutes=30)
+    return timedelta(seconds=round(jump.total_seconds()))
+
+
+@dataclass(frozen=True)
+class _ServerStep:
+    before: datetime
+    after: datetime
+    jump: timedelta
+
+
+class ServerClocks:
+    """The steps of every server's clock, merged from its files, and each event's moment."""
+
+    def __init__(self, files: Iterable[FileStats]) -> None:
+        self._files: dict[str, FileStats] = {}
+        self.steps: dict[str | None, list[_ServerStep]] = {}
+        for f in files:
+            self._files[f.path] = f
+            for s in f.clock_steps:
+                known = self.steps.setdefault(f.info.server, [])
+                if not any(_same_step(k, s) for k in known):
+                    known.append(_ServerStep(s.before, s.after, s.jump))
+        for known in self.steps.values():
+            known.sort(key=lambda s: s.after)
+        self._stats = list(self._files.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
+
+    def notes(self) -> list[str]:
+        out = []
+        for server, steps in sorted(self.steps.items(), key=lambda kv: kv[0] or ""):
+            where = f"server {server}" if server else "input without a server name"
+            for s in steps:
+                kind = "goes back" if s.jump < timedelta(0) else "jumps forward"
+                out.append(
+                    f"{where}: local time {kind} {_span(abs(s.jump))} at {s.before:%Y-%m-%d %H:%M:%S} "
+                    f"(next line {s.after:%H:%M:%S}; daylight saving time or a corrected clock): lines "
+                    "are ordered as the files wrote them, and durations count the time that passed"
+                )
+        return out
+
+    def moments(self, events: Sequence[Event]) -> list[Event]:
+        """The events with ``moment`` set on servers whose clock stepped."""
+        if not self.steps:
+            return list(events)
+        return [self._with_moment(e) for e in events]
+
+    def moment_of(self, when: datetime, server: str | None, path: str, line: int | None) -> datetime:
+        """The moment of local time ``when`` at ``line`` of file ``path`` (None: its last line)."""
+        steps = self.steps.get(server)
+        if not steps:
+            return when
+        stats = self._files.get(path)
+        shift = timedelta(0)
+        for s in steps:
+            if self._before(s, when, stats, line, server):
+                shift += s.jump
+        return when + shift
+
+    def _with_moment(self, e: Event) -> Event:
+        moment = self.moment_of(e.time, e.server, e.file, e.line)
+        return e if moment == e.time else replace(e, moment_at=moment)
+
+    def _before(
+        self, s: _ServerStep, when: datetime, stats: FileStats | None, line: int | None, server: str | None
+    ) -> bool:
+        """Whether a line of a file (at local time ``when``) was written before step ``s``."""
+        if stats is not None:
+            own = [x for x in stats.clock_steps if _same_step(s, x)]
+            if own:
+                return line is not None and line < own[0].line
+        earliest, latest = sorted((s.before, s.after))
+        if when < earliest:
+            return True
+        if when > latest:
+            return False
+        # In the hour a fall-back repeats, a file that did not see the step itself: after it if an
+        # earlier file of the same agent that day saw it (the agent went on into a new file).
+        if stats is None:
+            return False
+        return not any(
+            _sibling_before(stats.info, f.info) and any(_same_step(s, x) for x in f.clock_steps)
+            for f in self._stats
+            if f.info.server == server
+        )
+
+
+def _sibling_before(info: FileInfo, other: FileInfo) -> bool:
+    return (
+        other.service == info.service
+        and other.instance == info.instance
+        and other.day == info.day
+        and other.iteration is not None
+        and info.iteration is not None
+        and other.iteration < info.iteration
+    )
+
+
+def _same_step(a: _ServerStep | ClockStep, b: ClockStep) -> bool:
+    """One server step seen in two files: the same jump, at nearly the same moment."""
+    close = abs(a.after - b.after) <= timedelta(minutes=10)
+    return close and abs(a.jump - b.jump) <= timedelta(minutes=5)
+
+
+def _span(d: timedelta) -> str:
+    from bes_logdiag.words import duration
+
+    return duration(d)

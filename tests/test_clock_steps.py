@@ -1,0 +1,188 @@
+"""Local time that steps: the night daylight saving ends (01:00-01:59 happens twice), a clock an
+admin set back, and the hour daylight saving skips.  File order is the true order, durations count
+the time that passed, and a note names the server and the moment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from builders import (
+    BOOKS_TEXT,
+    accept_text,
+    bes_line,
+    bes_name,
+    command_text,
+    complete_text,
+    etp_text,
+    key_text,
+    mail_text,
+    policy_text,
+    rows,
+    run_cli,
+    scan_json,
+    write_lines,
+)
+
+SERVER = "BESDST01"
+FALL = datetime(2024, 11, 3)  # a Sunday: US daylight saving ends at 02:00, back to 01:00
+SPRING = datetime(2024, 3, 10)  # a Sunday: US daylight saving begins at 02:00, on to 03:00
+USER, UID, NAME = "rosa.diaz@example.com", 5150, "Diaz, Rosa"
+
+
+def at(day: datetime, hh: int, mm: int, ss: int = 0) -> datetime:
+    return day.replace(hour=hh, minute=mm, second=ss)
+
+
+def noise(day: datetime, times: list[tuple[int, int, int]], tid: str = "0AA", svc: str = "MAGT") -> list[str]:
+    """Idle lines at the given local times, in the order given (file order)."""
+    if svc == "MAGT":
+        return [bes_line(at(day, *t), mail_text(100 + i), tid=tid, user="idle@example.com") for i, t in enumerate(times)]
+    return [bes_line(at(day, *t), "CheckResponseReceived - no changes detected.", tid=tid, user="Idle, Ivy") for t in times]
+
+
+def write(folder: Path, day: datetime, svc: str, lines: list[str], it: int = 1) -> None:
+    write_lines(folder / f"{day:%Y%m%d}" / bes_name(SERVER, svc, day, it=it), lines)
+
+
+def fall_back_night(folder: Path, *, sync_rotates: bool = False) -> None:
+    """ETP and key at 01:50 (first pass); the step at 02:00 -> 01:00 in every file; GetConfig at
+    01:05 and SLOWSYNC COMPLETE at 01:20 (second pass)."""
+    d = FALL
+    magt = (
+        noise(d, [(0, 30, 0), (1, 40, 0)])
+        + [
+            bes_line(at(d, 1, 50, 0), etp_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 50, 1), key_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 50, 1), accept_text(99), tid="1F4"),
+            bes_line(at(d, 1, 50, 5), BOOKS_TEXT, tid="1F4", user=USER),
+        ]
+        + noise(d, [(1, 59, 58), (1, 0, 2), (1, 30, 0), (3, 0, 0)])
+    )
+    write(folder, d, "MAGT", magt)
+    write(folder, d, "POLC", [bes_line(at(d, 1, 50, 9), policy_text(UID), tid="E1C"), *noise(d, [(1, 59, 59), (1, 0, 1)], svc="POLC"), *noise(d, [(3, 0, 0)], svc="POLC")])
+    sync_before = noise(d, [(0, 10, 0), (1, 59, 0)], svc="SYNC")
+    sync_after = [
+        *noise(d, [(1, 0, 30)], svc="SYNC"),
+        bes_line(at(d, 1, 5, 0), command_text("GetConfig", NAME, UID), tid="D10"),
+        bes_line(at(d, 1, 20, 0), complete_text(NAME, UID), tid="D10"),
+        *noise(d, [(3, 0, 0)], svc="SYNC"),
+    ]
+    if sync_rotates:  # the agent went on into a new file during the repeated hour
+        write(folder, d, "SYNC", sync_before + sync_after[:1], it=1)
+        write(folder, d, "SYNC", sync_after[1:], it=2)
+    else:
+        write(folder, d, "SYNC", sync_before + sync_after)
+
+
+def test_an_activation_across_the_fall_back_is_one_complete_attempt(tmp_path: Path) -> None:
+    fall_back_night(tmp_path)
+    code, report, stderr = scan_json(tmp_path)
+    assert rows(report) == [(SERVER, USER, UID, NAME, "complete", 4, None)]
+    (act,) = report["activations"]
+    assert act["attempts"] == []
+    assert act["started"].startswith("2024-11-03T01:50:00") and act["completed"].startswith("2024-11-03T01:20:00")
+    notes = [n for n in report["notes"] if SERVER in n and "goes back" in n]
+    assert notes and "2024-11-03 01:59:5" in notes[0], report["notes"]
+    assert code == 0
+
+
+def test_timeline_gaps_are_never_negative_on_the_fall_back_night(tmp_path: Path) -> None:
+    fall_back_night(tmp_path)
+    result = run_cli("timeline", USER, tmp_path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    steps = json.loads(result.stdout)["milestones"]
+    gaps = [s["since_previous_seconds"] for s in steps if s["since_previous_seconds"] is not None]
+    assert gaps and min(gaps) >= 0, gaps
+    assert steps[-1]["milestone"] == "slowsync_complete"
+    assert sum(gaps) == 30 * 60  # 01:50 to 02:00 (first pass), then 01:00 to 01:20 (second pass)
+
+
+def test_a_file_begun_in_the_repeated_hour_follows_its_agent(tmp_path: Path) -> None:
+    fall_back_night(tmp_path, sync_rotates=True)
+    _, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(SERVER, USER, UID, NAME, "complete", 4, None)]
+    assert report["activations"][0]["attempts"] == []
+
+
+def test_a_clock_set_back_does_not_split_or_stall(tmp_path: Path) -> None:
+    """An admin corrects a fast clock by 20 minutes while a user waits at stage 3."""
+    d = datetime(2024, 6, 12)
+    write(
+        tmp_path,
+        d,
+        "MAGT",
+        [
+            bes_line(at(d, 10, 0, 0), etp_text(), tid="1F4", user=USER),
+            bes_line(at(d, 10, 0, 1), key_text(), tid="1F4", user=USER),
+            bes_line(at(d, 10, 0, 1), accept_text(7), tid="1F4"),
+            bes_line(at(d, 10, 0, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *noise(d, [(10, 10, 0), (9, 50, 30), (10, 5, 0)]),
+        ],
+    )
+    code, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    # 10:00:05 -> 10:10 (20 minutes set back) -> 10:05 local is 25 minutes later: under 30
+    assert (act["status"], act["stage"]) == ("in_progress", 3), act["reason"]
+    assert any("goes back 19m30s" in n for n in report["notes"]), report["notes"]
+
+
+def test_the_skipped_hour_of_spring_forward_is_no_stall(tmp_path: Path) -> None:
+    d = SPRING
+    write(
+        tmp_path,
+        d,
+        "MAGT",
+        [
+            *noise(d, [(1, 40, 0)]),
+            bes_line(at(d, 1, 55, 0), etp_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 55, 1), key_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 55, 1), accept_text(7), tid="1F4"),
+            bes_line(at(d, 1, 55, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *noise(d, [(1, 59, 50), (3, 0, 5), (3, 10, 0)]),
+        ],
+    )
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    # 01:55 to 03:10 local is 15 minutes of real time: still within stage 3's 30 minutes
+    assert (act["status"], act["stage"]) == ("in_progress", 3), act["reason"]
+    assert any("jumps forward 1h" in n for n in report["notes"]), report["notes"]
+
+
+def test_a_quiet_hour_on_an_ordinary_night_is_not_mistaken_for_spring_forward(tmp_path: Path) -> None:
+    d = datetime(2024, 3, 12)  # a Tuesday
+    write(
+        tmp_path,
+        d,
+        "MAGT",
+        [
+            bes_line(at(d, 1, 55, 0), etp_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 55, 1), key_text(), tid="1F4", user=USER),
+            bes_line(at(d, 1, 55, 1), accept_text(7), tid="1F4"),
+            bes_line(at(d, 1, 55, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *noise(d, [(1, 59, 50), (3, 0, 5), (3, 10, 0)]),
+        ],
+    )
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    assert act["status"] == "stalled" and act["kb"] == "KB03410"
+    assert not any("jumps forward" in n for n in report["notes"])
+
+
+def test_a_busy_log_finds_the_step_between_its_samples(tmp_path: Path) -> None:
+    """Megabytes of mail flow around the step: the step is found though only samples are read."""
+    d = FALL
+    t = at(d, 1, 50, 0)
+    lines = []
+    stepped = False
+    for i in range(40000):  # about 3 MB: a line every 0.1 s from 01:50, stepping back at 02:00
+        lines.append(bes_line(t, mail_text(i), tid="0AA", user="idle@example.com"))
+        t += timedelta(milliseconds=100)
+        if t.hour == 2 and not stepped:
+            t -= timedelta(hours=1)
+            stepped = True
+    write(tmp_path, d, "MAGT", lines)
+    _, report, _ = scan_json(tmp_path)
+    assert any(SERVER in n and "goes back 1h" in n for n in report["notes"]), report["notes"]
