@@ -35,6 +35,10 @@ jump; a chunk up to `FULL_SCAN_BYTES` is read line by line anyway."""
 FULL_SCAN_BYTES = 64 * 1024
 SMOOTH_SPAN = timedelta(minutes=30)
 
+MAX_STEPS = 3
+"""More steps than this in one file is no clock that stepped but lines out of order (pasted,
+merged, sorted by something else): such a file's lines are ordered by their times instead."""
+
 _HEADER_STAMP = regex.compile(
     rb"(?m)^[^\n(]{0,24}\(\s*(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?\s*\)"
 )
@@ -44,6 +48,11 @@ _LAST_HEADER_STAMP = regex.compile(_HEADER_STAMP.pattern, regex.REVERSE)
 
 class StepFinder:
     """Where one file's local time steps back, or skips the daylight-saving hour, in file order."""
+
+    @property
+    def found(self) -> list[ClockStep]:
+        """The steps, or none when there are too many to be a clock's (`MAX_STEPS`)."""
+        return self.steps if len(self.steps) <= MAX_STEPS else []
 
     def __init__(self, year: int) -> None:
         self.steps: list[ClockStep] = []

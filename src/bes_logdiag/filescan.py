@@ -123,7 +123,7 @@ class FileScanner:
             ends = _last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
             if ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
-        stats.clock_steps = self.steps.steps
+        stats.clock_steps = self.steps.found
         if error is not None:
             reason = _describe(error)
             if stats.lines:
@@ -333,7 +333,7 @@ def _starts_fresh(head: bytes, matcher: Matcher) -> bool:
         if any(search_once(p, text) for p in dates):
             return True
         line = parse_line(text, clock)
-        if line is not None and line.event_id is not None and str(line.event_id).startswith("5"):
+        if line is not None and line.level == "service":
             return True
     return False
 

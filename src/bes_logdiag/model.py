@@ -77,6 +77,14 @@ class Event:
     """How a user-less line got its user (``thread``), if it did."""
     resumes: bool = False
     """The line shows an attempt in its stage moving again, after a pause of any length."""
+    moment_at: datetime | None = None
+    """Set where the server's local clock stepped (`clock.ServerClocks`): the time shifted so that
+    the server's time runs forward only.  None: the same as ``time``."""
+
+    @property
+    def moment(self) -> datetime:
+        """What order and durations are measured by: ``time``, unless the clock stepped."""
+        return self.moment_at or self.time
 
     @property
     def where(self) -> str:
@@ -90,6 +98,43 @@ class Skipped:
     path: str
     reason: str
     partial: bool = False
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An input that is not an activation log (another service's BES log, ``Thumbs.db``, an
+    installer log): not analysed, and no reason for ``--strict`` to fail."""
+
+    path: str
+    reason: str
+    server: str | None = None
+    last_time: datetime | None = None
+    """The time of its last line (a BES log of another service): its server's logs reach at least
+    that far, and stalls are measured against the end of a server's logs."""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An input with the same bytes as one that was read (a copy, a rename, a zip member): read once."""
+
+    path: str
+    same_as: str
+    """The input that was read instead."""
+
+
+@dataclass(frozen=True)
+class ClockStep:
+    """Where a file's local time steps: back (daylight saving ends, a clock corrected) or forward
+    over the hour daylight saving skips."""
+
+    line: int
+    """The first line after the step."""
+    before: datetime
+    """The latest time before the step."""
+    after: datetime
+    """The time of the first line after it."""
+    jump: timedelta
+    """How far the clock jumped: about -1 h when daylight saving ends, +1 h when it begins."""
 
 
 @dataclass
@@ -114,6 +159,8 @@ class FileStats:
     cut_short: bool = False
     """Reading stopped part way: an activation still open at the last line rests on incomplete logs."""
     warnings: list[str] = field(default_factory=list)
+    clock_steps: list[ClockStep] = field(default_factory=list)
+    """Where the file's local time steps, in file order."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +227,8 @@ class Activation:
 class Inputs:
     files: tuple[FileStats, ...]
     skipped: tuple[Skipped, ...]
+    ignored: tuple[Ignored, ...] = ()
+    duplicates: tuple[Duplicate, ...] = ()
 
     @property
     def read(self) -> tuple[FileStats, ...]:

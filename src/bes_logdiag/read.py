@@ -20,12 +20,18 @@ import regex
 from bes_logdiag.model import FileInfo, Skipped
 
 # <server>_<CODE>_<NN>_<yyyymmdd>_<NNNN>.txt; the server may itself contain "_", so the name is
-# split from the right (BES-LOGS.md section 1).
+# split from the right (BES-LOGS.md section 1).  Copies keep their name parseable: Windows
+# Explorer's "X - Copy.txt", "X - Copy (2).txt", "Copy of X.txt" (XP) and their translations,
+# macOS's "X copy.txt", a browser's "X (2).txt", and ".bak", ".old", ".gz" or no extension at all.
+_COPY = r"(?:copy|kopie|copie|copia)"
+_BES_CORE = r"(?P<server>.+)_(?P<code>[A-Za-z]{3,5})_(?P<inst>\d{1,3})_(?P<date>\d{8})_(?P<iter>\d{1,5})"
 _BES_NAME = regex.compile(
-    r"^(?P<server>.+)_(?P<code>[A-Za-z]{3,5})_(?P<inst>\d{1,3})_(?P<date>\d{8})_(?P<iter>\d{1,5})"
-    r"\.(?:txt|log)(?:\.gz)?$",
+    rf"^(?P<copy_of>{_COPY}(?:\s*\(\d+\))?\s+(?:of|von|de|di|van)\s+)?{_BES_CORE}"
+    rf"(?P<tail>(?:\s*-\s*{_COPY}(?:\s*\(\d+\))?|\s+{_COPY}(?:\s+\d+)?|\s*\(\d+\)"
+    r"|\.(?:txt|log|bak|old|orig|gz))*)$",
     regex.IGNORECASE,
 )
+_PLAIN_TAIL = regex.compile(r"^\.(?:txt|log)(?:\.gz)?$", regex.IGNORECASE)
 _DAY_FOLDER = regex.compile(r"^(\d{8})$")
 READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, zipfile.BadZipFile, zlib.error)
 """What reading a source can raise: I/O, a cut or corrupt gzip stream, and a zip member that is
@@ -46,6 +52,9 @@ class Source:
     info: FileInfo = field(default_factory=FileInfo)
     size: int = 0
     """Bytes stored (a zip member's compressed size): what sizes the worker pool and the progress bar."""
+    content_size: int | None = None
+    """Bytes of its content as a file (a zip member's uncompressed size; gzip data not inflated),
+    None for stdin: what tells cheaply that two sources cannot be copies of each other."""
 
 
 def file_info(name: str, folder: str | None = None) -> FileInfo:
@@ -65,6 +74,15 @@ def file_info(name: str, folder: str | None = None) -> FileInfo:
     parent = folder if folder is not None else PurePath(name.replace("\\", "/")).parent.name
     fm = _DAY_FOLDER.match(parent or "")
     return FileInfo(day=_date(fm[1]) if fm else None)
+
+
+def is_copy_name(name: str) -> bool:
+    """The file name is a BES name with a copy's marks ("X - Copy.txt", "Copy of X.txt", "X.bak"),
+    or no BES name at all: when the same bytes also come under a plain BES name, that one is read."""
+    m = _BES_NAME.match(PurePath(name.replace("\\", "/")).name)
+    if m is None or _date(m["date"]) is None:
+        return True
+    return bool(m["copy_of"]) or not _PLAIN_TAIL.match(m["tail"])
 
 
 def _date(text: str) -> datetime | None:
@@ -145,6 +163,7 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
                     member=info.filename,
                     info=file_info(info.filename, member_path.parent.name or path.parent.name),
                     size=info.compress_size,
+                    content_size=info.file_size,
                 )
             )
         return
@@ -153,7 +172,7 @@ def _add_file(path: Path, add: object, skipped: list[Skipped]) -> None:
     except OSError:
         size = 0  # opening it will say what is wrong
     add(  # type: ignore[operator]
-        Source(name=name, path=name, info=file_info(name), size=size)
+        Source(name=name, path=name, info=file_info(name), size=size, content_size=size)
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from bes_logdiag.attempts import split_attempts
+from bes_logdiag.clock import ServerClocks
 from bes_logdiag.diagnose import diagnose_attempt
 from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.errors import InputError
@@ -191,12 +192,14 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or _all_ignored(ignored) or "no input"
         raise InputError(f"nothing could be read ({what})")
-    events, repeat_notes = _dedupe(e for r in results for e in r.events)
+    clocks = ServerClocks(stats)
+    events, repeat_notes = _dedupe(clocks.moments([e for r in results for e in r.events]))
     notes = [w for s in stats for w in s.warnings] + map_notes + _duplicate_notes(duplicates) + repeat_notes
-    notes += _year_notes(results, config) + _cut_short_notes(stats)
+    notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
-        events, stats, skipped, library, config, user_map, notes, ignored=ignored, duplicates=duplicates
-    )
+        events, stats, skipped, library, config, user_map, notes, ignored=ignored, duplicates=duplicates,
+        clocks=clocks,
+    )  # fmt: skip
 
 
 def build_report(
@@ -210,14 +213,21 @@ def build_report(
     *,
     ignored: Sequence[Ignored] = (),
     duplicates: Sequence[Duplicate] = (),
+    clocks: ServerClocks | None = None,
 ) -> Report:
+    # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
+    # time, unless the clock stepped back after that line was written).
+    clocks = ServerClocks(stats) if clocks is None else clocks
     log_end: dict[str | None, datetime] = {}
-    ends = [(s.info.server, s.last_time) for s in stats] + [(i.server, i.last_time) for i in ignored]
-    for key, last in ends:  # an ignored log of another service still shows how far its server's logs reach
+    ends = [(s.info.server, s.path, s.last_time) for s in stats]
+    ends += [(i.server, i.path, i.last_time) for i in ignored]
+    # An ignored log of another service still shows how far its server's logs reach.
+    for key, path, last in ends:
         if last is not None:
-            log_end[key] = max(log_end.get(key, last), last)
+            moment = clocks.moment_of(last, key, path, None)
+            log_end[key] = max(log_end.get(key, moment), moment)
     for e in events:
-        log_end[e.server] = max(log_end.get(e.server, e.time), e.time)
+        log_end[e.server] = max(log_end.get(e.server, e.moment), e.moment)
     persons, orphans, join_notes = join_identities(
         events,
         user_map,
@@ -247,10 +257,10 @@ def build_report(
 
 
 def _order(e: Event) -> tuple[datetime, str, int]:
-    return (e.time, e.file, e.line)
+    return (e.moment, e.file, e.line)
 
 
-def _dedupe(events: Iterator[Event]) -> tuple[list[Event], list[str]]:
+def _dedupe(events: Iterable[Event]) -> tuple[list[Event], list[str]]:
     """The same line read twice (a file given twice, zipped and plain) counts once; the note
     says how many repeated and where, so that the summary's file and line counts add up."""
     seen: set[tuple[object, ...]] = set()

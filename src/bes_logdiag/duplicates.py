@@ -1,0 +1,103 @@
+"""Inputs with the same bytes as another (a copy, a rename, the file also inside a zip): read once.
+
+Decided by content, cheaply: only sources whose sizes collide are hashed, first their first
+64 KiB, then, where those agree too, all of them.  Gzip data is compared as stored: a ``.gz`` and
+its plain original are two inputs here, and the scan's line-level dedupe keeps their lines from
+counting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO
+
+from bes_logdiag.model import Duplicate
+from bes_logdiag.read import READ_ERRORS, Source, is_copy_name
+
+HEAD_BYTES = 64 * 1024
+"""Two logs of one size nearly always differ here: most collisions cost this much per file."""
+_BLOCK = 1 << 20
+
+
+def find_duplicates(sources: Sequence[Source]) -> tuple[list[Source], list[Duplicate]]:
+    """The sources to read, in order, and those whose bytes another of them holds.
+
+    Of identical sources the one read is the one with a plain BES name, then a file rather than a
+    zip member, then the first given.  Two BES names of different servers are both read: they
+    are two servers' logs, however alike.
+    """
+    files = [s for s in sources if s.content_size and not s.stdin]  # (an empty file is skipped)
+    groups = _split(files, lambda s: s.content_size)
+    for key in (_head_digest, _digest):
+        groups = [g for group in groups for g in _split(group, key)]
+    order = {id(s): i for i, s in enumerate(sources)}
+
+    def preference(s: Source) -> tuple[bool, bool, int]:
+        return (is_copy_name(s.member or s.path), s.member is not None, order[id(s)])
+
+    same_as: dict[int, Source] = {}
+    for group in groups:
+        read: dict[str | None, Source] = {}  # per server named, the one of the group that is read
+        for s in sorted(group, key=preference):
+            server = s.info.server
+            keep = read.get(server) if server is not None else next(iter(read.values()), None)
+            if keep is None:
+                read[server] = s
+            else:
+                same_as[id(s)] = keep
+    kept = [s for s in sources if id(s) not in same_as]
+    return kept, [Duplicate(s.name, same_as[id(s)].name) for s in sources if id(s) in same_as]
+
+
+def _split(sources: Iterable[Source], key: Callable[[Source], Hashable | None]) -> list[list[Source]]:
+    """`sources` grouped by `key`, keeping only groups of two or more (None: unreadable, alone)."""
+    groups: dict[Hashable, list[Source]] = {}
+    for s in sources:
+        k = key(s)
+        if k is not None:
+            groups.setdefault(k, []).append(s)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _head_digest(src: Source) -> bytes | None:
+    return _hash(src, HEAD_BYTES)
+
+
+def _digest(src: Source) -> bytes | None:
+    return _hash(src, None)
+
+
+def _hash(src: Source, limit: int | None) -> bytes | None:
+    h = hashlib.blake2b(digest_size=32)
+    try:
+        with _stored_bytes(src) as f:
+            for block in _blocks(f, limit):
+                h.update(block)
+    except READ_ERRORS:
+        return None  # reading it will say what is wrong
+    return h.digest()
+
+
+def _blocks(f: IO[bytes], limit: int | None) -> Iterator[bytes]:
+    left = limit if limit is not None else -1
+    while left:
+        block = f.read(_BLOCK if left < 0 else min(_BLOCK, left))
+        if not block:
+            return
+        yield block
+        if left > 0:
+            left -= len(block)
+
+
+@contextmanager
+def _stored_bytes(src: Source) -> Iterator[IO[bytes]]:
+    """A source's bytes as a file would hold them: a zip member unpacked, gzip data not inflated."""
+    if src.member is None:
+        with open(src.path, "rb") as f:
+            yield f
+        return
+    with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as member:
+        yield member

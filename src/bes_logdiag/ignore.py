@@ -1,0 +1,139 @@
+"""Inputs that are not activation logs: other services' BES logs and the everyday files beside them.
+
+A real ``Logs\\<YYYYMMDD>\\`` folder holds a log per service (BES-LOGS.md section 1), and admins' copies
+bring ``Thumbs.db``, ``desktop.ini`` and installer logs along.  Such a file is *ignored*: counted
+with its reason, never analysed, never a reason for ``--strict`` to fail.  Which services write
+activation lines is the pattern library's to say, not this module's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import PurePath
+from typing import BinaryIO
+
+import regex
+
+from bes_logdiag.decode import SNIFF_SIZE, detect_encoding
+from bes_logdiag.filescan import SNIFF_BYTES
+from bes_logdiag.library import Library
+from bes_logdiag.model import Ignored
+from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
+from bes_logdiag.read import READ_ERRORS, Source, open_source
+
+FED_BY = {"SYNC": ("CMNG",)}
+"""Services whose lines also appear in another service's log: the Synchronization Service feeds
+the Management Connector, whose log names the same users (BES-LOGS.md sections 1 and 2)."""
+
+TAIL_BYTES = 64 * 1024
+"""How much of an ignored log's end is read for the time of its last line."""
+
+_NOT_LOGS = regex.compile(
+    r"^(?:thumbs\.db|ehthumbs\.db|desktop\.ini|\.ds_store"
+    r"|.*\.(?:ini|csv|xml|config|db|lnk|url|exe|dll|msi|cab|pdf|docx?|xlsx?|png|jpe?g|gif|bmp))$",
+    regex.IGNORECASE,
+)
+"""Files that sit beside logs and are never logs themselves (Windows Explorer's metadata, the
+user map's CSV, configuration, screenshots).  Mail and web pages are not here: they may hold
+pasted log lines."""
+_INSTALLER_LOGS = regex.compile(r"^(?:.*(?:setup|install).*|.*\.msi|msi[0-9a-z]*)\.log$", regex.IGNORECASE)
+"""``setup.log``, ``install*.log``, ``*.msi.log``, msiexec's ``MSI1a2b3.LOG``: read only when
+their first lines are BES lines after all."""
+
+
+def activation_services(library: Library) -> frozenset[str]:
+    """The service codes whose logs can hold activation lines: those of the library's patterns
+    (an admin's ``--patterns`` may add one), and the services they feed."""
+    own = {p.service for p in library.patterns if p.service is not None}
+    return frozenset(own.union(*(FED_BY.get(s, ()) for s in own)))
+
+
+def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[list[Source], list[Ignored]]:
+    """The sources to analyse, in order, and those ignored, each with its reason.  An ignored
+    BES log still tells when its server's logs end: only its last 64 KiB are read for it."""
+    kept: list[Source] = []
+    ignored: list[Ignored] = []
+    for src in sources:
+        reason = ignore_reason(src, services)
+        if reason is None:
+            kept.append(src)
+        else:
+            last = read_last_time(src) if src.info.server is not None else None
+            ignored.append(Ignored(src.name, reason, src.info.server, last))
+    return kept, ignored
+
+
+def ignore_reason(src: Source, services: frozenset[str]) -> str | None:
+    """Why `src` is not an activation log, or None when it may be one (its content decides)."""
+    if src.stdin:
+        return None
+    path = PurePath((src.member or src.path).replace("\\", "/"))
+    name = path.name
+    if name.startswith("._") or "__MACOSX" in path.parts:
+        return f"macOS metadata, not a log ({name})"
+    service = src.info.service
+    if service is not None:
+        if service in services:
+            return None
+        return f"{service} log: no activation milestones are written by this service"
+    if _NOT_LOGS.match(name):
+        return f"not a log file ({name})"
+    if _INSTALLER_LOGS.match(name) and not _holds_bes_lines(src):
+        return f"installer log, not a BES log ({name})"
+    return None
+
+
+def _holds_bes_lines(src: Source) -> bool:
+    """A BES timestamp within the first 64 KiB, as the scan itself would sniff it."""
+    try:
+        with open_source(src) as stream:
+            head = stream.read(SNIFF_BYTES)
+    except READ_ERRORS:
+        return False
+    return BES_LINE_BYTES.search(_as_utf8(head, detect_encoding(head[:SNIFF_SIZE]))) is not None
+
+
+def read_last_time(src: Source) -> datetime | None:
+    """The time of a BES log's last line, from its last 64 KiB (a compressed log is inflated on
+    the way, not kept); None when it has none or cannot be read."""
+    day = src.info.day
+    if day is None:
+        return None
+    try:
+        with open_source(src) as stream:
+            head = stream.read(SNIFF_SIZE)
+            tail, whole = _tail(stream, head)
+    except READ_ERRORS:
+        return None
+    lines = _as_utf8(tail, detect_encoding(head)).decode("utf-8", errors="replace").splitlines()
+    if not whole:
+        lines = lines[1:]  # the first is most likely the end of a line cut in two
+    for text in reversed(lines[-200:]):
+        line = parse_line(text, YearClock(day, day.year))
+        if line is not None:
+            return line.time
+    return None
+
+
+def _tail(stream: BinaryIO, head: bytes) -> tuple[bytes, bool]:
+    """The last `TAIL_BYTES` of a stream whose `head` has been read, and whether that is all of it.
+    A plain file is seeked; an inflated one is read through (seeking would inflate it twice)."""
+    if isinstance(stream, io.BufferedReader) and stream.seekable():
+        end = stream.seek(0, io.SEEK_END)
+        start = max(0, end - TAIL_BYTES)
+        stream.seek(start - start % 2)  # whole UTF-16 code units
+        return stream.read(), start == 0
+    tail, whole = head, True
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        tail = tail + block
+        if len(tail) > TAIL_BYTES:
+            tail, whole = tail[-TAIL_BYTES:], False
+    return tail, whole
+
+
+def _as_utf8(data: bytes, encoding: str) -> bytes:
+    if encoding.startswith("utf-16"):
+        return data.decode(encoding, errors="replace").encode("utf-8")
+    return data
