@@ -37,8 +37,14 @@ def at(day: datetime, hh: int, mm: int, ss: int = 0) -> datetime:
 def noise(day: datetime, times: list[tuple[int, int, int]], tid: str = "0AA", svc: str = "MAGT") -> list[str]:
     """Idle lines at the given local times, in the order given (file order)."""
     if svc == "MAGT":
-        return [bes_line(at(day, *t), mail_text(100 + i), tid=tid, user="idle@example.com") for i, t in enumerate(times)]
-    return [bes_line(at(day, *t), "CheckResponseReceived - no changes detected.", tid=tid, user="Idle, Ivy") for t in times]
+        return [
+            bes_line(at(day, *t), mail_text(100 + i), tid=tid, user="idle@example.com")
+            for i, t in enumerate(times)
+        ]
+    return [
+        bes_line(at(day, *t), "CheckResponseReceived - no changes detected.", tid=tid, user="Idle, Ivy")
+        for t in times
+    ]
 
 
 def write(folder: Path, day: datetime, svc: str, lines: list[str], it: int = 1) -> None:
@@ -60,7 +66,16 @@ def fall_back_night(folder: Path, *, sync_rotates: bool = False) -> None:
         + noise(d, [(1, 59, 58), (1, 0, 2), (1, 30, 0), (3, 0, 0)])
     )
     write(folder, d, "MAGT", magt)
-    write(folder, d, "POLC", [bes_line(at(d, 1, 50, 9), policy_text(UID), tid="E1C"), *noise(d, [(1, 59, 59), (1, 0, 1)], svc="POLC"), *noise(d, [(3, 0, 0)], svc="POLC")])
+    write(
+        folder,
+        d,
+        "POLC",
+        [
+            bes_line(at(d, 1, 50, 9), policy_text(UID), tid="E1C"),
+            *noise(d, [(1, 59, 59), (1, 0, 1)], svc="POLC"),
+            *noise(d, [(3, 0, 0)], svc="POLC"),
+        ],
+    )
     sync_before = noise(d, [(0, 10, 0), (1, 59, 0)], svc="SYNC")
     sync_after = [
         *noise(d, [(1, 0, 30)], svc="SYNC"),
@@ -81,7 +96,9 @@ def test_an_activation_across_the_fall_back_is_one_complete_attempt(tmp_path: Pa
     assert rows(report) == [(SERVER, USER, UID, NAME, "complete", 4, None)]
     (act,) = report["activations"]
     assert act["attempts"] == []
-    assert act["started"].startswith("2024-11-03T01:50:00") and act["completed"].startswith("2024-11-03T01:20:00")
+    assert act["started"].startswith("2024-11-03T01:50:00") and act["completed"].startswith(
+        "2024-11-03T01:20:00"
+    )
     notes = [n for n in report["notes"] if SERVER in n and "goes back" in n]
     assert notes and "2024-11-03 01:59:5" in notes[0], report["notes"]
     assert code == 0

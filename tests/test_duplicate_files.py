@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from builders import TERSE_SITE, activation, bes_line, bes_name, run_cli, write_lines
+from typer.testing import Result
 
 from bes_logdiag import duplicates
-from bes_logdiag.cli import app
 from bes_logdiag.read import discover, file_info, is_copy_name
 
 SERVER = "BBPROD01"
 DATE = "20240101"
+DAY = datetime(2024, 1, 1)
 END = datetime(2024, 1, 1, 23, 50)
 USERS = [
     ("tom.reed@example.com", 2001, "Reed, Tom", datetime(2024, 1, 1, 7, 10, 57, 893000)),
@@ -31,46 +32,7 @@ USERS = [
 ]
 
 
-# --- small local builders ---------------------------------------------------------------------
-
-
-def bes(t: datetime, msg: str, tid: str, user: str | None = None, eid: int = 40000) -> str:
-    """``[40000] (01/01 07:10:57.893):{0x1AEC} {user} msg``"""
-    who = f" {{{user}}}" if user else ""
-    return f"[{eid}] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x{tid}}}{who} {msg}"
-
-
-def activation(email: str, uid: int, display: str, t0: datetime) -> dict[str, list[tuple[datetime, str]]]:
-    """A complete activation, as the seed's walkthrough logs it, per service."""
-
-    def at(seconds: float) -> datetime:
-        return t0 + timedelta(seconds=seconds)
-
-    etp = "Queuing DATA from network@etp1884.etp.na.blackberry.net, Tag=1, EntryId=2"
-    return {
-        "MAGT": [
-            (at(0), bes(at(0), etp, "1AEC", email)),
-            (at(6), bes(at(6), "Generating 3DES key", "14D4", email)),
-            (at(6.05), bes(at(6.05), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732", "14D4")),
-            (at(12), bes(at(12), "*** OTAKEYGEN *** Queuing service book data to Policy Server", "1AA8", email)),
-        ],
-        "POLC": [
-            (
-                at(16),
-                bes(at(16), f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={uid}", "E1C"),
-            )
-        ],
-        "SYNC": [
-            (
-                at(50),
-                bes(at(50), f'[SYNC-DSession] Received "GetConfig" command from device. [{display}:{uid}]', "1294", eid=46046),
-            ),
-            (
-                at(600),
-                bes(at(600), f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{display}:{uid}]", "12AC", eid=36023),
-            ),
-        ],
-    }  # fmt: skip
+# --- the day's files and reading the report --------------------------------------------------
 
 
 def noise(service: str, every: timedelta) -> list[tuple[datetime, str]]:
@@ -80,25 +42,35 @@ def noise(service: str, every: timedelta) -> list[tuple[datetime, str]]:
         n += 1
         if service == "MAGT":
             out.append(
-                (t, bes(t, f"New mail has arrived, EntryId={280000 + n}", "1B44", "cat@example.com", 30085))
+                (
+                    t,
+                    bes_line(
+                        t,
+                        f"New mail has arrived, EntryId={280000 + n}",
+                        tid="1B44",
+                        user="cat@example.com",
+                        eid=30085,
+                    ),
+                )
             )
         elif service == "POLC":
-            out.append((t, bes(t, "SCS::PolicyCheck - no pending requests", "E1C")))
+            out.append((t, bes_line(t, "SCS::PolicyCheck - no pending requests", tid="E1C")))
         else:
-            out.append((t, bes(t, "CheckResponseReceived - no changes detected.", "C4", "Test User1", 40089)))
+            out.append(
+                (
+                    t,
+                    bes_line(
+                        t,
+                        "CheckResponseReceived - no changes detected.",
+                        tid="C4",
+                        user="Test User1",
+                        eid=40089,
+                    ),
+                )
+            )
         t += every
-    out.append((END, bes(END, "Total Msgs Pending 0", "9C4", eid=30000)))
+    out.append((END, bes_line(END, "Total Msgs Pending 0", tid="9C4", eid=30000)))
     return out
-
-
-def write(path: Path, lines: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    return path
-
-
-def bes_name(service: str) -> str:
-    return f"{SERVER}_{service}_01_{DATE}_0001.txt"
 
 
 def write_day(folder: Path) -> dict[str, Path]:
@@ -109,13 +81,16 @@ def write_day(folder: Path) -> dict[str, Path]:
         "SYNC": noise("SYNC", timedelta(minutes=7)),
     }
     for user in USERS:
-        for service, lines in activation(*user).items():
+        for service, lines in activation(*user, site=TERSE_SITE).items():
             parts[service] += lines
-    return {s: write(folder / bes_name(s), [text for _, text in sorted(lines)]) for s, lines in parts.items()}
+    return {
+        s: write_lines(folder / bes_name(SERVER, s, DAY), [text for _, text in sorted(lines)])
+        for s, lines in parts.items()
+    }
 
 
 def scan(*args: object) -> Result:
-    return CliRunner().invoke(app, ["scan", *(str(a) for a in args), "-f", "json"])
+    return run_cli("scan", *args, "-f", "json")
 
 
 def report(result: Result) -> dict[str, Any]:
@@ -366,7 +341,7 @@ def test_the_messy_folder_of_an_admin_gives_the_verdicts_of_the_clean_one(
     """Copies, a .bak, the day zipped beside it, another service's log, Thumbs.db, desktop.ini
     and an installer log: the same verdicts and exit code, every extra accounted for."""
     folder = day["MAGT"].parent
-    before = CliRunner().invoke(app, ["scan", str(folder), "-f", "json", "--strict"])
+    before = run_cli("scan", folder, "-f", "json", "--strict")
     copy = folder / f"{SERVER}_MAGT_01_{DATE}_0001 - Copy.txt"
     shutil.copy(day["MAGT"], copy)
     bak = folder / f"{SERVER}_POLC_01_{DATE}_0001.txt.bak"
@@ -374,21 +349,25 @@ def test_the_messy_folder_of_an_admin_gives_the_verdicts_of_the_clean_one(
     archive = folder.parent / f"{DATE}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(day["MAGT"], day["MAGT"].name)
-    mdat = write(
+    mdat = write_lines(
         folder / f"{SERVER}_MDAT_01_{DATE}_0001.txt",
-        [bes(END, "MDS-CS: HTTP request from device, tom.reed@example.com, size=2048", "A10", eid=30000)],
+        [
+            bes_line(
+                END, "MDS-CS: HTTP request from device, tom.reed@example.com, size=2048", tid="A10", eid=30000
+            )
+        ],
     )
     thumbs = folder / "Thumbs.db"
     thumbs.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    ini = write(
+    ini = write_lines(
         folder / "desktop.ini", ["[.ShellClassInfo]", "IconResource=C:\\Windows\\System32\\imageres.dll,-3"]
     )
-    setup = write(
+    setup = write_lines(
         folder / "setup.log",
         ["=== Verbose logging started: 1/1/2024  06:59:58  Build type: SHIP UNICODE 5.00.10011.00 ==="],
     )
 
-    result = CliRunner().invoke(app, ["scan", str(folder), str(archive), "-f", "json", "--strict"])
+    result = run_cli("scan", folder, archive, "-f", "json", "--strict")
     assert result.exit_code == before.exit_code == 0, result.stderr
     rep = json.loads(result.stdout)
     assert verdicts(rep) == verdicts(clean)

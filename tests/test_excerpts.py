@@ -14,14 +14,11 @@ import html
 import json
 import re
 import textwrap
+from datetime import datetime
+from pathlib import Path
 
 import pytest
-from helpers import data_file
-from typer.testing import CliRunner
-
-from bes_logdiag.cli import app
-
-runner = CliRunner()
+from builders import JOERG, activation, data_file, rows, run_cli
 
 SEED = data_file("seed_excerpt.txt").read_text(encoding="utf-8").splitlines()
 EMAIL, UID, DISPLAY = "ian.dundas@example.net", 2573, "Last, First"
@@ -41,19 +38,15 @@ def text(lines: list[str], nl: str = "\n") -> str:
     return nl.join(lines) + nl
 
 
-def invoke(*args: str, input: str | bytes):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args), input=input)
-
-
 def events(data: str | bytes, *extra: str) -> list[dict]:  # type: ignore[type-arg]
-    result = invoke("events", "-", "--year", "2010", "--format", "json", *extra, input=data)
+    result = run_cli("events", "-", "--year", "2010", "--format", "json", *extra, input=data)
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)["events"]  # type: ignore[no-any-return]
 
 
 def scan(data: str | bytes, *extra: str) -> dict:  # type: ignore[type-arg]
-    result = invoke("scan", "-", "--year", "2010", "--format", "json", *extra, input=data)
+    result = run_cli("scan", "-", "--year", "2010", "--format", "json", *extra, input=data)
     assert result.exit_code in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
@@ -213,7 +206,7 @@ def test_unusual_spaces_never_crash_and_are_named_if_refused(space: str) -> None
     promise to read them (see the report: a nice-to-have); what it does promise is no traceback and,
     for input it cannot read, one line on stderr naming it."""
     data = text(SEED).replace(" ", space)
-    result = invoke("scan", "-", "--year", "2010", "--format", "json", input=data)
+    result = run_cli("scan", "-", "--year", "2010", "--format", "json", input=data)
     assert "Traceback" not in result.stderr + result.stdout
     if result.exit_code == 2:
         assert result.stderr.startswith("bes-logdiag: ") and "<stdin>" in result.stderr
@@ -449,7 +442,7 @@ def test_without_year_a_note_on_stderr_names_the_year_used() -> None:
         ["events", "-", "-f", "json"],
         ["timeline", EMAIL, "-", "-f", "json"],
     ):
-        result = invoke(*cmd, input=text(SEED))
+        result = run_cli(*cmd, input=text(SEED))
         assert result.exit_code == 0, (cmd, result.stderr)
         m = re.search(r"<stdin>: .*read as (\d{4})\b", result.stderr)
         assert m, (cmd, result.stderr)
@@ -460,19 +453,19 @@ def test_without_year_a_note_on_stderr_names_the_year_used() -> None:
             else [a["started"] for a in doc["activations"]]
         )
         assert times and all(t.startswith(m[1] + "-") for t in times), cmd
-    rep = json.loads(invoke("scan", "-", "-f", "json", input=text(SEED)).stdout)
+    rep = json.loads(run_cli("scan", "-", "-f", "json", input=text(SEED)).stdout)
     assert any("<stdin>" in n and "--year" in n for n in rep["notes"])
 
 
 def test_with_year_no_note_about_the_year() -> None:
-    result = invoke("scan", "-", "--year", "2010", "-f", "json", input=text(SEED))
+    result = run_cli("scan", "-", "--year", "2010", "-f", "json", input=text(SEED))
     assert "read as" not in result.stderr
     assert not any("--year" in n for n in json.loads(result.stdout)["notes"])
 
 
 def test_year_2009_rolls_over_into_2010_inside_the_excerpt() -> None:
     data = text(NEW_YEAR, "\r\n")
-    result = invoke("scan", "-", "--year", "2009", "-f", "json", input=data)
+    result = run_cli("scan", "-", "--year", "2009", "-f", "json", input=data)
     assert result.exit_code == 0, result.stderr
     rep = json.loads(result.stdout)
     (act,) = rep["activations"]
@@ -483,7 +476,7 @@ def test_year_2009_rolls_over_into_2010_inside_the_excerpt() -> None:
     assert rep["log_end"] == {"": "2010-01-01T00:13:36"}
     evs = events(data, "--year", "2009")
     assert [e["time"] for e in evs] == [m["time"] for m in act["milestones"]]
-    tl = json.loads(invoke("timeline", "2573", "-", "--year", "2009", "-f", "json", input=data).stdout)
+    tl = json.loads(run_cli("timeline", "2573", "-", "--year", "2009", "-f", "json", input=data).stdout)
     gaps = [m["since_previous_seconds"] for m in tl["milestones"]]
     assert gaps[5] == 35.0 and gaps[6] == 792.0  # 23:59:49 -> 00:00:24 -> 00:13:36, across midnight
 
@@ -500,8 +493,8 @@ def test_timeline_events_and_scan_agree_on_stdin(case: str) -> None:
         "quoted-cp1252": text(["> " + line for line in SEED], "\r\n").encode("cp1252"),
         "utf16": codecs.BOM_UTF16_LE + ticket().encode("utf-16-le"),
     }[case]
-    rep = json.loads(invoke("scan", "-", "--year", year, "-f", "json", input=data).stdout)
-    evs = json.loads(invoke("events", "-", "--year", year, "-f", "json", input=data).stdout)["events"]
+    rep = json.loads(run_cli("scan", "-", "--year", year, "-f", "json", input=data).stdout)
+    evs = json.loads(run_cli("events", "-", "--year", year, "-f", "json", input=data).stdout)["events"]
     in_scan = sorted(
         (m["time"], m["line"], m["milestone"]) for a in rep["activations"] for m in a["milestones"]
     ) + sorted((u["time"], u["line"], u.get("milestone")) for u in rep["unattached"])
@@ -509,7 +502,7 @@ def test_timeline_events_and_scan_agree_on_stdin(case: str) -> None:
     assert rep["activations"]
     for act in rep["activations"]:
         for who in (act["email"], str(act["user_id"]), act["display_name"]):
-            result = invoke("timeline", who, "-", "--year", year, "-f", "json", input=data)
+            result = run_cli("timeline", who, "-", "--year", year, "-f", "json", input=data)
             assert result.exit_code == 0, (who, result.stderr)
             tl = json.loads(result.stdout)
             (same,) = tl["activations"]
@@ -524,7 +517,7 @@ def test_timeline_events_and_scan_agree_on_stdin(case: str) -> None:
 
 
 def test_timeline_of_someone_not_in_the_paste() -> None:
-    result = invoke("timeline", "nobody@example.net", "-", "--year", "2010", input=ticket())
+    result = run_cli("timeline", "nobody@example.net", "-", "--year", "2010", input=ticket())
     assert result.exit_code == 1
     assert "no activation of 'nobody@example.net'" in result.stderr
 
@@ -538,3 +531,16 @@ def test_a_pasted_policy_push_is_unattached_with_all_three_names() -> None:
     (loose,) = rep["unattached"]
     assert (loose["milestone"], loose["service"], loose["user_id"]) == ("itpolicy_queued", "POLC", UID)
     assert {"email", "user_id", "display_name"} <= set(loose)
+
+
+# --- a BES-LOGS.md activation piped in, dated by --year ------------------------------------------
+
+
+def test_stdin_with_year(tmp_path: Path) -> None:
+    parts = activation(*JOERG, datetime(2019, 6, 14, 9, 30), upto="books")
+    text = "\r\n".join(line for _, line in sorted(x for items in parts.values() for x in items))
+    result = run_cli("scan", "-", "--year", "2019", "--format", "json", input=text)
+    assert result.exit_code == 0, result.stderr
+    rep = json.loads(result.stdout)
+    assert rows(rep) == [(None, JOERG[0], None, None, "in_progress", 3, None)]
+    assert rep["activations"][0]["started"].startswith("2019-06-14T09:30")

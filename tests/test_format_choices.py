@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write_activation
-from typer.testing import CliRunner
+from builders import run_cli, write_activation
 
-from bes_logdiag.cli import app
 from bes_logdiag.cli.scan import FAILING, FailOn
 from bes_logdiag.render import (
     EVENT_WRITERS,
@@ -28,7 +26,6 @@ from bes_logdiag.render import (
     writer_for,
 )
 
-runner = CliRunner()
 JANE, JOHN = "jane.doe@corp.com", "john.roe@corp.com"
 MAPPINGS: list[tuple[type[enum.Enum], Mapping[Any, object]]] = [
     (Format, WRITERS),
@@ -37,10 +34,6 @@ MAPPINGS: list[tuple[type[enum.Enum], Mapping[Any, object]]] = [
     (FailOn, FAILING),
 ]
 EVERY_FORMAT = [*Format, *EventFormat, *TimelineFormat]
-
-
-def run(*args: object):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +68,7 @@ def parse(fmt: str, text: str) -> object:
 
 @pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
 def test_scan_writes_every_format(logs: Path, fmt: Format) -> None:
-    result = run("scan", logs, "--format", fmt.value, "--jobs", "1", "--quiet")
+    result = run_cli("scan", logs, "--format", fmt.value, "--jobs", "1", "--quiet")
     assert result.exit_code == 1  # John is stalled
     assert result.stderr == ""
     assert "\x1b[" not in result.stdout
@@ -85,7 +78,7 @@ def test_scan_writes_every_format(logs: Path, fmt: Format) -> None:
 
 @pytest.mark.parametrize("fmt", list(EventFormat), ids=lambda f: f.value)
 def test_events_writes_every_format(logs: Path, fmt: EventFormat) -> None:
-    result = run("events", logs, "--format", fmt.value, "--jobs", "1", "--quiet")
+    result = run_cli("events", logs, "--format", fmt.value, "--jobs", "1", "--quiet")
     assert result.exit_code == 0
     assert result.stderr == ""
     assert parse(fmt.value, result.stdout)
@@ -94,7 +87,7 @@ def test_events_writes_every_format(logs: Path, fmt: EventFormat) -> None:
 
 @pytest.mark.parametrize("fmt", list(TimelineFormat), ids=lambda f: f.value)
 def test_timeline_writes_every_format(logs: Path, fmt: TimelineFormat) -> None:
-    result = run("timeline", JANE, logs, "--format", fmt.value, "--jobs", "1", "--quiet")
+    result = run_cli("timeline", JANE, logs, "--format", fmt.value, "--jobs", "1", "--quiet")
     assert result.exit_code == 0
     assert result.stderr == ""
     assert "\x1b[" not in result.stdout
@@ -108,5 +101,5 @@ FAIL_ON_EXIT = {FailOn.stalled: 1, FailOn.failed: 0, FailOn.any: 1, FailOn.never
 
 @pytest.mark.parametrize("fail_on", list(FailOn), ids=lambda f: f.value)
 def test_every_fail_on_choice(logs: Path, fail_on: FailOn) -> None:
-    result = run("scan", logs, "--fail-on", fail_on.value, "--format", "csv", "--jobs", "1", "--quiet")
+    result = run_cli("scan", logs, "--fail-on", fail_on.value, "--format", "csv", "--jobs", "1", "--quiet")
     assert result.exit_code == FAIL_ON_EXIT[fail_on]

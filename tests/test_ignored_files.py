@@ -17,25 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from builders import TERSE_SITE, activation, bes_line, bes_name, run_cli, write_lines
+from typer.testing import Result
 
-from bes_logdiag.cli import app
 from bes_logdiag.ignore import activation_services
 from bes_logdiag.library import load_library
 
 SERVER = "BBPROD01"
 DATE = "20240101"
+DAY = datetime(2024, 1, 1)
 T0 = datetime(2024, 1, 1, 7, 10, 57, 893000)
 EMAIL, UID, DISPLAY = "tom.reed@example.com", 2001, "Reed, Tom"
 
 
-# --- small local builders ---------------------------------------------------------------------
-
-
-def bes(t: datetime, msg: str, tid: str = "1AEC", user: str | None = None, eid: int = 40000) -> str:
-    """``[40000] (01/01 07:10:57.893):{0x1AEC} {user} msg``"""
-    who = f" {{{user}}}" if user else ""
-    return f"[{eid}] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x{tid}}}{who} {msg}"
+# --- the day's files and reading the report --------------------------------------------------
 
 
 def at(seconds: float, t0: datetime = T0) -> datetime:
@@ -44,20 +39,9 @@ def at(seconds: float, t0: datetime = T0) -> datetime:
 
 def complete(t0: datetime = T0) -> dict[str, list[str]]:
     """One user's activation, ETP.DAT to SLOWSYNC COMPLETE, per service."""
-    etp = "Queuing DATA from network@etp1884.etp.na.blackberry.net, Tag=1, EntryId=2"
     return {
-        "MAGT": [
-            bes(at(0, t0), etp, "1AEC", EMAIL),
-            bes(at(6, t0), "Generating 3DES key", "14D4", EMAIL),
-            bes(at(6.05, t0), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 2077103732", "14D4"),
-            bes(at(12, t0), "*** OTAKEYGEN *** Queuing service book data to Policy Server", "1AA8", EMAIL),
-        ],
-        "POLC": [bes(at(16, t0), f"SCS::CheckITPolicyInGroup - Queuing SET_ITPOLICY_REQUEST request for UserId={UID}", "E1C")],
-        "SYNC": [
-            bes(at(50, t0), f'[SYNC-DSession] Received "GetConfig" command from device. [{DISPLAY}:{UID}]', "1294", eid=46046),
-            bes(at(600, t0), f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** [{DISPLAY}:{UID}]", "12AC", eid=36023),
-        ],
-    }  # fmt: skip
+        s: [x for _, x in items] for s, items in activation(EMAIL, UID, DISPLAY, t0, site=TERSE_SITE).items()
+    }
 
 
 def health_checks(start: datetime, end: datetime, every: timedelta = timedelta(minutes=5)) -> list[str]:
@@ -65,8 +49,11 @@ def health_checks(start: datetime, end: datetime, every: timedelta = timedelta(m
     lines, t = [], start
     while t <= end:
         lines.append(
-            bes(
-                t, "Performing system health check (BlackBerry Controller Version 4.1.6.23)", "B13", eid=30000
+            bes_line(
+                t,
+                "Performing system health check (BlackBerry Controller Version 4.1.6.23)",
+                tid="B13",
+                eid=30000,
             )
         )
         t += every
@@ -77,26 +64,12 @@ def text_of(lines: list[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def write(path: Path, lines: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text_of(lines))
-    return path
-
-
-def bes_name(service: str, date: str = DATE, server: str = SERVER) -> str:
-    return f"{server}_{service}_01_{date}_0001.txt"
-
-
 def write_day(folder: Path) -> dict[str, Path]:
-    return {s: write(folder / bes_name(s), lines) for s, lines in complete().items()}
-
-
-def scan(*args: object) -> Result:
-    return CliRunner().invoke(app, ["scan", *(str(a) for a in args)])
+    return {s: write_lines(folder / bes_name(SERVER, s, DAY), lines) for s, lines in complete().items()}
 
 
 def scan_json(*args: object) -> tuple[Result, dict[str, Any]]:
-    result = scan(*args, "-f", "json")
+    result = run_cli("scan", *args, "-f", "json")
     assert result.exit_code in (0, 1), result.stderr
     return result, json.loads(result.stdout)
 
@@ -148,8 +121,9 @@ counter_examples = [
 
 
 def test_a_pattern_of_another_service_makes_its_logs_read(folder: Path, tmp_path: Path) -> None:
-    disp = write(
-        folder / bes_name("DISP"), [bes(at(3600), "SRP: sent 4 packets, 2048 bytes", "9C4", eid=30000)]
+    disp = write_lines(
+        folder / bes_name(SERVER, "DISP", DAY),
+        [bes_line(at(3600), "SRP: sent 4 packets, 2048 bytes", tid="9C4", eid=30000)],
     )
     _, rep = scan_json(folder)
     assert ignored(rep) == {str(disp): "DISP log: no activation milestones are written by this service"}
@@ -158,7 +132,7 @@ def test_a_pattern_of_another_service_makes_its_logs_read(folder: Path, tmp_path
     (mine / "dispatcher.toml").write_text(ADMIN_PATTERN, encoding="utf-8")
     _, rep = scan_json(folder, "--patterns", mine)
     assert ignored(rep) == {}
-    assert bes_name("DISP") in read(rep)
+    assert bes_name(SERVER, "DISP", DAY) in read(rep)
 
 
 # --- other services' logs ---------------------------------------------------------------------
@@ -168,33 +142,38 @@ def test_a_pattern_of_another_service_makes_its_logs_read(folder: Path, tmp_path
     "code", ["MDAT", "MDSS", "BBIM", "CTRL", "DISP", "ROUT", "CBCK", "EMWS", "BBAS", "ALRT"]
 )
 def test_other_services_logs_are_ignored_with_their_service_named(folder: Path, code: str) -> None:
-    other = write(folder / bes_name(code), [bes(at(7200), "Agent 1: Missed 1 heartbeats", "A2C", eid=20000)])
+    other = write_lines(
+        folder / bes_name(SERVER, code, DAY),
+        [bes_line(at(7200), "Agent 1: Missed 1 heartbeats", tid="A2C", eid=20000)],
+    )
     result, rep = scan_json(folder, "--strict")
     assert result.exit_code == 0, result.stderr
     assert ignored(rep) == {str(other): f"{code} log: no activation milestones are written by this service"}
-    assert bes_name(code) not in read(rep)
+    assert bes_name(SERVER, code, DAY) not in read(rep)
     assert rep["inputs"]["files_read"] == 3 and rep["inputs"]["skipped"] == []
     assert statuses(rep) == [(SERVER, EMAIL, "complete", 4)]
     assert result.stderr == "", "an ignored file is no warning"
 
 
 def test_the_management_connector_which_sync_feeds_is_read(folder: Path) -> None:
-    write(
-        folder / bes_name("CMNG"),
-        [bes(at(900), "CheckResponseReceived - no changes detected.", "C4", "Test User1")],
+    write_lines(
+        folder / bes_name(SERVER, "CMNG", DAY),
+        [bes_line(at(900), "CheckResponseReceived - no changes detected.", tid="C4", user="Test User1")],
     )
     _, rep = scan_json(folder)
-    assert bes_name("CMNG") in read(rep) and ignored(rep) == {}
+    assert bes_name(SERVER, "CMNG", DAY) in read(rep) and ignored(rep) == {}
 
 
 def test_a_lower_case_name_is_ignored_by_its_code(folder: Path) -> None:
-    mdat = write(folder / bes_name("mdat").lower(), [bes(at(60), "MDS-CS: HTTP request", "A10")])
+    mdat = write_lines(
+        folder / bes_name(SERVER, "mdat", DAY).lower(), [bes_line(at(60), "MDS-CS: HTTP request", tid="A10")]
+    )
     _, rep = scan_json(folder)
     assert ignored(rep) == {str(mdat): "MDAT log: no activation milestones are written by this service"}
 
 
 def ctrl_plain(path: Path, lines: list[str]) -> Path:
-    return write(path, lines)
+    return write_lines(path, lines)
 
 
 def ctrl_utf16(path: Path, lines: list[str]) -> Path:
@@ -222,13 +201,13 @@ def test_an_ignored_log_still_marks_the_end_of_its_servers_logs(tmp_path: Path, 
     """MAGT falls silent after the ETP.DAT message; the Controller runs on for hours: the stall is
     measured against the Controller's last line, read from the end of its file alone."""
     folder = tmp_path / DATE
-    write(folder / bes_name("MAGT"), [complete()["MAGT"][0]])
+    write_lines(folder / bes_name(SERVER, "MAGT", DAY), [complete()["MAGT"][0]])
     clean_result, clean = scan_json(folder)
     assert statuses(clean) == [(SERVER, EMAIL, "in_progress", 1)]
     end = datetime(2024, 1, 1, 9, 0, 0, 203000)
     checks = health_checks(datetime(2024, 1, 1, 0, 0, 0, 203000), end, timedelta(seconds=20))
     assert len(text_of(checks)) > 64 * 1024, "more than the tail that is read"
-    ctrl = store(folder / bes_name("CTRL"), checks)
+    ctrl = store(folder / bes_name(SERVER, "CTRL", DAY), checks)
     result, rep = scan_json(folder)
     assert ignored(rep) == {str(ctrl): "CTRL log: no activation milestones are written by this service"}
     assert rep["log_end"] == {SERVER: end.isoformat()}
@@ -239,9 +218,12 @@ def test_an_ignored_log_still_marks_the_end_of_its_servers_logs(tmp_path: Path, 
 def test_an_ignored_log_that_runs_into_new_year_ends_in_the_new_year(tmp_path: Path) -> None:
     folder = tmp_path / "20231231"
     t0 = datetime(2023, 12, 31, 23, 0, 0, 500000)
-    write(folder / bes_name("MAGT", "20231231"), [complete(t0)["MAGT"][0]])
+    write_lines(folder / bes_name(SERVER, "MAGT", datetime(2023, 12, 31)), [complete(t0)["MAGT"][0]])
     end = datetime(2024, 1, 1, 1, 0, 0, 203000)
-    write(folder / bes_name("CTRL", "20231231"), health_checks(datetime(2023, 12, 31, 22, 0, 0, 203000), end))
+    write_lines(
+        folder / bes_name(SERVER, "CTRL", datetime(2023, 12, 31)),
+        health_checks(datetime(2023, 12, 31, 22, 0, 0, 203000), end),
+    )
     _, rep = scan_json(folder)
     assert rep["log_end"] == {SERVER: end.isoformat()}
     assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
@@ -277,7 +259,7 @@ def test_files_that_are_not_logs_are_ignored(folder: Path, name: str, content: b
 
 
 def test_an_installer_named_file_that_holds_bes_lines_is_read(tmp_path: Path) -> None:
-    excerpt = write(
+    excerpt = write_lines(
         tmp_path / DATE / "install problem.log", [line for lines in complete().values() for line in lines]
     )
     _, rep = scan_json(excerpt)
@@ -287,9 +269,9 @@ def test_an_installer_named_file_that_holds_bes_lines_is_read(tmp_path: Path) ->
 
 def test_a_renamed_log_or_excerpt_is_still_read_by_its_content(folder: Path) -> None:
     """A name that is not BES-shaped says nothing: the content decides."""
-    write(
+    write_lines(
         folder / "ticket 4711 excerpt.txt",
-        [bes(at(3600), "New mail has arrived, EntryId=5", "1B44", EMAIL, 30085)],
+        [bes_line(at(3600), "New mail has arrived, EntryId=5", tid="1B44", user=EMAIL, eid=30085)],
     )
     result, rep = scan_json(folder, "--strict")
     assert result.exit_code == 0
@@ -299,7 +281,7 @@ def test_a_renamed_log_or_excerpt_is_still_read_by_its_content(folder: Path) -> 
 def test_strict_still_fails_on_an_input_that_may_be_a_log_and_could_not_be_read(folder: Path) -> None:
     (folder / "notes.txt").write_text("call the carrier about the ETP host\n", encoding="utf-8")
     (folder / "Thumbs.db").write_bytes(bytes(100))
-    result = scan(folder, "-f", "json", "--strict")
+    result = run_cli("scan", folder, "-f", "json", "--strict")
     assert result.exit_code == 2
     rep = json.loads(result.stdout)
     assert [s["path"] for s in rep["inputs"]["skipped"]] == [str(folder / "notes.txt")]
@@ -312,30 +294,35 @@ def test_strict_still_fails_on_an_input_that_may_be_a_log_and_could_not_be_read(
 def test_zip_members_are_ignored_as_files_are(folder: Path, tmp_path: Path) -> None:
     archive = tmp_path / "logs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr(f"{DATE}/{bes_name('MDSS')}", text_of([bes(at(60), "MDS-CS: started", "A10")]))
+        zf.writestr(
+            f"{DATE}/{bes_name(SERVER, 'MDSS', DAY)}",
+            text_of([bes_line(at(60), "MDS-CS: started", tid="A10")]),
+        )
         zf.writestr(f"{DATE}/Thumbs.db", bytes(64))
-        zf.writestr(f"__MACOSX/{DATE}/._{bes_name('MAGT')}", b"\x00\x05\x16\x07" + bytes(80))
+        zf.writestr(f"__MACOSX/{DATE}/._{bes_name(SERVER, 'MAGT', DAY)}", b"\x00\x05\x16\x07" + bytes(80))
     result, rep = scan_json(folder, archive, "--strict")
     assert result.exit_code == 0, result.stderr
     assert ignored(rep) == {
-        f"{archive}!{DATE}/{bes_name('MDSS')}": "MDSS log: no activation milestones are written by this service",
+        f"{archive}!{DATE}/{bes_name(SERVER, 'MDSS', DAY)}": "MDSS log: no activation milestones are written by this service",
         f"{archive}!{DATE}/Thumbs.db": "not a log file (Thumbs.db)",
-        f"{archive}!__MACOSX/{DATE}/._{bes_name('MAGT')}": f"macOS metadata, not a log (._{bes_name('MAGT')})",
+        f"{archive}!__MACOSX/{DATE}/._{bes_name(SERVER, 'MAGT', DAY)}": f"macOS metadata, not a log (._{bes_name(SERVER, 'MAGT', DAY)})",
     }
 
 
 def test_the_summary_counts_the_ignored_files(folder: Path) -> None:
-    write(folder / bes_name("CTRL"), health_checks(T0, T0 + timedelta(hours=1)))
+    write_lines(folder / bes_name(SERVER, "CTRL", DAY), health_checks(T0, T0 + timedelta(hours=1)))
     (folder / "desktop.ini").write_bytes(b"[.ShellClassInfo]\r\n")
-    result = scan(folder, "-f", "table")
+    result = run_cli("scan", folder, "-f", "table")
     assert result.exit_code == 0
     assert "3 files, 2 ignored, " in result.stdout
 
 
 def test_nothing_but_ignored_files_is_nothing_to_read(tmp_path: Path) -> None:
-    ctrl = write(tmp_path / DATE / bes_name("CTRL"), health_checks(T0, T0 + timedelta(hours=1)))
+    ctrl = write_lines(
+        tmp_path / DATE / bes_name(SERVER, "CTRL", DAY), health_checks(T0, T0 + timedelta(hours=1))
+    )
     (tmp_path / DATE / "Thumbs.db").write_bytes(bytes(64))
-    result = scan(tmp_path, "-f", "json")
+    result = run_cli("scan", tmp_path, "-f", "json")
     assert result.exit_code == 2
     assert result.stderr == (
         "bes-logdiag: error: nothing could be read (2 inputs ignored as not activation logs; "

@@ -17,296 +17,44 @@ Failures found are kept below as explicit regression examples (each was a bug, f
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 from unittest import mock
 
 import pytest
+from builders import (
+    ENCODINGS,
+    WORLD_SERVER,
+    Line,
+    Style,
+    World,
+    bes_line,
+    bes_name,
+    encode,
+    idle_record,
+    physical,
+    plain_layout,
+    random_world,
+    scan_json,
+    write_files,
+    write_lines,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import bes_logdiag.filescan as filescan_mod
-from bes_logdiag.cli import app
 
-runner = CliRunner()
-
-SERVER = "BES_EU_01"  # a server name with "_" (BES-LOGS.md section 1: split from the right)
+SERVER = WORLD_SERVER
 PROFILE = settings(max_examples=12, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
 CHEAP = settings(PROFILE, max_examples=25)
-
-# ---------------------------------------------------------------------------------------------
-# the generator: records, then physical lines, then files
-# ---------------------------------------------------------------------------------------------
-
-ORDER = ["etp", "key", "accept", "books", "policy", "getconfig", "cical", "progress", "complete"]
-FIRST = ["Anna", "Jürgen", "Zoë", "José", "Chloé", "Ian", "Eva", "Omar", "Marek", "Inés", "Björn", "Li"]
-LAST = ["Berg", "Müller", "Lefèvre", "Núñez", "Dundas", "Lindqvist", "Reed", "Okafor", "Novák", "Wei"]
-IDLE = ["cat@corp.example", "helpdesk@corp.example", "dieter.schoen@corp.example", "sales-emea@corp.example",
-        "noreply@corp.example", "p.ng@corp.example"]  # fmt: skip
-IDLE_DISPLAY = ["Test User1", "Schön, Dieter", "Ng, Pat"]
-SUBJECTS = [
-    "Weekly report", "Grüße aus Köln – Café", "Re: Ihre Anfrage „Angebot“", "FW: 📱 new phone",
-    '"*** SLOWSYNC COMPLETE *** [Reed, Ian:1003]"', '"Generating 3DES key"', '"sending KEY_ACCEPT transID = 5"',
-    '"Queuing DATA from network@etp1.x.net"', '"User not started"', '"Received "GetConfig" command from device."',
-    '"Current Date: 2031/01/01"', '"IT Policy Rejected"',
-]  # fmt: skip
-
-
-def fold(text: str) -> str:
-    text = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"}))
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-@dataclass(frozen=True)
-class Rec:
-    """One BES record (BES-LOGS.md section 2) and what the generator knows about it."""
-
-    t: datetime
-    service: str
-    tid: str
-    text: str
-    user: str | None = None  # the activating user this record is a milestone or error of
-    kind: str = "noise"  # a milestone of ORDER, "error", "noise" or "end"
-
-
-def stamp(t: datetime) -> str:
-    return f"{t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}"
-
-
-def rec(
-    t: datetime,
-    service: str,
-    tid: str,
-    msg: str,
-    *,
-    who: str | None = None,
-    eid: str = "40000",
-    user: str | None = None,
-    kind: str = "noise",
-) -> Rec:
-    t = t.replace(microsecond=t.microsecond // 1000 * 1000)
-    w = f" {{{who}}}" if who else ""
-    return Rec(t, service, tid, f"[{eid}] ({stamp(t)}):{{0x{tid}}}{w} {msg}", user, kind)
-
-
-@dataclass
-class World:
-    day: datetime
-    end: datetime
-    recs: list[Rec] = field(default_factory=list)
-    users: list[str] = field(default_factory=list)
-
-
-def build_world(
-    seed: int,
-    n_users: int,
-    *,
-    start: datetime | None = None,
-    busy: bool = False,
-    noise_every: float = 2.0,
-    thread_reuse: bool = False,
-) -> World:
-    """Activations of `n_users` users (overlapping, each with its own threads, every outcome), and
-    mail flow of idle users on other threads every `noise_every` seconds on average.
-
-    busy: a KEY_ACCEPT comes up to 4 minutes after its key line, with the other threads' lines in
-    between (its owner is many read blocks back but within the 5-minute window).
-    thread_reuse: an idle user's line on the key thread *before* the key line (the key line is
-    then the last line naming a user on that thread, so the owner does not change).
-    """
-    rng = random.Random(seed)
-    start = start or datetime(2024, 3, 12, 9, 0, 0)
-    recs: list[Rec] = []
-    users = []
-    names = rng.sample([(f, ln) for f in FIRST for ln in LAST], n_users)
-    t_last = start
-    for i, (first, last) in enumerate(names):
-        email = f"{fold(first)}.{fold(last)}@corp.example".replace(" ", "")
-        uid, display = 1001 + i, f"{last}, {first}"
-        users.append(email)
-        t0 = start + timedelta(seconds=rng.randrange(0, 1800), milliseconds=rng.randrange(1000))
-        upto = rng.choice(ORDER)
-        error = rng.choice([None, None, None, "not_started", "key_reject", "policy_rejected"])
-        tid = {k: f"{k}{i:02X}" for k in ("1A", "2B", "3C", "4D", "5E")}
-        accept_gap = timedelta(seconds=rng.uniform(30, 240)) if busy else timedelta(milliseconds=50)
-        times = {"etp": t0, "key": t0 + timedelta(seconds=1), "books": t0 + accept_gap + timedelta(seconds=6),
-                 "policy": t0 + accept_gap + timedelta(seconds=9), "getconfig": t0 + accept_gap + timedelta(seconds=45),
-                 "cical": t0 + accept_gap + timedelta(seconds=50), "progress": t0 + accept_gap + timedelta(minutes=3),
-                 "complete": t0 + accept_gap + timedelta(minutes=rng.choice([9, 40]))}  # fmt: skip
-        times["accept"] = times["key"] + accept_gap
-        lines = {
-            "etp": rec(times["etp"], "MAGT", tid["1A"], "Queuing DATA from network@etp1006.etp.na.blackberry.net, "
-                       f"Tag=-{rng.randrange(10**9)}, EntryId={rng.randrange(10**7)}", who=email),
-            "key": rec(times["key"], "MAGT", tid["2B"], f"Generating {rng.choice(['3DES', 'AES'])} key "
-                       "(this is based on server setting)", who=email),
-            "accept": rec(times["accept"], "MAGT", tid["2B"],
-                          f"*** OTAKEYGEN *** sending KEY_ACCEPT transID = {rng.randrange(10**9)}"),
-            "books": rec(times["books"], "MAGT", tid["3C"], "*** OTAKEYGEN *** Queuing service book data to "
-                         "Policy Server", who=email),
-            "policy": rec(times["policy"], "POLC", "E1C", "SCS::CheckITPolicyInGroup – Queuing "
-                          f"SET_ITPOLICY_REQUEST request for UserId={uid}"),
-            "getconfig": rec(times["getconfig"], "SYNC", tid["4D"], '[SYNC-DSession] Received "GetConfig" command '
-                             f"from device. [{display}:{uid}]", eid="46046"),
-            "cical": rec(times["cical"], "MAGT", tid["3C"], f"[CICAL] Starting calendar slow sync, items={rng.randrange(9, 400)}",
-                         who=email),
-            "progress": rec(times["progress"], "SYNC", tid["4D"], '[SYNC-DSession] Received "SyncData" command from '
-                            f"device. [{display}:{uid}]", eid="46047"),
-            "complete": rec(times["complete"], "SYNC", tid["5E"], f"[SYNC-DSession] *** SLOWSYNC COMPLETE *** "
-                            f"[{display}:{uid}]", eid="36023"),
-        }  # fmt: skip
-        for k in ORDER[: ORDER.index(upto) + 1]:
-            recs.append(replace(lines[k], user=email, kind=k))
-            t_last = max(t_last, lines[k].t)
-        if error == "not_started" and upto == "etp":
-            recs.append(rec(t0 + timedelta(seconds=2), "MAGT", tid["1A"], "The OpenDatabase() failed. User not started",
-                            who=email, eid="10000", user=email, kind="error"))  # fmt: skip
-        elif error == "key_reject" and upto == "key":
-            recs.append(rec(times["key"] + timedelta(milliseconds=300), "MAGT", tid["2B"],
-                            "Activation error: Contact Service Administrator", who=email, eid="20000",
-                            user=email, kind="error"))  # fmt: skip
-        elif error == "policy_rejected" and upto == "policy":
-            recs.append(rec(times["policy"] + timedelta(seconds=3), "POLC", "E1C",
-                            f"SCS::ProcessITPolicyResult - IT policy rejected by device for UserId={uid}",
-                            eid="20000", user=email, kind="error"))  # fmt: skip
-        if thread_reuse:
-            recs.append(rec(times["key"] - timedelta(milliseconds=rng.randrange(1, 900)), "MAGT", tid["2B"],
-                            f"New mail has arrived, EntryId={rng.randrange(10**6)}", who=rng.choice(IDLE),
-                            eid="30085"))  # fmt: skip
-    end = max(t_last, start + timedelta(minutes=30)) + timedelta(minutes=rng.choice([5, 20, 50, 90]))
-    end = end.replace(microsecond=end.microsecond // 1000 * 1000)
-    recs += noise(rng, start - timedelta(minutes=5), end, noise_every)
-    for service in ("MAGT", "POLC", "SYNC"):
-        recs.append(rec(end, service, "A2C", "Total Msgs Pending 0", eid="30000", kind="end"))
-    recs.sort(key=lambda r: (r.t, r.kind == "end"))
-    return World(start.replace(hour=0, minute=0, second=0, microsecond=0), end, recs, users)
-
-
-def noise_rec(rng: random.Random, t: datetime, service: str | None = None) -> Rec:
-    """A line that is no milestone of anybody activating: other users, other threads (BES-LOGS.md
-    section 2 "Real lines of other kinds"); subjects that quote milestone text in quotes."""
-    service = service or rng.choice(["MAGT", "MAGT", "MAGT", "POLC", "SYNC"])
-    tid = f"{rng.choice(['7', '8', '9', 'C', 'D'])}{rng.randrange(16**2):02X}"
-    if service == "MAGT":
-        who = rng.choice(IDLE)
-        kind = rng.randrange(6)
-        if kind == 0:
-            return rec(
-                t, service, tid, f"New mail has arrived, EntryId={rng.randrange(10**6)}", who=who, eid="30085"
-            )
-        if kind == 1:
-            return rec(
-                t,
-                service,
-                tid,
-                f"Sending message to device, RefId={rng.randrange(10**6)}, "
-                f"size={rng.randrange(99, 9999)}, Subject={rng.choice(SUBJECTS)}",
-                who=who,
-                eid="30011",
-            )
-        if kind == 2:
-            return rec(t, service, tid, f"Total Msgs Pending {rng.randrange(9)}", eid="30000")
-        if kind == 3:
-            return rec(
-                t,
-                service,
-                tid,
-                "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
-                f"MailboxDN=/o=CORP/cn={who.split('@')[0]}",
-                who=who,
-                eid="20400",
-            )
-        if kind == 4:
-            return rec(t, service, tid, f"[BIPP] Message delivered, Subject={rng.choice(SUBJECTS)}", who=who)
-        return rec(t, service, tid, "Agent 4: Missed 1 heartbeats", eid="20000")
-    if service == "POLC":
-        return rec(t, service, tid, rng.choice(["SCS::Heartbeat ok", f"Policy cache refreshed, Subject={rng.choice(SUBJECTS)}"]),
-                   eid="30000")  # fmt: skip
-    return rec(t, service, tid, "CheckResponseReceived - no changes detected.", who=rng.choice(IDLE_DISPLAY),
-               eid="40089")  # fmt: skip
-
-
-def noise(rng: random.Random, t0: datetime, t1: datetime, every: float) -> list[Rec]:
-    out, t = [], t0
-    while t < t1:
-        t += timedelta(seconds=rng.expovariate(1 / every))
-        if t < t1:
-            out.append(noise_rec(rng, t.replace(microsecond=t.microsecond // 1000 * 1000)))
-    return out
-
-
-Line = tuple[Rec, ...]
-"""A physical line: one record, or several glued (text copied out of a table, README "Input")."""
-
-
-def physical(recs: list[Rec], rng: random.Random, glue: float) -> dict[str, list[Line]]:
-    """Per service, its records in time order as physical lines, a share `glue` of them glued to
-    the next one.  The last line of a file is never glued (it must end the log)."""
-    out: dict[str, list[Line]] = {}
-    for service in ("MAGT", "POLC", "SYNC"):
-        mine = [r for r in recs if r.service == service]
-        lines: list[Line] = []
-        i = 0
-        while i < len(mine):
-            if i + 2 < len(mine) and rng.random() < glue:
-                lines.append((mine[i], mine[i + 1]))
-                i += 2
-            else:
-                lines.append((mine[i],))
-                i += 1
-        out[service] = lines
-    return out
-
-
-def text_of(line: Line) -> str:
-    return " ".join(r.text for r in line)
-
-
-ENCODINGS = ["utf-8", "utf-8-sig", "utf-16-le-bom", "utf-16-le", "utf-16-be-bom", "cp1252"]
-
-
-def encode(text: str, how: str) -> bytes:
-    if how == "utf-8-sig":
-        return b"\xef\xbb\xbf" + text.encode("utf-8")
-    if how == "utf-16-le-bom":
-        return b"\xff\xfe" + text.encode("utf-16-le")
-    if how == "utf-16-be-bom":
-        return b"\xfe\xff" + text.encode("utf-16-be")
-    return text.encode(how, errors="replace")
-
-
-@dataclass(frozen=True)
-class Style:
-    encodings: dict[str, str]  # service -> how its files are encoded
-    newline: str = "\r\n"
-
-
-def name(service: str, day: datetime, inst: int = 1, it: int = 1) -> str:
-    return f"{SERVER}_{service}_{inst:02d}_{day:%Y%m%d}_{it:04d}.txt"
-
-
-def write(root: Path, files: dict[str, list[Line]], style: Style) -> None:
-    """`files`: relative path -> its lines; the service is read from the name."""
-    for rel, lines in files.items():
-        service = rel.rsplit("/", 1)[-1].split("_")[-4]
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(encode("".join(text_of(x) + style.newline for x in lines), style.encodings[service]))
-
-
-def plain_layout(world: World, lines: dict[str, list[Line]]) -> dict[str, list[Line]]:
-    return {f"{world.day:%Y%m%d}/{name(s, world.day)}": ls for s, ls in lines.items()}
-
 
 # ---------------------------------------------------------------------------------------------
 # scanning and comparing
@@ -331,13 +79,11 @@ def chunk_size(size: int | None) -> Iterator[None]:
 
 
 def scan(*args: object, size: int | None = None, engine: str = "python", jobs: str = "1") -> dict:  # type: ignore[type-arg]
-    """``scan --format json``; the pure-Python engine unless told (hyperscan compiles its database
-    in each run, 65 ms, which these small folders would spend most of their time on)."""
+    """``scan --format json`` in blocks of ``size``; the pure-Python engine unless told (hyperscan
+    compiles its database in each run, 65 ms, which these small folders would spend most of their
+    time on)."""
     with chunk_size(size):
-        res = runner.invoke(app, ["scan", *map(str, args), "--format", "json", "--jobs", jobs, "-q"],
-                            env={"BES_LOGDIAG_ENGINE": engine})  # fmt: skip
-    assert res.exit_code in (0, 1), (res.exit_code, res.output, res.exception)
-    return json.loads(res.stdout)  # type: ignore[no-any-return]
+        return scan_json(*args, jobs=jobs, quiet=True, env={"BES_LOGDIAG_ENGINE": engine})[1]
 
 
 VERDICT = ("status", "stage", "kb", "started", "last_progress", "completed")
@@ -400,9 +146,9 @@ styles = st.builds(
 def test_generator_gives_one_activation_per_user_with_every_outcome(tmp_path: Path) -> None:
     seen: set[str] = set()
     for seed in range(6):
-        world = build_world(seed, 6, busy=seed % 2 == 1)
+        world = random_world(seed, 6, busy=seed % 2 == 1)
         root = tmp_path / str(seed)
-        write(root, plain_layout(world, physical(world.recs, random.Random(seed), 0.1)),
+        write_files(root, plain_layout(world, physical(world.recs, random.Random(seed), 0.1)),
               Style(dict.fromkeys(("MAGT", "POLC", "SYNC"), "utf-8")))  # fmt: skip
         rep = scan(root)
         assert sorted(a["email"] for a in rep["activations"]) == sorted(world.users)
@@ -432,9 +178,9 @@ chunk_sizes = st.one_of(
        sizes=st.lists(chunk_sizes, min_size=1, max_size=3))  # fmt: skip
 def test_read_block_size_never_changes_a_verdict_or_a_count(w, style, busy, reuse, glue, sizes) -> None:  # type: ignore[no-untyped-def]
     seed, n, every = w
-    world = build_world(seed, n, busy=busy, noise_every=every, thread_reuse=reuse)
+    world = random_world(seed, n, busy=busy, noise_every=every, thread_reuse=reuse)
     with tmpdir() as root:
-        write(root, plain_layout(world, physical(world.recs, random.Random(seed), glue)), style)
+        write_files(root, plain_layout(world, physical(world.recs, random.Random(seed), glue)), style)
         base = scan(root, engine="auto", jobs="0")
         assert len(base["activations"]) == n or refused_join(base)
         for k, size in enumerate(sizes):
@@ -447,9 +193,9 @@ def test_read_block_size_never_changes_a_verdict_or_a_count(w, style, busy, reus
 
 
 def _boundary_file(root: Path, data: str, how: str) -> Path:
-    p = root / f"{datetime(2024, 3, 12):%Y%m%d}" / name("MAGT", datetime(2024, 3, 12))
+    p = root / f"{datetime(2024, 3, 12):%Y%m%d}" / bes_name(SERVER, "MAGT", datetime(2024, 3, 12))
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(encode(data, how))
+    p.write_bytes(encode(data, how, "replace"))
     return p
 
 
@@ -474,7 +220,7 @@ def _interesting_offsets(text: str, how: str) -> list[int]:
         if ch == "\n":
             out.add(pos)  # \r | \n
         pos += width
-    data = encode(text, how)
+    data = encode(text, how, "replace")
     for needle in ("KEY_ACCEPT", "Generating", "{0x2B00}"):
         at = data.find(needle.encode(codec))
         out.update((at, at + 1, at + 5))
@@ -487,18 +233,18 @@ def test_block_boundaries_inside_characters_line_ends_and_the_key_lines(tmp_path
     ends the first block exactly at byte ``o``, for each interesting ``o`` past 4 KiB + 300."""
     t0 = datetime(2024, 3, 12, 9, 0, 0)
     em = "juergen.mueller@corp.example"
-    pad = [rec(t0 - timedelta(seconds=60 - i), "MAGT", "7A1", f"Sending message to device, RefId={i}, "
-               f"Subject=Grüße – 📱 {'é' * (i % 7)}", who="cat@corp.example", eid="30011").text for i in range(60)]  # fmt: skip
+    pad = [bes_line(t0 - timedelta(seconds=60 - i), f"Sending message to device, RefId={i}, "
+               f"Subject=Grüße – 📱 {'é' * (i % 7)}", tid="7A1", user="cat@corp.example", eid="30011") for i in range(60)]  # fmt: skip
     act = [
-        rec(t0, "MAGT", "1A00", "Queuing DATA from network@etp1.eu.blackberry.net, Tag=-5, EntryId=4", who=em).text,
-        rec(t0 + timedelta(seconds=1), "MAGT", "2B00", "Generating 3DES key (this is based on server setting)", who=em).text,
-        rec(t0 + timedelta(seconds=1.5), "MAGT", "7A1", "Subject=„Müller“ – ok 📱", who="cat@corp.example").text,
-        rec(t0 + timedelta(seconds=2), "MAGT", "2B00", "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 9").text,
-        rec(t0 + timedelta(seconds=8), "MAGT", "3C00", "*** OTAKEYGEN *** Queuing service book data to Policy Server", who=em).text,
-        rec(t0 + timedelta(minutes=10), "MAGT", "A2C", "Total Msgs Pending 0", eid="30000").text,
+        bes_line(t0, "Queuing DATA from network@etp1.eu.blackberry.net, Tag=-5, EntryId=4", tid="1A00", user=em),
+        bes_line(t0 + timedelta(seconds=1), "Generating 3DES key (this is based on server setting)", tid="2B00", user=em),
+        bes_line(t0 + timedelta(seconds=1.5), "Subject=„Müller“ – ok 📱", tid="7A1", user="cat@corp.example"),
+        bes_line(t0 + timedelta(seconds=2), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 9", tid="2B00"),
+        bes_line(t0 + timedelta(seconds=8), "*** OTAKEYGEN *** Queuing service book data to Policy Server", tid="3C00", user=em),
+        bes_line(t0 + timedelta(minutes=10), "Total Msgs Pending 0", tid="A2C", eid="30000"),
     ]  # fmt: skip
     text = "\r\n".join(pad + act) + "\r\n"
-    data = encode(text, how)
+    data = encode(text, how, "replace")
     _boundary_file(tmp_path, text, how)
     base = scan(tmp_path)
     assert [(a["email"], a["status"], a["last_milestone"]) for a in base["activations"]] == [
@@ -535,7 +281,7 @@ def _key_spans(lines: list[Line]) -> list[tuple[int, int]]:
 @given(w=worlds, style=styles, busy=st.booleans(), data=st.data())
 def test_rotated_iterations_give_the_same_verdicts(w, style, busy, data) -> None:  # type: ignore[no-untyped-def]
     seed, n, every = w
-    world = build_world(seed, n, busy=busy, noise_every=every)
+    world = random_world(seed, n, busy=busy, noise_every=every)
     lines = physical(world.recs, random.Random(seed), 0.05)
     rotated: dict[str, list[Line]] = {}
     for service, ls in lines.items():
@@ -547,10 +293,10 @@ def test_rotated_iterations_give_the_same_verdicts(w, style, busy, data) -> None
             else []
         )
         for it, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(ls)]), start=1):
-            rotated[f"{world.day:%Y%m%d}/{name(service, world.day, it=it)}"] = ls[a:b]
+            rotated[f"{world.day:%Y%m%d}/{bes_name(SERVER, service, world.day, it=it)}"] = ls[a:b]
     with tmpdir() as root:
-        write(root / "one", plain_layout(world, lines), style)
-        write(root / "rot", rotated, style)
+        write_files(root / "one", plain_layout(world, lines), style)
+        write_files(root / "rot", rotated, style)
         same(scan(root / "one"), scan(root / "rot"))
 
 
@@ -558,7 +304,7 @@ def test_rotated_iterations_give_the_same_verdicts(w, style, busy, data) -> None
 @given(w=worlds, style=styles, data=st.data())
 def test_users_split_over_two_messaging_agent_instances_give_the_same_verdicts(w, style, data) -> None:  # type: ignore[no-untyped-def]
     seed, n, every = w
-    world = build_world(seed, n, noise_every=every)
+    world = random_world(seed, n, noise_every=every)
     lines = physical(world.recs, random.Random(seed), 0.05)
     # Threads on one physical line stay together; each group of threads goes to instance 1 or 2.
     group: dict[str, str] = {}
@@ -576,12 +322,12 @@ def test_users_split_over_two_messaging_agent_instances_give_the_same_verdicts(w
     files: dict[str, list[Line]] = {}
     for line in lines["MAGT"]:
         i = inst[find(line[0].tid)]
-        files.setdefault(f"{world.day:%Y%m%d}/{name('MAGT', world.day, inst=i)}", []).append(line)
+        files.setdefault(f"{world.day:%Y%m%d}/{bes_name(SERVER, 'MAGT', world.day, inst=i)}", []).append(line)
     for service in ("POLC", "SYNC"):
-        files[f"{world.day:%Y%m%d}/{name(service, world.day)}"] = lines[service]
+        files[f"{world.day:%Y%m%d}/{bes_name(SERVER, service, world.day)}"] = lines[service]
     with tmpdir() as root:
-        write(root / "one", plain_layout(world, lines), style)
-        write(root / "two", files, style)
+        write_files(root / "one", plain_layout(world, lines), style)
+        write_files(root / "two", files, style)
         same(scan(root / "one"), scan(root / "two"))
 
 
@@ -592,7 +338,7 @@ def test_day_folders_at_midnight_give_the_same_verdicts(w, style, new_year, busy
     other has a file per day in its day folder, named with its date (BES-LOGS.md section 1)."""
     seed, n, every = w
     midnight = datetime(2024, 1, 1) if new_year else datetime(2024, 3, 13)
-    world = build_world(seed, n, start=midnight - timedelta(minutes=minutes), busy=busy, noise_every=every)
+    world = random_world(seed, n, start=midnight - timedelta(minutes=minutes), busy=busy, noise_every=every)
     # A restart at midnight ends the thread's file: keep each key line and its KEY_ACCEPT on one day.
     assume(not _straddles(world, midnight))
     lines = physical(world.recs, random.Random(seed), 0.05)
@@ -600,10 +346,10 @@ def test_day_folders_at_midnight_give_the_same_verdicts(w, style, new_year, busy
     for service, ls in lines.items():
         for line in ls:
             day = line[0].t.replace(hour=0, minute=0, second=0, microsecond=0)
-            files.setdefault(f"{day:%Y%m%d}/{name(service, day)}", []).append(line)
+            files.setdefault(f"{day:%Y%m%d}/{bes_name(SERVER, service, day)}", []).append(line)
     with tmpdir() as root:
-        write(root / "one", plain_layout(world, lines), style)
-        write(root / "days", files, style)
+        write_files(root / "one", plain_layout(world, lines), style)
+        write_files(root / "days", files, style)
         base = scan(root / "one")
         same(base, scan(root / "days"))
         same(base, scan(*sorted((root / "days").iterdir())))
@@ -623,16 +369,16 @@ def _straddles(world: World, midnight: datetime) -> bool:
 @given(w=worlds, style=styles, rotate=st.booleans(), data=st.data())
 def test_path_order_and_duplicates_give_the_same_verdicts(w, style, rotate, data) -> None:  # type: ignore[no-untyped-def]
     seed, n, every = w
-    world = build_world(seed, n, noise_every=every)
+    world = random_world(seed, n, noise_every=every)
     lines = physical(world.recs, random.Random(seed), 0.05)
     files = plain_layout(world, lines)
     if rotate:  # a restart half-way in POLC and SYNC (their lines have no thread owners to lose)
         for s in ("POLC", "SYNC"):
-            ls = files.pop(f"{world.day:%Y%m%d}/{name(s, world.day)}")
-            files[f"{world.day:%Y%m%d}/{name(s, world.day, it=1)}"] = ls[: len(ls) // 2]
-            files[f"{world.day:%Y%m%d}/{name(s, world.day, it=2)}"] = ls[len(ls) // 2 :]
+            ls = files.pop(f"{world.day:%Y%m%d}/{bes_name(SERVER, s, world.day)}")
+            files[f"{world.day:%Y%m%d}/{bes_name(SERVER, s, world.day, it=1)}"] = ls[: len(ls) // 2]
+            files[f"{world.day:%Y%m%d}/{bes_name(SERVER, s, world.day, it=2)}"] = ls[len(ls) // 2 :]
     with tmpdir() as root:
-        write(root / "logs", files, style)
+        write_files(root / "logs", files, style)
         base = scan(root / "logs")
         paths = sorted(p for p in (root / "logs").rglob("*.txt"))
         shuffled = data.draw(st.permutations(paths), label="order")
@@ -663,7 +409,7 @@ def test_path_order_and_duplicates_give_the_same_verdicts(w, style, rotate, data
 @given(w=worlds, style=styles, busy=st.booleans(), data=st.data())
 def test_mail_flow_noise_never_changes_a_verdict_or_makes_an_activation(w, style, busy, data) -> None:  # type: ignore[no-untyped-def]
     seed, n, _ = w
-    world = build_world(seed, n, busy=busy, noise_every=60.0)
+    world = random_world(seed, n, busy=busy, noise_every=60.0)
     lines = physical(world.recs, random.Random(seed), 0.0)
     rng = random.Random(data.draw(st.integers(0, 2**32 - 1), label="noise seed"))
     many = data.draw(st.sampled_from([5, 50, 400]), label="lines per file")
@@ -674,11 +420,11 @@ def test_mail_flow_noise_never_changes_a_verdict_or_makes_an_activation(w, style
             i = rng.randrange(1, len(out))  # never after the last line: the logs end where they ended
             lo, hi = out[i - 1][-1].t, out[i][0].t
             t = lo + (hi - lo) * rng.random()
-            out.insert(i, (noise_rec(rng, t.replace(microsecond=t.microsecond // 1000 * 1000), service),))
+            out.insert(i, (idle_record(rng, t.replace(microsecond=t.microsecond // 1000 * 1000), service),))
         noisy[service] = out
     with tmpdir() as root:
-        write(root / "quiet", plain_layout(world, lines), style)
-        write(root / "noisy", plain_layout(world, noisy), style)
+        write_files(root / "quiet", plain_layout(world, lines), style)
+        write_files(root / "noisy", plain_layout(world, noisy), style)
         base = scan(root / "quiet")
         assert len(base["activations"]) == n or refused_join(base)
         same(base, scan(root / "noisy"))
@@ -693,9 +439,9 @@ def test_mail_flow_noise_never_changes_a_verdict_or_makes_an_activation(w, style
 @given(w=worlds, style=styles, busy=st.booleans(), glue=st.sampled_from([0.0, 0.2]))
 def test_python_engine_gives_the_same_json_as_the_default(w, style, busy, glue) -> None:  # type: ignore[no-untyped-def]
     seed, n, every = w
-    world = build_world(seed, n, busy=busy, noise_every=every)
+    world = random_world(seed, n, busy=busy, noise_every=every)
     with tmpdir() as root:
-        write(root, plain_layout(world, physical(world.recs, random.Random(seed), glue)), style)
+        write_files(root, plain_layout(world, physical(world.recs, random.Random(seed), glue)), style)
         auto = scan(root, engine="auto", jobs="0")
         assert scan(root, engine="python", jobs="0") == auto
         assert scan(root, engine="python", jobs="2") == auto
@@ -708,20 +454,16 @@ def test_python_engine_gives_the_same_json_as_the_default(w, style, busy, glue) 
 
 T0 = datetime(2024, 3, 12, 9, 0, 0)
 KIM, LI, OMAR = "kim.tran@corp.example", "li.wei@corp.example", "omar.farouk@corp.example"
-MAGT_FILE = name("MAGT", datetime(2024, 3, 12))
+MAGT_FILE = bes_name(SERVER, "MAGT", datetime(2024, 3, 12))
 
 
 def _magt(root: Path, lines: list[str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    p = root / MAGT_FILE
-    p.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return p
+    return write_lines(root / MAGT_FILE, lines)
 
 
 def _mail(n: int, t: datetime, tid: str = "1C30") -> list[str]:
     """`n` lines of another user's mail on another thread, 1 ms apart from `t` on."""
-    return [rec(t + timedelta(milliseconds=i), "MAGT", tid, f"New mail has arrived, EntryId={i}", who=OMAR,
-                eid="30085").text for i in range(n)]  # fmt: skip
+    return [bes_line(t + timedelta(milliseconds=i), f"New mail has arrived, EntryId={i}", tid=tid, user=OMAR, eid="30085") for i in range(n)]  # fmt: skip
 
 
 def _reused_key_thread(noise_lines: int) -> list[str]:
@@ -729,12 +471,12 @@ def _reused_key_thread(noise_lines: int) -> list[str]:
     mail, then the KEY_ACCEPT on 0x14D4 at 09:00:30, all within the 5-minute window: by
     README/BES-LOGS.md section 3 the KEY_ACCEPT belongs to Li, the user last named on the thread."""
     return [
-        rec(T0, "MAGT", "1AEC", "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", who=KIM).text,
-        rec(T0 + timedelta(seconds=1), "MAGT", "14D4", "Generating 3DES key (this is based on server setting)", who=KIM).text,
-        rec(T0 + timedelta(seconds=1.2), "MAGT", "14D4", "New mail has arrived, EntryId=812211", who=LI, eid="30085").text,
+        bes_line(T0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", tid="1AEC", user=KIM),
+        bes_line(T0 + timedelta(seconds=1), "Generating 3DES key (this is based on server setting)", tid="14D4", user=KIM),
+        bes_line(T0 + timedelta(seconds=1.2), "New mail has arrived, EntryId=812211", tid="14D4", user=LI, eid="30085"),
         *_mail(noise_lines, T0 + timedelta(seconds=2)),
-        rec(T0 + timedelta(seconds=30), "MAGT", "14D4", "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 77").text,
-        rec(T0 + timedelta(minutes=40), "MAGT", "A2C", "Total Msgs Pending 0", eid="30000").text,
+        bes_line(T0 + timedelta(seconds=30), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 77", tid="14D4"),
+        bes_line(T0 + timedelta(minutes=40), "Total Msgs Pending 0", tid="A2C", eid="30000"),
     ]  # fmt: skip
 
 
@@ -752,12 +494,12 @@ def test_key_accept_owner_changes_with_the_volume_of_other_threads_mail(tmp_path
 
 def test_key_accept_after_many_userless_lines_of_its_thread(tmp_path: Path) -> None:
     lines = [
-        rec(T0, "MAGT", "1AEC", "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", who=KIM).text,
-        rec(T0 + timedelta(seconds=1), "MAGT", "14D4", "Generating 3DES key (this is based on server setting)", who=KIM).text,
-        *[rec(T0 + timedelta(seconds=1, milliseconds=100 * (i + 1)), "MAGT", "14D4", f"Polling mailbox, pass={i}").text
+        bes_line(T0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", tid="1AEC", user=KIM),
+        bes_line(T0 + timedelta(seconds=1), "Generating 3DES key (this is based on server setting)", tid="14D4", user=KIM),
+        *[bes_line(T0 + timedelta(seconds=1, milliseconds=100 * (i + 1)), f"Polling mailbox, pass={i}", tid="14D4")
           for i in range(399)],
-        rec(T0 + timedelta(seconds=60), "MAGT", "14D4", "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 77").text,
-        rec(T0 + timedelta(minutes=40), "MAGT", "A2C", "Total Msgs Pending 0", eid="30000").text,
+        bes_line(T0 + timedelta(seconds=60), "*** OTAKEYGEN *** sending KEY_ACCEPT transID = 77", tid="14D4"),
+        bes_line(T0 + timedelta(minutes=40), "Total Msgs Pending 0", tid="A2C", eid="30000"),
     ]  # fmt: skip
     _magt(tmp_path, lines)
     base = scan(tmp_path)  # KEY_ACCEPT unattached: Kim stalled at key_generated, last_progress 09:00:01
@@ -773,9 +515,9 @@ def _tail_file(root: Path, noise_lines: int, tail_lines: int) -> Path:
     without a timestamp (a dump, a stack trace): the server's logs end at 09:20 (README: the last
     timestamp in any of its files), so Kim, with no key after 20 minutes, is stalled (stage 1, 15 min)."""
     return _magt(root, [
-        rec(T0, "MAGT", "1AEC", "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", who=KIM).text,
+        bes_line(T0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", tid="1AEC", user=KIM),
         *_mail(noise_lines, T0 + timedelta(seconds=2)),
-        rec(T0 + timedelta(minutes=20), "MAGT", "A2C", "Total Msgs Pending 0", eid="30000").text,
+        bes_line(T0 + timedelta(minutes=20), "Total Msgs Pending 0", tid="A2C", eid="30000"),
         *[TAIL] * tail_lines,
     ])  # fmt: skip
 

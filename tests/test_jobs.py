@@ -8,16 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SAMPLE_LOGS
-from typer.testing import CliRunner
+from builders import ROOT, SAMPLE_LOGS, run_cli, run_json
 
-from bes_logdiag.cli import app
 from bes_logdiag.prefilter import hyperscan_available
 from bes_logdiag.read import discover
 from bes_logdiag.scan import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers
 from bes_logdiag.settings import AUTO_JOBS
 
-runner = CliRunner()
 ENGINES = ["python", pytest.param("hyperscan", marks=pytest.mark.skipif(
     not hyperscan_available(), reason="hyperscan is not installed"))]  # fmt: skip
 
@@ -39,7 +36,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _scan(logs: Path, jobs: str) -> str:
-    result = runner.invoke(app, ["scan", str(logs), "--format", "json", "--jobs", jobs, "-q"])
+    result = run_cli("scan", logs, "--format", "json", "--jobs", jobs, "-q")
     assert result.exit_code in (0, 1), result.stderr
     return result.stdout
 
@@ -80,3 +77,18 @@ def test_auto_jobs_use_the_cores_on_big_input(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("bes_logdiag.scan._cores", lambda: 2)
     assert _workers(AUTO_JOBS, [THREAD_MIN_BYTES] * 3, True) == 2
     assert _workers(AUTO_JOBS, [PROCESS_MIN_BYTES] * 3, False) == 2
+
+
+def test_jobs_and_engine_give_identical_json(
+    busy_logs: Path, busy_maps: tuple[Path, Path], busy_report: tuple[int, dict, str]
+) -> None:  # type: ignore[type-arg]
+    _, r4, _ = run_json("scan", busy_logs, "--users", busy_maps[0], jobs="4")
+    _, rpy, _ = run_json(
+        "scan", busy_logs, "--users", busy_maps[0], jobs="4", env={"BES_LOGDIAG_ENGINE": "python"}
+    )
+    _, rpy1, _ = run_json(
+        "scan", busy_logs, "--users", busy_maps[0], jobs="1", env={"BES_LOGDIAG_ENGINE": "python"}
+    )
+    assert r4 == busy_report[1]
+    assert rpy == busy_report[1]
+    assert rpy1 == busy_report[1]

@@ -69,7 +69,12 @@ def bystanders(t: datetime, n: int, tid: str = TID) -> list[str]:
         bes_line(t + timedelta(milliseconds=10 * i), mail_text(9000 + i), tid=tid, user=f"by{i}@example.com")
         for i in range(n)
     ] + [
-        bes_line(t + timedelta(milliseconds=300), "Sending message to device, RefId=42", tid=tid, user="by0@example.com")
+        bes_line(
+            t + timedelta(milliseconds=300),
+            "Sending message to device, RefId=42",
+            tid=tid,
+            user="by0@example.com",
+        )
     ]
 
 
@@ -77,7 +82,9 @@ def test_bystander_mail_on_the_thread_does_not_take_the_key_accept(tmp_path: Pat
     user = "maria.vogt@example.com"
     magt(
         tmp_path,
-        head(user, T0) + bystanders(T0 + timedelta(milliseconds=300), 3) + tail(user, T0 + timedelta(seconds=1)),
+        head(user, T0)
+        + bystanders(T0 + timedelta(milliseconds=300), 3)
+        + tail(user, T0 + timedelta(seconds=1)),
     )
     rest_of_activation(tmp_path, user, 4711, "Vogt, Maria", T0 + timedelta(seconds=5))
     code, report, _ = scan_json(tmp_path)
@@ -94,7 +101,12 @@ def test_verdicts_do_not_change_with_the_density_of_bystanders(tmp_path: Path) -
     results = []
     for n in (0, 1, 20):
         folder = tmp_path / str(n)
-        magt(folder, head(user, T0) + bystanders(T0 + timedelta(milliseconds=250), n) + tail(user, T0 + timedelta(seconds=1)))
+        magt(
+            folder,
+            head(user, T0)
+            + bystanders(T0 + timedelta(milliseconds=250), n)
+            + tail(user, T0 + timedelta(seconds=1)),
+        )
         rest_of_activation(folder, user, 12, "Wei, Li", T0 + timedelta(seconds=5))
         results.append(rows(scan_json(folder)[1]))
     assert results[0] == results[1] == results[2] == [(SERVER, user, 12, "Wei, Li", "complete", 4, None)]
@@ -111,7 +123,11 @@ def test_a_key_accept_whose_key_nobody_generated_is_left_unattached(tmp_path: Pa
 
 def test_size_rotation_between_the_key_and_the_key_accept(tmp_path: Path) -> None:
     user = "omar.haddad@example.com"
-    magt(tmp_path, [bes_line(T0 - timedelta(minutes=5), mail_text(1), tid="AAA", user="x@example.com"), *head(user, T0)], it=1)
+    magt(
+        tmp_path,
+        [bes_line(T0 - timedelta(minutes=5), mail_text(1), tid="AAA", user="x@example.com"), *head(user, T0)],
+        it=1,
+    )
     magt(tmp_path, tail(user, T0 + timedelta(seconds=1)), it=2)
     rest_of_activation(tmp_path, user, 31, "Haddad, Omar", T0 + timedelta(seconds=5))
     code, report, _ = scan_json(tmp_path)

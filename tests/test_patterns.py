@@ -7,11 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import write_log
+from builders import run_cli, write_lines
 from rich.console import Console
-from typer.testing import CliRunner
 
-from bes_logdiag.cli import app
 from bes_logdiag.cli.patterns_cmd import patterns_table
 from bes_logdiag.errors import PatternError
 from bes_logdiag.filescan import scan_source
@@ -37,7 +35,7 @@ def test_examples_and_counter_examples(pattern: object) -> None:
 )
 def test_each_example_is_found_by_a_real_scan(tmp_path: Path, pattern: object, example: str) -> None:
     """Prefilter, parser and regex together: the example in a file yields this pattern's event."""
-    path = write_log(tmp_path, "BB01_MAGT_01_20100521_0001.txt", [example], encoding="utf-8")
+    path = write_lines(tmp_path / "BB01_MAGT_01_20100521_0001.txt", [example], encoding="utf-8")
     src = Source(name=str(path), path=str(path), info=file_info(str(path)))
     result = scan_source(src, Matcher(LIB), year=None, default_year=2010, thread_window=timedelta(minutes=5))
     assert [e.pattern_id for e in result.events] == [pattern.id]  # type: ignore[attr-defined]
@@ -158,7 +156,6 @@ def test_bad_pattern_files_name_file_and_id(tmp_path: Path, text: str, message: 
 
 # --- An admin's mistakes: one line each in `patterns check` (exit 1) and `scan --patterns` (exit 2) ---
 
-runner = CliRunner()
 Q = "'" * 3
 EXAMPLE = "[40000] (05/21 06:50:00.100):{0x1AEC} {ann.lee@example.net} ETP message received from relay"
 COUNTER = "[40000] (05/21 06:50:00.100):{0x1AEC} {ann.lee@example.net} ETP message lost"
@@ -174,28 +171,24 @@ counter_examples = [{Q}{COUNTER}{Q}]
 """
 
 
-def run(*args: object):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [str(a) for a in args])
-
-
 def mistake(tmp_path: Path, text: str) -> tuple[Path, Path]:
     """A folder holding one pattern file, and a small log to scan with it."""
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "site.toml").write_text(text, encoding="utf-8")
-    log = write_log(tmp_path, "BB01_MAGT_01_20100521_0001.txt", [EXAMPLE], encoding="utf-8")
+    log = write_lines(tmp_path / "BB01_MAGT_01_20100521_0001.txt", [EXAMPLE], encoding="utf-8")
     return folder, log
 
 
 def both_refuse(folder: Path, log: Path) -> list[str]:
     """`patterns check` and `scan` on the admin's folder: the problems, and the same first line."""
-    check = run("patterns", "check", "--patterns", folder)
+    check = run_cli("patterns", "check", "--patterns", folder)
     assert check.exit_code == 1, check.output
     lines = check.stdout.splitlines()
     assert lines and all(line.startswith(str(folder)) for line in lines)
     count = f"{len(lines)} problem{'' if len(lines) == 1 else 's'}"
     assert check.stderr.strip() == f"bes-logdiag: {count} in the pattern library"
-    scan = run("scan", log, "--patterns", folder, "-q")
+    scan = run_cli("scan", log, "--patterns", folder, "-q")
     assert scan.exit_code == 2, scan.output
     (err,) = scan.stderr.splitlines()
     assert err.startswith(f"bes-logdiag: error: {lines[0]}")
@@ -205,9 +198,9 @@ def both_refuse(folder: Path, log: Path) -> list[str]:
 
 def test_a_good_admin_pattern_checks_clean_and_scans(tmp_path: Path) -> None:
     folder, log = mistake(tmp_path, GOOD)
-    check = run("patterns", "check", "--patterns", folder)
+    check = run_cli("patterns", "check", "--patterns", folder)
     assert check.exit_code == 0 and "all pass" in check.stdout, check.output
-    scan = run("scan", log, "--patterns", folder, "-f", "json", "-q")
+    scan = run_cli("scan", log, "--patterns", folder, "-f", "json", "-q")
     assert scan.exit_code in (0, 1), scan.output
     assert "ann.lee@example.net" in scan.stdout
 
@@ -393,7 +386,7 @@ def test_a_folder_of_mistakes_lists_them_all_and_scan_counts_them(tmp_path: Path
     lines = both_refuse(folder, log)
     assert len(lines) == 2
     assert "service 'magt' is not a BES service code (did you mean MAGT?)" in lines[1]
-    scan = run("scan", log, "--patterns", folder)
+    scan = run_cli("scan", log, "--patterns", folder)
     assert scan.stderr.strip().endswith(
         f"(and 1 more problem: bes-logdiag patterns check --patterns {folder} lists them)"
     )
@@ -428,32 +421,34 @@ def test_every_built_in_id_has_a_service_prefix() -> None:
 
 
 def test_patterns_option_messages(tmp_path: Path) -> None:
-    missing = run("patterns", "check", "--patterns", tmp_path / "nonexist")
+    missing = run_cli("patterns", "check", "--patterns", tmp_path / "nonexist")
     assert missing.exit_code == 1 and missing.stdout.strip() == f"{tmp_path / 'nonexist'}: no such folder"
     assert missing.stderr.strip() == "bes-logdiag: 1 problem in the pattern library"
-    empty = run("patterns", "check", "--patterns", tmp_path)
+    empty = run_cli("patterns", "check", "--patterns", tmp_path)
     assert empty.stdout.strip() == f"{tmp_path}: no .toml pattern files in this folder"
-    scan = run("scan", tmp_path, "--patterns", tmp_path / "nonexist")
+    scan = run_cli("scan", tmp_path, "--patterns", tmp_path / "nonexist")
     assert scan.exit_code == 2 and f"{tmp_path / 'nonexist'}: no such folder" in scan.stderr
 
 
 def test_a_single_pattern_file_can_be_given(tmp_path: Path) -> None:
     folder, _ = mistake(tmp_path, GOOD)
     (folder / "other.toml").write_text("[[patterns]]\n")  # not loaded: only the file named is
-    check = run("patterns", "check", "--patterns", folder / "site.toml")
+    check = run_cli("patterns", "check", "--patterns", folder / "site.toml")
     assert check.exit_code == 0, check.output
-    listing = run("patterns", "list", "--patterns", folder / "site.toml")
+    listing = run_cli("patterns", "list", "--patterns", folder / "site.toml")
     assert "site.etp-variant" in listing.stdout
-    twice = run("patterns", "check", "--patterns", folder / "site.toml", "--patterns", folder / "site.toml")
+    twice = run_cli(
+        "patterns", "check", "--patterns", folder / "site.toml", "--patterns", folder / "site.toml"
+    )
     assert twice.exit_code == 0, "the same file twice is not a duplicate of itself"
     txt = tmp_path / "site.txt"
     txt.write_text(GOOD)
-    assert "not a .toml file" in run("patterns", "check", "--patterns", txt).stdout
+    assert "not a .toml file" in run_cli("patterns", "check", "--patterns", txt).stdout
 
 
 def test_check_counts_problems_in_the_plural(tmp_path: Path) -> None:
     folder, _ = mistake(tmp_path, GOOD.replace("stage = 1", "stage = 2").replace('"MAGT"', '"XXXX"'))
-    check = run("patterns", "check", "--patterns", folder)
+    check = run_cli("patterns", "check", "--patterns", folder)
     assert check.stderr.strip() == "bes-logdiag: 2 problems in the pattern library"
 
 

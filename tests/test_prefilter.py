@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 import regex
-from helpers import SAMPLE_LOGS, line
+from builders import SAMPLE_LOGS, bes_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,7 +99,7 @@ def test_patterns_check_finds_an_example_the_prefilter_would_drop(engine: str) -
 def _decorated(draw: st.DrawFn, source: str) -> str:
     """A line a BES server could write around text that matches ``source``."""
     body = draw(st.from_regex(source, fullmatch=False))
-    return line("05/21 06:51:39.000", body.replace("\r", " ").replace("\n", " "), user="a@b.c")
+    return bes_line("05/21 06:51:39.000", body.replace("\r", " ").replace("\n", " "), user="a@b.c")
 
 
 def _generable(source: str) -> bool:
@@ -187,7 +187,7 @@ def test_a_common_anchor_moves_to_the_other_run_without_changing_the_hits() -> N
 
 @pytest.mark.parametrize("engine", ["python", pytest.param("hyperscan", marks=hyperscan_engine)])
 def test_a_byte_order_mark_inside_a_word_does_not_hide_the_line(engine: str) -> None:
-    text = line("05/21 06:50:00.100", "Queuing DATA from net\ufeffwork@etp1006.etp.na.blackberry.net",
+    text = bes_line("05/21 06:50:00.100", "Queuing DATA from net\ufeffwork@etp1006.etp.na.blackberry.net",
                 user="a@b.c")  # fmt: skip
     matcher = Matcher(LIBRARY, engine)
     found = matcher.candidates(text.encode("utf-8") + b"\r\n")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import line, write_log
+from builders import bes_line, write_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,23 +49,23 @@ def test_other_names_say_nothing_but_a_day_folder_gives_the_date() -> None:
 
 
 def test_folders_recursive_and_mixed_with_files(tmp_path: Path) -> None:
-    a = write_log(tmp_path / "d1" / "sub", "S_MAGT_01_20100521_0001.txt", ["x"])
-    b = write_log(tmp_path, "S_POLC_01_20100521_0001.txt", ["x"])
+    a = write_lines(tmp_path / "d1" / "sub" / "S_MAGT_01_20100521_0001.txt", ["x"])
+    b = write_lines(tmp_path / "S_POLC_01_20100521_0001.txt", ["x"])
     sources, skipped = discover([str(tmp_path / "d1"), str(b), str(tmp_path / "missing")])
     assert [s.name for s in sources] == [str(a), str(b)]
     assert [(s.path, s.reason) for s in skipped] == [(str(tmp_path / "missing"), "no such file or folder")]
 
 
 def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
-    a = write_log(tmp_path, "S_MAGT_01_20100521_0001.txt", ["x"])
+    a = write_lines(tmp_path / "S_MAGT_01_20100521_0001.txt", ["x"])
     sources, _ = discover([str(a), str(tmp_path)])
     assert len(sources) == 1
 
 
 LINES = [
-    line("05/21 06:00:00.000", "Total Msgs Pending 1"),
-    line("05/21 06:51:39.000", "Generating 3DES key", tid="14D4", user="jürgen.müller@example.net"),
-    line(
+    bes_line("05/21 06:00:00.000", "Total Msgs Pending 1"),
+    bes_line("05/21 06:51:39.000", "Generating 3DES key", tid="14D4", user="jürgen.müller@example.net"),
+    bes_line(
         "05/21 06:52:24.000",
         '[SYNC-DSession] Received "GetConfig" command from device. [Müller, Jürgen:88]',
         eid=46046,

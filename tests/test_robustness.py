@@ -15,24 +15,17 @@ from pathlib import Path
 
 import pytest
 import regex
-from helpers import SAMPLE_LOGS
+from builders import SAMPLE_LOGS, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from bes_logdiag.cli import app
 from bes_logdiag.filescan import scan_source
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern, load_library
 from bes_logdiag.match import Matcher
 from bes_logdiag.read import Source, file_info
 
-runner = CliRunner()
 GOOD_DAY = SAMPLE_LOGS / "BES_EAST_02" / "20231230"  # peter.novak@example.com completes that day
 MAGT = SAMPLE_LOGS / "BBPROD01" / "20231230" / "BBPROD01_MAGT_01_20231230_0001.txt"
-
-
-def run(*args: object, input: bytes | str | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [str(a) for a in args], input=input)
 
 
 @pytest.fixture()
@@ -54,7 +47,7 @@ def bad_folder(tmp_path: Path) -> Path:
 
 
 def test_a_folder_of_bad_files_still_gives_the_good_verdict(bad_folder: Path) -> None:
-    result = run("scan", bad_folder, "-f", "json")
+    result = run_cli("scan", bad_folder, "-f", "json")
     assert "Traceback" not in result.stderr + result.stdout
     report = json.loads(result.stdout)
     novak = [a for a in report["activations"] if a["email"] == "peter.novak@example.com"]
@@ -89,8 +82,8 @@ def test_damage_inside_a_good_file_is_named_with_its_line(tmp_path: Path, damage
     lines = MAGT.read_bytes().split(b"\n")
     n = len(lines) // 3
     (tmp_path / MAGT.name).write_bytes(b"\n".join([*lines[:n], damage, *lines[n:]]))
-    plain = json.loads(run("scan", MAGT, "-f", "json").stdout)
-    result = run("scan", tmp_path / MAGT.name, "-f", "json")
+    plain = json.loads(run_cli("scan", MAGT, "-f", "json").stdout)
+    result = run_cli("scan", tmp_path / MAGT.name, "-f", "json")
     report = json.loads(result.stdout)
     expected = reason.format(n=n + 1)
     [skip] = report["inputs"]["skipped"]
@@ -104,19 +97,19 @@ def test_damage_inside_a_good_file_is_named_with_its_line(tmp_path: Path, damage
 def test_a_clean_cp1252_file_is_not_damage(tmp_path: Path) -> None:
     text = MAGT.read_text(encoding="utf-8") + "[40000] (12/30 23:59:00.000):{0x1} Müller, Jürgen – café\n"
     (tmp_path / MAGT.name).write_bytes(text.encode("cp1252"))
-    report = json.loads(run("scan", tmp_path, "-f", "json").stdout)
+    report = json.loads(run_cli("scan", tmp_path, "-f", "json").stdout)
     assert report["inputs"]["skipped"] == []
 
 
 def test_strict_turns_a_skip_into_exit_2(bad_folder: Path) -> None:
-    result = run("scan", bad_folder, "--strict", "-q")
+    result = run_cli("scan", bad_folder, "--strict", "-q")
     assert result.exit_code == 2
     assert result.stderr.startswith("bes-logdiag: error: --strict:")
 
 
 def test_nothing_readable_exits_2(tmp_path: Path) -> None:
     (tmp_path / "a.bin").write_bytes(b"\x00\x01\x02" * 100)
-    result = run("scan", tmp_path)
+    result = run_cli("scan", tmp_path)
     assert result.exit_code == 2
     assert "nothing could be read" in result.stderr and "a.bin" in result.stderr
 
@@ -128,12 +121,12 @@ def test_no_traceback_reaches_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(bes_logdiag.scan, "run_scan", boom)
-    result = run("scan", SAMPLE_LOGS)
+    result = run_cli("scan", SAMPLE_LOGS)
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "bes-logdiag: error: internal error: RuntimeError: disk on fire (run with --debug for details)"
     )
-    debug = run("scan", SAMPLE_LOGS, "--debug")
+    debug = run_cli("scan", SAMPLE_LOGS, "--debug")
     assert "Traceback" in debug.stderr and debug.exit_code == 2
 
 
@@ -151,11 +144,11 @@ examples = ['''[40000] (05/21 06:51:39):{0x1} {a@b.c} Queuing aab''']
 def test_a_catastrophic_pattern_is_refused_by_id(tmp_path: Path) -> None:
     (tmp_path / "site.toml").write_text(HOSTILE)
     start = time.monotonic()
-    result = run("scan", SAMPLE_LOGS, "--patterns", tmp_path)
+    result = run_cli("scan", SAMPLE_LOGS, "--patterns", tmp_path)
     assert time.monotonic() - start < 30
     assert result.exit_code == 2
     assert f"{tmp_path / 'site.toml'}: pattern site.hostile: the regex takes over" in result.stderr
-    check = run("patterns", "check", "--patterns", tmp_path)
+    check = run_cli("patterns", "check", "--patterns", tmp_path)
     assert check.exit_code == 1 and "pattern site.hostile" in check.stdout
 
 
@@ -193,7 +186,7 @@ def test_a_pattern_that_slips_past_the_load_check_is_named_and_the_scan_goes_on(
     with (logs / "BES_EAST_02_MAGT_01_20231230_0001.txt").open("a", encoding="utf-8") as f:
         f.write(hostile_line * 50)
     start = time.monotonic()
-    result = run("scan", logs, "--patterns", tmp_path, "-f", "json", "--jobs", "1")
+    result = run_cli("scan", logs, "--patterns", tmp_path, "-f", "json", "--jobs", "1")
     assert time.monotonic() - start < 30, "dropped after one timeout, not paid on all 50 lines"
     report = json.loads(result.stdout)
     novak = [a["status"] for a in report["activations"] if a["email"] == "peter.novak@example.com"]
@@ -211,7 +204,7 @@ def test_a_pattern_that_slips_past_the_load_check_is_named_and_the_scan_goes_on(
 )
 def test_broken_custom_patterns_exit_2_naming_file_and_id(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "site.toml").write_text(text)
-    result = run("scan", SAMPLE_LOGS, "--patterns", tmp_path)
+    result = run_cli("scan", SAMPLE_LOGS, "--patterns", tmp_path)
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "\n" not in line and str(tmp_path / "site.toml") in line and message in line
@@ -227,14 +220,14 @@ def _milestones(stdout: str) -> list[tuple[str, str, str]]:
 
 
 def test_the_same_logs_twice_give_no_duplicates(tmp_path: Path) -> None:
-    once = run("scan", GOOD_DAY, "-q", "-f", "json").stdout
+    once = run_cli("scan", GOOD_DAY, "-q", "-f", "json").stdout
     shutil.copytree(GOOD_DAY, tmp_path / "copy" / "20231230")
     with zipfile.ZipFile(tmp_path / "ticket.zip", "w") as zf:
         for f in GOOD_DAY.iterdir():
             zf.write(f, f"20231230/{f.name}")
     for f in GOOD_DAY.iterdir():
         shutil.copy(f, tmp_path / f"{f.name}")
-    result = run("scan", GOOD_DAY, GOOD_DAY, tmp_path, "-q", "-f", "json")
+    result = run_cli("scan", GOOD_DAY, GOOD_DAY, tmp_path, "-q", "-f", "json")
     assert _milestones(result.stdout) == _milestones(once)
 
 
@@ -242,7 +235,7 @@ def test_lines_out_of_order_within_a_file(tmp_path: Path) -> None:
     lines = MAGT.read_text(encoding="utf-8").splitlines()
     random.Random(3).shuffle(lines)
     (tmp_path / MAGT.name).write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    result = run("timeline", "anna.berg@example.com", tmp_path, "-q", "-f", "json")
+    result = run_cli("timeline", "anna.berg@example.com", tmp_path, "-q", "-f", "json")
     steps = json.loads(result.stdout)["milestones"]
     assert [s["time"] for s in steps] == sorted(s["time"] for s in steps)
     assert all(s["since_previous_seconds"] is None or s["since_previous_seconds"] >= 0 for s in steps)
@@ -251,7 +244,7 @@ def test_lines_out_of_order_within_a_file(tmp_path: Path) -> None:
 def test_spaces_and_non_ascii_in_paths(tmp_path: Path) -> None:
     folder = tmp_path / "Jürgen's logs" / "BES 2023" / "20231230"
     shutil.copytree(GOOD_DAY, folder)
-    result = run("scan", tmp_path / "Jürgen's logs", "-q", "-f", "json")
+    result = run_cli("scan", tmp_path / "Jürgen's logs", "-q", "-f", "json")
     assert result.exit_code == 0
     acts = json.loads(result.stdout)["activations"]
     assert [a["email"] for a in acts] == ["peter.novak@example.com"]
@@ -292,7 +285,7 @@ def test_random_files_in_a_folder_never_crash_a_scan(tmp_path: Path, files: list
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     for i, parts in enumerate(files):
         (folder / f"BB01_MAGT_01_20100521_{i:04d}.txt").write_bytes(b"".join(parts))
-    result = run("scan", folder, "-q", "-f", "json", "-j", "1")
+    result = run_cli("scan", folder, "-q", "-f", "json", "-j", "1")
     assert result.exit_code in (0, 1, 2), result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
@@ -304,7 +297,7 @@ def test_a_broken_utf16_character_is_named(tmp_path: Path) -> None:
     (tmp_path / MAGT.name).write_bytes(
         b"\xff\xfe" + body[:cut] + b"\x00\xd8" + body[cut:]
     )  # a lone surrogate
-    result = run("scan", tmp_path, "-f", "json")
+    result = run_cli("scan", tmp_path, "-f", "json")
     [skip] = json.loads(result.stdout)["inputs"]["skipped"]
     assert skip["reason"] == "invalid UTF-16-LE in 1 place(s), read as U+FFFD" and skip["partial"]
 
@@ -352,7 +345,7 @@ def test_a_damaged_zip_member_is_named_and_the_rest_of_the_archive_analysed(
     tmp_path: Path, damage: str, reason: str | tuple[str, ...]
 ) -> None:
     archive = _zip_with_damage(tmp_path, damage)
-    result = run("scan", archive, "-f", "json")
+    result = run_cli("scan", archive, "-f", "json")
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     report = json.loads(result.stdout)
     [skip] = [s for s in report["inputs"]["skipped"] if "_MAGT_" in s["path"]]
@@ -369,7 +362,7 @@ def test_a_gzip_with_a_bad_checksum_keeps_all_it_could_read(tmp_path: Path) -> N
     packed[-8] ^= 0xFF  # the CRC-32 in the trailer: every data byte is intact
     path = tmp_path / f"{MAGT.name}.gz"
     path.write_bytes(bytes(packed))
-    result = run("scan", path, "-f", "json")
+    result = run_cli("scan", path, "-f", "json")
     report = json.loads(result.stdout)
     [skip] = report["inputs"]["skipped"]
     assert skip["partial"] is True and "incorrect data check" in skip["reason"]
@@ -391,7 +384,7 @@ def test_a_folder_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: py
         return real_scandir(path)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "scandir", scandir)
-    result = run("scan", tmp_path, "-f", "json")
+    result = run_cli("scan", tmp_path, "-f", "json")
     report = json.loads(result.stdout)
     assert {
         "path": str(locked),
@@ -399,7 +392,7 @@ def test_a_folder_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: py
         "partial": False,
     } in (report["inputs"]["skipped"])
     assert f"{locked}: skipped: cannot list this folder: permission denied" in result.stderr
-    alone = run("scan", locked)
+    alone = run_cli("scan", locked)
     assert (
         alone.exit_code == 2 and "permission denied" in alone.stderr and "holds no files" not in alone.stderr
     )
@@ -407,7 +400,7 @@ def test_a_folder_that_cannot_be_listed_is_named(tmp_path: Path, monkeypatch: py
 
 def test_strict_still_writes_the_report(bad_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.xml"
-    result = run("scan", bad_folder, "--strict", "-q", "-f", "junit", "-o", out)
+    result = run_cli("scan", bad_folder, "--strict", "-q", "-f", "junit", "-o", out)
     assert result.exit_code == 2
     assert "peter.novak@example.com" in out.read_text(encoding="utf-8")
     assert result.stderr.startswith("bes-logdiag: error: --strict: ")
@@ -420,12 +413,12 @@ def test_gzip_data_is_read_whatever_its_name_and_from_stdin(tmp_path: Path) -> N
         acts = json.loads(result.stdout)["activations"]  # type: ignore[attr-defined]
         return [(a["email"], a["status"], a["stage"], a["started"]) for a in acts]
 
-    plain = verdicts(run("scan", MAGT, "-f", "json"))
+    plain = verdicts(run_cli("scan", MAGT, "-f", "json"))
     renamed = tmp_path / "20231230" / "BBPROD01_MAGT_01_20231230_0001.txt"  # a .gz saved as .txt
     renamed.parent.mkdir()
     renamed.write_bytes(packed)
-    assert plain and verdicts(run("scan", renamed, "-f", "json")) == plain
-    assert verdicts(run("scan", "-", "--year", "2023", "-f", "json", input=packed)) == plain
+    assert plain and verdicts(run_cli("scan", renamed, "-f", "json")) == plain
+    assert verdicts(run_cli("scan", "-", "--year", "2023", "-f", "json", input=packed)) == plain
 
 
 def test_a_zip_inside_a_zip_is_named_not_guessed_at(tmp_path: Path) -> None:
@@ -436,7 +429,7 @@ def test_a_zip_inside_a_zip_is_named_not_guessed_at(tmp_path: Path) -> None:
     with zipfile.ZipFile(outer, "w") as zf:
         zf.writestr("logs.zip", inner.getvalue())
         zf.write(MAGT, MAGT.name)
-    result = run("scan", outer, "-f", "json")
+    result = run_cli("scan", outer, "-f", "json")
     [skip] = json.loads(result.stdout)["inputs"]["skipped"]
     assert skip["path"] == f"{outer}!logs.zip" and "unpack it first" in skip["reason"]
 
@@ -448,8 +441,8 @@ def test_a_cut_off_last_line_does_not_move_the_end_of_the_logs(tmp_path: Path, f
     shutil.copytree(SAMPLE_LOGS, copy)
     for f in copy.rglob("*_20240101_*.txt"):
         f.write_bytes(f.read_bytes() + fragment)
-    whole = json.loads(run("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout)
-    cut = json.loads(run("scan", copy, "-f", "json", "-q").stdout)
+    whole = json.loads(run_cli("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout)
+    cut = json.loads(run_cli("scan", copy, "-f", "json", "-q").stdout)
     assert cut["log_end"] == whole["log_end"]
     assert [(a["email"], a["status"], a["kb"]) for a in cut["activations"]] == [
         (a["email"], a["status"], a["kb"]) for a in whole["activations"]

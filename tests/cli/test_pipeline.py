@@ -11,16 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_LOGS, data_file
-from typer.testing import CliRunner
-
-from bes_logdiag.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [str(a) for a in args], input=input)
+from builders import SAMPLE_LOGS, data_file, run_cli
 
 
 def verdicts(stdout: str) -> list[tuple[str, str, str, int, str | None]]:
@@ -31,7 +22,7 @@ def verdicts(stdout: str) -> list[tuple[str, str, str, int, str | None]]:
 
 @pytest.fixture(scope="module")
 def baseline() -> str:
-    return run("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout
+    return run_cli("scan", SAMPLE_LOGS, "-f", "json", "-q").stdout
 
 
 @pytest.mark.parametrize(
@@ -47,7 +38,7 @@ def baseline() -> str:
     ],
 )
 def test_fail_on(fail_on: str, status_filter: list[str], code: int) -> None:
-    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--fail-on", fail_on, *status_filter)
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--fail-on", fail_on, *status_filter)
     assert result.exit_code == code, result.stderr
 
 
@@ -55,36 +46,38 @@ def test_fail_if_none(tmp_path: Path) -> None:
     (tmp_path / "BB01_MAGT_01_20100521_0001.txt").write_text(
         "[30000] (05/21 06:00:00.000):{0xA2C} Total Msgs Pending 1\r\n"
     )
-    assert run("scan", tmp_path, "-q").exit_code == 0
-    assert run("scan", tmp_path, "-q", "--fail-if-none").exit_code == 1
+    assert run_cli("scan", tmp_path, "-q").exit_code == 0
+    assert run_cli("scan", tmp_path, "-q", "--fail-if-none").exit_code == 1
 
 
 def test_filters(baseline: str) -> None:
     every = json.loads(baseline)["activations"]
-    by_user = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas, Ian").stdout)[
+    by_user = json.loads(run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas, Ian").stdout)[
         "activations"
     ]
     assert [a["email"] for a in by_user] == ["ian.dundas@example.com"]
-    by_id = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "2003").stdout)["activations"]
-    assert [a["display_name"] for a in by_id] == ["Müller, Jürgen"]
-    by_server = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--server", "bes_east_02").stdout)[
+    by_id = json.loads(run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "2003").stdout)[
         "activations"
     ]
+    assert [a["display_name"] for a in by_id] == ["Müller, Jürgen"]
+    by_server = json.loads(
+        run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--server", "bes_east_02").stdout
+    )["activations"]
     assert {a["server"] for a in by_server} == {"BES_EAST_02"}
     assert len(by_server) == sum(a["server"] == "BES_EAST_02" for a in every)
-    since = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--since", "2024-01-01").stdout)[
+    since = json.loads(run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--since", "2024-01-01").stdout)[
         "activations"
     ]
     assert since and all(a["last_progress"] >= "2024-01-01" for a in since)
-    until = json.loads(run("scan", SAMPLE_LOGS, "-q", "-f", "json", "--until", "2023-12-31 00:00").stdout)[
-        "activations"
-    ]
+    until = json.loads(
+        run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--until", "2023-12-31 00:00").stdout
+    )["activations"]
     assert until and all(a["started"] <= "2023-12-31" for a in until)
-    assert run("scan", SAMPLE_LOGS, "--since", "not a date").exit_code == 2
+    assert run_cli("scan", SAMPLE_LOGS, "--since", "not a date").exit_code == 2
 
 
 def acts(*args: str) -> list[dict]:  # type: ignore[type-arg]
-    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", *args)
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", *args)
     assert result.exit_code in (0, 1), result.stderr
     return json.loads(result.stdout)["activations"]  # type: ignore[no-any-return]
 
@@ -105,7 +98,7 @@ def test_since_until_take_a_zone_and_a_whole_day() -> None:
 
 
 def test_a_stall_threshold_of_zero_is_a_usage_error() -> None:
-    result = run("scan", SAMPLE_LOGS, "--stall-after", "0")
+    result = run_cli("scan", SAMPLE_LOGS, "--stall-after", "0")
     assert result.exit_code == 2 and "longer than zero" in result.stderr
 
 
@@ -128,7 +121,7 @@ def test_a_stall_threshold_of_zero_is_a_usage_error() -> None:
 def test_a_bad_user_map_is_named(tmp_path: Path, content: bytes, message: str | None) -> None:
     path = tmp_path / "users.csv"
     path.write_bytes(content)
-    result = run("scan", SAMPLE_LOGS, "-f", "json", "--users", str(path))
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "json", "--users", str(path))
     assert "internal error" not in result.stderr
     if message is None:
         assert result.exit_code in (0, 1) and f"{path}:" not in result.stderr
@@ -172,10 +165,10 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
         for f in SAMPLE_LOGS.rglob("*.txt"):
             zf.write(f, f.relative_to(SAMPLE_LOGS).as_posix())
     for path in (gz_dir, zpath):
-        result = run("scan", path, "-q", "-f", "json")
+        result = run_cli("scan", path, "-q", "-f", "json")
         assert result.exit_code == 1, result.stderr
         assert verdicts(result.stdout) == verdicts(baseline), path
-    both = run("scan", SAMPLE_LOGS, zpath, "-f", "json")
+    both = run_cli("scan", SAMPLE_LOGS, zpath, "-f", "json")
     assert verdicts(both.stdout) == verdicts(baseline)
     matched = json.loads(baseline)["inputs"]["matched"]
     note = f"{matched} matched lines in {zpath}!"
@@ -185,13 +178,13 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
 
 def test_glob_patterns_are_expanded_by_the_tool(baseline: str) -> None:
     pattern = str(SAMPLE_LOGS / "*" / "*" / "*.txt")
-    result = run("scan", pattern, "-q", "-f", "json")
+    result = run_cli("scan", pattern, "-q", "-f", "json")
     assert verdicts(result.stdout) == verdicts(baseline)
 
 
 def test_stdin_and_a_file_together(tmp_path: Path) -> None:
     text = data_file("seed_excerpt.txt").read_bytes()
-    result = run("scan", "-", "--year", "2010", "-f", "json", input=text)
+    result = run_cli("scan", "-", "--year", "2010", "-f", "json", input=text)
     assert result.exit_code == 0
     (act,) = json.loads(result.stdout)["activations"]
     assert act["started"].startswith("2010-03-10")
@@ -199,7 +192,7 @@ def test_stdin_and_a_file_together(tmp_path: Path) -> None:
 
 def test_output_file(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    result = run("scan", SAMPLE_LOGS, "-q", "-f", "json", "-o", out)
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "-o", out)
     assert result.exit_code == 1 and result.stdout == ""
     assert json.loads(out.read_text(encoding="utf-8"))["summary"]["activations"] == 19
 
@@ -207,11 +200,11 @@ def test_output_file(tmp_path: Path) -> None:
 def test_skipped_inputs_are_named_on_stderr_and_in_the_report(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE_LOGS / "BES_EAST_02", tmp_path / "logs")
     (tmp_path / "logs" / "notes.txt").write_text("not a log at all\n")
-    result = run("scan", tmp_path / "logs", "-f", "json")
+    result = run_cli("scan", tmp_path / "logs", "-f", "json")
     assert "notes.txt: skipped: not a BES log" in result.stderr
     skipped = json.loads(result.stdout)["inputs"]["skipped"]
     assert [Path(s["path"]).name for s in skipped] == ["notes.txt"]
-    assert run("scan", tmp_path / "logs", "-q", "--strict").exit_code == 2
+    assert run_cli("scan", tmp_path / "logs", "-q", "--strict").exit_code == 2
 
 
 def test_no_ansi_codes_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,13 +214,13 @@ def test_no_ansi_codes_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
         ["timeline", "ian.dundas@example.com", SAMPLE_LOGS],
         ["patterns", "list"],
     ):
-        result = run(*args)
+        result = run_cli(*args)
         assert "\x1b[" not in result.stdout, args
         assert "\x1b[" not in result.stderr, args
 
 
 def test_timeline_json_is_in_time_order() -> None:
-    result = run("timeline", "ian.dundas@example.com", SAMPLE_LOGS, "-f", "json", "-q")
+    result = run_cli("timeline", "ian.dundas@example.com", SAMPLE_LOGS, "-f", "json", "-q")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     times = [m["time"] for m in doc["milestones"]]
@@ -239,20 +232,20 @@ def test_timeline_json_is_in_time_order() -> None:
 
 
 def test_timeline_table_and_unknown_user() -> None:
-    result = run("timeline", "Smith, John", SAMPLE_LOGS, "-q")
+    result = run_cli("timeline", "Smith, John", SAMPLE_LOGS, "-q")
     assert (
         result.exit_code == 0
         and "slowsync_complete" in result.stdout
         and "jsmith@example.com" in result.stdout
     )
-    missing = run("timeline", "nobody@example.com", SAMPLE_LOGS, "-q")
+    missing = run_cli("timeline", "nobody@example.com", SAMPLE_LOGS, "-q")
     assert missing.exit_code == 1 and "no activation of 'nobody@example.com'" in missing.stderr
 
 
 def test_events_formats_agree() -> None:
-    nd = [json.loads(x) for x in run("events", SAMPLE_LOGS, "-q").stdout.splitlines()]
-    js = json.loads(run("events", SAMPLE_LOGS, "-q", "-f", "json").stdout)["events"]
-    rows = list(csv.DictReader(io.StringIO(run("events", SAMPLE_LOGS, "-q", "-f", "csv").stdout)))
+    nd = [json.loads(x) for x in run_cli("events", SAMPLE_LOGS, "-q").stdout.splitlines()]
+    js = json.loads(run_cli("events", SAMPLE_LOGS, "-q", "-f", "json").stdout)["events"]
+    rows = list(csv.DictReader(io.StringIO(run_cli("events", SAMPLE_LOGS, "-q", "-f", "csv").stdout)))
     assert nd == js and len(rows) == len(nd) > 100
     assert [r["pattern"] for r in rows] == [e["pattern"] for e in nd]
     assert {
@@ -276,19 +269,19 @@ def test_events_of_the_seed_excerpt(fixture: str) -> None:
     """The seed's log lines as pasted from it: one per line, or its table rows verbatim (prose in
     front, two records on one line, 0×, en dash, curly quotes, a dropped event id)."""
     text = data_file(fixture).read_text(encoding="utf-8")
-    result = run("events", "-", "--year", "2010", input=text)
+    result = run_cli("events", "-", "--year", "2010", input=text)
     events = [json.loads(x) for x in result.stdout.splitlines()]
     assert [e["stage"] for e in events] == [1, 2, 2, 3, 3, 4, 4]
     assert {e["email"] for e in events} == {"ian.dundas@example.net"}
     assert {e["user_id"] for e in events} == {2573}
-    scan = json.loads(run("scan", "-", "--year", "2010", "-f", "json", input=text).stdout)
+    scan = json.loads(run_cli("scan", "-", "--year", "2010", "-f", "json", input=text).stdout)
     assert [(a["email"], a["user_id"], a["status"]) for a in scan["activations"]] == [
         ("ian.dundas@example.net", 2573, "complete")
     ]
 
 
 def test_kb_command() -> None:
-    table = run("kb")
+    table = run_cli("kb")
     assert table.exit_code == 0
     for kb in (
         "KB04829",
@@ -304,22 +297,22 @@ def test_kb_command() -> None:
         "KB02276",
     ):
         assert kb in table.stdout
-    one = run("kb", "kb03964")
+    one = run_cli("kb", "kb03964")
     assert one.exit_code == 0 and "0%" in one.stdout and "slowsync_started" in one.stdout
-    unknown = run("kb", "KB99999")
+    unknown = run_cli("kb", "KB99999")
     assert unknown.exit_code == 2 and "unknown article 'KB99999'" in unknown.stderr
 
 
 def test_patterns_check_and_list(tmp_path: Path) -> None:
-    ok = run("patterns", "check")
+    ok = run_cli("patterns", "check")
     assert ok.exit_code == 0 and "all pass" in ok.stdout
-    listing = run("patterns", "list")
+    listing = run_cli("patterns", "list")
     assert "magt.key-accept" in listing.stdout
     (tmp_path / "a.toml").write_text(
         "[[pattern]]\nid = 'magt.key-accept'\nregex = '''KEY_ACCEPT'''\nexamples = ['x']\n"
         "[[pattern]]\nid = 'site.bad'\nregex = '''Foo Bar'''\nexamples = ['''[40000] (05/21 06:51:39):{0x1} Baz''']\n"
     )
-    bad = run("patterns", "check", "--patterns", tmp_path)
+    bad = run_cli("patterns", "check", "--patterns", tmp_path)
     assert bad.exit_code == 1
     assert "pattern magt.key-accept: duplicate id" in bad.stdout
     assert "pattern site.bad: example does not match" in bad.stdout
@@ -329,7 +322,7 @@ def test_ci_junit_report_fails_on_exactly_the_stalled_and_failed(tmp_path: Path,
     import xml.etree.ElementTree as ET
 
     out = tmp_path / "report.xml"
-    result = run("scan", SAMPLE_LOGS, "--format", "junit", "-o", out, "-q")
+    result = run_cli("scan", SAMPLE_LOGS, "--format", "junit", "-o", out, "-q")
     assert result.exit_code == 1 and result.stdout == ""
     root = ET.parse(out).getroot()
     failing = sorted(
@@ -352,20 +345,20 @@ def test_ci_junit_report_fails_on_exactly_the_stalled_and_failed(tmp_path: Path,
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson", "markdown", "junit", "table", "json"])
 def test_every_format_through_the_cli_is_ansi_free(fmt: str) -> None:
-    result = run("scan", SAMPLE_LOGS, "-q", "-f", fmt)
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "-f", fmt)
     assert result.exit_code == 1 and result.stdout.strip()
     assert "\x1b[" not in result.stdout
 
 
 def test_a_filter_that_matches_nobody_says_so() -> None:
-    result = run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "BBPROD1", "--user", "nobody@example.com")
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--server", "BBPROD1", "--user", "nobody@example.com")
     assert result.exit_code == 0 and result.stdout.count("\n") == 1  # the header only
     assert (
         "--server 'BBPROD1': no activation on this server (servers with activations: BBPROD01, BES_EAST_02)"
         in (result.stderr)
     )
     assert "--user 'nobody@example.com': no activation of this user in the logs" in result.stderr
-    assert "no activation" not in run("scan", SAMPLE_LOGS, "-f", "csv", "--server", "bbprod01").stderr
+    assert "no activation" not in run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--server", "bbprod01").stderr
 
 
 def test_stall_after_mistakes_are_named() -> None:
@@ -374,7 +367,7 @@ def test_stall_after_mistakes_are_named() -> None:
         ("4=2h,3=1h", "give --stall-after once per stage"),
         ("soon", "is not a duration"),
     ]:
-        result = run("scan", SAMPLE_LOGS, "--stall-after", value)
+        result = run_cli("scan", SAMPLE_LOGS, "--stall-after", value)
         assert result.exit_code == 2 and message in result.stderr, value
         assert "internal error" not in result.stderr
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_LOGS
+from builders import SAMPLE_LOGS
 
 from bes_logdiag.cli.progress import BarProgress, progress_wanted
 from bes_logdiag.model import FileStats

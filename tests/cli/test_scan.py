@@ -6,21 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_LOGS, data_file
-from typer.testing import CliRunner
-
-from bes_logdiag.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args), input=input)
+from builders import SAMPLE_LOGS, data_file, run_cli
 
 
 @pytest.fixture(scope="module")
 def sample_json() -> dict:  # type: ignore[type-arg]
-    result = run("scan", str(SAMPLE_LOGS), "--format", "json", "--jobs", "1")
+    result = run_cli("scan", str(SAMPLE_LOGS), "--format", "json", "--jobs", "1")
     assert result.exit_code == 1, result.stderr  # the sample holds stalled and failed activations
     return json.loads(result.stdout)
 
@@ -111,7 +102,7 @@ def test_evidence_points_at_the_real_line(sample_json: dict) -> None:  # type: i
 
 
 def test_table_output_and_summary() -> None:
-    result = run("scan", str(SAMPLE_LOGS), "--jobs", "1")
+    result = run_cli("scan", str(SAMPLE_LOGS), "--jobs", "1")
     assert result.exit_code == 1
     assert "KB13840" in result.stdout and "Activation stops responding" in result.stdout
     assert "activations:" in result.stdout and "stalled" in result.stdout
@@ -120,7 +111,7 @@ def test_table_output_and_summary() -> None:
 
 def test_seed_excerpt_from_stdin() -> None:
     text = data_file("seed_excerpt.txt").read_text(encoding="utf-8")
-    result = run("scan", "-", "--year", "2010", "--format", "json", input=text)
+    result = run_cli("scan", "-", "--year", "2010", "--format", "json", input=text)
     assert result.exit_code == 0, result.stderr
     (act,) = json.loads(result.stdout)["activations"]
     assert (act["email"], act["user_id"], act["status"], act["stage"]) == (
@@ -133,7 +124,7 @@ def test_seed_excerpt_from_stdin() -> None:
 
 
 def test_exit_code_zero_when_nothing_is_stalled_or_failed() -> None:
-    result = run("scan", str(SAMPLE_LOGS), "--status", "complete", "--format", "json")
+    result = run_cli("scan", str(SAMPLE_LOGS), "--status", "complete", "--format", "json")
     assert result.exit_code == 0
     assert {a["status"] for a in json.loads(result.stdout)["activations"]} == {"complete"}
 
@@ -150,14 +141,16 @@ def test_exit_code_zero_when_nothing_is_stalled_or_failed() -> None:
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
     args = [str(SAMPLE_LOGS) if a == "SAMPLE" else a for a in args]
-    result = run(*args)
+    result = run_cli(*args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_user_map_option(tmp_path: Path) -> None:
-    result = run("scan", str(SAMPLE_LOGS), "--users", str(data_file("sample_users.csv")), "--format", "json")
+    result = run_cli(
+        "scan", str(SAMPLE_LOGS), "--users", str(data_file("sample_users.csv")), "--format", "json"
+    )
     acts = json.loads(result.stdout)["activations"]
     tom = next(a for a in acts if a["email"] == "tom.reed@example.com")
     assert tom["user_id"] is not None and tom["display_name"]
@@ -177,11 +170,11 @@ def test_every_command_has_help_with_an_example() -> None:
         ["presence", "check"],
         ["presence", "whitelist"],
     ):
-        result = run(*cmd, "--help")
+        result = run_cli(*cmd, "--help")
         assert result.exit_code == 0, cmd
         assert "Example" in result.stdout, cmd
 
 
 def test_version() -> None:
-    result = run("--version")
+    result = run_cli("--version")
     assert result.exit_code == 0 and result.stdout.startswith("bes-logdiag ")

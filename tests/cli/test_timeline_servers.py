@@ -9,18 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE_LOGS, write_activation, write_log
-from typer.testing import CliRunner
+from builders import SAMPLE_LOGS, run_cli, write_activation, write_lines
 
-from bes_logdiag.cli import app
 from bes_logdiag.render import timeline as render
 
-runner = CliRunner()
 USER = "jane.doe@corp.com"
-
-
-def run(*args: object):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture()
@@ -36,12 +29,12 @@ def logs(tmp_path: Path) -> Path:
     path = folder / "MYBES2_MAGT_01_20100521_0001.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[0] = lines[0].replace("09:50:00.100", "09:50:00.120")
-    write_log(folder, path.name, lines)
+    write_lines(folder / path.name, lines)
     return folder
 
 
 def test_json_keeps_time_order_and_names_the_server(logs: Path) -> None:
-    result = run("timeline", USER, logs, "-f", "json", "-q")
+    result = run_cli("timeline", USER, logs, "-f", "json", "-q")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["user"] == USER
@@ -75,7 +68,7 @@ def test_gap_restarts_with_each_attempt(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     write_activation(folder, "MYBES", "20100521", USER, 2001, "Doe, Jane", hour=6, upto="etp_received")
     write_activation(folder, "MYBES", "20100521", USER, 2001, "Doe, Jane", hour=9)
-    doc = json.loads(run("timeline", USER, folder, "-f", "json", "-q").stdout)
+    doc = json.loads(run_cli("timeline", USER, folder, "-f", "json", "-q").stdout)
     starts = [
         (m["attempt"], m["since_previous_seconds"])
         for m in doc["milestones"]
@@ -85,7 +78,7 @@ def test_gap_restarts_with_each_attempt(tmp_path: Path) -> None:
 
 
 def test_table_has_one_timeline_per_server(logs: Path) -> None:
-    result = run("timeline", USER, logs, "-q")
+    result = run_cli("timeline", USER, logs, "-q")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     first, second = out.index("on server MYBES:"), out.index("on server MYBES2:")
@@ -106,7 +99,7 @@ def _cells(table: str, step: str) -> list[str]:
 
 
 def test_one_time_format_with_milliseconds(logs: Path) -> None:
-    out = run("timeline", USER, logs, "-q").stdout
+    out = run_cli("timeline", USER, logs, "-q").stdout
     times = re.findall(r"^│ (\S+ \S+) +│", out, flags=re.M)
     assert len(times) == 11
     assert all(re.fullmatch(r"05/21 \d\d:\d\d:\d\d\.\d{3}", t) for t in times), times
@@ -119,7 +112,7 @@ def test_full_date_when_the_rows_span_years(tmp_path: Path) -> None:
         folder, "MYBES", "20091231", USER, 2001, "Doe, Jane", hour=22, upto="etp_received", end=None
     )
     write_activation(folder, "MYBES", "20100102", USER, 2001, "Doe, Jane", hour=9)
-    out = run("timeline", USER, folder, "-q").stdout
+    out = run_cli("timeline", USER, folder, "-q").stdout
     times = re.findall(r"^│ (\S+ \S+) +│", out, flags=re.M)
     assert times[0] == "2009-12-31 22:50:00.100"
     assert all(re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", t) for t in times), times
@@ -137,7 +130,7 @@ def _render_on_terminal(monkeypatch: pytest.MonkeyPatch, paths: Path, user: str,
     screen = _Terminal()
     real = render.write_table
     monkeypatch.setattr(render, "write_table", lambda q, acts, out: real(q, acts, screen))
-    assert run("timeline", user, paths, "-q").exit_code == 0
+    assert run_cli("timeline", user, paths, "-q").exit_code == 0
     return re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
 
 
@@ -155,7 +148,7 @@ def test_time_and_file_line_never_wrap(
     assert not re.search(r"^│ \d\d/\d\d \d\d:\d\d:\d\d\.\d{0,2} ", out, flags=re.M)
     wheres = re.findall(r"([A-Z0-9_]+_(?:MAGT|POLC|SYNC)_\d\d_\d{8}_\d{4}\.txt:\d+)", out)
     assert len(wheres) == len(times), out
-    json_doc = json.loads(run("timeline", user, paths, "-f", "json", "-q").stdout)
+    json_doc = json.loads(run_cli("timeline", user, paths, "-f", "json", "-q").stdout)
     expected = {f"{m['file'].rsplit('/', 1)[-1]}:{m['line']}" for m in json_doc["milestones"]}
     assert set(wheres) == expected
 
@@ -168,6 +161,6 @@ def test_narrow_terminal_puts_the_line_under_the_step(monkeypatch: pytest.Monkey
 
 
 def test_wide_output_keeps_one_line_per_step(logs: Path) -> None:
-    out = run("timeline", USER, logs, "-q").stdout
+    out = run_cli("timeline", USER, logs, "-q").stdout
     assert "Where" in out and "Line" in out
     assert _cells(out, "key_generated")[4:6] == ["key_generated", "MYBES_MAGT_01_20100521_0001.txt:2"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from builders import line_of as find_line
+from builders import presence_check, presence_cli
+from typer.testing import Result
 
-from bes_logdiag.presence.cli import app
 from bes_logdiag.presence.rules import PresenceRules, load_presence_rules
 
 DATA = Path(__file__).parent / "data"
@@ -36,36 +36,17 @@ def rules() -> PresenceRules:
 
 @pytest.fixture
 def invoke() -> Callable[..., Result]:
-    """`invoke(*args, input=None)`: run the presence app through CliRunner."""
-    runner = CliRunner()
-
-    def run(*args: str, input: str | bytes | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input)
-
-    return run
+    """`invoke(*args, input=None)`: `bes-logdiag presence ARGS` through CliRunner."""
+    return presence_cli
 
 
 @pytest.fixture
-def check_json(invoke: Callable[..., Result]) -> Callable[..., tuple[Result, dict[str, Any]]]:
+def check_json() -> Callable[..., tuple[Result, dict[str, Any]]]:
     """`check_json(*paths)`: run `check --format json` and parse stdout back."""
-
-    def run(*paths: Path) -> tuple[Result, dict[str, Any]]:
-        result = invoke("check", *map(str, paths), "--format", "json")
-        assert result.exit_code in (0, 1), result.stderr
-        return result, json.loads(result.stdout)
-
-    return run
+    return presence_check
 
 
 @pytest.fixture
 def line_of() -> Callable[[Path, str], int]:
     """`line_of(path, needle)`: 1-based number of the first line of `path` containing `needle`."""
-
-    def find(path: Path, needle: str) -> int:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines, start=1):
-            if needle in line:
-                return number
-        raise AssertionError(f"{needle!r} not in {path}")
-
-    return find
+    return find_line

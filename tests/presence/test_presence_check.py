@@ -7,6 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import (
+    APPNAME,
+    EPS,
+    HEAD,
+    JABBER_SETTINGS,
+    MAX,
+    OWN,
+    OWN_SIP,
+    POOL,
+    TAIL,
+    TRUSTED_ENDPOINTS,
+    TRUSTED_SETTINGS,
+    dotnet_config,
+    endpoints_block,
+    failing,
+    findings_of,
+    host,
+    host_text,
+    line_of,
+    only_finding,
+    presence_check,
+    presence_cli,
+    swap,
+)
 from typer.testing import Result
 
 from bes_logdiag.presence.check import check_configs
@@ -264,3 +288,572 @@ def test_table_output_for_a_file_without_findings(data: Data, invoke: Invoke) ->
     result = invoke("check", str(path))
     assert result.exit_code == 0
     assert result.stdout.startswith(f"{path}: no findings\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: MAX_SUBSCRIPTIONS_PER_ENDPOINT
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "5001", "10000", "-1", "2,000", "2.000", "1e3", "two thousand", "", " 2000"]
+)
+def test_max_subscriptions_out_of_range_or_not_integer(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="2000"', f'value="{value}"')
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    bad = only_finding(doc, "max-subscriptions-invalid")
+    assert (bad["key"], bad["severity"]) == (MAX, "error")
+    assert bad["line"] == line_of(text, f'"{MAX}" value="{value}"')
+    assert f'"{value}"' in bad["message"]
+    assert doc["capacity"][0]["total"] is None
+
+
+@pytest.mark.parametrize("value", ["1", "5000", "1000", "0250"])
+def test_max_subscriptions_in_range(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="2000"', f'value="{value}"')
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0, doc["findings"]
+    assert doc["capacity"][0]["max_subscriptions_per_endpoint"] == int(value)
+    assert doc["capacity"][0]["total"] == 3 * int(value)
+
+
+def test_max_subscriptions_absent_is_info_default_1000_at_appsettings(tmp_path: Path) -> None:
+    # only the commented-out line mentions the key
+    text = swap(dotnet_config(), '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n', "")
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0
+    info = only_finding(doc, "max-subscriptions-default")
+    assert (info["key"], info["severity"], info["line"]) == (MAX, "info", line_of(text, "<appSettings>"))
+    assert "1000" in info["message"]
+    assert doc["capacity"][0] == {
+        "file": str(path),
+        "endpoints": 3,
+        "max_subscriptions_per_endpoint": 1000,
+        "total": 3000,
+    }
+
+
+def test_max_subscriptions_attribute_order_and_key_case(tmp_path: Path) -> None:
+    # value before key, and the key written in lower case (.NET appSettings ignore case)
+    text = swap(
+        dotnet_config(),
+        '<add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />',
+        "<add value='7000' key='max_subscriptions_per_endpoint'/>",
+    )
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    bad = only_finding(doc, "max-subscriptions-invalid")
+    assert bad["key"].upper() == MAX
+    assert bad["line"] == line_of(text, "value='7000'")
+    assert findings_of(doc, "max-subscriptions-default") == []
+
+
+def test_max_subscriptions_set_twice_last_wins_and_is_flagged(tmp_path: Path) -> None:
+    settings = swap(
+        TRUSTED_SETTINGS,
+        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />\n',
+        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />\n'
+        "    <!-- raised for the Q3 rollout -->\n"
+        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="4000" />\n',
+    )
+    text = dotnet_config(settings)
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    dup = only_finding(doc, "setting-duplicate")
+    assert (dup["key"], dup["severity"]) == (MAX, "warning")
+    assert dup["line"] == line_of(text, 'value="4000"')
+    assert str(line_of(text, 'value="2000"')) in dup["message"]
+    assert doc["capacity"][0]["max_subscriptions_per_endpoint"] == 4000
+    assert doc["capacity"][0]["total"] == 12000
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: endpoint SIP addresses
+
+
+def test_endpoint_not_a_sip_address_is_an_error(tmp_path: Path) -> None:
+    bad = "presence_bems01-01.corp.example.com@example.com"
+    text = dotnet_config(endpoints=endpoints_block(OWN_SIP, bad))
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "endpoint-sip-invalid")
+    assert (f["key"], f["severity"], f["line"]) == (EPS, "error", line_of(text, f'"{bad}"'))
+    assert doc["capacity"][0]["endpoints"] == 1
+
+
+def test_endpoint_not_following_convention_is_a_warning(tmp_path: Path) -> None:
+    odd = "sip:bems01-presence@example.com"
+    text = dotnet_config(endpoints=endpoints_block(OWN_SIP, odd))
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "endpoint-sip-convention")
+    assert (f["key"], f["severity"], f["line"]) == (EPS, "warning", line_of(text, odd))
+    assert doc["capacity"][0]["endpoints"] == 2
+
+
+def test_endpoint_without_host_fqdn_breaks_convention(tmp_path: Path) -> None:
+    odd = "sip:presence_BEMS01@example.com"  # host name, not its FQDN
+    text = dotnet_config(endpoints=endpoints_block(OWN_SIP, odd))
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    assert only_finding(doc, "endpoint-sip-convention")["line"] == line_of(text, odd)
+
+
+def test_endpoint_listed_twice_case_differs(tmp_path: Path) -> None:
+    second = "sip:presence_bems01-01.corp.example.com@example.com"
+    text = dotnet_config(endpoints=endpoints_block(OWN_SIP, second, second.upper().replace("SIP:", "sip:")))
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "endpoint-sip-duplicate")
+    assert (f["key"], f["severity"]) == (EPS, "warning")
+    assert f["line"] == line_of(text, "PRESENCE_BEMS01-01")
+    assert str(line_of(text, second)) in f["message"]
+    assert doc["capacity"][0]["endpoints"] == 2
+    assert doc["capacity"][0]["total"] == 4000
+
+
+def test_endpoint_in_other_sip_domain(tmp_path: Path) -> None:
+    other = "sip:presence_bems01-01.corp.example.com@example.org"
+    text = dotnet_config(endpoints=endpoints_block(OWN_SIP, other))
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "endpoint-sip-domain")
+    assert (f["key"], f["severity"], f["line"]) == (EPS, "warning", line_of(text, other))
+    assert "example.org" in f["message"] and "example.com" in f["message"]
+
+
+def test_endpoint_domain_compare_ignores_case(tmp_path: Path) -> None:
+    text = dotnet_config(
+        endpoints=endpoints_block(OWN_SIP, "sip:presence_bems01-01.corp.example.com@EXAMPLE.COM")
+    )
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert findings_of(doc, "endpoint-sip-domain") == []
+    assert result.exit_code == 0
+
+
+def test_own_endpoint_sip_not_a_sip_address(tmp_path: Path) -> None:
+    text = swap(
+        dotnet_config(endpoints=""),
+        'value = "sip:presence_bems01.corp.example.com@example.com"',
+        'value = "presence_bems01.corp.example.com"',
+    )
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "endpoint-sip-invalid")
+    assert (f["key"], f["severity"], f["line"]) == (OWN, "error", line_of(text, 'key = "UCMA_ENDPOINT_SIP"'))
+    assert doc["capacity"][0]["endpoints"] == 0
+
+
+def test_single_endpoint_from_ucma_endpoint_sip_gives_capacity(tmp_path: Path) -> None:
+    text = dotnet_config(endpoints="")
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0
+    assert doc["findings"] == []  # one endpoint: nothing to say about fill order
+    assert doc["capacity"][0] == {
+        "file": str(path),
+        "endpoints": 1,
+        "max_subscriptions_per_endpoint": 2000,
+        "total": 2000,
+    }
+
+
+def test_commented_and_stray_endpoint_items_are_not_counted(tmp_path: Path) -> None:
+    block = (
+        "  <ucmaEndpointSips>\n"
+        '    <add item="sip:stray@example.com" />\n'
+        "    <collection>\n"
+        f'      <add item="{OWN_SIP}" />\n'
+        '      <!-- <add item="not a sip" /> -->\n'
+        '      <add item="sip:presence_bems01-01.corp.example.com@example.com" />\n'
+        "    </collection>\n"
+        "  </ucmaEndpointSips>\n"
+    )
+    text = dotnet_config(endpoints=block)
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 0, doc["findings"]
+    assert doc["capacity"][0]["endpoints"] == 2
+    assert doc["capacity"][0]["total"] == 4000
+
+
+def test_endpoints_section_before_appsettings(tmp_path: Path) -> None:
+    # the section may sit anywhere; admins paste it right after configSections
+    text = HEAD + TRUSTED_ENDPOINTS + swap(TRUSTED_SETTINGS, 'value="2000"', 'value="1500"') + TAIL
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0
+    assert only_finding(doc, "endpoints-fill-in-order")["line"] == line_of(text, "<ucmaEndpointSips>")
+    assert doc["capacity"][0]["total"] == 4500
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: AD_USERS_SOURCE, AD_USERS_SOURCE_DOMAIN
+
+
+@pytest.mark.parametrize("value", ["ADLDS", "Global Catalog", "GC;LDAP"])
+def test_ad_source_invalid(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="GC"', f'value="{value}"')
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "ad-source-invalid")
+    assert (f["key"], f["severity"], f["line"]) == (
+        "AD_USERS_SOURCE",
+        "error",
+        line_of(text, f'value="{value}"'),
+    )
+
+
+@pytest.mark.parametrize("source", ["LDAP", ""])
+def test_ad_source_ldap_or_empty_with_domain_is_info(tmp_path: Path, source: str) -> None:
+    text = swap(dotnet_config(), 'value="GC"', f'value="{source}"')
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0
+    assert findings_of(doc, "ad-source-invalid") == []
+    f = only_finding(doc, "ad-source-domain-unused")
+    assert (f["key"], f["severity"]) == ("AD_USERS_SOURCE_DOMAIN", "info")
+    assert f["line"] == line_of(text, 'value="DC=EXAMPLE,DC=COM"')
+
+
+def test_ad_source_absent_with_domain_is_info(tmp_path: Path) -> None:
+    text = swap(dotnet_config(), '    <add key="AD_USERS_SOURCE" value="GC" />\n', "")
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 0
+    assert only_finding(doc, "ad-source-domain-unused")["severity"] == "info"
+
+
+@pytest.mark.parametrize(
+    "domain", ["DC=EXAMPLE,DC=COM", "DC=corp, DC=example, DC=com", "EXAMPLE.COM", "corp.example.com"]
+)
+def test_ad_domain_valid_with_gc(tmp_path: Path, domain: str) -> None:
+    text = swap(dotnet_config(), 'value="DC=EXAMPLE,DC=COM"', f'value="{domain}"')
+    result, doc = presence_check(host(tmp_path, "bems01", text, "utf-16"))
+    assert result.exit_code == 0, doc["findings"]
+    assert not [f for f in doc["findings"] if f["key"].startswith("AD_")]
+
+
+@pytest.mark.parametrize(
+    "domain", ["EXAMPLE", "DC=EXAMPLE", "CN=Users,DC=EXAMPLE,DC=COM", "DC=EXAMPLE;DC=COM", "example..com"]
+)
+def test_ad_domain_invalid(tmp_path: Path, domain: str) -> None:
+    text = swap(dotnet_config(), 'value="DC=EXAMPLE,DC=COM"', f'value="{domain}"')
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "ad-source-domain-invalid")
+    assert (f["key"], f["severity"], f["line"]) == (
+        "AD_USERS_SOURCE_DOMAIN",
+        "error",
+        line_of(text, f'value="{domain}"'),
+    )
+
+
+def test_ad_domain_without_value_attribute_is_default(tmp_path: Path) -> None:
+    # the guide: "No value attribute (default) - Domain the Good Presence resides"
+    text = swap(
+        dotnet_config(),
+        '<add key="AD_USERS_SOURCE_DOMAIN" value="DC=EXAMPLE,DC=COM" />',
+        '<add key="AD_USERS_SOURCE_DOMAIN" />',
+    )
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 0
+    assert not [f for f in doc["findings"] if f["key"].startswith("AD_")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: RESTRICT_CERT_BY_FRIENDLY_NAME, LYNC_SERVER
+
+
+@pytest.mark.parametrize(
+    "value",
+    [" BEMS Presence 2024", "BEMS Presence 2024 ", "BEMS Presence 2024&#9;", "BEMS Presence 2024\u00a0"],
+)
+def test_friendly_name_with_surrounding_space(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="BEMS Presence 2024"', f'value="{value}"')
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "friendly-name-whitespace")
+    assert (f["key"], f["severity"]) == ("RESTRICT_CERT_BY_FRIENDLY_NAME", "warning")
+    assert f["line"] == line_of(text, "RESTRICT_CERT_BY_FRIENDLY_NAME")
+
+
+@pytest.mark.parametrize("value", ["bems presence 2024", "BEMS  Presence", ""])
+def test_friendly_name_inner_spaces_case_or_empty_are_fine(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="BEMS Presence 2024"', f'value="{value}"')
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 0
+    assert findings_of(doc, "friendly-name-whitespace") == []
+
+
+@pytest.mark.parametrize(
+    "value", ["LYNCDIR01", "lyncdir01", "10.20.30.40", "lyncdir01.corp.example.com:5061"]
+)
+def test_lync_server_not_fqdn(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="lyncdir01.corp.example.com"', f'value="{value}"')
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "lync-server-not-fqdn")
+    assert (f["key"], f["severity"], f["line"]) == (
+        "LYNC_SERVER",
+        "warning",
+        line_of(text, f'value="{value}"'),
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["dirpool.corp.example.com", "DIRPOOL01.CORP.EXAMPLE.COM", "lync-dir.example.co.uk"]
+)
+def test_lync_server_fqdn_is_fine(tmp_path: Path, value: str) -> None:
+    text = swap(dotnet_config(), 'value="lyncdir01.corp.example.com"', f'value="{value}"')
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 0
+    assert findings_of(doc, "lync-server-not-fqdn") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 2: trusted-application keys
+
+
+@pytest.mark.parametrize("key", [APPNAME, POOL, OWN])
+def test_trusted_key_removed_points_at_appsettings(tmp_path: Path, key: str) -> None:
+    lines = [line for line in TRUSTED_SETTINGS.splitlines(keepends=True) if f'"{key}"' not in line]
+    text = dotnet_config("".join(lines))
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "trusted-key-missing")
+    assert (f["key"], f["severity"], f["line"]) == (key, "error", line_of(text, "<appSettings>"))
+
+
+@pytest.mark.parametrize("key", [APPNAME, POOL, OWN])
+def test_trusted_key_blank_points_at_its_line(tmp_path: Path, key: str) -> None:
+    settings = "".join(
+        (f'    <add key="{key}" value="   " />\n' if f'"{key}"' in line else line)
+        for line in TRUSTED_SETTINGS.splitlines(keepends=True)
+    )
+    text = dotnet_config(settings)
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    f = only_finding(doc, "trusted-key-missing")
+    assert (f["key"], f["severity"], f["line"]) == (key, "error", line_of(text, f'"{key}"'))
+
+
+def test_only_endpoint_collection_puts_file_in_trusted_mode(tmp_path: Path) -> None:
+    text = dotnet_config(JABBER_SETTINGS, TRUSTED_ENDPOINTS)
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    missing = findings_of(doc, "trusted-key-missing")
+    assert sorted(f["key"] for f in missing) == sorted([APPNAME, POOL, OWN])
+    assert {f["line"] for f in missing} == {
+        line_of(text, f'"{APPNAME}"'),
+        line_of(text, f'"{POOL}"'),
+        line_of(text, f'"{OWN}"'),
+    }
+    assert all(f["severity"] == "error" for f in missing)
+
+
+def test_every_defect_at_once_each_flagged_by_key(tmp_path: Path) -> None:
+    settings = """  <appSettings>
+    <add key="LYNC_SERVER" value="lyncdir01" />
+    <add key="UCMA_APPLICATION_NAME" value="urn:application:bemspresence" />
+    <add key="UCMA_ENDPOINT_SIP" value="sip:presence_bems01.corp.example.com@example.com" />
+    <add key="RESTRICT_CERT_BY_FRIENDLY_NAME" value="BEMS Presence " />
+    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="7500" />
+    <add key="AD_USERS_SOURCE" value="LDAPS" />
+    <add key="AD_USERS_SOURCE_DOMAIN" value="EXAMPLE" />
+  </appSettings>
+"""
+    endpoints = endpoints_block(
+        OWN_SIP,
+        "bems01-01.corp.example.com",
+        "sip:bems-presence@example.com",
+        "sip:presence_bems01-02.corp.example.com@example.net",
+        OWN_SIP,
+    )
+    text = dotnet_config(settings, endpoints)
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    got = {(f["rule"], f["key"], f["severity"], f["line"]) for f in doc["findings"]}
+    expected = {
+        ("lync-server-not-fqdn", "LYNC_SERVER", "warning", line_of(text, 'value="lyncdir01"')),
+        ("trusted-key-missing", POOL, "error", line_of(text, "<appSettings>")),
+        (
+            "friendly-name-whitespace",
+            "RESTRICT_CERT_BY_FRIENDLY_NAME",
+            "warning",
+            line_of(text, "BEMS Presence "),
+        ),
+        ("max-subscriptions-invalid", MAX, "error", line_of(text, "7500")),
+        ("ad-source-invalid", "AD_USERS_SOURCE", "error", line_of(text, "LDAPS")),
+        ("ad-source-domain-invalid", "AD_USERS_SOURCE_DOMAIN", "error", line_of(text, 'value="EXAMPLE"')),
+        ("ad-source-domain-unused", "AD_USERS_SOURCE_DOMAIN", "info", line_of(text, 'value="EXAMPLE"')),
+        ("endpoint-sip-invalid", EPS, "error", line_of(text, '"bems01-01.corp')),
+        ("endpoint-sip-convention", EPS, "warning", line_of(text, "bems-presence@")),
+        ("endpoint-sip-domain", EPS, "warning", line_of(text, "example.net")),
+        ("endpoint-sip-duplicate", EPS, "warning", line_of(text, OWN_SIP, nth=3)),
+        ("endpoints-fill-in-order", EPS, "info", line_of(text, "<ucmaEndpointSips>")),
+    }
+    assert got == expected
+    assert doc["capacity"][0]["endpoints"] == 3
+    assert doc["capacity"][0]["total"] is None
+    # per file, findings come in line order
+    lines = [f["line"] for f in doc["findings"]]
+    assert lines == sorted(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 3: several hosts compared
+
+
+def test_three_clean_hosts_exit_0_capacity_in_command_line_order(tmp_path: Path) -> None:
+    paths = [
+        host(tmp_path, "bems03", host_text(3)),
+        host(tmp_path, "bems01", host_text(1), "utf-16"),
+        host(
+            tmp_path,
+            "bems02",
+            host_text(2, app=" URN:Application:BemsPresence ", pool="BEMSPOOL.corp.example.com"),
+        ),
+    ]
+    result, doc = presence_check(*paths)
+    assert result.exit_code == 0, doc["findings"]
+    assert failing(doc) == []
+    assert [c["file"] for c in doc["capacity"]] == [str(p) for p in paths]
+    assert [c["total"] for c in doc["capacity"]] == [4000, 4000, 4000]
+    assert len(findings_of(doc, "endpoints-fill-in-order")) == 3
+
+
+def test_hosts_pool_differs_reported_on_later_file(tmp_path: Path) -> None:
+    one = host_text(1)
+    two = host_text(2, pool="bemspool2.corp.example.com")
+    p1, p2 = host(tmp_path, "bems01", one), host(tmp_path, "bems02", two, "utf-16")
+    result, doc = presence_check(p1, p2)
+    assert result.exit_code == 1
+    f = only_finding(doc, "hosts-pool-differs")
+    assert (f["file"], f["key"], f["severity"], f["line"]) == (
+        str(p2),
+        POOL,
+        "warning",
+        line_of(two, "bemspool2"),
+    )
+    assert (f["other_file"], f["other_line"]) == (str(p1), line_of(one, f'"{POOL}"'))
+    assert str(p1) in f["message"]
+    assert findings_of(doc, "hosts-application-differs") == []
+
+
+def test_hosts_application_differs_against_first_file_that_sets_it(tmp_path: Path) -> None:
+    jabber = dotnet_config(JABBER_SETTINGS, "")
+    one = host_text(1)
+    three = host_text(3, app="urn:application:bemspresence-dr")
+    p0 = host(tmp_path, "bems00", jabber)
+    p1 = host(tmp_path, "bems01", one)
+    p3 = host(tmp_path, "bems03", three)
+    result, doc = presence_check(p0, p1, p3)
+    assert result.exit_code == 1
+    f = only_finding(doc, "hosts-application-differs")
+    assert (f["file"], f["key"], f["severity"], f["line"]) == (
+        str(p3),
+        APPNAME,
+        "warning",
+        line_of(three, "bemspresence-dr"),
+    )
+    assert (f["other_file"], f["other_line"]) == (str(p1), line_of(one, f'"{APPNAME}"'))
+    assert [c["file"] for c in doc["capacity"]] == [str(p0), str(p1), str(p3)]
+
+
+def test_hosts_share_a_collection_endpoint(tmp_path: Path) -> None:
+    shared = "sip:presence_bems01-01.corp.example.com@example.com"
+    one = host_text(1)
+    two = host_text(2).replace(
+        '      <add item="sip:presence_bems02-01.corp.example.com@example.com" />\n',
+        f'      <add item="{shared.upper().replace("SIP:", "sip:")}" />\n',
+    )
+    p1, p2 = host(tmp_path, "bems01", one), host(tmp_path, "bems02", two)
+    result, doc = presence_check(p1, p2)
+    assert result.exit_code == 1
+    f = only_finding(doc, "hosts-endpoint-shared")
+    assert (f["file"], f["key"], f["severity"]) == (str(p2), EPS, "error")
+    assert f["line"] == line_of(two, "PRESENCE_BEMS01-01")
+    assert (f["other_file"], f["other_line"]) == (str(p1), line_of(one, shared))
+
+
+def test_hosts_copied_config_shares_ucma_endpoint_sip(tmp_path: Path) -> None:
+    # the classic: bems01's file copied to bems02 and only the collection edited
+    one = dotnet_config(endpoints="")
+    two = dotnet_config(endpoints="")
+    p1, p2 = host(tmp_path, "bems01", one, "utf-16"), host(tmp_path, "bems02", two)
+    result, doc = presence_check(p1, p2)
+    assert result.exit_code == 1
+    f = only_finding(doc, "hosts-endpoint-shared")
+    assert (f["file"], f["key"], f["severity"], f["line"]) == (
+        str(p2),
+        OWN,
+        "error",
+        line_of(two, f'"{OWN}"'),
+    )
+    assert (f["other_file"], f["other_line"]) == (str(p1), line_of(one, f'"{OWN}"'))
+
+
+def test_collection_item_is_another_hosts_ucma_endpoint_sip(tmp_path: Path) -> None:
+    one = dotnet_config(endpoints="")  # bems01: UCMA_ENDPOINT_SIP only
+    two = host_text(2).replace(
+        '      <add item="sip:presence_bems02-01.corp.example.com@example.com" />\n',
+        f'      <add item="{OWN_SIP}" />\n',
+    )
+    p1, p2 = host(tmp_path, "bems01", one), host(tmp_path, "bems02", two)
+    result, doc = presence_check(p1, p2)
+    assert result.exit_code == 1
+    f = only_finding(doc, "hosts-endpoint-shared")
+    assert (f["file"], f["key"], f["line"]) == (str(p2), EPS, line_of(two, f'item="{OWN_SIP}"'))
+    assert (f["other_file"], f["other_line"]) == (str(p1), line_of(one, f'"{OWN}"'))
+
+
+def test_table_format_has_the_same_exit_codes(tmp_path: Path) -> None:
+    p1 = host(tmp_path, "bems01", host_text(1))
+    p2 = host(tmp_path, "bems02", host_text(2))
+    clean = presence_cli("check", str(p1), str(p2))
+    assert clean.exit_code == 0
+    assert "Subscription capacity" in clean.stdout
+    p3 = host(tmp_path, "bems03", host_text(1))  # a copy of bems01's file
+    clash = presence_cli("check", str(p1), str(p3))
+    assert clash.exit_code == 1
+    assert "hosts-endpoint-shared" in clash.stdout
+
+
+def test_same_file_named_twice_is_checked_once(tmp_path: Path) -> None:
+    p1 = host(tmp_path, "bems01", host_text(1))
+    dotted = tmp_path / "bems01" / ".." / "bems01" / "LyncPresenceProviderService.exe.config"
+    result, doc = presence_check(p1, dotted)
+    assert result.exit_code == 0, doc["findings"]
+    assert findings_of(doc, "hosts-endpoint-shared") == []
+    assert len(doc["capacity"]) == 1
+
+
+def test_host_findings_come_after_per_file_findings(tmp_path: Path) -> None:
+    one = host_text(1)
+    two = swap(host_text(2, pool="otherpool.corp.example.com"), 'value="2000"', 'value="0"')
+    p1, p2 = host(tmp_path, "bems01", one), host(tmp_path, "bems02", two)
+    result, doc = presence_check(p1, p2)
+    assert result.exit_code == 1
+    rules = [f["rule"] for f in doc["findings"]]
+    assert rules.index("max-subscriptions-invalid") < rules.index("hosts-pool-differs")
+    assert only_finding(doc, "max-subscriptions-invalid")["file"] == str(p2)
+    assert doc["capacity"][1]["total"] is None
+    assert doc["capacity"][0]["total"] == 4000

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import codecs
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from builders import (
+    APPNAME,
+    EPS,
+    HEAD,
+    JABBER_SETTINGS,
+    MAX,
+    OWN,
+    POOL,
+    TAIL,
+    TRUSTED_ENDPOINTS,
+    TRUSTED_SETTINGS,
+    dotnet_config,
+    failing,
+    findings_of,
+    host,
+    line_of,
+    only_finding,
+    presence_check,
+    presence_cli,
+    save,
+    swap,
+)
 
 from bes_logdiag.errors import ConfigError
 from bes_logdiag.presence.config import (
@@ -130,3 +153,184 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     missing = tmp_path / "absent.config"
     with pytest.raises(ConfigError, match=r"absent\.config: cannot read: No such file"):
         load_config(missing, COLLECTION)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clean files in every encoding an admin's editor produces
+
+EDITOR_ENCODINGS = ["utf-8-sig", "utf-8", "utf-16", "utf-16-be"]
+
+
+@pytest.mark.parametrize("encoding", EDITOR_ENCODINGS)
+def test_clean_trusted_host_exits_0_with_capacity(tmp_path: Path, encoding: str) -> None:
+    text = dotnet_config()
+    if encoding.startswith("utf-16"):
+        text = swap(text, 'encoding="utf-8"', 'encoding="utf-16"')
+    path = host(tmp_path, "bems01", text, encoding)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0, doc["findings"]
+    assert failing(doc) == []
+    # three endpoints fill one after another: reported (info), not an error
+    fill = only_finding(doc, "endpoints-fill-in-order")
+    assert (fill["severity"], fill["key"], fill["line"]) == ("info", EPS, line_of(text, "<ucmaEndpointSips>"))
+    assert "2000" in fill["message"]
+    assert [f["rule"] for f in doc["findings"]] == ["endpoints-fill-in-order"]
+    assert doc["capacity"] == [
+        {"file": str(path), "endpoints": 3, "max_subscriptions_per_endpoint": 2000, "total": 6000}
+    ]
+
+
+@pytest.mark.parametrize("encoding", EDITOR_ENCODINGS)
+def test_line_numbers_survive_bom_crlf_and_utf16(tmp_path: Path, encoding: str) -> None:
+    text = swap(dotnet_config(), 'value="2000"', 'value="6000"')
+    text = swap(text, 'value="lyncdir01.corp.example.com"', 'value="LYNCDIR01"')
+    path = host(tmp_path, "bems01", text, encoding)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    bad = only_finding(doc, "max-subscriptions-invalid")
+    assert (bad["key"], bad["severity"], bad["line"]) == (MAX, "error", line_of(text, 'value="6000"'))
+    lync = only_finding(doc, "lync-server-not-fqdn")
+    assert (lync["key"], lync["severity"], lync["line"]) == (
+        "LYNC_SERVER",
+        "warning",
+        line_of(text, "LYNCDIR01"),
+    )
+    assert doc["capacity"][0]["max_subscriptions_per_endpoint"] is None
+    assert doc["capacity"][0]["total"] is None
+    assert doc["capacity"][0]["endpoints"] == 3
+
+
+def test_jabber_host_with_empty_ucma_keys_is_clean(tmp_path: Path) -> None:
+    text = dotnet_config(JABBER_SETTINGS, "")
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 0
+    assert doc["findings"] == []
+    assert doc["capacity"] == [
+        {"file": str(path), "endpoints": 0, "max_subscriptions_per_endpoint": 1000, "total": 0}
+    ]
+
+
+def test_net20_namespace_on_configuration_and_lf_only_file(tmp_path: Path) -> None:
+    text = swap(
+        dotnet_config(),
+        "<configuration>",
+        '<configuration xmlns="http://schemas.microsoft.com/.NetConfiguration/v2.0">',
+    )
+    text = swap(text, 'value="2000"', 'value="0"')
+    path = save(tmp_path / "LyncPresenceProviderService.exe.config", text, "utf-8", crlf=False)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    assert only_finding(doc, "max-subscriptions-invalid")["line"] == line_of(text, 'value="0"')
+
+
+def test_multiline_add_element_reports_its_line(tmp_path: Path) -> None:
+    settings = swap(
+        TRUSTED_SETTINGS,
+        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n',
+        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT"\n         value="12000" />\n',
+    )
+    text = dotnet_config(settings)
+    path = host(tmp_path, "bems01", text)
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    line = only_finding(doc, "max-subscriptions-invalid")["line"]
+    assert line in (line_of(text, 'key="MAX_SUBSCRIPTIONS_PER_ENDPOINT"', nth=2), line_of(text, "12000"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 1 (as used by 3): unreadable and malformed files
+
+
+def test_malformed_utf16_crlf_reports_file_line_column(tmp_path: Path) -> None:
+    text = swap(
+        dotnet_config(),
+        '<add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />',
+        '<add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000">',
+    )
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result = presence_cli("check", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    # the unclosed <add> is noticed at </appSettings>: line of it, column 5 (1-based)
+    assert f"{path}:{line_of(text, '</appSettings>')}:5: malformed XML" in result.stderr
+
+
+def test_malformed_column_counts_characters_after_non_ascii(tmp_path: Path) -> None:
+    text = swap(
+        dotnet_config(),
+        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />',
+        '    <!-- Jürgen --><add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" / >',
+    )
+    path = host(tmp_path, "bems01", text)
+    result = presence_cli("check", str(path))
+    assert result.exit_code == 2
+    line = line_of(text, "Jürgen")
+    # expat stops at the space after "/"; columns count characters, not UTF-8 bytes
+    col = text.splitlines()[line - 1].index("/ >") + 2
+    assert f"{path}:{line}:{col}: malformed XML" in result.stderr
+
+
+def test_every_bad_file_listed_and_nothing_on_stdout(tmp_path: Path) -> None:
+    good = host(tmp_path, "bems01", dotnet_config())
+    broken = host(tmp_path, "bems02", dotnet_config().replace("</configuration>", "</configuratoin>"))
+    missing = tmp_path / "bems03" / "LyncPresenceProviderService.exe.config"
+    result = presence_cli("check", str(good), str(broken), str(missing), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert str(broken) in result.stderr and "malformed XML" in result.stderr
+    assert str(missing) in result.stderr
+    assert str(good) not in result.stderr
+
+
+def test_web_config_with_other_root_is_refused(tmp_path: Path) -> None:
+    path = save(
+        tmp_path / "web.config",
+        '<?xml version="1.0"?>\n<appSettings>\n  <add key="A" value="B"/>\n</appSettings>\n',
+    )
+    result = presence_cli("check", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_ansi_file_with_declared_windows_1252_is_read(tmp_path: Path) -> None:
+    text = swap(dotnet_config(), 'encoding="utf-8"', 'encoding="windows-1252"')
+    text = swap(
+        text,
+        "    <!-- Skype for Business / Lync -->",
+        "    <!-- Skype for Business / Lync - geändert: Jürgen Weiß -->",
+    )
+    text = swap(text, 'value="2000"', 'value="0"')
+    path = host(tmp_path, "bems01", text, "cp1252")
+    result = presence_cli("check", str(path), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert only_finding(doc, "max-subscriptions-invalid")["line"] == line_of(text, 'value="0"')
+
+
+def test_ansi_bytes_in_a_file_declared_utf8_exit_2_naming_the_file(tmp_path: Path) -> None:
+    # .NET refuses these bytes too; the checker must say which file, and print nothing on stdout
+    text = swap(dotnet_config(), "    <!-- Skype for Business / Lync -->", "    <!-- geändert: Jürgen -->")
+    path = host(tmp_path, "bems01", text, "cp1252")
+    result = presence_cli("check", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert str(path) in result.stderr
+
+
+def test_no_appsettings_only_endpoints_lines_are_null(tmp_path: Path) -> None:
+    text = HEAD + TRUSTED_ENDPOINTS + TAIL
+    path = host(tmp_path, "bems01", text, "utf-16")
+    result, doc = presence_check(path)
+    assert result.exit_code == 1
+    missing = findings_of(doc, "trusted-key-missing")
+    assert sorted(f["key"] for f in missing) == sorted([APPNAME, POOL, OWN])
+    assert all(f["line"] is None and f["severity"] == "error" for f in missing)
+    default = only_finding(doc, "max-subscriptions-default")
+    assert (default["line"], default["severity"]) == (None, "info")
+    assert doc["capacity"][0] == {
+        "file": str(path),
+        "endpoints": 3,
+        "max_subscriptions_per_endpoint": 1000,
+        "total": 3000,
+    }

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from builders import run_cli
 from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from bes_logdiag.errors import PatternError
 from bes_logdiag.presence import cli as presence_cli
@@ -245,12 +246,9 @@ def test_unknown_field_with_a_plural_spec_stays_visible(rules: PresenceRules) ->
 
 
 def test_completion_options_only_on_the_top_level_app() -> None:
-    from bes_logdiag.cli import app as top
-
-    runner = CliRunner()
-    assert "--install-completion" in runner.invoke(top, ["--help"]).stdout
+    assert "--install-completion" in run_cli("--help").stdout
     for group in ("presence", "patterns"):
-        result = runner.invoke(top, [group, "--help"])
+        result = run_cli(group, "--help")
         assert result.exit_code == 0
         assert "--install-completion" not in result.stdout
         assert "--show-completion" not in result.stdout

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from builders import findings_of, only_finding, presence_cli, presence_whitelist, save
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import Result
@@ -177,3 +179,119 @@ def test_clean_list_round_trips(rules: PresenceRules, domains: list[str], draw: 
     # Normalising the normalised output changes nothing.
     again = normalise_whitelist("\n".join(report.domains), rules)
     assert again.domains == report.domains
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 4: the domain whitelist
+
+
+def test_whitelist_every_separator_mixed(tmp_path: Path) -> None:
+    text = "Example.com, example1.com;partner.example.org  sub.partner.example.org\nlast.example.net;\n"
+    result, doc = presence_whitelist(text)
+    assert result.exit_code == 0
+    assert doc["domains"] == [
+        "example.com",
+        "example1.com",
+        "partner.example.org",
+        "sub.partner.example.org",
+        "last.example.net",
+    ]
+    assert doc["findings"] == []
+
+
+def test_whitelist_table_prints_paste_ready_list() -> None:
+    result = presence_cli("whitelist", "a.example.com ;; B.example.com,\tc.example.com")
+    assert result.exit_code == 0
+    assert result.stdout == "a.example.com\nb.example.com\nc.example.com\n"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "*.example.com",
+        "user@example.com",
+        "https://example.com",
+        "10.1.2.3",
+        "localhost",
+        "exa_mple.com",
+        "bücher.example",
+    ],
+)
+def test_whitelist_invalid_entry_is_dropped(entry: str) -> None:
+    result, doc = presence_whitelist(f"example.com;{entry};example.org")
+    assert result.exit_code == 1
+    f = only_finding(doc, "whitelist-invalid")
+    assert (f["key"], f["severity"], f["line"]) == (entry, "error", 1)
+    assert doc["domains"] == ["example.com", "example.org"]
+
+
+def test_whitelist_duplicates_case_insensitive_with_lines(tmp_path: Path) -> None:
+    path = save(
+        tmp_path / "whitelist.txt", "example.com\npartner.example.org\nEXAMPLE.COM, example.org\n", "utf-16"
+    )
+    result, doc = presence_whitelist("--file", str(path))
+    assert result.exit_code == 1
+    f = only_finding(doc, "whitelist-duplicate")
+    assert (f["key"], f["severity"], f["line"], f["file"]) == ("EXAMPLE.COM", "warning", 3, str(path))
+    assert "line 1" in f["message"]
+    assert doc["domains"] == ["example.com", "partner.example.org", "example.org"]
+
+
+def test_whitelist_from_stdin_with_bom_and_crlf() -> None:
+    data = codecs.BOM_UTF8 + b"example.com\r\n\r\nbad domain.com!\r\n"
+    result, doc = presence_whitelist("-", input=data)
+    assert result.exit_code == 1
+    assert doc["domains"] == ["example.com"]
+    bad = {(f["key"], f["line"]) for f in findings_of(doc, "whitelist-invalid")}
+    assert bad == {("bad", 3), ("domain.com!", 3)}
+    assert all(f["file"] == "<stdin>" for f in doc["findings"])
+
+
+def test_whitelist_file_with_utf8_bom_and_stdin_utf16(tmp_path: Path) -> None:
+    path = save(tmp_path / "whitelist.txt", "example.com;\nexample.org\n")  # utf-8-sig, CRLF
+    result, doc = presence_whitelist("--file", str(path))
+    assert result.exit_code == 0
+    assert doc["domains"] == ["example.com", "example.org"]
+    data = codecs.BOM_UTF16_LE + "example.com\r\nexample.com".encode("utf-16-le")
+    result, doc = presence_whitelist("--file", "-", input=data)
+    assert result.exit_code == 1
+    f = only_finding(doc, "whitelist-duplicate")
+    assert (f["line"], f["file"]) == (2, "<stdin>")
+
+
+@pytest.mark.parametrize("text", ["", "  ,; \n", "*.example.com; user@example.com"])
+def test_whitelist_enabled_but_empty_blocks_everything(text: str) -> None:
+    result, doc = presence_whitelist(text)
+    assert result.exit_code == 1
+    f = only_finding(doc, "whitelist-empty")
+    assert (f["key"], f["severity"], f["line"]) == ("whitelist", "warning", None)
+    assert doc["domains"] == []
+
+
+def test_whitelist_disabled_empty_is_fine() -> None:
+    result, doc = presence_whitelist("", "--disabled")
+    assert result.exit_code == 0
+    assert doc == {"domains": [], "findings": []}
+
+
+def test_whitelist_disabled_with_domains_is_info() -> None:
+    result, doc = presence_whitelist("example.com example.org", "--disabled")
+    assert result.exit_code == 0
+    f = only_finding(doc, "whitelist-disabled")
+    assert f["severity"] == "info"
+    assert "2" in f["message"]
+    assert doc["domains"] == ["example.com", "example.org"]
+
+
+def test_whitelist_argument_and_file_conflict_exits_2(tmp_path: Path) -> None:
+    path = save(tmp_path / "w.txt", "example.com")
+    result = presence_cli("whitelist", "example.org", "--file", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_whitelist_missing_file_exits_2(tmp_path: Path) -> None:
+    result = presence_cli("whitelist", "--file", str(tmp_path / "nope.txt"), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "nope.txt" in result.stderr

@@ -1,0 +1,687 @@
+"""The identity join (BES-LOGS.md section 3): an address (MAGT), a user id (POLC) and ``Last, First:N``
+(SYNC) become one person by the user map, a shared line, the shape of the name or the order in time,
+and the tool refuses to guess when two candidates fit.
+
+First ``join_identities`` on hand-built events (no log files), then the same joins end to end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from builders import (
+    EU1,
+    EU2,
+    HELP,
+    JOERG,
+    LON,
+    LON_SITE,
+    NYC,
+    OPS,
+    REACHES_POLC,
+    REACHES_SYNC,
+    Activation,
+    BusyDay,
+    activation,
+    bes_line,
+    bes_name,
+    by_email,
+    event,
+    mail_flow,
+    merge,
+    one,
+    only,
+    policy_at,
+    rows,
+    run_json,
+    scan_json,
+    scan_report,
+    write_activation,
+    write_lines,
+    write_server,
+)
+
+from bes_logdiag.identities import Person, join_identities
+from bes_logdiag.library import Library
+from bes_logdiag.model import Event, Join, Status
+from bes_logdiag.usermap import MapEntry
+
+# ---------------------------------------------------------------------------------------------
+# join_identities on hand-built events
+# ---------------------------------------------------------------------------------------------
+
+T = datetime(2019, 11, 5, 10, 0, 0)
+
+
+def join(
+    library: Library, events: list[Event], user_map: tuple[MapEntry, ...] = ()
+) -> tuple[list[Person], list[str]]:
+    """The persons and notes of ``join_identities`` with the library's two time-order milestones."""
+    persons, orphans, notes = join_identities(
+        events, user_map, request=library.milestone_with("request"), answer=library.milestone_with("answer")
+    )
+    assert orphans == []
+    return persons, notes
+
+
+def names(persons: list[Person]) -> list[tuple[str | None, str | None, str | None, str | None]]:
+    return sorted(((p.server, p.email, p.user_id, p.display_name) for p in persons), key=repr)
+
+
+def test_names_on_one_line_are_one_person(library: Library) -> None:
+    """A line that names an address and a user id ties them: kind ``id``."""
+    e = event(library, "magt.user-not-started", T, email="marek.zielinski@example.eu", user_id="640", line=3)
+    (person,), notes = join(library, [e])
+    assert (person.email, person.user_id) == ("marek.zielinski@example.eu", "640")
+    assert person.joins == (
+        Join("id", "marek.zielinski@example.eu and 640 share a line (BB01_MAGT_01_20191105_0001.txt:3)"),
+    )
+    assert notes == []
+
+
+def test_name_shape_joins_an_address_to_an_accented_display_name(library: Library) -> None:
+    """``joerg.mueller@`` is ``Müller, Jörg`` (ü -> ue, ö -> oe), with no IT policy line in between."""
+    events = [
+        event(library, "etp_received", T, email="joerg.mueller@example.eu"),
+        event(
+            library, "slowsync_started", T + timedelta(minutes=1), user_id="4711", display_name="Müller, Jörg"
+        ),
+    ]
+    (person,), notes = join(library, events)
+    assert (person.email, person.user_id, person.display_name) == (
+        "joerg.mueller@example.eu",
+        "4711",
+        "Müller, Jörg",
+    )
+    assert [e.milestone for e in person.events] == ["etp_received", "slowsync_started"]
+    assert person.joins == (
+        Join("name", "joerg.mueller@example.eu has the shape of the name 'Müller, Jörg'"),
+    )
+    assert notes == []
+
+
+def test_name_shape_is_refused_when_two_ids_carry_the_name(library: Library) -> None:
+    events = [
+        event(library, "etp_received", T, email="ian.dundas@example.net"),
+        event(library, "slowsync_started", T, user_id="1", display_name="Dundas, Ian", line=2),
+        event(library, "slowsync_started", T, user_id="2", display_name="Dundas,  Ian", line=3),
+    ]
+    persons, notes = join(library, events)
+    assert names(persons) == [
+        ("BB01", "ian.dundas@example.net", None, None),
+        ("BB01", None, "1", "Dundas, Ian"),
+        ("BB01", None, "2", "Dundas,  Ian"),
+    ]
+    assert notes == [
+        "server BB01: not joining by name shape, more than one fits: Dundas,  Ian (2), Dundas, Ian (1), "
+        "ian.dundas@example.net"
+    ]
+
+
+def test_time_order_joins_a_request_and_the_policy_just_after_it(library: Library) -> None:
+    """MAGT asks for service books for an address; POLC queues the IT policy for an id 4 s later."""
+    events = [
+        event(library, "service_books_requested", T, email=HELP, line=5),
+        event(library, "itpolicy_queued", T + timedelta(seconds=4), user_id="301", line=9),
+    ]
+    (person,), notes = join(library, events)
+    assert (person.email, person.user_id) == (HELP, "301")
+    assert person.joins == (
+        Join(
+            "time",
+            f"service books for {HELP} (BB01_MAGT_01_20191105_0001.txt:5) then UserId=301 4s later "
+            "(BB01_POLC_01_20191105_0001.txt:9), nothing else in between",
+        ),
+    )
+    assert notes == []
+
+
+def test_time_order_needs_the_policy_within_the_window(library: Library) -> None:
+    events = [
+        event(library, "service_books_requested", T, email=HELP),
+        event(library, "itpolicy_queued", T + timedelta(minutes=2, seconds=1), user_id="301"),
+    ]
+    persons, notes = join(library, events)
+    assert names(persons) == [("BB01", HELP, None, None), ("BB01", None, "301", None)]
+    assert notes == []
+
+
+def test_time_order_is_off_without_the_two_milestones(library: Library) -> None:
+    events = [
+        event(library, "service_books_requested", T, email=HELP),
+        event(library, "itpolicy_queued", T + timedelta(seconds=4), user_id="301"),
+    ]
+    persons, _, notes = join_identities(events, (), request=None, answer=None)
+    assert names(persons) == [("BB01", HELP, None, None), ("BB01", None, "301", None)]
+    assert notes == []
+
+
+def test_time_order_refuses_two_requests_before_one_policy(library: Library) -> None:
+    events = [
+        event(library, "service_books_requested", T, email=HELP, line=5),
+        event(library, "service_books_requested", T + timedelta(seconds=3), email=OPS, line=6),
+        event(library, "itpolicy_queued", T + timedelta(seconds=10), user_id="301", line=9),
+        event(library, "itpolicy_queued", T + timedelta(seconds=12), user_id="302", line=10),
+    ]
+    persons, notes = join(library, events)
+    assert all(p.joins == () for p in persons)
+    assert names(persons) == [
+        ("BB01", HELP, None, None),
+        ("BB01", OPS, None, None),
+        ("BB01", None, "301", None),
+        ("BB01", None, "302", None),
+    ]
+    assert notes == [
+        "server BB01: not joining UserId=301 (BB01_POLC_01_20191105_0001.txt:9) by time: "
+        f"{OPS} and {HELP} both asked for service books within 2m before it"
+    ]
+
+
+def test_time_order_refuses_one_request_before_two_policies(library: Library) -> None:
+    events = [
+        event(library, "service_books_requested", T, email=HELP, line=5),
+        event(library, "itpolicy_queued", T + timedelta(seconds=10), user_id="301", line=9),
+        event(library, "itpolicy_queued", T + timedelta(seconds=40), user_id="302", line=10),
+    ]
+    persons, notes = join(library, events)
+    assert names(persons) == [
+        ("BB01", HELP, None, None),
+        ("BB01", None, "301", None),
+        ("BB01", None, "302", None),
+    ]
+    assert notes == [
+        f"server BB01: not joining {HELP} by time: user ids 301 and 302 both had the IT policy queued "
+        "within 2m after its service-book request"
+    ]
+
+
+def test_user_map_joins_names_nothing_else_would(library: Library) -> None:
+    """``jsmith@`` has no name shape and no policy line near it: only the map ties it to 41; an entry
+    whose names the logs never mention adds nobody."""
+    events = [
+        event(library, "etp_received", T, email="jsmith@example.net"),
+        event(library, "slowsync_started", T + timedelta(hours=1), user_id="41", display_name="Smith, John"),
+    ]
+    user_map = (
+        MapEntry("jsmith@example.net", "41", "Smith, John"),
+        MapEntry("nobody@example.net", "99", "Body, No"),
+    )
+    (person,), notes = join(library, events, user_map)
+    assert (person.email, person.user_id, person.display_name) == ("jsmith@example.net", "41", "Smith, John")
+    assert person.joins == (Join("map", "user map: jsmith@example.net, 41, smith, john"),)
+    assert notes == []
+
+
+def test_the_same_names_on_two_servers_are_two_people(library: Library) -> None:
+    events = [
+        event(library, "etp_received", T, server="BB01", email="joerg.mueller@example.eu"),
+        event(library, "etp_received", T, server="BB02", email="joerg.mueller@example.eu"),
+        event(library, "slowsync_started", T, server="BB02", user_id="4711", display_name="Müller, Jörg"),
+    ]
+    persons, _ = join(library, events)
+    assert names(persons) == [
+        ("BB01", "joerg.mueller@example.eu", None, None),
+        ("BB02", "joerg.mueller@example.eu", "4711", "Müller, Jörg"),
+    ]
+
+
+def test_complete_activation_joined_by_name_shape(tmp_path: Path) -> None:
+    write_activation(tmp_path, "BB01", "20100521", "ian.dundas@example.net", 2573, "Dundas, Ian")
+    act = only(scan_report(tmp_path))
+    assert (act.server, act.email, act.user_id, act.display_name) == (
+        "BB01",
+        "ian.dundas@example.net",
+        "2573",
+        "Dundas, Ian",
+    )
+    assert act.last.status is Status.COMPLETE and act.last.stage == 4
+    assert [e.milestone for e in act.last.events] == [
+        "etp_received",
+        "key_generated",
+        "key_accept_sent",
+        "service_books_requested",
+        "itpolicy_queued",
+        "slowsync_started",
+        "slowsync_complete",
+    ]
+    assert "name" in {j.kind for j in act.joins}
+
+
+@pytest.mark.parametrize(
+    ("email", "display"),
+    [("juergen.mueller@example.net", "Müller, Jürgen"), ("helene.dubois@example.net", "Dubois, Hélène")],
+)
+def test_name_shape_folds_accents(tmp_path: Path, email: str, display: str) -> None:
+    write_activation(tmp_path, "BB01", "20100521", email, 88, display, upto="slowsync_started")
+    # a second user's service books in the same minute: time order alone cannot decide
+    write_lines(
+        tmp_path / "BB01_MAGT_02_20100521_0001.txt",
+        [
+            bes_line(
+                "05/21 06:51:44.000",
+                "*** OTAKEYGEN *** Queuing service book data to Policy Server",
+                tid="77",
+                user="other.person@example.net",
+            ),
+        ],
+    )
+    acts = scan_report(tmp_path).activations
+    act = next(a for a in acts if a.email == email)
+    assert act.user_id == "88" and act.display_name == display
+
+
+def test_name_shape_join_folds_accents_without_policy_line(tmp_path: Path) -> None:
+    """No POLC line: MAGT (address) and SYNC (display name) meet only by name shape (ü -> ue)."""
+    t0 = datetime(2019, 6, 14, 9, 30, 0)
+    parts = activation(*JOERG, t0)
+    parts["POLC"] = []
+    write_server(tmp_path, EU1, parts, encoding={"SYNC": "cp1252"})
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert len(rep["activations"]) == 1, rows(rep)
+    a = rep["activations"][0]
+    assert (a["email"], a["user_id"], a["display_name"], a["status"]) == (*JOERG, "complete")
+
+
+def test_name_shape_refuses_when_two_people_share_the_name(tmp_path: Path) -> None:
+    write_lines(
+        tmp_path / "BB01_SYNC_01_20100521_0001.txt",
+        [
+            bes_line(
+                "05/21 06:52:24.000",
+                '[SYNC-DSession] Received "GetConfig" command from device. [Dundas, Ian:1]',
+                eid=46046,
+            ),
+            bes_line(
+                "05/21 07:52:24.000",
+                '[SYNC-DSession] Received "GetConfig" command from device. [Dundas,  Ian:2]',
+                eid=46046,
+            ),
+        ],
+    )
+    write_lines(
+        tmp_path / "BB01_MAGT_01_20100521_0001.txt",
+        [
+            bes_line(
+                "05/21 06:40:00.000",
+                "Queuing DATA from network@etp1.etp.na.blackberry.net",
+                user="ian.dundas@example.net",
+            ),
+        ],
+    )
+    report = scan_report(tmp_path)
+    assert any("not joining by name shape" in n for n in report.notes)
+    assert {a.user_id for a in report.activations if a.email} == {None}
+
+
+def test_user_map_joins_names_that_do_not_match(tmp_path: Path) -> None:
+    write_activation(tmp_path, "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
+    users = tmp_path.parent / "users.csv"
+    users.write_text('MailboxSMTPAddr,UserConfigId,DisplayName\njsmith@example.net,41,"Smith, John"\n')
+    act = only(scan_report(tmp_path, users=users))
+    assert (act.email, act.user_id, act.last.status) == ("jsmith@example.net", "41", Status.COMPLETE)
+    assert "map" in {j.kind for j in act.joins}
+
+
+@pytest.mark.parametrize(
+    "header", ["email,user_id,display_name", "EMAIL,Id,DISPLAYNAME", "mailboxsmtpaddr,UserId,displayname"]
+)
+def test_user_map_header_names_are_case_insensitive(tmp_path: Path, header: str) -> None:
+    write_activation(tmp_path / "logs", "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
+    users = tmp_path / "users.csv"
+    users.write_text(f'{header}\njsmith@example.net,41,"Smith, John"\n')
+    act = only(scan_report(tmp_path / "logs", users=users))
+    assert act.user_id == "41"
+
+
+def test_users_csv_resolves_what_time_order_cannot(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0, 0)
+    parts = merge(
+        activation(HELP, 301, "Kowalski, Piotr", t0),
+        activation(OPS, 302, "Łukasiewicz, Zoë", t0 + timedelta(seconds=8), upto="getconfig", key_tid="1500"),
+    )
+    parts["POLC"] = [policy_at(t0 + timedelta(seconds=20), 302), policy_at(t0 + timedelta(seconds=25), 301)]
+    write_server(tmp_path / "logs", EU1, parts)
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "MailboxSMTPAddr,UserConfigId,DisplayName\r\n"
+        f'{HELP},301,"Kowalski, Piotr"\r\n'
+        f'{OPS},302,"Łukasiewicz, Zoë"\r\n'
+        'someone.else@example.eu,303,"Else, Someone"\r\n',
+        encoding="utf-8",
+    )
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert code == 0
+    assert rows(rep) == [
+        (EU1, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (EU1, OPS, 302, "Łukasiewicz, Zoë", "in_progress", 4, None),
+    ]
+    assert "map" in {j["kind"] for j in one(rep, email=HELP)["joins"]}
+    # without the map the same logs cannot join the addresses to the ids: no guessing
+    code, rep2, _ = scan_json(tmp_path / "logs")
+    assert not any(a["email"] == HELP and a["user_id"] == 302 for a in rep2["activations"])
+    assert not any(a["email"] == OPS and a["user_id"] == 301 for a in rep2["activations"])
+
+
+def test_users_csv_for_accented_user_in_cp1252_logs(tmp_path: Path) -> None:
+    t0 = datetime(2019, 6, 14, 9, 30, 0)
+    write_server(
+        tmp_path / "logs", EU1, activation(*JOERG, t0, upto="getconfig"), encoding={"SYNC": "cp1252"}
+    )
+    users = tmp_path / "u.csv"
+    users.write_text(
+        'MailboxSMTPAddr,UserConfigId,DisplayName\njoerg.mueller@example.eu,4711,"Müller, Jörg"\n',
+        encoding="utf-8",
+    )
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert code == 0
+    assert rows(rep) == [(EU1, *JOERG, "in_progress", 4, None)]
+
+
+def test_users_csv_with_other_column_order_and_extra_columns(tmp_path: Path) -> None:
+    t0 = datetime(2019, 6, 14, 9, 30)
+    write_server(tmp_path / "logs", EU1, activation(*JOERG, t0, upto="accept"))
+    users = tmp_path / "u.csv"
+    users.write_text(
+        "DisplayName,ServerName,MailboxSMTPAddr,UserConfigId\r\n"
+        '"Müller, Jörg",BES_EU_01,joerg.mueller@example.eu,4711\r\n',
+        encoding="utf-8-sig",
+    )
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert code == 0
+    assert rows(rep) == [(EU1, *JOERG, "in_progress", 2, None)]
+
+
+def test_time_order_joins_a_lone_pair(tmp_path: Path) -> None:
+    write_activation(tmp_path, "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
+    act = only(scan_report(tmp_path))
+    assert (act.email, act.user_id) == ("jsmith@example.net", "41")
+    assert any(j.kind == "time" and "41" in j.detail for j in act.joins)
+
+
+def test_time_order_refuses_two_candidates(tmp_path: Path) -> None:
+    write_activation(
+        tmp_path, "BB01", "20100521", "jsmith@example.net", 41, "Smith, John", upto="itpolicy_queued"
+    )
+    write_lines(
+        tmp_path / "BB01_MAGT_02_20100521_0001.txt",
+        [
+            bes_line(
+                "05/21 06:51:40.000",
+                "*** OTAKEYGEN *** Queuing service book data to Policy Server",
+                tid="99",
+                user="kdoe@example.net",
+            ),
+        ],
+    )
+    report = scan_report(tmp_path)
+    assert not any(a.email == "jsmith@example.net" and a.user_id == "41" for a in report.activations)
+    assert any("not joining UserId=41" in n and "kdoe@example.net" in n for n in report.notes)
+
+
+def test_time_order_join_when_unambiguous(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0, 0)
+    parts = activation(HELP, 301, "Kowalski, Piotr", t0)
+    # an IT policy push for someone else, well outside the 2-minute window
+    parts["POLC"].append(policy_at(t0 + timedelta(minutes=6), 302))
+    write_server(tmp_path, EU1, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [(EU1, HELP, 301, "Kowalski, Piotr", "complete", 4, None)]
+    assert "time" in {j["kind"] for j in rep["activations"][0]["joins"]}
+
+
+def test_ambiguous_time_join_two_requests_two_policies_is_refused(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0, 0)
+    parts = merge(
+        activation(HELP, 301, "x", t0, upto="books"),
+        activation(OPS, 302, "y", t0 + timedelta(seconds=8), upto="books", key_tid="1500"),
+    )
+    parts["POLC"] = [policy_at(t0 + timedelta(seconds=20), 301), policy_at(t0 + timedelta(seconds=25), 302)]
+    write_server(tmp_path, EU1, parts)
+    code, rep, stderr = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [
+        (EU1, HELP, None, None, "in_progress", 3, None),
+        (EU1, OPS, None, None, "in_progress", 3, None),
+    ]
+    assert rep["notes"]
+
+
+def test_ambiguous_time_join_one_request_two_policies_is_refused(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0, 0)
+    parts = activation(HELP, 301, "x", t0, upto="books")
+    parts["POLC"] = [policy_at(t0 + timedelta(seconds=12), 301), policy_at(t0 + timedelta(seconds=40), 302)]
+    write_server(tmp_path, EU1, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [(EU1, HELP, None, None, "in_progress", 3, None)]
+    assert rep["notes"]
+
+
+def test_time_order_join_of_back_to_back_activations(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0, 0)
+    # A: books 10:00:09, policy 301 at 10:00:13; B: books 10:00:39, policy 302 at 10:00:43
+    parts = merge(
+        activation(HELP, 301, "Kowalski, Piotr", t0),
+        activation(OPS, 302, "Nowak, Ewa", t0 + timedelta(seconds=30), key_tid="1500"),
+    )
+    write_server(tmp_path, EU1, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [
+        (EU1, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (EU1, OPS, 302, "Nowak, Ewa", "complete", 4, None),
+    ]
+
+
+def test_time_join_across_new_year_day_files(tmp_path: Path) -> None:
+    write_server(tmp_path, EU1, activation(HELP, 301, "Kowalski, Piotr", datetime(2019, 12, 31, 23, 59, 50)))
+    assert (tmp_path / "20200101" / bes_name(EU1, "POLC", datetime(2020, 1, 1))).exists()
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [(EU1, HELP, 301, "Kowalski, Piotr", "complete", 4, None)]
+
+
+@pytest.mark.parametrize("second_email", ["john.smith2@corp.example", "john.smith@branch.example"])
+def test_same_display_name_for_two_people_on_one_server(tmp_path: Path, second_email: str) -> None:
+    """Two different "Smith, John" (ids 101 and 102): the id on the SYNC line keeps them apart, and
+    each address finds its id by the unambiguous time order of its own service-book request."""
+    t1 = datetime(2014, 5, 6, 9, 0, 0)
+    t2 = datetime(2014, 5, 6, 9, 30, 0)
+    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
+    b = Activation(second_email, 102, "Smith, John", t2, upto="progress", key_tid="1500", site=LON_SITE)
+    parts = merge(a.parts(), b.parts(), {"MAGT": mail_flow(t1, t2 + timedelta(minutes=20), site=LON_SITE)})
+    write_server(tmp_path, LON, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == sorted(
+        [
+            (LON, "john.smith@corp.example", 101, "Smith, John", "complete", 4, None),
+            (LON, second_email, 102, "Smith, John", "in_progress", 4, None),
+        ],
+        key=lambda r: tuple(str(x) for x in r),
+    )
+
+
+def test_same_display_name_completion_of_one_does_not_complete_the_other(tmp_path: Path) -> None:
+    """Smith, John:101 completes; Smith, John:102 sits at 0 % for two hours: stalled, KB03964."""
+    t1 = datetime(2014, 5, 6, 9, 0, 0)
+    a = Activation("jsmith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
+    b = Activation(
+        "john.s@corp.example",
+        102,
+        "Smith, John",
+        t1 + timedelta(minutes=5),
+        upto="getconfig",
+        key_tid="1500",
+        site=LON_SITE,
+    )
+    parts = merge(a.parts(), b.parts(), {"MAGT": mail_flow(t1, t1 + timedelta(hours=2), site=LON_SITE)})
+    write_server(tmp_path, LON, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 1
+    assert one(rep, user_id=101)["status"] == "complete"
+    b_row = one(rep, user_id=102)
+    assert (b_row["email"], b_row["status"], b_row["stage"], b_row["kb"]) == (
+        "john.s@corp.example",
+        "stalled",
+        4,
+        "KB03964",
+    )
+    assert len(rep["activations"]) == 2
+
+
+def test_same_display_name_activating_in_the_same_minute_is_not_cross_joined(tmp_path: Path) -> None:
+    """Both "Smith, John" ask for service books, then both ids get the IT policy, within seconds:
+    time order cannot tell them apart and the names are the same, so no address may get the other's
+    id (README: when two candidates fit, the tool refuses to guess and says so)."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    a = Activation("john.smith@corp.example", 101, "Smith, John", t0, site=LON_SITE)
+    b = Activation(
+        "john.smith@branch.example",
+        102,
+        "Smith, John",
+        t0 + timedelta(seconds=2),
+        key_tid="1500",
+        etp_tid="1AF0",
+        books_tid="1AB0",
+        site=LON_SITE,
+    )
+    write_server(tmp_path, LON, merge(a.parts(), b.parts()))
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    pairs = {(x["email"], x["user_id"]) for x in rep["activations"]}
+    assert ("john.smith@corp.example", 102) not in pairs
+    assert ("john.smith@branch.example", 101) not in pairs
+    assert rep["notes"]
+    assert {x["status"] for x in rep["activations"] if x["user_id"] in (101, 102)} == {"complete"}
+
+
+def test_same_user_on_two_servers_is_two_activations(tmp_path: Path) -> None:
+    write_activation(tmp_path, "BB01", "20100521", "ian.dundas@example.net", 2573, "Dundas, Ian")
+    write_activation(
+        tmp_path, "BES_EAST_02", "20100521", "ian.dundas@example.net", 9, "Dundas, Ian", upto="key_generated"
+    )
+    acts = scan_report(tmp_path).activations
+    assert sorted((a.server, a.last.status.value) for a in acts) == [
+        ("BB01", "complete"),
+        ("BES_EAST_02", "stalled"),
+    ]
+
+
+def test_same_user_id_on_two_servers_is_two_activations(tmp_path: Path) -> None:
+    """UserId=2573 on each server is a different person (each BES has its own database)."""
+    t0 = datetime(2014, 8, 19, 14, 0, 0)
+    a = Activation("ian.dundas@corp.example", 2573, "Dundas, Ian", t0, site=LON_SITE)
+    b = Activation(
+        "eva.berg@corp.example", 2573, "Berg, Eva", t0 + timedelta(seconds=3), upto="policy", site=LON_SITE
+    )
+    write_server(
+        tmp_path / "lon",
+        LON,
+        merge(a.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=20), site=LON_SITE)}),
+    )
+    write_server(
+        tmp_path / "nyc",
+        NYC,
+        merge(b.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(hours=1), site=LON_SITE)}),
+    )
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 1
+    assert rows(rep) == [
+        (LON, "ian.dundas@corp.example", 2573, "Dundas, Ian", "complete", 4, None),
+        (NYC, "eva.berg@corp.example", 2573, None, "stalled", 3, "KB13847"),
+    ]
+
+
+def test_one_user_activating_on_two_servers_at_the_same_time(tmp_path: Path) -> None:
+    """The same address on two servers within the same seconds (a migration test): one activation
+    per server, each with that server's id and its own verdict."""
+    t0 = datetime(2014, 8, 19, 14, 0, 0)
+    a = Activation("ian.dundas@corp.example", 2573, "Dundas, Ian", t0, site=LON_SITE)
+    b = Activation(
+        "ian.dundas@corp.example", 88, "Dundas, Ian", t0 + timedelta(seconds=1), upto="books", site=LON_SITE
+    )
+    write_server(
+        tmp_path / "lon",
+        LON,
+        merge(a.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=20), site=LON_SITE)}),
+    )
+    write_server(
+        tmp_path / "nyc",
+        NYC,
+        merge(b.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=50), site=LON_SITE)}),
+    )
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 1
+    assert rows(rep) == [
+        (LON, "ian.dundas@corp.example", 2573, "Dundas, Ian", "complete", 4, None),
+        (NYC, "ian.dundas@corp.example", None, None, "stalled", 3, "KB03410"),
+    ]
+    assert one(rep, server=NYC)["attempts"] == []
+    assert rep["log_end"][LON].startswith("2014-08-19T14:19")
+    assert rep["log_end"][NYC].startswith("2014-08-19T14:49")
+
+
+def test_simultaneous_activations_on_two_servers_are_not_ambiguous(tmp_path: Path) -> None:
+    t0 = datetime(2019, 11, 5, 10, 0)
+    write_server(tmp_path / "a", EU1, activation(HELP, 301, "Kowalski, Piotr", t0))
+    write_server(tmp_path / "b", EU2, activation(OPS, 302, "Nowak, Ewa", t0 + timedelta(seconds=2)))
+    code, rep, _ = scan_json(tmp_path)
+    assert code == 0
+    assert rows(rep) == [
+        (EU1, HELP, 301, "Kowalski, Piotr", "complete", 4, None),
+        (EU2, OPS, 302, "Nowak, Ewa", "complete", 4, None),
+    ]
+    assert rep["notes"] == [] or not any("not joining" in n for n in rep["notes"])
+
+
+def test_busy_day_joins_say_how(busy_world: BusyDay, busy_report: tuple[int, dict, str]) -> None:  # type: ignore[type-arg]
+    """map users by the CSV, time-only users by time, first.last users by name shape."""
+    _, rep, _ = busy_report
+    got = by_email(rep)
+    wrong = []
+    for u in busy_world.users:
+        if u.kind == "amb":
+            continue
+        kinds = {j["kind"] for j in got[u.email][0]["joins"]}
+        want = {"map": "map", "time": "time"}.get(u.kind)
+        if u.kind == "shape":
+            want = "name" if u.outcome in REACHES_SYNC else ("time" if u.outcome in REACHES_POLC else None)
+        if (want is None and kinds) or (want is not None and want not in kinds):
+            wrong.append((u.email, u.kind, u.outcome, kinds, want))
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_full_user_map_resolves_the_refused_pair(
+    busy_world: BusyDay, busy_logs: Path, busy_maps: tuple[Path, Path]
+) -> None:
+    _, rep, _ = run_json("scan", busy_logs, "--users", busy_maps[1])
+    assert len(rep["activations"]) == len(busy_world.users)
+    got = by_email(rep)
+    for u in busy_world.users:
+        assert len(got[u.email]) == 1
+        assert {k: got[u.email][0][k] for k in u.expect} == {
+            **u.expect,
+            **({"user_id": u.uid, "display_name": u.display} if u.kind == "amb" else {}),
+        }, u.email
+
+
+def test_without_any_map_nobody_else_changes(busy_world: BusyDay, busy_logs: Path) -> None:
+    """No CSV: the other users keep their verdicts and names; map users who never reach the Policy
+    Service keep their verdict, without the id and name only the map gave."""
+    _, rep, _ = run_json("scan", busy_logs)
+    got = by_email(rep)
+    for u in busy_world.users:
+        if u.kind != "map":
+            continue
+        assert len(got[u.email]) == 1, u.email
+        if u.outcome not in REACHES_POLC:
+            want = {**u.expect, "user_id": None, "display_name": None}
+            assert {k: got[u.email][0][k] for k in want} == want, u.email
+    others = [u for u in busy_world.users if u.kind in ("shape", "time")]
+    for u in others:
+        assert {k: got[u.email][0][k] for k in u.expect} == u.expect, u.email

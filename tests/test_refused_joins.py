@@ -1,0 +1,113 @@
+"""A join by order in time that the tool refuses (README "How it decides", Identities; BES-LOGS.md
+section 3: "with no other activation in between") names every address and user id that competed,
+nearest first, so the admin knows which rows a user map needs.  The note goes to stderr and under
+``notes`` in JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from builders import (
+    BOOKS_TEXT,
+    bes_line,
+    bes_name,
+    etp_text,
+    key_text,
+    policy_text,
+    rows,
+    scan_json,
+    write_lines,
+    write_user_map,
+)
+
+SERVER = "BB01"
+T = datetime(2019, 11, 5, 10, 0, 0)
+END = T + timedelta(minutes=10)
+ANNA, PIET, SOFIA = "helpdesk.lead@example.eu", "ops-night@example.eu", "frontdesk@example.eu"
+"""Addresses whose shape says nothing about a display name: only time or a map can join them."""
+
+
+def write_logs(root: Path, requests: list[tuple[str, float]], policies: list[tuple[int, float]]) -> Path:
+    """MAGT: each address's ETP.DAT pickup, key and service-book request (``seconds`` after T, each
+    on its own thread); POLC: each id's IT policy.  These and a SYNC file run until END."""
+    magt: list[tuple[datetime, str]] = []
+    for n, (email, sec) in enumerate(requests):
+        tid = f"1A{n:02d}"
+        start = T + timedelta(seconds=sec - 30)
+        magt.append((start, bes_line(start, etp_text(), tid=tid, user=email)))
+        magt.append(
+            (
+                start + timedelta(seconds=1),
+                bes_line(start + timedelta(seconds=1), key_text(), tid=tid, user=email),
+            )
+        )
+        at = T + timedelta(seconds=sec)
+        magt.append((at, bes_line(at, BOOKS_TEXT, tid=tid, user=email)))
+    polc = [
+        (T + timedelta(seconds=s), bes_line(T + timedelta(seconds=s), policy_text(uid), tid="E1C"))
+        for uid, s in policies
+    ]
+    last = bes_line(END, "Total Msgs Pending 0", tid="A2C", eid=30000)
+    for code, lines in (("MAGT", magt), ("POLC", polc), ("SYNC", [])):
+        path = root / bes_name(SERVER, code, T)
+        write_lines(path, [x for _, x in sorted(lines, key=lambda p: p[0])] + [last])
+    return root
+
+
+def policy_where(root: Path, line: int) -> str:
+    return f"{root / bes_name(SERVER, 'POLC', T)}:{line}"
+
+
+def test_three_requests_before_one_policy_are_all_named(tmp_path: Path) -> None:
+    logs = write_logs(tmp_path / "logs", [(ANNA, 0), (PIET, 3), (SOFIA, 6)], [(301, 10)])
+    code, rep, err = scan_json(logs)
+    note = (
+        f"server {SERVER}: not joining UserId=301 ({policy_where(logs, 1)}) by time: "
+        f"{SOFIA}, {PIET} and {ANNA} all asked for service books within 2m before it"
+    )
+    assert rep["notes"] == [note]
+    assert f"bes-logdiag: {note}\n" in err
+    assert all(a["user_id"] is None for a in rep["activations"] if a["email"])
+
+
+def test_a_request_before_three_policies_names_every_id(tmp_path: Path) -> None:
+    logs = write_logs(tmp_path / "logs", [(ANNA, 0)], [(301, 10), (302, 20), (303, 40)])
+    code, rep, err = scan_json(logs)
+    note = (
+        f"server {SERVER}: not joining {ANNA} by time: user ids 301, 302 and 303 all had the IT "
+        "policy queued within 2m after its service-book request"
+    )
+    assert rep["notes"] == [note]
+    assert f"bes-logdiag: {note}\n" in err
+
+
+def test_two_competitors_keep_the_familiar_wording(tmp_path: Path) -> None:
+    logs = write_logs(tmp_path / "logs", [(ANNA, 0), (PIET, 3)], [(301, 10)])
+    code, rep, _ = scan_json(logs)
+    assert rep["notes"] == [
+        f"server {SERVER}: not joining UserId=301 ({policy_where(logs, 1)}) by time: "
+        f"{PIET} and {ANNA} both asked for service books within 2m before it"
+    ]
+
+
+@pytest.mark.parametrize("window_seconds", [121, 600])
+def test_a_request_outside_the_window_is_no_competitor(tmp_path: Path, window_seconds: int) -> None:
+    """Only requests within two minutes before the policy compete; an older one is not named."""
+    logs = write_logs(tmp_path / "logs", [(SOFIA, 10 - window_seconds), (ANNA, 0), (PIET, 3)], [(301, 10)])
+    code, rep, _ = scan_json(logs)
+    assert rep["notes"] == [
+        f"server {SERVER}: not joining UserId=301 ({policy_where(logs, 1)}) by time: "
+        f"{PIET} and {ANNA} both asked for service books within 2m before it"
+    ]
+
+
+def test_a_user_map_with_the_named_rows_resolves_the_refusal(tmp_path: Path) -> None:
+    """What the note is for: the admin adds the rows it names, and the joins are made by the map."""
+    logs = write_logs(tmp_path / "logs", [(ANNA, 0), (PIET, 3), (SOFIA, 6)], [(301, 10)])
+    users = write_user_map(tmp_path / "users.csv", [(PIET, 301, "Nightly, Ops")])
+    code, rep, _ = scan_json(logs, "--users", users)
+    assert rep["notes"] == []
+    assert (SERVER, PIET, 301, "Nightly, Ops", "in_progress", 3, None) in rows(rep)
