@@ -145,8 +145,9 @@ def test_restarts_0001_0002_0003_in_the_middle_of_an_activation(tmp_path: Path) 
     ]
 
 
-def test_second_messaging_agent_instance_and_other_services_are_read(tmp_path: Path) -> None:
-    """MAGT_02 holds the user; unknown services (MDSS, BBIM, ALRT) are read without harm."""
+def test_second_messaging_agent_instance_and_other_services_are_ignored(tmp_path: Path) -> None:
+    """MAGT_02 holds the user; the logs of services that write no activation lines (MDSS, BBIM,
+    ALRT, CTRL, DISP, ROUT) are listed as ignored, not read and not skipped."""
     t0 = datetime(2019, 8, 20, 7, 0, 0)
     parts = activation("ella.nagy@example.eu", 880, "Nagy, Ella", t0)
     day = datetime(2019, 8, 20)
@@ -172,7 +173,11 @@ def test_second_messaging_agent_instance_and_other_services_are_read(tmp_path: P
         )
     code, rep, _ = scan_json(tmp_path)
     assert code == 0
-    assert rep["inputs"]["files_read"] == 10
+    assert rep["inputs"]["files_read"] == 4
+    ignored = [Path(i["path"]).name for i in rep["inputs"]["ignored"]]
+    codes = ("MDSS", "BBIM", "ALRT", "CTRL", "DISP", "ROUT")
+    assert sorted(next(c for c in codes if f"_{c}_" in name) for name in ignored) == sorted(codes)
+    assert rep["inputs"]["skipped"] == []
     assert rows(rep) == [(EU1, "ella.nagy@example.eu", 880, "Nagy, Ella", "complete", 4, None)]
 
 

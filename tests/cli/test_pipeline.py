@@ -170,10 +170,19 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
         assert verdicts(result.stdout) == verdicts(baseline), path
     both = run_cli("scan", SAMPLE_LOGS, zpath, "-f", "json")
     assert verdicts(both.stdout) == verdicts(baseline)
+    # the zip's members are the same bytes as the plain files: each is read once and named
+    inputs = json.loads(both.stdout)["inputs"]
+    read = json.loads(baseline)["inputs"]["files_read"]
+    assert inputs["files_read"] == read
+    assert len(inputs["duplicates"]) == read
+    assert all(d["path"].startswith(f"{zpath}!") and Path(d["same_as"]).is_file() for d in inputs["duplicates"])
+    assert "holds the same bytes as" in both.stderr
+    # gzipped beside plain is not the same bytes: both are read, and their lines count once
+    again = run_cli("scan", SAMPLE_LOGS, gz_dir, "-f", "json")
+    assert verdicts(again.stdout) == verdicts(baseline)
     matched = json.loads(baseline)["inputs"]["matched"]
-    note = f"{matched} matched lines in {zpath}!"
-    assert any(n.startswith(note) and "count once" in n for n in json.loads(both.stdout)["notes"])
-    assert note in both.stderr
+    assert any("count once" in n for n in json.loads(again.stdout)["notes"])
+    assert json.loads(again.stdout)["inputs"]["matched"] == 2 * matched
 
 
 def test_glob_patterns_are_expanded_by_the_tool(baseline: str) -> None:
