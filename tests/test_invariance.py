@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -430,6 +431,40 @@ def test_mail_flow_noise_never_changes_a_verdict_or_makes_an_activation(w, style
         same(base, scan(root / "noisy"))
 
 
+@CHEAP
+@given(w=worlds, style=styles, data=st.data())
+def test_noise_on_the_activations_own_threads_never_changes_a_verdict(w, style, data) -> None:  # type: ignore[no-untyped-def]
+    """The Messaging Agent's threads are a pool: other users' mail lands on the very thread that
+    generated a key, between the key and its KEY_ACCEPT, a few lines or thousands.  Verdicts are
+    those of the quiet logs, however dense (README, "Ownership")."""
+    seed, n, _ = w
+    world = random_world(seed, n, noise_every=60.0)
+    lines = physical(world.recs, random.Random(seed), 0.0)
+    rng = random.Random(data.draw(st.integers(0, 2**32 - 1), label="noise seed"))
+    per_gap = data.draw(st.sampled_from([1, 20, 2000]), label="bystander lines per gap")
+    magt = list(lines["MAGT"])
+    noisy_magt: list[Line] = []
+    for i, line in enumerate(magt):
+        noisy_magt.append(line)
+        rec = line[-1]
+        following = magt[i + 1][0] if i + 1 < len(magt) else None
+        if rec.user is None or following is None:
+            continue
+        # bystanders on this activation line's own thread, up to the next line of the file
+        lo, hi = rec.t, following.t
+        for k in range(per_gap):
+            t = lo + (hi - lo) * ((k + 1) / (per_gap + 1))
+            bystander = idle_record(rng, t.replace(microsecond=t.microsecond // 1000 * 1000), "MAGT")
+            noisy_magt.append((replace(bystander, tid=rec.tid, text=bystander.text.replace(f"{{0x{bystander.tid}}}", f"{{0x{rec.tid}}}")),))
+    noisy = {**lines, "MAGT": noisy_magt}
+    with tmpdir() as root:
+        write_files(root / "quiet", plain_layout(world, lines), style)
+        write_files(root / "noisy", plain_layout(world, noisy), style)
+        base = scan(root / "quiet")
+        assert len(base["activations"]) == n or refused_join(base)
+        same(base, scan(root / "noisy"))
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. engines
 # ---------------------------------------------------------------------------------------------
@@ -468,8 +503,9 @@ def _mail(n: int, t: datetime, tid: str = "1C30") -> list[str]:
 
 def _reused_key_thread(noise_lines: int) -> list[str]:
     """Kim's key line on thread 0x14D4, then Li's mail on the same thread, then other threads'
-    mail, then the KEY_ACCEPT on 0x14D4 at 09:00:30, all within the 5-minute window: by
-    README/BES-LOGS.md section 3 the KEY_ACCEPT belongs to Li, the user last named on the thread."""
+    mail, then the KEY_ACCEPT on 0x14D4 at 09:00:30, all within the 5-minute window: the
+    KEY_ACCEPT belongs to Kim, whose key the thread generated (README, "Ownership"); Li's mail on
+    the pooled thread does not take it over."""
     return [
         bes_line(T0, "Queuing DATA from network@etp3.eu.blackberry.net, Tag=-5, EntryId=4", tid="1AEC", user=KIM),
         bes_line(T0 + timedelta(seconds=1), "Generating 3DES key (this is based on server setting)", tid="14D4", user=KIM),

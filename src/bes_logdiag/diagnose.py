@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bes_logdiag.coverage import ASSUMED_COMPLETE, Coverage
 from bes_logdiag.library import Library
 from bes_logdiag.model import Attempt, Candidate, Diagnosis, Event, Status
 from bes_logdiag.words import duration
@@ -24,8 +26,12 @@ def diagnose_attempt(
     lib: Library,
     log_end: datetime,
     overrides: dict[int | None, timedelta],
+    coverage: Coverage = ASSUMED_COMPLETE,
 ) -> Attempt:
-    """The verdict for one attempt, judged against the end of its server's logs (never the wall clock)."""
+    """The verdict for one attempt, judged against the end of its server's logs (never the wall
+    clock) and, where `coverage` says the logs of the service expected next are missing for the
+    time after the last progress, marked as unconfirmed (``missing_logs``) rather than claiming
+    that service did nothing."""
     milestones = [e for e in events if e.milestone]
     errors = [e for e in events if e.error]
     defs = lib.milestones
@@ -41,6 +47,14 @@ def diagnose_attempt(
     done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]
     threshold = stall_threshold(lib, stage, overrides)
     last_error = errors[-1] if errors else None
+    reached = {e.milestone for e in milestones if e.milestone}
+    since = max(e.moment for e in events)
+    missing: tuple[str, ...] = ()
+    unchecked = ""
+    if done is None:
+        until = max(since, min(since + threshold, log_end))
+        missing = coverage.missing(events[0].server, next_name, since, until)
+        unchecked = _unchecked(coverage, events[0].server, missing, since, until, lib, next_name)
 
     if done is not None:
         status = Status.COMPLETE
@@ -48,10 +62,10 @@ def diagnose_attempt(
                          None, (done.where,), ())  # fmt: skip
     elif last_error is not None and not any(e.moment > last_error.moment for e in milestones):
         status = Status.FAILED
-        diag = _failure(last_error, top, next_name, lib, stage)
+        diag = _failure(last_error, top, next_name, lib, stage, reached)
     elif waited > threshold:
         status = Status.STALLED
-        diag = _stall(top, next_name, lib, stage, waited, threshold, log_end)
+        diag = _stall(top, next_name, lib, stage, waited, threshold, log_end, reached, bool(missing))
     else:
         status = Status.IN_PROGRESS
         diag = Diagnosis(
@@ -64,6 +78,8 @@ def diagnose_attempt(
             (top.where,) if top else (),
             (),
         )
+    if missing:
+        diag = replace(diag, reason=f"{diag.reason}; {unchecked}")
     return Attempt(
         events=tuple(events),
         status=status,
@@ -75,10 +91,30 @@ def diagnose_attempt(
         completed=done.time if done else None,
         diagnosis=diag,
         stall_after=threshold,
+        missing_logs=missing,
     )
 
 
-def _failure(error: Event, top: Event | None, next_name: str | None, lib: Library, stage: int) -> Diagnosis:
+def _unchecked(
+    coverage: Coverage,
+    server: str | None,
+    missing: tuple[str, ...],
+    since: datetime,
+    until: datetime,
+    lib: Library,
+    next_name: str | None,
+) -> str:
+    """What the verdict could not check, for its reason: ``no POLC or SYNC log was read, so whether
+    the next step (IT policy queued by the Policy Service) came could not be checked``."""
+    if not missing:
+        return ""
+    lacking = coverage.lacking(server, missing, since, until)
+    return f"{lacking}, so whether the next step ({_title(lib, next_name)}) came could not be checked"
+
+
+def _failure(
+    error: Event, top: Event | None, next_name: str | None, lib: Library, stage: int, reached: set[str]
+) -> Diagnosis:
     article = lib.articles.get(error.kb or "")
     pattern_title = next((p.title for p in lib.patterns if p.id == error.pattern_id), error.error)
     evidence = [error.where] + ([top.where] if top else [])
@@ -89,7 +125,7 @@ def _failure(error: Event, top: Event | None, next_name: str | None, lib: Librar
         last_milestone=top.milestone if top else None,
         next_expected=next_name,
         evidence=tuple(evidence),
-        candidates=_candidates(lib, stage, article.id if article else None),
+        candidates=_candidates(lib, stage, reached, article.id if article else None),
     )
 
 
@@ -101,10 +137,16 @@ def _stall(
     waited: timedelta,
     threshold: timedelta,
     log_end: datetime,
+    reached: set[str],
+    unchecked: bool,
 ) -> Diagnosis:
     rule = lib.stall_rules.get(top.milestone or "") if top else None
     article = lib.articles.get(rule.kb) if rule else None
     why = rule.why if rule else "no progress"
+    if unchecked and top is not None:
+        # The rule's why says what never came; without the logs that would show it, say only
+        # what was seen last (README, "Completeness").
+        why = f"the last step seen was {_title(lib, top.milestone)}"
     return Diagnosis(
         kb=article.id if article else None,
         kb_title=article.title if article else None,
@@ -115,21 +157,25 @@ def _stall(
         last_milestone=top.milestone if top else None,
         next_expected=next_name,
         evidence=(top.where,) if top else (),
-        candidates=_candidates(lib, stage, article.id if article else None, rule.also if rule else ()),
+        candidates=_candidates(
+            lib, stage, reached, article.id if article else None, rule.also if rule else ()
+        ),
     )
 
 
 def _candidates(
-    lib: Library, stage: int, primary: str | None, also: tuple[str, ...] = ()
+    lib: Library, stage: int, reached: set[str], primary: str | None, also: tuple[str, ...] = ()
 ) -> tuple[Candidate, ...]:
-    """The other articles for the stage (and the primary's own stage), with what tells them apart."""
+    """The other articles for the stage (and the primary's own stage), with what tells them apart;
+    not those that a milestone the attempt reached rules out (kb.toml's ``ruled_out_by``): a
+    rejected ETP.DAT message does not explain a stall after the key exchange."""
     stages = {stage}
     if primary and primary in lib.articles:
         stages.add(lib.articles[primary].stage)
     return tuple(
         Candidate(a.id, a.title, a.tell)
         for a in lib.articles.values()
-        if (a.stage in stages or a.id in also) and a.id != primary
+        if (a.stage in stages or a.id in also) and a.id != primary and lib.fits(a, reached)
     )
 
 

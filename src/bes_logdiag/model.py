@@ -204,6 +204,15 @@ class Attempt:
     completed: datetime | None
     diagnosis: Diagnosis
     stall_after: timedelta
+    missing_logs: tuple[str, ...] = ()
+    """The services (``POLC``, ``SYNC``) that write the milestone expected next and whose logs on
+    the server do not cover the time after the last progress (`bes_logdiag.coverage`): what the
+    verdict could not check.  Empty when the evidence is complete."""
+
+    @property
+    def unconfirmed(self) -> bool:
+        """A stall whose article rests on silence in logs that were not there to be silent."""
+        return self.status is Status.STALLED and bool(self.missing_logs)
 
 
 @dataclass(frozen=True)

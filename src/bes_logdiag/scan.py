@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 
 from bes_logdiag.attempts import split_attempts
 from bes_logdiag.clock import ServerClocks
+from bes_logdiag.coverage import build_coverage
 from bes_logdiag.diagnose import diagnose_attempt
 from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.errors import InputError
@@ -236,6 +237,8 @@ def build_report(
         window=config.join_window,
     )
     attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
+    # Which services' logs cover which time: a verdict lacking the logs it rests on says so.
+    coverage = build_coverage(stats, events, library, log_end, clocks)
     activations = []
     loose: list[Event] = list(orphans)
     for p in persons:
@@ -244,14 +247,14 @@ def build_report(
         if not cuts:
             continue
         end = log_end[p.server]
-        attempts = tuple(diagnose_attempt(c, library, end, config.stall_after) for c in cuts)
+        attempts = tuple(diagnose_attempt(c, library, end, config.stall_after, coverage) for c in cuts)
         activations.append(Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins))
     activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
     return Report(
         activations=tuple(activations),
         inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates)),
         unattached=tuple(sorted(loose, key=_order)),
-        notes=tuple(notes + join_notes),
+        notes=tuple(notes + join_notes + coverage.notes(activations)),
         log_end=log_end,
     )
 

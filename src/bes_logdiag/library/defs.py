@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -98,6 +99,18 @@ class Article:
     tell: str = ""
     check: str = ""
     prerequisite: bool = False
+    ruled_out_by: tuple[str, ...] = ()
+    """Milestones that rule the article out: once an attempt reached one of them, or a milestone
+    after it in stages.toml's order, the problem the article describes is behind it
+    (`Library.fits`).  Empty: the article fits at any point (KB02276, a prerequisite)."""
+
+
+def ruled_out(article: Article, reached: Iterable[str], milestones: dict[str, MilestoneDef]) -> bool:
+    """Whether one of the milestones reached is, or comes after, one of the article's
+    ``ruled_out_by`` (stages.toml's order): its problem is behind the attempt."""
+    bars = [milestones[m].rank for m in article.ruled_out_by if m in milestones]
+    ranks = [milestones[m].rank for m in reached if m in milestones]
+    return bool(bars and ranks) and max(ranks) >= min(bars)
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,10 @@ class Library:
     def milestone_with(self, join: str) -> str | None:
         """The milestone that plays a part in the time-order join (``request`` or ``answer``)."""
         return next((m.name for m in self.milestones.values() if m.join == join), None)
+
+    def fits(self, article: Article, reached: Iterable[str]) -> bool:
+        """Whether the article is still possible for an attempt that reached these milestones."""
+        return not ruled_out(article, reached, self.milestones)
 
     @property
     def first_milestone(self) -> str | None:

@@ -100,7 +100,9 @@ def read_library(extra_dirs: Sequence[Path] = (), *, check_builtin: bool = False
     }
     milestones = build_milestones(tables.get("milestone", []), problems)
     articles = {
-        a.id: a for src, r in tables.get("article", []) if (a := build_article(src, r, problems)) is not None
+        a.id: a
+        for src, r in tables.get("article", [])
+        if (a := build_article(src, r, milestones, problems)) is not None
     }
     rules: dict[str, StallRule] = {}
     for src, r in tables.get("stall", []):

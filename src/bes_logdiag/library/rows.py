@@ -18,6 +18,7 @@ from bes_logdiag.library.defs import (
     Pattern,
     StageDef,
     StallRule,
+    ruled_out,
 )
 from bes_logdiag.prefilter import required_literal
 from bes_logdiag.settings import parse_duration
@@ -309,18 +310,52 @@ def build_milestones(
     return out
 
 
-def build_article(src: str, r: dict[str, Any], problems: list[str]) -> Article | None:
+ARTICLE_KEYS = ("id", "stage", "prerequisite", "title", "device", "tell", "check", "ruled_out_by")
+"""An article's keys (kb.toml's header says what each means)."""
+
+
+def build_article(
+    src: str, r: dict[str, Any], milestones: dict[str, MilestoneDef], problems: list[str]
+) -> Article | None:
+    where = f"{src}: [[article]] {r.get('id')}"
+    unknown = sorted(set(r) - set(ARTICLE_KEYS))
+    if unknown:
+        hints = ", ".join(f"{k}{_suggest(k, ARTICLE_KEYS)}" for k in unknown)
+        problems.append(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {hints}; "
+                        f"the keys are {choices(ARTICLE_KEYS)}")  # fmt: skip
+        return None
+    ruled = _ruled_out_by(r.get("ruled_out_by", []), where, milestones, problems)
     try:
-        return Article(
+        article = Article(
             id=r["id"], stage=int(r["stage"]), title=r["title"], device=r.get("device", ""),
             tell=r.get("tell", ""), check=r.get("check", ""),
-            prerequisite=bool(r.get("prerequisite")),
+            prerequisite=bool(r.get("prerequisite")), ruled_out_by=ruled or (),
         )  # fmt: skip
     except KeyError as e:
-        problems.append(f"{src}: [[article]] {r.get('id')} is missing {e}")
+        problems.append(f"{where} is missing {e}")
+        return None
     except (ValueError, TypeError) as e:
-        problems.append(f"{src}: [[article]] {r.get('id')}: {e}")
-    return None
+        problems.append(f"{where}: {e}")
+        return None
+    return article if ruled is not None else None
+
+
+def _ruled_out_by(
+    value: object, where: str, milestones: dict[str, MilestoneDef], problems: list[str]
+) -> tuple[str, ...] | None:
+    """The milestones that rule an article out, each one the library knows; None if any is not."""
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        problems.append(
+            f'{where}: ruled_out_by must be a list of milestones: ruled_out_by = ["key_generated"]'
+        )
+        return None
+    unknown = [m for m in value if m not in milestones]
+    for m in unknown:
+        problems.append(
+            f"{where}: ruled_out_by names {m!r}, not a milestone{_suggest(m, milestones)}: the milestones "
+            f"are {choices(milestones)}"
+        )
+    return None if unknown else tuple(value)
 
 
 def build_rule(
@@ -346,6 +381,13 @@ def build_rule(
         if kb not in articles:
             problems.append(
                 f"{where}: unknown KB article {kb!r}: the articles are {choices(sorted(articles))}"
+            )
+            ok = False
+        elif ruled_out(articles[kb], (rule.after,), milestones):
+            # A stall after this milestone can never be this article's problem (its ruled_out_by).
+            fix = "drop it from also" if kb != rule.kb else "name an article that fits"
+            problems.append(
+                f"{where}: {kb} is ruled out once {rule.after} is reached (its ruled_out_by): {fix}"
             )
             ok = False
     return rule if ok else None

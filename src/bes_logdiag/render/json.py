@@ -46,6 +46,7 @@ def attempt_dict(a: Attempt) -> dict[str, Any]:
         "reason": d.reason,
         "last_milestone": d.last_milestone,
         "next_expected": d.next_expected,
+        "missing_logs": list(a.missing_logs),
         "started": _time(a.started),
         "last_progress": _time(a.last_progress),
         "completed": _time(a.completed),

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report, Status
-from bes_logdiag.render.text import who
+from bes_logdiag.render.text import kb_label, unconfirmed_note, who
 
 UNKNOWN_SERVER = "unknown-server"
 # XML 1.0 forbids most C0 controls (and ElementTree writes them unescaped): a stray byte in a log
@@ -54,6 +54,7 @@ def _failure_text(act: Activation) -> str:
         f"reason: {d.reason}",
         f"last milestone: {d.last_milestone or '-'}",
         f"next expected: {d.next_expected or '-'}",
+        *([f"missing logs: {', '.join(act.last.missing_logs)}"] if act.last.missing_logs else []),
         "evidence:",
         *(f"  {w}" for w in d.evidence),
     ]
@@ -71,13 +72,16 @@ def _testcase(suite: ET.Element, act: Activation, name: str, server: str) -> Non
         time=_seconds(act),
     )
     if last.status in (Status.STALLED, Status.FAILED):
-        kb = " ".join(x for x in (d.kb, d.kb_title) if x)
+        kb = " ".join(x for x in (kb_label(last), d.kb_title) if x)
         message = f"{last.status.value}: {kb}" if kb else last.status.value
+        if last.missing_logs:
+            message += f" ({unconfirmed_note(last)})"
         failure = ET.SubElement(case, "failure", message=_clean(message), type=last.status.value)
         failure.text = _clean(_failure_text(act))
     elif last.status is Status.IN_PROGRESS:
         waiting = f": waiting for {d.next_expected}" if d.next_expected else ""
-        ET.SubElement(case, "skipped", message=_clean(f"in progress{waiting}"))
+        note = f" ({unconfirmed_note(last)})" if last.missing_logs else ""
+        ET.SubElement(case, "skipped", message=_clean(f"in progress{waiting}{note}"))
 
 
 def build_tree(report: Report) -> ET.Element:

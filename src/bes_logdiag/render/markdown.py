@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report
-from bes_logdiag.render.text import other_names, server_name, summary_line, who
+from bes_logdiag.render.text import kb_label, other_names, server_name, summary_line, unconfirmed_note, who
 
 HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence")
 _MARKUP = re.compile(r"([\\|*_`<>\[\]])")
@@ -35,6 +35,10 @@ def _who(a: Activation) -> str:
     return f"{who(a)} ({others})" if others else who(a)
 
 
+def _brackets(text: str) -> str:
+    return f"({text})" if text else ""
+
+
 def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -47,7 +51,7 @@ def _cells(a: Activation) -> list[str]:
         _text(_who(a)),
         last.status.value,
         _text(f"{last.stage} {last.stage_name}"),
-        _text(" ".join(x for x in (d.kb, d.kb_title) if x)),
+        _text(" ".join(x for x in (kb_label(last), d.kb_title, _brackets(unconfirmed_note(last))) if x)),
         f"{milestone} {last.last_progress:%Y-%m-%d %H:%M:%S}",
         ", ".join(_code(w) for w in d.evidence),
     ]

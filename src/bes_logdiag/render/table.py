@@ -10,7 +10,15 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation, Report, Status
-from bes_logdiag.render.text import STATUS_STYLE, other_names, server_name, summary_line, who
+from bes_logdiag.render.text import (
+    STATUS_STYLE,
+    kb_label,
+    other_names,
+    server_name,
+    summary_line,
+    unconfirmed_note,
+    who,
+)
 
 _PIPE_WIDTH = 160
 WIDE = 140
@@ -51,9 +59,11 @@ def _table(report: Report) -> Table:
         table.add_column(col, overflow="fold")
     for a in report.activations:
         last = a.last
-        kb = Text(last.diagnosis.kb or "")
+        kb = Text(kb_label(last))
         if last.diagnosis.kb_title:
             kb.append(f" {last.diagnosis.kb_title}", style="dim")
+        if last.missing_logs:
+            kb.append(f"\n({unconfirmed_note(last)})" if kb.plain else f"({unconfirmed_note(last)})")
         table.add_row(
             server_name(a),
             _who(a),
@@ -84,7 +94,7 @@ def _compact_table(report: Report) -> Table:
             cell,
             _status(last.status),
             str(last.stage),
-            last.diagnosis.kb or "",
+            kb_label(last),
             f"{last.last_milestone or '-'}\n{last.last_progress:%m-%d %H:%M}",
         )
     return table
@@ -95,9 +105,11 @@ def _details(console: Console, a: Activation) -> None:
     head = Text(f"\n{who(a)} on {server_name(a)}: ", style="bold")
     head.append(_status(last.status))
     head.append(f" at stage {last.stage} ({last.stage_name})")
+    if last.missing_logs:
+        head.append(f" ({unconfirmed_note(last)})")
     console.print(head)
     if d.kb:
-        _item(console, f"{d.kb}  {d.kb_title}")
+        _item(console, f"{kb_label(last)}  {d.kb_title}")
     _item(console, f"why: {d.reason}")
     if d.next_expected:
         _item(console, f"expected next: {d.next_expected}")

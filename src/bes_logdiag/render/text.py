@@ -7,7 +7,7 @@ importing it.
 
 from __future__ import annotations
 
-from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.model import Activation, Attempt, Report, Status
 from bes_logdiag.words import plural
 
 STATUS_STYLE = {
@@ -38,6 +38,36 @@ def server_name(act: Activation) -> str:
     return act.server or "-"
 
 
+def kb_label(attempt: Attempt) -> str:
+    """The article's id, with ``?`` when the stall it names is unconfirmed (``KB03410?``)."""
+    kb = attempt.diagnosis.kb or ""
+    return f"{kb}?" if kb and attempt.unconfirmed else kb
+
+
+def unconfirmed_note(attempt: Attempt) -> str:
+    """``unconfirmed: no POLC or SYNC log`` when the verdict lacked the logs of the service that
+    writes the step expected next (``missing_logs``), else ``""``."""
+    if not attempt.missing_logs:
+        return ""
+    return f"unconfirmed: no {' or '.join(attempt.missing_logs)} log"
+
+
+def missing_summary(report: Report) -> str:
+    """``; 5 verdicts unconfirmed: missing POLC and SYNC logs on BBPROD01``, or ``""``."""
+    by_server: dict[str | None, set[str]] = {}
+    for a in report.activations:
+        if a.last.missing_logs:
+            by_server.setdefault(a.server, set()).update(a.last.missing_logs)
+    if not by_server:
+        return ""
+    count = sum(1 for a in report.activations if a.last.missing_logs)
+    where = ", ".join(
+        f"{' and '.join(sorted(services))} logs on {server or 'input with no server name'}"
+        for server, services in by_server.items()
+    )
+    return f"; {plural(count, 'verdict')} unconfirmed: missing {where}"
+
+
 def status_counts(report: Report) -> dict[Status, int]:
     """How many activations end in each status (their last attempt's), every status in order."""
     counts = dict.fromkeys(Status, 0)
@@ -59,5 +89,5 @@ def summary_line(report: Report) -> str:
     skipped += f", {plural(len(inputs.duplicates), 'duplicate')}" if inputs.duplicates else ""
     return (
         f"{read}{skipped}, {plural(inputs.lines, 'line')}, {inputs.matched:,} matched; "
-        f"{plural(len(report.activations), 'activation')}: {parts}"
+        f"{plural(len(report.activations), 'activation')}: {parts}{missing_summary(report)}"
     )
