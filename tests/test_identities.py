@@ -320,7 +320,7 @@ def test_user_map_joins_names_that_do_not_match(tmp_path: Path) -> None:
     write_activation(tmp_path, "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
     users = tmp_path.parent / "users.csv"
     users.write_text('MailboxSMTPAddr,UserConfigId,DisplayName\njsmith@example.net,41,"Smith, John"\n')
-    act = only(scan_report(tmp_path, users=users))
+    act = only(scan_report(tmp_path, users=((None, users),)))
     assert (act.email, act.user_id, act.last.status) == ("jsmith@example.net", "41", Status.COMPLETE)
     assert "map" in {j.kind for j in act.joins}
 
@@ -332,7 +332,7 @@ def test_user_map_header_names_are_case_insensitive(tmp_path: Path, header: str)
     write_activation(tmp_path / "logs", "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
     users = tmp_path / "users.csv"
     users.write_text(f'{header}\njsmith@example.net,41,"Smith, John"\n')
-    act = only(scan_report(tmp_path / "logs", users=users))
+    act = only(scan_report(tmp_path / "logs", users=((None, users),)))
     assert act.user_id == "41"
 
 

@@ -7,52 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bes_logdiag.identity_graph import IdentityGraph, entry_nodes, event_nodes
+from bes_logdiag.map_join import join_by_map
 from bes_logdiag.model import Event, Join
 from bes_logdiag.names import email_key, fold, name_keys
 from bes_logdiag.usermap import MapEntry
 from bes_logdiag.words import duration
-
-
-class _Identities:
-    """Union-find over identity nodes (``e:`` address, ``i:`` user id, ``n:`` display name)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-        self.joins: dict[str, list[Join]] = defaultdict(list)
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str, join: Join | None = None) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
-            self.joins[ra].extend(self.joins.pop(rb, []))
-        if join is not None:
-            self.joins[ra].append(join)
-
-    def members(self, root: str) -> list[str]:
-        return [x for x in self.parent if self.find(x) == root]
-
-    def has(self, root: str, prefix: str) -> bool:
-        return any(x.startswith(prefix) for x in self.members(root))
-
-
-def _nodes(e: Event) -> list[str]:
-    """Identity nodes of an event.  A display name next to a user id is an attribute of that id,
-    not a node of its own: two people may share a name, never an id."""
-    out = []
-    if e.email:
-        out.append(f"e:{e.email}")
-    if e.user_id:
-        out.append(f"i:{e.user_id}")
-    elif e.display_name:
-        out.append(f"n:{fold(e.display_name)}")
-    return out
 
 
 @dataclass
@@ -90,46 +50,64 @@ def join_identities(
     pair = (request, answer) if request is not None and answer is not None else None
     persons: list[Person] = []
     orphans: list[Event] = []
-    notes: list[str] = []
+    notes: list[str] = _unused_map_notes(entries, by_server)
+    shared = [m for m in entries if m.server is None]
     for server in sorted(by_server, key=lambda s: s or ""):
-        p, o, n = _join_server(server, by_server[server], entries, pair, window)
+        own = [m for m in entries if m.server and server and m.server.lower() == server.lower()]
+        p, o, n = _join_server(server, by_server[server], own, shared, pair, window)
         persons.extend(p)
         orphans.extend(o)
         notes.extend(n)
     return persons, orphans, notes
 
 
+def _unused_map_notes(entries: list[MapEntry], by_server: dict[str | None, list[Event]]) -> list[str]:
+    """A word for each map file whose server column (or ``--users SERVER=``) names no server of
+    these logs: a typo or another naming of the server should not pass for "nobody matched"."""
+    seen = sorted(s for s in by_server if s)
+    keys = {s.lower() for s in seen}
+    named: dict[str, dict[str, str]] = defaultdict(dict)
+    for m in entries:
+        if m.server:
+            named[m.source].setdefault(m.server.lower(), m.server)
+    notes = []
+    for source, servers in named.items():
+        if keys.isdisjoint(servers):
+            which = " or ".join(sorted(servers.values(), key=str.lower))
+            notes.append(
+                f"user map {source}: no matched line comes from server {which} "
+                f"(servers in these logs: {', '.join(seen) or 'none named'}); its rows are not used"
+            )
+    return notes
+
+
 def _join_server(
     server: str | None,
     events: list[Event],
-    entries: list[MapEntry],
+    own: list[MapEntry],
+    shared: list[MapEntry],
     pair: tuple[str, str] | None,
     window: timedelta,
 ) -> tuple[list[Person], list[Event], list[str]]:
-    ids = _Identities()
+    ids = IdentityGraph()
     notes: list[str] = []
     where = f"server {server}" if server else "input without a server name"
     for e in events:
-        nodes = _nodes(e)
+        nodes = event_nodes(e)
         for n in nodes:
             ids.find(n)
         for n in nodes[1:]:
             ids.union(nodes[0], n, Join("id", f"{nodes[0][2:]} and {n[2:]} share a line ({e.where})"))
-    present = set(ids.parent)
-    for m in entries:
-        nodes = list(_entry_nodes(m))
-        if not any(n in present for n in nodes):
-            continue
-        for n in nodes[1:]:
-            ids.union(nodes[0], n, Join("map", f"user map: {', '.join(x[2:] for x in nodes)}"))
-    _join_by_name(ids, _holders(events), notes, where)
+    holders = _holders(events)
+    applied = join_by_map(ids, own, shared, holders, notes, where)
+    _join_by_name(ids, holders, notes, where)
     if pair is not None:
         _join_by_time(ids, events, *pair, window, notes, where)
 
     people: dict[str, Person] = {}
     orphans: list[Event] = []
     for e in events:
-        nodes = _nodes(e)
+        nodes = event_nodes(e)
         if not nodes:
             orphans.append(e)
             continue
@@ -141,25 +119,17 @@ def _join_server(
         person.email = person.email or e.email
         person.user_id = person.user_id or e.user_id
         person.display_name = person.display_name or e.display_name
+    rows: dict[str, MapEntry] = {}
+    for m in applied:
+        rows.setdefault(ids.find(entry_nodes(m)[0]), m)
     for root, person in people.items():
         person.joins = tuple(dict.fromkeys(ids.joins.get(root, [])))
-        mapped = _map_entry_for(person, entries)
+        mapped = rows.get(root)
         if mapped is not None:
             person.email = person.email or mapped.email
             person.user_id = person.user_id or mapped.user_id
             person.display_name = person.display_name or mapped.display_name
     return list(people.values()), orphans, notes
-
-
-def _entry_nodes(m: MapEntry) -> list[str]:
-    out = []
-    if m.email:
-        out.append(f"e:{m.email}")
-    if m.user_id:
-        out.append(f"i:{m.user_id}")
-    if m.display_name:
-        out.append(f"n:{fold(m.display_name)}")
-    return out
 
 
 def _holders(events: list[Event]) -> dict[str, set[str]]:
@@ -172,14 +142,7 @@ def _holders(events: list[Event]) -> dict[str, set[str]]:
     return names
 
 
-def _map_entry_for(person: Person, entries: list[MapEntry]) -> MapEntry | None:
-    for m in entries:
-        if (m.email and m.email == person.email) or (m.user_id and m.user_id == person.user_id):
-            return m
-    return None
-
-
-def _join_by_name(ids: _Identities, holders: dict[str, set[str]], notes: list[str], where: str) -> None:
+def _join_by_name(ids: IdentityGraph, holders: dict[str, set[str]], notes: list[str], where: str) -> None:
     """``ian.dundas@...`` is ``Dundas, Ian``, when exactly one of each fits the other."""
     emails = [n for n in ids.parent if n.startswith("e:")]
     fits: dict[str, list[str]] = defaultdict(list)
@@ -208,7 +171,7 @@ def _join_by_name(ids: _Identities, holders: dict[str, set[str]], notes: list[st
 
 
 def _join_by_time(
-    ids: _Identities,
+    ids: IdentityGraph,
     events: list[Event],
     request: str,
     answer: str,
@@ -244,10 +207,12 @@ def _join_by_time(
         r = earlier[0]
         rivals = [e for e in earlier[1:] if e.email != r.email]
         if rivals and rivals[0].milestone == request:
+            # every address that asked within the window, nearest first, so the admin knows
+            # which rows a user map needs
+            asked = _listed(e.email for e in earlier if e.milestone == request)
             notes.append(
                 f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
-                f"{r.email} and {rivals[0].email} both asked for service books "
-                f"within {duration(window)} before it"
+                f"{asked} asked for service books within {duration(window)} before it"
             )
             continue
         later = [
@@ -256,10 +221,10 @@ def _join_by_time(
         ]  # fmt: skip
         later = [e for e in later if e.user_id != p.user_id]
         if later and later[0].milestone == answer:
+            queued = _listed([p.user_id, *(e.user_id for e in later if e.milestone == answer)])
             notes.append(
-                f"{where}: not joining {r.email} by time: user ids {p.user_id} and "
-                f"{later[0].user_id} both had the IT policy queued within {duration(window)} after "
-                f"its service-book request"
+                f"{where}: not joining {r.email} by time: user ids {queued} had the IT policy queued "
+                f"within {duration(window)} after its service-book request"
             )
             continue
         if not open_request(r):
@@ -271,3 +236,11 @@ def _join_by_time(
             Join("time", f"service books for {r.email} ({r.where}) then UserId={p.user_id} "
                  f"{gap:.0f}s later ({p.where}), nothing else in between"),
         )  # fmt: skip
+
+
+def _listed(names: Iterable[str | None]) -> str:
+    """``a and b both``, ``a, b and c all``: each name once, in the order given."""
+    unique = list(dict.fromkeys(n for n in names if n))
+    if len(unique) < 3:
+        return f"{' and '.join(unique)} both"
+    return f"{', '.join(unique[:-1])} and {unique[-1]} all"

@@ -43,6 +43,35 @@ def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
     return out
 
 
+# A server name in ``--users SERVER=FILE``: what a BES log name can hold before ``_MAGT_`` and a
+# Windows file name cannot (no path separator, no drive colon), so ``C:\maps\a=b.csv`` stays a path.
+_SERVER_NAME = regex.compile(r"[^\\/:*?\"<>|=\s]+")
+
+
+def parse_user_maps(values: list[str]) -> tuple[tuple[str | None, Path], ...]:
+    """``--users FILE`` (its rows say their server, or are for every server) or ``--users
+    SERVER=FILE`` (every row is that server's), repeatable.
+
+    A value that is an existing file is a file, whatever it holds; otherwise ``=`` splits it when
+    the part before is a server name (no path separator, colon or space).  A file that does not
+    exist is a ValueError.
+    """
+    out: list[tuple[str | None, Path]] = []
+    for v in values:
+        server, sep, rest = v.partition("=")
+        if Path(v).is_file() or not sep or not _SERVER_NAME.fullmatch(server):
+            if not Path(v).is_file():
+                raise ValueError(f"{v}: no such file")
+            out.append((None, Path(v)))
+        elif not rest:
+            raise ValueError(f"{v!r}: give the user map file after '=' ({server}=users.csv)")
+        elif not Path(rest).is_file():
+            raise ValueError(f"{v}: no such file {rest} (the user map of server {server})")
+        else:
+            out.append((server, Path(rest)))
+    return tuple(out)
+
+
 AUTO_JOBS = 0
 """``ScanConfig.jobs`` value for "one worker per core, when the input is big enough to pay for
 starting them" (`scan._run`); any other value is honoured as given."""
@@ -67,7 +96,9 @@ def default_engine() -> str:
 @dataclass(frozen=True)
 class ScanConfig:
     paths: tuple[str, ...]
-    users: Path | None = None
+    users: tuple[tuple[str | None, Path], ...] = ()
+    """The ``--users`` CSV files, each with the server it was given for (``SERVER=FILE``), or
+    ``None``: its rows name their server in a column, or are for every server."""
     year: int | None = None
     patterns: tuple[Path, ...] = ()
     stall_after: dict[int | None, timedelta] = field(default_factory=dict)

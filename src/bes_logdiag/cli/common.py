@@ -29,10 +29,16 @@ PATHS = typer.Argument(
     help="Log files, folders (searched recursively), .gz files, .zip archives, glob patterns, or - for stdin.",
 )
 USERS = typer.Option(
-    None,
+    [],
     "--users",
-    metavar="FILE",
-    help="CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, display_name/DisplayName).",
+    metavar="[SERVER=]FILE",
+    help=(
+        "CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, "
+        "display_name/DisplayName, optional ServerName); SERVER=FILE makes every row that server's "
+        "(repeatable: --users BBPROD01=prod01.csv --users BES_EAST_02=east.csv). A value that is an "
+        "existing file is always a file; otherwise '=' splits it when the part before it has no "
+        "path separator, colon or space."
+    ),
 )
 YEAR = typer.Option(
     None, "--year", metavar="YEAR", help="Year of input whose name carries no date (stdin, excerpts)."
@@ -97,28 +103,30 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
 
 def make_config(
     paths: list[str],
-    users: Optional[Path],
+    users: list[str],
     year: Optional[int],
     patterns: list[Path],
     stall_after: list[str],
     jobs: int,
 ) -> ScanConfig:
     """Check the shared options and build the core's config; bad values are usage errors."""
-    from bes_logdiag.settings import ScanConfig, parse_stall_after
+    from bes_logdiag.settings import ScanConfig, parse_stall_after, parse_user_maps
 
     try:
         thresholds = parse_stall_after(stall_after)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--stall-after") from e
+    try:
+        user_maps = parse_user_maps(users)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--users") from e
     if year is not None and not 1990 <= year <= 2100:
         raise typer.BadParameter("give a four-digit year such as 2010", param_hint="--year")
     if jobs < 0:
         raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
-    if users is not None and not users.is_file():
-        raise typer.BadParameter(f"{users}: no such file", param_hint="--users")
     return ScanConfig(
         paths=tuple(paths),
-        users=users,
+        users=user_maps,
         year=year,
         patterns=tuple(patterns),
         stall_after=thresholds,

@@ -28,7 +28,7 @@ from bes_logdiag.render import EventFormat, writer_for
 @app.command()
 def events(
     paths: list[str] = PATHS,
-    users: Optional[Path] = USERS,
+    users: list[str] = USERS,
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),

@@ -73,7 +73,7 @@ def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime 
 @app.command()
 def scan(
     paths: list[str] = PATHS,
-    users: Optional[Path] = USERS,
+    users: list[str] = USERS,
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     stall_after: list[str] = STALL_AFTER,

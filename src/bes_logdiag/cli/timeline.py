@@ -34,7 +34,7 @@ def timeline(
         ..., metavar="USER", help="The user: address, numeric user id or display name."
     ),
     paths: list[str] = PATHS,
-    users: Optional[Path] = USERS,
+    users: list[str] = USERS,
     year: Optional[int] = YEAR,
     patterns: list[Path] = PATTERNS,
     stall_after: list[str] = STALL_AFTER,

@@ -1,0 +1,62 @@
+"""The identity graph: a user's names (address, user id, display name) as nodes, joined by evidence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bes_logdiag.model import Event, Join
+from bes_logdiag.names import fold
+from bes_logdiag.usermap import MapEntry
+
+
+class IdentityGraph:
+    """Union-find over identity nodes (``e:`` address, ``i:`` user id, ``n:`` display name)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.joins: dict[str, list[Join]] = defaultdict(list)
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str, join: Join | None = None) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+            self.joins[ra].extend(self.joins.pop(rb, []))
+        if join is not None:
+            self.joins[ra].append(join)
+
+    def members(self, root: str) -> list[str]:
+        return [x for x in self.parent if self.find(x) == root]
+
+    def has(self, root: str, prefix: str) -> bool:
+        return any(x.startswith(prefix) for x in self.members(root))
+
+
+def event_nodes(e: Event) -> list[str]:
+    """Identity nodes of an event.  A display name next to a user id is an attribute of that id,
+    not a node of its own: two people may share a name, never an id."""
+    out = []
+    if e.email:
+        out.append(f"e:{e.email}")
+    if e.user_id:
+        out.append(f"i:{e.user_id}")
+    elif e.display_name:
+        out.append(f"n:{fold(e.display_name)}")
+    return out
+
+
+def entry_nodes(m: MapEntry) -> list[str]:
+    out = []
+    if m.email:
+        out.append(f"e:{m.email}")
+    if m.user_id:
+        out.append(f"i:{m.user_id}")
+    if m.display_name:
+        out.append(f"n:{fold(m.display_name)}")
+    return out

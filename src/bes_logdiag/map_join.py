@@ -1,0 +1,160 @@
+"""Joining names through user maps: which rows apply on a server, and why a row is refused."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bes_logdiag.identity_graph import IdentityGraph, entry_nodes
+from bes_logdiag.model import Join
+from bes_logdiag.names import fold
+from bes_logdiag.usermap import MapEntry
+
+
+def join_by_map(
+    ids: IdentityGraph,
+    own: list[MapEntry],
+    shared: list[MapEntry],
+    holders: dict[str, set[str]],
+    notes: list[str],
+    where: str,
+) -> list[MapEntry]:
+    """Join the names of the map rows that belong to this server; returns the rows used.
+
+    A user id is only unique in one BES configuration database (BES-LOGS.md section 3): id 1002
+    of one server is another person on the next.  So:
+
+    - a row of this server (its server column, or ``--users SERVER=FILE``) is this server's own
+      database speaking: wherever one of its names is in the logs, all of its names are joined;
+    - a row that names no server may come from another server's database.  It is used only where
+      the logs show it is this person: they hold its address (an SMTP address is one person on
+      every server), or its user id under its display name (``[Last, First:N]``).  Even then it is
+      refused, with a note, when the logs contradict it: its id logged under another display
+      name, or its display name logged only under other ids; one of its names already tied (on
+      one line, or by a row of this server) to another address or id; or another such row giving
+      its address another id or its id another address.
+      An id that merely occurs in the logs never pulls in the address of a row.
+    - a display name that rows of different people share is no key: it is not joined on.
+    """
+    present = set(ids.parent)
+    logged = _LoggedNames(holders)
+    used = [m for m in own if len(entry_nodes(m)) > 1 and not present.isdisjoint(entry_nodes(m))]
+    fitting = [m for m in shared if len(entry_nodes(m)) > 1 and _anchored(m, present, logged)]
+    common = _common_names(used + fitting)
+    for m in used:
+        _union_row(ids, m, common)
+    tied = _ties(ids)
+    clashes = _clashes(fitting)
+    for m in fitting:
+        problem = clashes.get(m) or _contradiction(m, tied, logged)
+        if problem is not None:
+            names = ", ".join(x for x in (m.email, m.user_id, m.display_name) if x)
+            notes.append(f"{where}: not using user map row {m.source}:{m.line} ({names}): {problem}")
+            continue
+        _union_row(ids, m, common)
+        used.append(m)
+    return used
+
+
+class _LoggedNames:
+    """The display names a server's logs give each user id (``[Last, First:N]``), and back."""
+
+    def __init__(self, holders: dict[str, set[str]]) -> None:
+        self.names = {n[2:]: names for n, names in holders.items() if n.startswith("i:")}
+        self.ids: dict[str, set[str]] = defaultdict(set)
+        for user_id, names in self.names.items():
+            for name in names:
+                self.ids[_name_form(name)].add(user_id)
+
+    def of(self, user_id: str) -> set[str]:
+        return self.names.get(user_id, set())
+
+    def under(self, name: str) -> set[str]:
+        """The user ids logged with this display name (accents folded, spaces evened out)."""
+        return self.ids.get(_name_form(name), set())
+
+
+def _name_form(display: str) -> str:
+    """``Müller,Jürgen`` and ``Müller, Jürgen`` alike: folded, spaces evened out."""
+    last, comma, first = " ".join(fold(display).split()).partition(",")
+    return f"{last.strip()}, {first.strip()}" if comma else last
+
+
+def _anchored(m: MapEntry, present: set[str], logged: _LoggedNames) -> bool:
+    """Whether this server's logs hold the row's address, or its id under its display name."""
+    if m.email and f"e:{m.email}" in present:
+        return True
+    return bool(m.user_id and m.display_name and m.user_id in logged.under(m.display_name))
+
+
+def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames) -> str | None:
+    """What in this server's logs (or its own map rows) says a shared row is someone else."""
+    if m.user_id and m.display_name:
+        names, ids = logged.of(m.user_id), logged.under(m.display_name)
+        if names and m.user_id not in ids:
+            return f"these logs show user id {m.user_id} as '{sorted(names)[0]}'"
+        if not names and ids:
+            return (
+                f"these logs show '{m.display_name}' as user id {' and '.join(sorted(ids, key=_by_number))}"
+            )
+    node = f"i:{m.user_id}"
+    for n in entry_nodes(m):
+        for other in sorted(tied.get(n, ())):
+            if other.startswith("e:") and m.email and other != f"e:{m.email}":
+                return f"{n[2:]} is tied to {other[2:]} on this server"
+            if other.startswith("i:") and m.user_id and other != node:
+                return f"{n[2:]} is tied to user id {other[2:]} on this server"
+    return None
+
+
+def _by_number(user_id: str) -> tuple[int, str]:
+    return len(user_id), user_id
+
+
+def _clashes(rows: list[MapEntry]) -> dict[MapEntry, str]:
+    """Shared rows that give one address two ids, or one id two addresses (maps of two servers)."""
+    ids_of: dict[str, set[str]] = defaultdict(set)
+    emails_of: dict[str, set[str]] = defaultdict(set)
+    for m in rows:
+        if m.email and m.user_id:
+            ids_of[m.email].add(m.user_id)
+            emails_of[m.user_id].add(m.email)
+    out = {}
+    for m in rows:
+        if m.email and len(ids_of[m.email]) > 1:
+            given = ", ".join(sorted(ids_of[m.email], key=_by_number))
+            out[m] = f"the user map gives {m.email} the user ids {given}"
+        elif m.user_id and len(emails_of[m.user_id]) > 1:
+            out[m] = f"the user map gives user id {m.user_id} to {', '.join(sorted(emails_of[m.user_id]))}"
+    return out
+
+
+def _common_names(rows: list[MapEntry]) -> set[str]:
+    """Display-name nodes that rows of different people share (two John Smiths)."""
+    by_name: dict[str, list[MapEntry]] = defaultdict(list)
+    for m in rows:
+        if m.display_name:
+            by_name[f"n:{fold(m.display_name)}"].append(m)
+
+    def apart(a: MapEntry, b: MapEntry) -> bool:
+        return bool(
+            (a.email and b.email and a.email != b.email)
+            or (a.user_id and b.user_id and a.user_id != b.user_id)
+        )
+
+    return {n for n, ms in by_name.items() if any(apart(a, b) for a in ms for b in ms)}
+
+
+def _ties(ids: IdentityGraph) -> dict[str, set[str]]:
+    """Each node with the addresses, ids and names of its group, as the joins so far made it."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for x in list(ids.parent):
+        groups[ids.find(x)].add(x)
+    return {x: groups[ids.find(x)] for x in ids.parent}
+
+
+def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str]) -> None:
+    nodes = entry_nodes(m)
+    keys = [n for n in nodes if n not in common]
+    join = Join("map", f"user map: {', '.join(x[2:] for x in nodes)}")
+    for n in keys[1:]:
+        ids.union(keys[0], n, join)
