@@ -455,7 +455,15 @@ def test_noise_on_the_activations_own_threads_never_changes_a_verdict(w, style, 
         for k in range(per_gap):
             t = lo + (hi - lo) * ((k + 1) / (per_gap + 1))
             bystander = idle_record(rng, t.replace(microsecond=t.microsecond // 1000 * 1000), "MAGT")
-            noisy_magt.append((replace(bystander, tid=rec.tid, text=bystander.text.replace(f"{{0x{bystander.tid}}}", f"{{0x{rec.tid}}}")),))
+            noisy_magt.append(
+                (
+                    replace(
+                        bystander,
+                        tid=rec.tid,
+                        text=bystander.text.replace(f"{{0x{bystander.tid}}}", f"{{0x{rec.tid}}}"),
+                    ),
+                )
+            )
     noisy = {**lines, "MAGT": noisy_magt}
     with tmpdir() as root:
         write_files(root / "quiet", plain_layout(world, lines), style)

@@ -175,7 +175,9 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
     read = json.loads(baseline)["inputs"]["files_read"]
     assert inputs["files_read"] == read
     assert len(inputs["duplicates"]) == read
-    assert all(d["path"].startswith(f"{zpath}!") and Path(d["same_as"]).is_file() for d in inputs["duplicates"])
+    assert all(
+        d["path"].startswith(f"{zpath}!") and Path(d["same_as"]).is_file() for d in inputs["duplicates"]
+    )
     assert "holds the same bytes as" in both.stderr
     # gzipped beside plain is not the same bytes: both are read, and their lines count once
     again = run_cli("scan", SAMPLE_LOGS, gz_dir, "-f", "json")
