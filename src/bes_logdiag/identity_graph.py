@@ -41,22 +41,20 @@ class IdentityGraph:
 def event_nodes(e: Event) -> list[str]:
     """Identity nodes of an event.  A display name next to a user id is an attribute of that id,
     not a node of its own: two people may share a name, never an id."""
-    out = []
-    if e.email:
-        out.append(f"e:{e.email}")
-    if e.user_id:
-        out.append(f"i:{e.user_id}")
-    elif e.display_name:
-        out.append(f"n:{fold(e.display_name)}")
-    return out
+    return _nodes(e.email, e.user_id, e.display_name, name_beside_id=False)
 
 
 def entry_nodes(m: MapEntry) -> list[str]:
+    """Identity nodes of a user map row: every name it gives."""
+    return _nodes(m.email, m.user_id, m.display_name, name_beside_id=True)
+
+
+def _nodes(email: str | None, user_id: str | None, display: str | None, *, name_beside_id: bool) -> list[str]:
     out = []
-    if m.email:
-        out.append(f"e:{m.email}")
-    if m.user_id:
-        out.append(f"i:{m.user_id}")
-    if m.display_name:
-        out.append(f"n:{fold(m.display_name)}")
+    if email:
+        out.append(f"e:{email}")
+    if user_id:
+        out.append(f"i:{user_id}")
+    if display and (name_beside_id or not user_id):
+        out.append(f"n:{fold(display)}")
     return out
