@@ -184,8 +184,10 @@ def _rounded(jump: timedelta) -> timedelta:
     return timedelta(seconds=round(jump.total_seconds()))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _ServerStep:
+    """One step of a server's clock, as its files saw it."""
+
     before: datetime
     after: datetime
     jump: timedelta
@@ -201,8 +203,15 @@ class ServerClocks:
             self._files[f.path] = f
             for s in f.clock_steps:
                 known = self.steps.setdefault(f.info.server, [])
-                if not any(_same_step(k, s) for k in known):
+                same = next((k for k in known if _same_step(k, s)), None)
+                if same is None:
                     known.append(_ServerStep(s.before, s.after, s.jump))
+                elif s.jump < timedelta(0):
+                    # Between the lines on either side of a step back some time passed, so each
+                    # file sees a little less than the jump (a quiet file much less): the largest
+                    # jump seen is the closest to the true one.
+                    same.jump = min(same.jump, s.jump)
+                    same.before, same.after = max(same.before, s.before), min(same.after, s.after)
         for known in self.steps.values():
             known.sort(key=lambda s: s.after)
         self._stats = list(self._files.values())
@@ -281,9 +290,15 @@ def _sibling_before(info: FileInfo, other: FileInfo) -> bool:
 
 
 def _same_step(a: _ServerStep | ClockStep, b: ClockStep) -> bool:
-    """One server step seen in two files: the same jump, at nearly the same moment."""
-    close = abs(a.after - b.after) <= timedelta(minutes=10)
-    return close and abs(a.jump - b.jump) <= timedelta(minutes=5)
+    """One server step seen in two files: a jump the same way, where the other saw it.  A quiet
+    file sees a step back from its last line before it to its first line after, which may be far
+    from the busy file's moment: the two spans overlap."""
+    if (a.jump < timedelta(0)) != (b.jump < timedelta(0)):
+        return False
+    lo_a, hi_a = sorted((a.before, a.after))
+    lo_b, hi_b = sorted((b.before, b.after))
+    slack = timedelta(minutes=10)
+    return lo_a <= hi_b + slack and lo_b <= hi_a + slack
 
 
 def _span(d: timedelta) -> str:
