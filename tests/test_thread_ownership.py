@@ -1,6 +1,7 @@
 """Thread ownership (BES-LOGS.md section 3): the KEY_ACCEPT line names no user; it belongs to the user
-last named on its thread, in its own file, within the look-back window, whatever the read blocks,
-the thread id's spelling or the records glued onto its line.
+whose key was generated on its thread just before it, within the window, whatever the read blocks,
+the thread id's spelling, the records glued onto its line or the other users' mail on that pooled
+thread in between; across a size rotation or midnight, but never across a service restart.
 """
 
 from __future__ import annotations
@@ -9,18 +10,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from builders import (
+    BOOKS_TEXT,
     BUSY_DAY,
     EU1,
     KIM,
     LON,
     LON_SITE,
     Activation,
+    accept_text,
     activation,
     bes_line,
     bes_name,
+    command_text,
+    complete_text,
+    etp_text,
+    key_text,
     mail_flow,
+    mail_text,
     merge,
     only,
+    policy_text,
     rows,
     scan_json,
     scan_report,
@@ -307,3 +316,150 @@ def test_key_accept_glued_to_its_owner_line_as_in_the_seed(tmp_path: Path) -> No
 
 def test_key_accept_owner_glued_behind_another_record(tmp_path: Path) -> None:
     assert _key_probe(tmp_path, GEN, ACC, glue="gen") == ANNA_KEYS
+
+
+# --- bystanders on the pooled thread, rotation, midnight, restart ------------------------------
+
+OWN_SERVER = "BESOWN01"
+OWN_DAY = datetime(2025, 3, 11)
+T0 = datetime(2025, 3, 11, 9, 0, 0)
+TID = "1F4C"
+
+
+def _magt(tmp: Path, lines: list[str], *, it: int = 1, day: datetime = OWN_DAY) -> Path:
+    return write_lines(tmp / f"{day:%Y%m%d}" / bes_name(OWN_SERVER, "MAGT", day, inst=2, it=it), lines)
+
+
+def _rest_of_activation(tmp: Path, email: str, uid: int, display: str, t: datetime) -> None:
+    """What MAGT (service books), POLC and SYNC write after the KEY_ACCEPT of a user who completes."""
+    day = datetime(t.year, t.month, t.day)
+    write_lines(
+        tmp / f"{day:%Y%m%d}" / bes_name(OWN_SERVER, "POLC", day),
+        [bes_line(t + timedelta(seconds=5), policy_text(uid), tid="E1C")],
+    )
+    write_lines(
+        tmp / f"{day:%Y%m%d}" / bes_name(OWN_SERVER, "SYNC", day),
+        [
+            bes_line(t + timedelta(minutes=1), command_text("GetConfig", display, uid), tid="D10"),
+            bes_line(t + timedelta(minutes=9), complete_text(display, uid), tid="D10"),
+        ],
+    )
+
+
+def _head(email: str, t: datetime, tid: str = TID) -> list[str]:
+    return [
+        bes_line(t, etp_text(), tid=tid, user=email),
+        bes_line(t + timedelta(milliseconds=200), key_text(), tid=tid, user=email),
+    ]
+
+
+def _tail(email: str, t: datetime, tid: str = TID) -> list[str]:
+    return [
+        bes_line(t, accept_text(2077103732), tid=tid),
+        bes_line(t + timedelta(seconds=4), BOOKS_TEXT, tid=tid, user=email),
+    ]
+
+
+def _bystanders(t: datetime, n: int, tid: str = TID) -> list[str]:
+    """Other users' mail on the same pooled thread, within the same second (a busy agent)."""
+    return [
+        bes_line(t + timedelta(milliseconds=10 * i), mail_text(9000 + i), tid=tid, user=f"by{i}@example.com")
+        for i in range(n)
+    ] + [
+        bes_line(
+            t + timedelta(milliseconds=300),
+            "Sending message to device, RefId=42",
+            tid=tid,
+            user="by0@example.com",
+        )
+    ]
+
+
+def test_bystander_mail_on_the_thread_does_not_take_the_key_accept(tmp_path: Path) -> None:
+    user = "maria.vogt@example.com"
+    _magt(
+        tmp_path,
+        _head(user, T0)
+        + _bystanders(T0 + timedelta(milliseconds=300), 3)
+        + _tail(user, T0 + timedelta(seconds=1)),
+    )
+    _rest_of_activation(tmp_path, user, 4711, "Vogt, Maria", T0 + timedelta(seconds=5))
+    code, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(OWN_SERVER, user, 4711, "Vogt, Maria", "complete", 4, None)]
+    (act,) = report["activations"]
+    accept = next(m for m in act["milestones"] if m["milestone"] == "key_accept_sent")
+    assert accept["identity_from"] == "thread"
+    assert not [u for u in report["unattached"] if u.get("milestone") == "key_accept_sent"]
+    assert code == 0
+
+
+def test_verdicts_do_not_change_with_the_density_of_bystanders(tmp_path: Path) -> None:
+    user = "li.wei@example.com"
+    results = []
+    for n in (0, 1, 20):
+        folder = tmp_path / str(n)
+        _magt(
+            folder,
+            _head(user, T0)
+            + _bystanders(T0 + timedelta(milliseconds=250), n)
+            + _tail(user, T0 + timedelta(seconds=1)),
+        )
+        _rest_of_activation(folder, user, 12, "Wei, Li", T0 + timedelta(seconds=5))
+        results.append(rows(scan_json(folder)[1]))
+    assert results[0] == results[1] == results[2] == [(OWN_SERVER, user, 12, "Wei, Li", "complete", 4, None)]
+
+
+def test_a_key_accept_whose_key_nobody_generated_is_left_unattached(tmp_path: Path) -> None:
+    """Only a bystander is on the thread: the line names nobody, so no activation is invented."""
+    _magt(tmp_path, _bystanders(T0, 2) + [bes_line(T0 + timedelta(seconds=1), accept_text(5), tid=TID)])
+    code, report, _ = scan_json(tmp_path)
+    assert report["activations"] == []
+    assert [u["milestone"] for u in report["unattached"]] == ["key_accept_sent"]
+    assert code == 0
+
+
+def test_size_rotation_between_the_key_and_the_key_accept(tmp_path: Path) -> None:
+    user = "omar.haddad@example.com"
+    _magt(
+        tmp_path,
+        [
+            bes_line(T0 - timedelta(minutes=5), mail_text(1), tid="AAA", user="x@example.com"),
+            *_head(user, T0),
+        ],
+        it=1,
+    )
+    _magt(tmp_path, _tail(user, T0 + timedelta(seconds=1)), it=2)
+    _rest_of_activation(tmp_path, user, 31, "Haddad, Omar", T0 + timedelta(seconds=5))
+    code, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(OWN_SERVER, user, 31, "Haddad, Omar", "complete", 4, None)]
+    (act,) = report["activations"]
+    accept = next(m for m in act["milestones"] if m["milestone"] == "key_accept_sent")
+    assert accept["file"].endswith("_0002.txt") and accept["identity_from"] == "thread"
+    assert report["unattached"] == []
+    assert code == 0
+
+
+def test_midnight_between_the_key_and_the_key_accept(tmp_path: Path) -> None:
+    user = "ana.lima@example.com"
+    late = datetime(2025, 3, 11, 23, 59, 59)
+    _magt(tmp_path, _head(user, late - timedelta(seconds=1)), it=3)
+    next_day = OWN_DAY + timedelta(days=1)
+    _magt(tmp_path, _tail(user, late + timedelta(milliseconds=500)), it=1, day=next_day)
+    _rest_of_activation(tmp_path, user, 77, "Lima, Ana", late + timedelta(seconds=5))
+    _, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(OWN_SERVER, user, 77, "Lima, Ana", "complete", 4, None)]
+
+
+def test_a_restarted_service_carries_no_thread_over(tmp_path: Path) -> None:
+    """The newer file begins with the service starting up: its thread ids are new threads."""
+    user = "ben.okafor@example.com"
+    _magt(tmp_path, _head(user, T0), it=1)
+    restart = [
+        bes_line(T0 + timedelta(seconds=1), "BlackBerry Messaging Agent starting", tid="100", eid=50000),
+        bes_line(T0 + timedelta(seconds=1), "Current Date: 2025/03/11", tid="100", eid=30000),
+    ]
+    _magt(tmp_path, restart + _tail(user, T0 + timedelta(seconds=2))[:1], it=2)
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    assert act["email"] == user and act["last_milestone"] == "key_generated"
+    assert [u["milestone"] for u in report["unattached"]] == ["key_accept_sent"]
