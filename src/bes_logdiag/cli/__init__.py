@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from bes_logdiag import __version__
-from bes_logdiag.cli.common import handle_errors
+from bes_logdiag.cli.common import handle_errors, typer_app
 
 LAZY_GROUPS = {"presence": "bes_logdiag.presence.cli"}
 """Sub-apps imported only when their name is on the command line (or in --help): presence pulls
@@ -30,15 +30,11 @@ class _LazyGroup(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
 
-app = typer.Typer(
+app = typer_app(
     cls=_LazyGroup,
     name="bes-logdiag",
     help="Diagnose BlackBerry Enterprise Server wireless enterprise activations from BES logs.\n\n"
     "Example: bes-logdiag scan 'C:\\Program Files\\Research In Motion\\BlackBerry Enterprise Server\\Logs'",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import typer
 
@@ -62,6 +62,19 @@ STRICT = typer.Option(
     False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written)."
 )
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
+
+
+def typer_app(**settings: Any) -> typer.Typer:
+    """A typer app or command group with the settings all of ours share: help when run bare,
+    -h as well as --help, no Rich markup in help texts, and no pretty exception panels (errors
+    reach the user through `handle_errors`). `settings`: the rest of typer.Typer's arguments."""
+    return typer.Typer(
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        **settings,
+    )
 
 
 def _silence_stdout() -> None:

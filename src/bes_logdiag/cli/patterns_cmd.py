@@ -8,20 +8,16 @@ from typing import TYPE_CHECKING
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, EXIT_PROBLEMS, PATTERNS, handle_errors
+from bes_logdiag.cli.common import DEBUG, EXIT_PROBLEMS, PATTERNS, handle_errors, typer_app
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from bes_logdiag.library import Library
 
-patterns_app = typer.Typer(
+patterns_app = typer_app(
     help="List or check the pattern library (built-in plus --patterns folders).\n\n"
     "Example: bes-logdiag patterns check --patterns ./site-patterns",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(patterns_app, name="patterns")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from bes_logdiag.presence.config import EndpointItem, PresenceConfig
+from bes_logdiag.presence.config import EndpointItem, PresenceConfig, Setting
 from bes_logdiag.presence.rules import Finding, PresenceRules, Severity
 
 FAILING = frozenset({Severity.ERROR, Severity.WARNING})
@@ -92,6 +92,30 @@ def capacity_of(config: PresenceConfig, rules: PresenceRules) -> Capacity:
     return Capacity(config.path, endpoints, per_endpoint, total)
 
 
+def _finding(
+    rules: PresenceRules,
+    rule_id: str,
+    file: str,
+    setting: Setting,
+    *,
+    other_file: str | None = None,
+    other_line: int | None = None,
+    **fields: object,
+) -> Finding:
+    """The finding `rule_id` about one setting of `file`: its key, line and value. An endpoint
+    item counts as a setting too: its key the collection (or UCMA_ENDPOINT_SIP), its value the SIP."""
+    return rules.finding(
+        rule_id,
+        file=file,
+        key=setting.key,
+        line=setting.line,
+        value=setting.value,
+        other_file=other_file,
+        other_line=other_line,
+        **fields,
+    )
+
+
 def _repeated_settings(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     first_lines: dict[str, int] = {}
     for setting in config.settings:
@@ -119,15 +143,9 @@ def _max_subscriptions(config: PresenceConfig, rules: PresenceRules) -> Iterator
             default=limits.default,
         )
     elif per_endpoint_limit(config, rules) is None:
-        yield rules.finding(
-            "max-subscriptions-invalid",
-            file=config.path,
-            key=key,
-            line=setting.line,
-            value=setting.value,
-            min=limits.min,
-            max=limits.max,
-        )
+        # The message names the key as rules.toml spells it, whatever its case in the file.
+        named = replace(setting, key=key)
+        yield _finding(rules, "max-subscriptions-invalid", config.path, named, min=limits.min, max=limits.max)
 
 
 def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -137,49 +155,29 @@ def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
     if own is not None and own.value:
         own_match = sip_uri.fullmatch(own.value)
         if own_match is None:
-            yield rules.finding(
-                "endpoint-sip-invalid",
-                file=config.path,
-                key=own.key,
-                line=own.line,
-                value=own.value,
-            )
+            yield _finding(rules, "endpoint-sip-invalid", config.path, own)
         else:
             expected_domain = own_match["domain"]
-            yield from _convention(config, rules, own.key, own.value, own.line)
+            yield from _convention(config, rules, own)
 
     collection = rules.keys.endpoint_collection
     first_lines: dict[str, int] = {}
-    for item in config.endpoints:
-        match = sip_uri.fullmatch(item.sip)
+    for entry in _as_settings(collection, config.endpoints):
+        match = sip_uri.fullmatch(entry.value)
         if match is None:
-            yield rules.finding(
-                "endpoint-sip-invalid",
-                file=config.path,
-                key=collection,
-                line=item.line,
-                value=item.sip,
-            )
+            yield _finding(rules, "endpoint-sip-invalid", config.path, entry)
             continue
-        first = first_lines.setdefault(item.sip.casefold(), item.line)
-        if first != item.line:
-            yield rules.finding(
-                "endpoint-sip-duplicate",
-                file=config.path,
-                key=collection,
-                line=item.line,
-                value=item.sip,
-                first_line=first,
-            )
+        first = first_lines.setdefault(entry.value.casefold(), entry.line)
+        if first != entry.line:
+            yield _finding(rules, "endpoint-sip-duplicate", config.path, entry, first_line=first)
             continue
-        yield from _convention(config, rules, collection, item.sip, item.line)
+        yield from _convention(config, rules, entry)
         if expected_domain and match["domain"].casefold() != expected_domain.casefold():
-            yield rules.finding(
+            yield _finding(
+                rules,
                 "endpoint-sip-domain",
-                file=config.path,
-                key=collection,
-                line=item.line,
-                value=item.sip,
+                config.path,
+                entry,
                 domain=match["domain"],
                 expected_domain=expected_domain,
                 reference_key=rules.keys.endpoint_sip,
@@ -198,11 +196,15 @@ def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
         )
 
 
-def _convention(
-    config: PresenceConfig, rules: PresenceRules, key: str, sip: str, line: int
-) -> Iterator[Finding]:
-    if not rules.pattern("endpoint_sip").fullmatch(sip):
-        yield rules.finding("endpoint-sip-convention", file=config.path, key=key, line=line, value=sip)
+def _as_settings(key: str, items: Iterable[EndpointItem]) -> Iterator[Setting]:
+    """Endpoint items as settings of `key`, so one helper words the findings about either."""
+    for item in items:
+        yield Setting(key, item.sip, item.line)
+
+
+def _convention(config: PresenceConfig, rules: PresenceRules, endpoint: Setting) -> Iterator[Finding]:
+    if not rules.pattern("endpoint_sip").fullmatch(endpoint.value):
+        yield _finding(rules, "endpoint-sip-convention", config.path, endpoint)
 
 
 def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -210,14 +212,7 @@ def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
     source = config.get(keys.ad_source)
     if source is not None and source.value not in rules.ad_sources:
         allowed = ", ".join(f'"{v}"' for v in rules.ad_sources)
-        yield rules.finding(
-            "ad-source-invalid",
-            file=config.path,
-            key=source.key,
-            line=source.line,
-            value=source.value,
-            allowed=allowed,
-        )
+        yield _finding(rules, "ad-source-invalid", config.path, source, allowed=allowed)
     domain = config.get(keys.ad_source_domain)
     if domain is None or not domain.value:
         return
@@ -225,47 +220,22 @@ def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
         rules.pattern("distinguished_name").fullmatch(domain.value)
         or rules.pattern("fqdn").fullmatch(domain.value)
     ):
-        yield rules.finding(
-            "ad-source-domain-invalid",
-            file=config.path,
-            key=domain.key,
-            line=domain.line,
-            value=domain.value,
-        )
+        yield _finding(rules, "ad-source-domain-invalid", config.path, domain)
     source_value = source.value if source is not None else ""
     if source_value != rules.ad_domain_applies_to:
-        yield rules.finding(
-            "ad-source-domain-unused",
-            file=config.path,
-            key=domain.key,
-            line=domain.line,
-            value=domain.value,
-            other_value=source_value,
-        )
+        yield _finding(rules, "ad-source-domain-unused", config.path, domain, other_value=source_value)
 
 
 def _friendly_name(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     setting = config.get(rules.keys.friendly_name)
     if setting is not None and rules.pattern("surrounding_space").fullmatch(setting.value):
-        yield rules.finding(
-            "friendly-name-whitespace",
-            file=config.path,
-            key=setting.key,
-            line=setting.line,
-            value=setting.value,
-        )
+        yield _finding(rules, "friendly-name-whitespace", config.path, setting)
 
 
 def _lync_server(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     setting = config.get(rules.keys.lync_server)
     if setting is not None and setting.value and not rules.pattern("fqdn").fullmatch(setting.value):
-        yield rules.finding(
-            "lync-server-not-fqdn",
-            file=config.path,
-            key=setting.key,
-            line=setting.line,
-            value=setting.value,
-        )
+        yield _finding(rules, "lync-server-not-fqdn", config.path, setting)
 
 
 def trusted_markers(config: PresenceConfig, rules: PresenceRules) -> list[str]:
@@ -317,12 +287,11 @@ def _same_everywhere(
         if reference is None:
             reference = (config.path, setting)
         elif setting.value.strip().casefold() != reference[1].value.strip().casefold():
-            yield rules.finding(
+            yield _finding(
+                rules,
                 rule_id,
-                file=config.path,
-                key=setting.key,
-                line=setting.line,
-                value=setting.value,
+                config.path,
+                setting,
                 other_value=reference[1].value,
                 other_file=reference[0],
                 other_line=reference[1].line,
@@ -332,31 +301,31 @@ def _same_everywhere(
 def _shared_endpoints(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
     owners: dict[str, tuple[str, int]] = {}
     for config in configs:
-        for key, item in _all_endpoints(config, rules):
-            folded = item.sip.strip().casefold()
+        for endpoint in _all_endpoints(config, rules):
+            folded = endpoint.value.strip().casefold()
             owner = owners.get(folded)
             if owner is None:
-                owners[folded] = (config.path, item.line)
+                owners[folded] = (config.path, endpoint.line)
             elif owner[0] != config.path:
-                yield rules.finding(
+                yield _finding(
+                    rules,
                     "hosts-endpoint-shared",
-                    file=config.path,
-                    key=key,
-                    line=item.line,
-                    value=item.sip,
+                    config.path,
+                    endpoint,
                     other_file=owner[0],
                     other_line=owner[1],
                 )
 
 
-def _all_endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[tuple[str, EndpointItem]]:
+def _all_endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Setting]:
     """UCMA_ENDPOINT_SIP and every collection item, each SIP once, blank ones left out."""
     seen: set[str] = set()
     own = config.get(rules.keys.endpoint_sip)
-    candidates = [(rules.keys.endpoint_sip, EndpointItem(own.value, own.line))] if own else []
-    candidates += [(rules.keys.endpoint_collection, item) for item in config.endpoints]
-    for key, item in candidates:
-        folded = item.sip.strip().casefold()
+    # Named as rules.toml spells the key, whatever its case in the file.
+    candidates = [replace(own, key=rules.keys.endpoint_sip)] if own else []
+    candidates += _as_settings(rules.keys.endpoint_collection, config.endpoints)
+    for endpoint in candidates:
+        folded = endpoint.value.strip().casefold()
         if folded and folded not in seen:
             seen.add(folded)
-            yield key, item
+            yield endpoint

@@ -17,6 +17,7 @@ from bes_logdiag.cli.common import (
     QUIET,
     handle_errors,
     output_stream,
+    typer_app,
 )
 from bes_logdiag.errors import ConfigError, UsageError
 from bes_logdiag.presence.check import check_configs
@@ -35,7 +36,7 @@ from bes_logdiag.presence.whitelist import normalise_whitelist
 
 STDIN = "-"
 
-app = typer.Typer(
+app = typer_app(
     help="Check BEMS Presence configuration files and domain whitelists.\n\n"
     "Example: bes-logdiag presence check host1/LyncPresenceProviderService.exe.config "
     "host2/LyncPresenceProviderService.exe.config",
@@ -43,10 +44,6 @@ app = typer.Typer(
     # app becomes a click group of its own (cli._LazyGroup), which would otherwise add the
     # --install-completion and --show-completion options to `bes-logdiag presence`.
     add_completion=False,
-    pretty_exceptions_enable=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 FORMAT = typer.Option(OutputFormat.TABLE, "--format", "-f", case_sensitive=False, help="table or json.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bes_logdiag.presence.check import FAILING
 from bes_logdiag.presence.rules import Finding, PresenceRules
@@ -54,32 +55,19 @@ def normalise_whitelist(
     findings: list[Finding] = []
     fqdn = rules.pattern("fqdn")
     for entry in split_whitelist(text, rules):
-        if not fqdn.fullmatch(entry.text):
-            findings.append(
-                rules.finding(
-                    "whitelist-invalid",
-                    file=source,
-                    key=entry.text,
-                    line=entry.line,
-                    entry=entry.text,
-                )
-            )
-            continue
         domain = entry.text.lower()
-        if domain in first_lines:
-            findings.append(
-                rules.finding(
-                    "whitelist-duplicate",
-                    file=source,
-                    key=entry.text,
-                    line=entry.line,
-                    entry=entry.text,
-                    first_line=first_lines[domain],
-                )
-            )
+        fields: dict[str, Any] = {}  # Any: mypy cannot tell these from finding()'s typed keywords
+        if not fqdn.fullmatch(entry.text):
+            rule_id = "whitelist-invalid"
+        elif domain in first_lines:
+            rule_id, fields = "whitelist-duplicate", {"first_line": first_lines[domain]}
+        else:
+            first_lines[domain] = entry.line
+            domains.append(domain)
             continue
-        first_lines[domain] = entry.line
-        domains.append(domain)
+        findings.append(
+            rules.finding(rule_id, file=source, key=entry.text, line=entry.line, entry=entry.text, **fields)
+        )
     if enabled and not domains:
         findings.append(rules.finding("whitelist-empty", file=source, key=WHITELIST_KEY, line=None))
     if not enabled and domains:
