@@ -28,7 +28,7 @@ class FileInfo:
     iteration: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogLine:
     """One parsed BES log line."""
 

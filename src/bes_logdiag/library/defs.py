@@ -67,6 +67,9 @@ class Pattern:
     attempt whose last line is recent."""
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+    builtin: bool = False
+    """From the built-in library: tested, and probed for runaway backtracking when loaded, so the
+    scan runs it without the per-search time limit an admin's pattern gets."""
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def read_library(extra_dirs: Sequence[Path] = (), *, check_builtin: bool = False
     builtin = library_files(builtin_dir())
     admin = _admin_files(extra_dirs, builtin, problems)
     tables: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    pattern_rows: list[tuple[str, int, dict[str, Any], bool]] = []
+    pattern_rows: list[tuple[str, int, dict[str, Any], bool, bool]] = []
     files = builtin + admin
     for path in files:
         doc = _read_toml(path, problems)
@@ -92,7 +92,7 @@ def read_library(extra_dirs: Sequence[Path] = (), *, check_builtin: bool = False
                 continue
             for n, row in enumerate(r for r in rows if isinstance(r, dict)):
                 if kind == "pattern":
-                    pattern_rows.append((str(path), n + 1, row, checked))
+                    pattern_rows.append((str(path), n + 1, row, checked, path in builtin))
                 else:
                     tables.setdefault(kind, []).append((str(path), row))
     stages = {
@@ -112,9 +112,9 @@ def read_library(extra_dirs: Sequence[Path] = (), *, check_builtin: bool = False
     patterns: list[Pattern] = []
     checked_patterns: list[Pattern] = []
     seen: dict[str, str] = {}
-    for src, n, row, checked in pattern_rows:
+    for src, n, row, checked, is_builtin in pattern_rows:
         before = len(problems)
-        p = build_pattern(row, src, n, milestones, articles, seen, problems)
+        p = build_pattern(row, src, n, milestones, articles, seen, problems, builtin=is_builtin)
         if p is not None and checked:
             checked_patterns.append(p)
         if p is not None and len(problems) == before:

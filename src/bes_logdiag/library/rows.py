@@ -65,6 +65,8 @@ def build_pattern(
     articles: dict[str, Article],
     seen: dict[str, str],
     problems: list[str],
+    *,
+    builtin: bool = False,
 ) -> Pattern | None:
     """One ``[[pattern]]`` table (the ``n``-th of its file), or None when it cannot be built.
 
@@ -154,6 +156,7 @@ def build_pattern(
         resumes=row.get("resumes", False) is True,
         examples=tuple(row.get("examples", ())),
         counter_examples=tuple(row.get("counter_examples", ())),
+        builtin=builtin,
     )
     # A runaway regex would spend its time limit on every example: not worth checking them.
     return pattern if _probe(pattern, where, out) else None
