@@ -62,8 +62,7 @@ class FileScanner:
             else (anchor, default_year if anchor is None else anchor.year)
         )  # fmt: skip
         self.clock = YearClock(*self._clock_args)
-        inherited = {p.inherit_from for p in matcher.library.patterns if p.inherit_from}
-        self.owners = ThreadOwners(thread_window, {m for m in inherited if m is not None})
+        self.owners = ThreadOwners(thread_window, matcher.inherited)
         self.fresh_start = False
         """The file begins with its service starting up (`_starts_fresh`)."""
         self.look_back = LookBack()
