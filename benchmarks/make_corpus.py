@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a benchmark corpus of any size: the sample-log folder with more noise (and more days).
+"""Write a benchmark corpus of any size: the sample-log folder with more noise, or a variant.
 
 Reuses ``scripts/make_sample_logs.py``'s ``generate``: the same servers, files and activation
 scenarios as ``sample_logs/``, so the scan's verdicts are the sample's, only buried in more
@@ -7,40 +7,25 @@ mail-flow noise.  The noise rate is chosen from the wanted size; the size writte
 
     python benchmarks/make_corpus.py [--mb 850] [--days 0] [--seed 7] [OUT_DIR]
 
-OUT_DIR defaults to ``benchmarks/corpus/`` (git-ignored).
+OUT_DIR defaults to ``benchmarks/corpus/`` (git-ignored).  ``--variant NAME`` (repeatable, or
+``all``) writes a variant instead, each into ``benchmarks/corpus-NAME/`` (benchmarks/corpora.py
+says what each holds), at its default size unless ``--mb`` is given:
+
+    python benchmarks/make_corpus.py --variant dense-3 --variant acts-100 [--mb 50]
+    python benchmarks/make_corpus.py --dense 1.6          # the same as --variant dense-1.6
+    python benchmarks/make_corpus.py --variant all --mb 50
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO / "benchmarks" / "corpus"
-BASE_DAYS = 3
-BYTES_PER_NOISE_UNIT = 14_030
-"""Bytes written per (noise line per hour per server) over the three base days, measured at seed 7."""
+from corpora import HERE, expand, gen, noise_for, parse_variant, write_variant
 
-
-def load_generator() -> ModuleType:
-    path = REPO / "scripts" / "make_sample_logs.py"
-    spec = importlib.util.spec_from_file_location("make_sample_logs", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"{path}: cannot load the sample-log generator")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def noise_for(megabytes: float, extra_days: int) -> int:
-    """Noise lines per hour per server that give about ``megabytes`` of logs."""
-    per_unit = BYTES_PER_NOISE_UNIT * (BASE_DAYS + extra_days) / BASE_DAYS
-    return max(1, round(megabytes * 1e6 / per_unit))
+DEFAULT_OUT = HERE / "corpus"
 
 
 def corpus_size(folder: Path) -> tuple[int, int]:
@@ -50,19 +35,44 @@ def corpus_size(folder: Path) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--mb", type=float, default=850.0, help="about this many MB of logs (default 850)")
+    ap.add_argument("out_dir", nargs="?", type=Path, default=None)
+    ap.add_argument("--mb", type=float, help="about this many MB of logs (default 850, or the variant's)")
     ap.add_argument("--days", type=int, default=0, help="extra days after the three base days")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME",
+                    help="dense-P, pushes-P, acts-N, files-N, gz or all (repeatable)")  # fmt: skip
+    ap.add_argument("--dense", type=float, action="append", default=[], metavar="PERCENT",
+                    help="the dense variant with this percentage of mailbox error lines")  # fmt: skip
+    ap.add_argument("--root", type=Path, default=HERE, help="holds the corpus-NAME folders")
     args = ap.parse_args(argv)
-    gen = load_generator()
-    noise = noise_for(args.mb, args.days)
-    started = time.perf_counter()
-    # generate() empties OUT_DIR's log files first; it never writes the tests' ground truth.
-    gen.generate(args.out_dir, seed=args.seed, noise_per_hour=noise, extra_days=args.days)
-    took = time.perf_counter() - started
-    count, size = corpus_size(args.out_dir)
-    print(f"{count} files, {size / 1e6:.1f} MB (noise {noise}/hour/server) in {took:.1f} s -> {args.out_dir}")
+    names = args.variant + [parse_variant(f"dense-{p:g}").name for p in args.dense]
+    if not names:
+        out = args.out_dir or DEFAULT_OUT
+        megabytes = 850.0 if args.mb is None else args.mb
+        noise = noise_for(megabytes, args.days)
+        started = time.perf_counter()
+        # generate() empties OUT_DIR's log files first; it never writes the tests' ground truth.
+        gen.generate(out, seed=args.seed, noise_per_hour=noise, extra_days=args.days)
+        took = time.perf_counter() - started
+        count, size = corpus_size(out)
+        print(f"{count} files, {size / 1e6:.1f} MB (noise {noise}/hour/server) in {took:.1f} s -> {out}")
+        return 0
+    if args.out_dir is not None or args.days:
+        ap.error("OUT_DIR and --days are for the default corpus; variants go to --root/corpus-NAME")
+    for variant in expand(names):
+        out = variant.folder(args.root)
+        megabytes = variant.default_mb if args.mb is None else args.mb
+        started = time.perf_counter()
+        written = write_variant(variant, out, megabytes=megabytes, seed=args.seed)
+        took = time.perf_counter() - started
+        count, size = corpus_size(out)
+        what = written.note
+        if written.extras:
+            what = f"{written.extras / written.lines:.2%} of {written.lines} lines are {what}"
+        elif written.lines:
+            what = f"{written.lines} lines, {what}"
+        print(f"{variant.name}: {count} files, {size / 1e6:.1f} MB ({what}; noise {written.noise_per_hour}"
+              f"/hour/server) in {took:.1f} s -> {out}")  # fmt: skip
     return 0
 
 
