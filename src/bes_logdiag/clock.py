@@ -44,6 +44,9 @@ _HEADER_STAMP = regex.compile(
 )
 """The timestamp of a line's header (within its first characters), not one quoted in a message."""
 _LAST_HEADER_STAMP = regex.compile(_HEADER_STAMP.pattern, regex.REVERSE)
+_STAMP_TEXT = regex.compile(rb"(?m)^[^\n(]{0,24}\(\s*(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2})")
+"""The text of each line's header stamp, to the second."""
+_PADDED = len(b"01/02 03:04:05")
 
 
 class StepFinder:
@@ -115,14 +118,89 @@ class StepFinder:
                     self._latest = t if self._latest is None else max(self._latest, t)
                     self._last = t
                 return
-        line = line_base + buf.count(b"\n", 0, start) + 1
-        at = start
+        if self._in_order(buf, start, end):
+            return
+        # Line by line, but in whole seconds as integers: a datetime only for a line that may be
+        # a step.
+        latest_k = _key(self._latest) if self._latest is not None else None
+        last = self._last
+        last_k = _key(last) if last is not None else None
+        year = last.year if last is not None else self._year
+        last_month = last.month if last is not None else 0
+        latest_m = last_m = None
         for m in _HEADER_STAMP.finditer(buf, start, end):
-            line += buf.count(b"\n", at, m.start())
-            at = m.start()
-            t = self._time(m)
-            if t is not None:
-                self._line(t, line)
+            mo, d, h, mi, s, _ = m.groups()
+            month = int(mo)
+            if last_month == 12 and month == 1:
+                year += 1
+            elif last_month == 1 and month == 12:
+                year -= 1
+            k = (((year * 13 + month) * 32 + int(d)) * 24 + int(h)) * 3600 + int(mi) * 60 + int(s)
+            if (latest_k is not None and k < latest_k - _STEP_BACK_S) or (
+                last_k is not None and k - last_k >= _SPRING_MIN_S
+            ):
+                # maybe a step: the exact check on datetimes, with the state as of this line
+                if latest_m is not None:
+                    self._latest = self._time(latest_m)
+                if last_m is not None:
+                    self._last = self._time(last_m)
+                t = self._time(m)
+                if t is not None:
+                    self._line(t, line_base + buf.count(b"\n", 0, m.start()) + 1)
+                latest_m = last_m = None
+                latest_k = _key(self._latest) if self._latest is not None else None
+                last_k = _key(self._last) if self._last is not None else None
+            else:
+                if latest_k is None or k >= latest_k:
+                    latest_k, latest_m = k, m
+                last_k, last_m = k, m
+            last_month = month
+        if latest_m is not None:
+            self._latest = self._time(latest_m) or self._latest
+        if last_m is not None:
+            self._last = self._time(last_m) or self._last
+
+    def _in_order(self, buf: bytes, start: int, end: int) -> bool:
+        """Whether the stretch's stamps simply run on (the usual case, decided at C speed): as
+        text, zero-padded ``MM/DD HH:MM:SS`` stamps sort as their times do, so a stretch whose
+        stamps are already sorted, after the latest time seen, and nowhere near a daylight-saving
+        change holds no step.  Anything else (a stamp without zero padding, New Year, lines a few
+        milliseconds out of order) is read line by line."""
+        stamps = _STAMP_TEXT.findall(buf, start, end)
+        if not stamps:
+            return True
+        latest = self._latest
+        if latest is not None:
+            if latest.year != self._year_of(stamps[-1]):
+                return False
+            stamps.insert(
+                0,
+                b"%02d/%02d %02d:%02d:%02d"
+                % (latest.month, latest.day, latest.hour, latest.minute, latest.second),
+            )
+        if stamps != sorted(stamps) or any(len(s) != _PADDED for s in (stamps[0], stamps[-1])):
+            return False
+        t0, t1 = self._time_of(stamps[0]), self._time_of(stamps[-1])
+        if t0 is None or t1 is None or _dst_hours(t0) or _dst_hours(t1) or t1 - t0 >= SPRING_GAP[0]:
+            return False
+        self._latest = t1 if latest is None else max(latest, t1)
+        self._last = t1
+        return True
+
+    def _year_of(self, stamp: bytes) -> int:
+        last = self._last
+        if last is None:
+            return self._year
+        month = int(stamp[:2])
+        return last.year + (last.month == 12 and month == 1) - (last.month == 1 and month == 12)
+
+    def _time_of(self, stamp: bytes) -> datetime | None:
+        """A zero-padded ``MM/DD HH:MM:SS`` stamp's time."""
+        try:
+            return datetime(self._year_of(stamp), int(stamp[:2]), int(stamp[3:5]), int(stamp[6:8]),
+                            int(stamp[9:11]), int(stamp[12:14]))  # fmt: skip
+        except ValueError:
+            return None
 
     def _steps_at(self, t: datetime) -> bool:
         return (self._latest is not None and t < self._latest - STEP_BACK) or _skips_hour(self._last, t)
@@ -152,6 +230,16 @@ class StepFinder:
             return datetime(year, month, int(d), int(h), int(mi), int(s))
         except ValueError:
             return None
+
+
+_STEP_BACK_S = int(STEP_BACK.total_seconds())
+_SPRING_MIN_S = int(SPRING_GAP[0].total_seconds())
+
+
+def _key(t: datetime) -> int:
+    """Whole seconds that order as the times do (months 32 days long: differences across a
+    month's end are too large, which only makes a forward gap look longer)."""
+    return (((t.year * 13 + t.month) * 32 + t.day) * 24 + t.hour) * 3600 + t.minute * 60 + t.second
 
 
 def _dst_hours(t: datetime) -> bool:

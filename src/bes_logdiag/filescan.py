@@ -324,17 +324,22 @@ _HEAD_LINES = 20
 def _starts_fresh(head: bytes, matcher: Matcher) -> bool:
     """Whether the file begins with its service starting up: a service start/stop line (event
     id 5xxxx, BES-LOGS.md section 2) or a ``role = "date"`` line (the ``Current Date:`` an agent
-    prints when it starts) among its first lines.  A file cut by size goes on mid-stream instead."""
-    dates = [p for p in matcher.library.patterns if p.role == "date"]
-    clock = YearClock(None, 2000)
-    for raw in head.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]:
-        text = decode_line(raw, Encoding())
-        if any(search_once(p, text) for p in dates):
-            return True
-        line = parse_line(text, clock)
-        if line is not None and line.level == "service":
-            return True
+    prints when it starts) among its first lines.  A file cut by size goes on mid-stream instead.
+    Byte tests first: this runs for every file, and a folder may hold 20,000 small ones."""
+    lines = head.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]
+    first = b"\n".join(lines)
+    if _SERVICE_LINE.search(first):
+        return True
+    for p in matcher.dates:
+        if any(lit in first for lit in p.prefilter):
+            for raw in lines:
+                if search_once(p, decode_line(raw, Encoding())):
+                    return True
     return False
+
+
+_SERVICE_LINE = regex.compile(rb"(?m)^[^\n\[(]{0,8}\[5\d{0,4}\]\s*\(\s*\d{1,2}/\d{1,2}\s")
+"""A line whose event id begins with 5: the service starting or stopping (BES-LOGS.md section 2)."""
 
 
 _LAST_STAMP = regex.compile(BES_LINE_BYTES.pattern, regex.REVERSE)

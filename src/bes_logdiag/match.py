@@ -45,6 +45,8 @@ class Matcher:
         self._bom = self.probes.index(Probe((BOM,)))
         self._literals = tuple(p.prefilter for p in library.patterns)
         self.prefilter: Prefilter = make_prefilter(self.probes, engine)
+        self.dates = tuple(p for p in library.patterns if p.role == "date")
+        """The ``role = "date"`` patterns (a ``Current Date:`` line)."""
         self.inherited = frozenset(p.inherit_from for p in library.patterns if p.inherit_from)
         """The milestones some pattern takes its user from (`Pattern.inherit_from`)."""
         self.runaway: dict[str, str] = {}
