@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,12 @@ def join_identities(
     orphans: list[Event] = []
     notes: list[str] = _unused_map_notes(entries, by_server)
     shared = [m for m in entries if m.server is None]
+    rows_of: dict[str, list[MapEntry]] = defaultdict(list)
+    for m in entries:
+        if m.server:
+            rows_of[m.server.lower()].append(m)
     for server in sorted(by_server, key=lambda s: s or ""):
-        own = [m for m in entries if m.server and server and m.server.lower() == server.lower()]
+        own = rows_of.get(server.lower(), []) if server else []
         p, o, n = _join_server(server, by_server[server], own, shared, pair, window)
         persons.extend(p)
         orphans.extend(o)
@@ -144,13 +149,20 @@ def _holders(events: list[Event]) -> dict[str, set[str]]:
 
 def _join_by_name(ids: IdentityGraph, holders: dict[str, set[str]], notes: list[str], where: str) -> None:
     """``ian.dundas@...`` is ``Dundas, Ian``, when exactly one of each fits the other."""
+    # The addresses by the local part they fold to, each with its place in the graph: a holder's
+    # name keys are looked up, not compared with every address (issue 14), and the addresses a
+    # holder fits come in the graph's order, which decides the order of the joins and notes.
     emails = [n for n in ids.parent if n.startswith("e:")]
+    by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for place, e in enumerate(emails):
+        by_key[email_key(e[2:])].append((place, e))
     fits: dict[str, list[str]] = defaultdict(list)
     fitted_by: dict[str, list[str]] = defaultdict(list)
     for holder, names in holders.items():
         keys = set().union(*(name_keys(n) for n in names))
-        for e in emails:
-            if email_key(e[2:]) in keys and ids.find(e) != ids.find(holder):
+        found = sorted(x for k in keys for x in by_key.get(k, ()))
+        for _, e in found:
+            if ids.find(e) != ids.find(holder):
                 fits[e].append(holder)
                 fitted_by[holder].append(e)
     for e, hs in fits.items():
@@ -197,11 +209,16 @@ def _join_by_time(
 
     steps = [e for e in events if open_request(e) or open_policy(e)]
     steps.sort(key=lambda e: e.moment)
+    # The steps within the window before a policy, or after a request, are found by bisection
+    # over the time-sorted moments (issue 14), not by a walk over every step.
+    moments = [e.moment for e in steps]
     for i, p in enumerate(steps):
         if p.milestone != answer or not open_policy(p):
             continue
-        earlier = [e for e in reversed(steps[:i]) if p.moment - e.moment <= window]
-        earlier = [e for e in earlier if not (e.milestone == p.milestone and e.user_id == p.user_id)]
+        first = bisect_left(moments, p.moment - window, 0, i)
+        earlier = [
+            e for e in reversed(steps[first:i]) if not (e.milestone == p.milestone and e.user_id == p.user_id)
+        ]
         if not earlier or earlier[0].milestone != request:
             continue
         r = earlier[0]
@@ -215,11 +232,11 @@ def _join_by_time(
                 f"{asked} asked for service books within {duration(window)} before it"
             )
             continue
+        last = bisect_right(moments, r.moment + window, i + 1)
         later = [
-            e for e in steps[i + 1 :]
-            if e.moment - r.moment <= window and not (e.milestone == r.milestone and e.email == r.email)
+            e for e in steps[i + 1 : last]
+            if not (e.milestone == r.milestone and e.email == r.email) and e.user_id != p.user_id
         ]  # fmt: skip
-        later = [e for e in later if e.user_id != p.user_id]
         if later and later[0].milestone == answer:
             queued = _listed([p.user_id, *(e.user_id for e in later if e.milestone == answer)])
             notes.append(

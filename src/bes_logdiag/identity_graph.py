@@ -10,17 +10,26 @@ from bes_logdiag.usermap import MapEntry
 
 
 class IdentityGraph:
-    """Union-find over identity nodes (``e:`` address, ``i:`` user id, ``n:`` display name)."""
+    """Union-find over identity nodes (``e:`` address, ``i:`` user id, ``n:`` display name).
+
+    Each root keeps the kinds of node its group holds, merged on union, so asking whether a
+    group has an address or an id costs no walk over the nodes (issue 14: thousands of users).
+    """
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
         self.joins: dict[str, list[Join]] = defaultdict(list)
+        self._kinds: dict[str, set[str]] = {}
 
     def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+        parent = self.parent
+        if x not in parent:
+            parent[x] = x
+            self._kinds[x] = {x[:2]}
+            return x
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
         return x
 
     def union(self, a: str, b: str, join: Join | None = None) -> None:
@@ -28,14 +37,14 @@ class IdentityGraph:
         if ra != rb:
             self.parent[rb] = ra
             self.joins[ra].extend(self.joins.pop(rb, []))
+            self._kinds[ra] |= self._kinds.pop(rb)
         if join is not None:
             self.joins[ra].append(join)
 
-    def members(self, root: str) -> list[str]:
-        return [x for x in self.parent if self.find(x) == root]
-
-    def has(self, root: str, prefix: str) -> bool:
-        return any(x.startswith(prefix) for x in self.members(root))
+    def has(self, root: str, kind: str) -> bool:
+        """Whether the group of ``root`` (a root, as ``find`` gives it) holds a node of ``kind``
+        (``e:``, ``i:`` or ``n:``).  A node that is no root has no group of its own: False."""
+        return self.parent.get(root) == root and kind in self._kinds[root]
 
 
 def event_nodes(e: Event) -> list[str]:

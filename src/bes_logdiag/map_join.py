@@ -129,19 +129,18 @@ def _clashes(rows: list[MapEntry]) -> dict[MapEntry, str]:
 
 
 def _common_names(rows: list[MapEntry]) -> set[str]:
-    """Display-name nodes that rows of different people share (two John Smiths)."""
-    by_name: dict[str, list[MapEntry]] = defaultdict(list)
+    """Display-name nodes that rows of different people share (two John Smiths): rows that give
+    the name two addresses, or two ids, between them."""
+    emails: dict[str, set[str]] = defaultdict(set)
+    ids: dict[str, set[str]] = defaultdict(set)
     for m in rows:
         if m.display_name:
-            by_name[f"n:{fold(m.display_name)}"].append(m)
-
-    def apart(a: MapEntry, b: MapEntry) -> bool:
-        return bool(
-            (a.email and b.email and a.email != b.email)
-            or (a.user_id and b.user_id and a.user_id != b.user_id)
-        )
-
-    return {n for n, ms in by_name.items() if any(apart(a, b) for a in ms for b in ms)}
+            node = f"n:{fold(m.display_name)}"
+            if m.email:
+                emails[node].add(m.email)
+            if m.user_id:
+                ids[node].add(m.user_id)
+    return {n for given in (emails, ids) for n, values in given.items() if len(values) > 1}
 
 
 def _ties(ids: IdentityGraph) -> dict[str, set[str]]:
