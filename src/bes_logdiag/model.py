@@ -261,12 +261,46 @@ class Inputs:
 
 
 @dataclass(frozen=True)
+class Unattached:
+    """The matched lines of one pattern, for one user on one server, that belong to no activation
+    (IT policy pushes, a mailbox the service account cannot open, logged on every poll): counted,
+    with the first and the last of them kept."""
+
+    server: str | None
+    email: str | None
+    user_id: str | None
+    display_name: str | None
+    """The user's names as known: joined across lines (and the user map), not only the line's own."""
+    pattern_id: str
+    count: int
+    first: Event
+    """The earliest line (by moment, then file and line): the group's text, milestone, error and KB."""
+    last: Event
+
+    @property
+    def milestone(self) -> str | None:
+        return self.first.milestone
+
+    @property
+    def error(self) -> str | None:
+        return self.first.error
+
+    @property
+    def kb(self) -> str | None:
+        return self.first.kb
+
+
+@dataclass(frozen=True)
 class Report:
     activations: tuple[Activation, ...]
     inputs: Inputs
-    unattached: tuple[Event, ...] = ()
-    """Matched lines that belong to no activation (IT policy pushes, mail errors of idle users)."""
+    unattached: tuple[Unattached, ...] = ()
+    """Matched lines that belong to no activation (IT policy pushes, mail errors of idle users),
+    one group per server, user and pattern, in the order of their first lines."""
     notes: tuple[str, ...] = ()
     """Scan-wide remarks: refused identity guesses, assumed years."""
     log_end: dict[str | None, datetime] = field(default_factory=dict)
     """The last timestamp seen per server: the clock stalls are measured against."""
+    unattached_lines: tuple[Event, ...] = ()
+    """Every line of the ``unattached`` groups, in time order (``time``, file, line): kept only
+    when the scan is asked for them (``run_scan(..., unattached_lines=True)``, for ``events``)."""

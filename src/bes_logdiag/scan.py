@@ -21,7 +21,17 @@ from bes_logdiag.identities import join_identities
 from bes_logdiag.ignore import activation_services, split_ignored
 from bes_logdiag.library import Library, load_library
 from bes_logdiag.match import Matcher
-from bes_logdiag.model import Activation, Duplicate, Event, FileStats, Ignored, Inputs, Report, Skipped
+from bes_logdiag.model import (
+    Activation,
+    Duplicate,
+    Event,
+    FileStats,
+    Ignored,
+    Inputs,
+    Report,
+    Skipped,
+    Unattached,
+)
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
 from bes_logdiag.read import Source, discover
@@ -181,8 +191,11 @@ def _fallback_year() -> int:
     return datetime.now().year
 
 
-def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
-    """Read, match, join and diagnose: the whole scan as one value."""
+def run_scan(
+    config: ScanConfig, progress: Progress | None = None, *, unattached_lines: bool = False
+) -> Report:
+    """Read, match, join and diagnose: the whole scan as one value.  ``unattached_lines`` keeps
+    every line of the unattached groups too (``Report.unattached_lines``, for ``events``)."""
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
     results, skipped, ignored, duplicates = read_sources(config, library, progress)
@@ -199,7 +212,7 @@ def run_scan(config: ScanConfig, progress: Progress | None = None) -> Report:
     notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=ignored, duplicates=duplicates,
-        clocks=clocks,
+        clocks=clocks, unattached_lines=unattached_lines,
     )  # fmt: skip
 
 
@@ -215,6 +228,7 @@ def build_report(
     ignored: Sequence[Ignored] = (),
     duplicates: Sequence[Duplicate] = (),
     clocks: ServerClocks | None = None,
+    unattached_lines: bool = False,
 ) -> Report:
     # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
     # time, unless the clock stepped back after that line was written).
@@ -240,10 +254,15 @@ def build_report(
     # Which services' logs cover which time: a verdict lacking the logs it rests on says so.
     coverage = build_coverage(stats, events, library, log_end, clocks)
     activations = []
-    loose: list[Event] = list(orphans)
+    # Lines that fit no attempt: one group per server, user and pattern (an idle user's mailbox
+    # error logged on every poll is one group, not 100,000 records).
+    loose = _UnattachedGroups(keep_lines=unattached_lines)
+    for e in orphans:
+        loose.add(e, (e.email, e.user_id, e.display_name))
     for p in persons:
         cuts, extra = split_attempts(sorted(p.events, key=_order), library, attach)
-        loose.extend(extra)
+        for e in extra:
+            loose.add(e, (p.email, p.user_id, p.display_name))
         if not cuts:
             continue
         end = log_end[p.server]
@@ -253,14 +272,62 @@ def build_report(
     return Report(
         activations=tuple(activations),
         inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates)),
-        unattached=tuple(sorted(loose, key=_order)),
+        unattached=loose.groups(),
         notes=tuple(notes + join_notes + coverage.notes(activations)),
         log_end=log_end,
+        unattached_lines=loose.lines(),
     )
 
 
 def _order(e: Event) -> tuple[datetime, str, int]:
     return (e.moment, e.file, e.line)
+
+
+_Names = tuple[str | None, str | None, str | None]
+"""A user's email, user id and display name."""
+
+
+@dataclass
+class _Group:
+    first: Event
+    last: Event
+    count: int = 1
+
+
+class _UnattachedGroups:
+    """Fed the lines that belong to no activation, one at a time; keeps per group (server, user,
+    pattern) only its count and its first and last line, and every line only with ``keep_lines``
+    (for ``events``)."""
+
+    def __init__(self, *, keep_lines: bool = False) -> None:
+        self._groups: dict[tuple[str | None, _Names, str], _Group] = {}
+        self._lines: list[Event] | None = [] if keep_lines else None
+
+    def add(self, e: Event, names: _Names) -> None:
+        if self._lines is not None:
+            self._lines.append(e)
+        key = (e.server, names, e.pattern_id)
+        group = self._groups.get(key)
+        if group is None:
+            self._groups[key] = _Group(e, e)
+            return
+        group.count += 1
+        if _order(e) < _order(group.first):
+            group.first = e
+        elif _order(e) > _order(group.last):
+            group.last = e
+
+    def groups(self) -> tuple[Unattached, ...]:
+        """The groups in the order of their first lines."""
+        out = [
+            Unattached(server, *names, pattern, g.count, g.first, g.last)
+            for (server, names, pattern), g in self._groups.items()
+        ]
+        return tuple(sorted(out, key=lambda u: _order(u.first)))
+
+    def lines(self) -> tuple[Event, ...]:
+        """Every line fed (none without ``keep_lines``), in the order of the times the logs wrote."""
+        return tuple(sorted(self._lines or (), key=lambda e: (e.time, e.file, e.line)))
 
 
 def _dedupe(events: Iterable[Event]) -> tuple[list[Event], list[str]]:

@@ -147,13 +147,14 @@ def make_config(
     )
 
 
-def run_report(config: ScanConfig, *, quiet: bool = False) -> Report:
-    """Run the scan and say on stderr what was skipped or assumed."""
+def run_report(config: ScanConfig, *, quiet: bool = False, unattached_lines: bool = False) -> Report:
+    """Run the scan and say on stderr what was skipped or assumed; ``unattached_lines`` keeps
+    every line that joined no activation, not only their groups (``events``)."""
     from bes_logdiag.cli.progress import progress_bar
     from bes_logdiag.scan import run_scan
 
     with progress_bar(quiet) as progress:
-        report = run_scan(config, progress)
+        report = run_scan(config, progress, unattached_lines=unattached_lines)
     if not quiet:
         for s in report.inputs.skipped:
             warn(f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}")

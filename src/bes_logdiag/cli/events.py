@@ -43,6 +43,7 @@ def events(
     Example: bes-logdiag events Logs/ | jq 'select(.milestone == "slowsync_started")'
     """
     with handle_errors(debug):
-        report = run_report(make_config(paths, users, year, patterns, [], jobs), quiet=quiet)
+        config = make_config(paths, users, year, patterns, [], jobs)
+        report = run_report(config, quiet=quiet, unattached_lines=True)
         with output_stream(output) as out:
             writer_for(fmt)(report, out)

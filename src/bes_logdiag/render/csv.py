@@ -15,6 +15,7 @@ import csv
 from typing import TextIO
 
 from bes_logdiag.model import Report
+from bes_logdiag.render.batch import batched
 from bes_logdiag.render.json import activation_dict
 
 COLUMNS = (
@@ -24,8 +25,9 @@ COLUMNS = (
 
 
 def write(report: Report, out: TextIO) -> None:
-    w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow(COLUMNS)
-    for act in report.activations:
-        d = activation_dict(act)
-        w.writerow(["" if d[c] is None else d[c] for c in COLUMNS])
+    with batched(out) as b:
+        w = csv.writer(b, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        w.writerow(COLUMNS)
+        for act in report.activations:
+            d = activation_dict(act)
+            w.writerow(["" if d[c] is None else d[c] for c in COLUMNS])

@@ -1,13 +1,21 @@
-"""Output of ``bes-logdiag events``: every matched line as one flat record, for jq and spreadsheets."""
+"""Output of ``bes-logdiag events``: every matched line as one flat record, for jq and spreadsheets.
+
+The records stream: each is built as it is written (in batches, `render.batch`), from the lines
+of the activations and the report's ``unattached_lines`` merged in time order, so no list of
+records is ever held.  The report must be scanned with ``unattached_lines=True``.
+"""
 
 from __future__ import annotations
 
 import csv
+import heapq
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, TextIO
 
-from bes_logdiag.model import Event, Report
+from bes_logdiag.model import Activation, Event, Report
+from bes_logdiag.render.batch import batched
 from bes_logdiag.render.json import user_id_value
 
 COLUMNS = (
@@ -15,28 +23,39 @@ COLUMNS = (
     "email", "user_id", "display_name", "activation", "attempt", "text",
 )  # fmt: skip
 
+_Line = tuple[Event, Activation | None, int | None]
+"""A line, the activation it joined (None: unattached) and its attempt there (1 = first)."""
+
+
+def _when(line: _Line) -> tuple[datetime, str, int]:
+    e = line[0]
+    return (e.time, e.file, e.line)
+
+
+def _lines(report: Report) -> Iterator[_Line]:
+    """Every matched line in time order (as the logs wrote it), those of activations first on a tie."""
+    attached: list[_Line] = [
+        (e, act, n)
+        for act in report.activations
+        for n, attempt in enumerate(act.attempts, 1)
+        for e in attempt.events
+    ]
+    attached.sort(key=_when)
+    loose = ((e, None, None) for e in report.unattached_lines)  # already in time order
+    return heapq.merge(attached, loose, key=_when)
+
 
 def event_records(report: Report) -> Iterator[dict[str, Any]]:
     """Every matched line in time order; identities are the joined ones where the line joined an
     activation (``activation`` names it, ``attempt`` counts from 1), else the line's own."""
-    rows: list[tuple[Event, dict[str, Any]]] = []
-    for act in report.activations:
-        for n, attempt in enumerate(act.attempts, 1):
-            for e in attempt.events:
-                who = {
-                    "email": act.email,
-                    "user_id": user_id_value(act.user_id),
-                    "display_name": act.display_name,
-                    "activation": act.email or act.display_name or act.user_id,
-                    "attempt": n,
-                }
-                rows.append((e, who))
-    for e in report.unattached:
-        who = {"email": e.email, "user_id": user_id_value(e.user_id), "display_name": e.display_name,
-               "activation": None, "attempt": None}  # fmt: skip
-        rows.append((e, who))
-    rows.sort(key=lambda r: (r[0].time, r[0].file, r[0].line))
-    for e, who in rows:
+    for e, act, n in _lines(report):
+        who = (
+            {"email": act.email, "user_id": user_id_value(act.user_id), "display_name": act.display_name,
+             "activation": act.email or act.display_name or act.user_id, "attempt": n}
+            if act is not None
+            else {"email": e.email, "user_id": user_id_value(e.user_id), "display_name": e.display_name,
+                  "activation": None, "attempt": None}
+        )  # fmt: skip
         yield {
             "time": e.time.isoformat(), "server": e.server, "service": e.service, "file": e.file,
             "line": e.line, "pattern": e.pattern_id, "milestone": e.milestone, "error": e.error,
@@ -45,17 +64,25 @@ def event_records(report: Report) -> Iterator[dict[str, Any]]:
 
 
 def write_ndjson(report: Report, out: TextIO) -> None:
-    for rec in event_records(report):
-        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    with batched(out) as b:
+        for rec in event_records(report):
+            b.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 def write_json(report: Report, out: TextIO) -> None:
-    json.dump({"events": list(event_records(report))}, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    """``{"events": [...]}`` with one record a line, written as it goes."""
+    with batched(out) as b:
+        b.write('{"events": [')
+        sep = "\n"
+        for rec in event_records(report):
+            b.write(sep + json.dumps(rec, ensure_ascii=False))
+            sep = ",\n"
+        b.write("\n]}\n")
 
 
 def write_csv(report: Report, out: TextIO) -> None:
-    w = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for rec in event_records(report):
-        w.writerow({k: "" if v is None else v for k, v in rec.items()})
+    with batched(out) as b:
+        w = csv.DictWriter(b, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for rec in event_records(report):
+            w.writerow({k: "" if v is None else v for k, v in rec.items()})

@@ -7,7 +7,6 @@ same attempt on the same server.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TextIO
@@ -17,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation
-from bes_logdiag.render.json import activation_dict, event_dict
+from bes_logdiag.render.json import activation_dict, event_dict, write_document
 from bes_logdiag.render.table import console_for
 from bes_logdiag.render.text import STATUS_STYLE, server_name
 from bes_logdiag.words import duration, plural
@@ -52,8 +51,7 @@ def steps(acts: Sequence[Activation]) -> list[dict[str, Any]]:
 
 def write_json(query: str, acts: Sequence[Activation], out: TextIO) -> None:
     doc = {"user": query, "activations": [activation_dict(a) for a in acts], "milestones": steps(acts)}
-    json.dump(doc, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_document(doc, out)
 
 
 def _gap(seconds: float | None) -> str:
