@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 
@@ -53,9 +53,13 @@ class LogLine:
 _LEVELS = {"1": "error", "2": "warning", "3": "info", "4": "debug", "5": "service"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
-    """A log line that one pattern of the library matched."""
+    """A log line that one pattern of the library matched.
+
+    Slotted: a dense log holds one per matched line (a mailbox error on every poll), and a slotted
+    instance is about half the size.
+    """
 
     time: datetime
     server: str | None
@@ -89,6 +93,15 @@ class Event:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
+
+    # Spelled out: Python 3.10 cannot unpickle a frozen, slotted dataclass by itself, and events
+    # cross process boundaries with the pure-Python engine's workers.
+    def __getstate__(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for f, value in zip(fields(self), state):
+            object.__setattr__(self, f.name, value)
 
 
 @dataclass(frozen=True)
