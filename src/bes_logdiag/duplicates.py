@@ -9,13 +9,11 @@ counting twice.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import IO
 
 from bes_logdiag.model import Duplicate
-from bes_logdiag.read import READ_ERRORS, Source, is_copy_name
+from bes_logdiag.read import READ_ERRORS, Source, is_copy_name, open_stored
 
 HEAD_BYTES = 64 * 1024
 """Two logs of one size nearly always differ here: most collisions cost this much per file."""
@@ -73,7 +71,7 @@ def _digest(src: Source) -> bytes | None:
 def _hash(src: Source, limit: int | None) -> bytes | None:
     h = hashlib.blake2b(digest_size=32)
     try:
-        with _stored_bytes(src) as f:
+        with open_stored(src) as f:  # (gzip data as stored, zip and tar members unpacked)
             for block in _blocks(f, limit):
                 h.update(block)
     except READ_ERRORS:
@@ -90,14 +88,3 @@ def _blocks(f: IO[bytes], limit: int | None) -> Iterator[bytes]:
         yield block
         if left > 0:
             left -= len(block)
-
-
-@contextmanager
-def _stored_bytes(src: Source) -> Iterator[IO[bytes]]:
-    """A source's bytes as a file would hold them: a zip member unpacked, gzip data not inflated."""
-    if src.member is None:
-        with open(src.path, "rb") as f:
-            yield f
-        return
-    with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as member:
-        yield member

@@ -1,11 +1,14 @@
-"""Scan settings: one config object built by the CLI and handed to the core, plus duration parsing."""
+"""Scan settings: one config object built by the CLI and handed to the core, plus the parsing and
+checking of the values it is built from (durations, user maps, the output file)."""
 
 from __future__ import annotations
 
+import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import regex
 
@@ -70,6 +73,81 @@ def parse_user_maps(values: list[str]) -> tuple[tuple[str | None, Path], ...]:
         else:
             out.append((server, Path(rest)))
     return tuple(out)
+
+
+def check_output_path(output: Path, inputs: Sequence[str]) -> None:
+    """Refuse an ``-o`` file that cannot be written, or that would destroy or feed an input: a
+    ValueError saying why.
+
+    `inputs` are what the command reads: its PATH arguments (files, folders, glob patterns, zip
+    archives, ``-``) and files named by options (``--users``, ``--patterns``).  The output may not
+    be an input file or archive (the report would overwrite it), nor lie inside an input folder or
+    match an input pattern (the next run would read the report as a log).  Paths are compared as
+    written and resolved (``realpath``, ``samefile``): ``logs/../logs/x.txt``, a link to an input and
+    a hard link are caught.  Its folder must exist and be writable; a device or pipe that exists
+    (``/dev/null``) needs only to be writable itself.
+    """
+    target = os.path.realpath(output)
+    if os.path.isdir(target):
+        raise ValueError("is a folder; give the name of the report file")
+    names = {_key(os.path.abspath(output)), _key(target)}
+    for raw in inputs:
+        if raw == "-":
+            continue
+        found = sorted(glob.glob(raw, recursive=True)) if _GLOB_CHARS & set(raw) else [raw]
+        for path in found:
+            if os.path.isdir(path):
+                folders = {_key(os.path.abspath(path)), _key(os.path.realpath(path))}
+                if any(_inside(n, f) for n in names for f in folders):
+                    raise ValueError(
+                        f"it is inside the input folder {path}: the next scan would read the report as a log"
+                    )
+            elif _same_file(output, names, path):
+                what = "archive" if path.lower().endswith(_ARCHIVES) else "file"
+                raise ValueError(f"it is the input {what} {path}: the report would overwrite it")
+        if _GLOB_CHARS & set(raw) and any(PurePath(n).match(_key(os.path.abspath(raw))) for n in names):
+            raise ValueError(
+                f"it matches the input pattern {raw}: the next scan would read the report as a log"
+            )
+    if os.path.exists(target) and not os.path.isfile(target):  # /dev/null, a named pipe
+        if not os.access(target, os.W_OK):
+            raise ValueError("cannot write to it (permission denied)")
+        return
+    folder = os.path.dirname(target)
+    shown = str(output.parent)
+    if not os.path.exists(folder):
+        raise ValueError(f"no such folder {shown}")
+    if not os.path.isdir(folder):
+        raise ValueError(f"{shown} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot create files in the folder {shown} (permission denied)")
+
+
+_GLOB_CHARS = set("*?[")
+_ARCHIVES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
+
+
+def _key(path: str) -> str:
+    """A path as compared: case folded where the file system folds it (Windows)."""
+    return os.path.normcase(path)
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # another drive (Windows)
+        return False
+
+
+def _same_file(output: Path, names: set[str], path: str) -> bool:
+    """The output is the input file `path`: the same name, resolved or not, or the same file
+    under another name (a hard link)."""
+    if {_key(os.path.abspath(path)), _key(os.path.realpath(path))} & names:
+        return True
+    try:
+        return os.path.samefile(output, path)
+    except OSError:  # either does not exist (yet)
+        return False
 
 
 AUTO_JOBS = 0

@@ -75,7 +75,7 @@ def test_unwritable_output_is_one_line_exit_2(data: Data, invoke: Invoke, tmp_pa
     result = invoke("check", str(data("clean.config")), "-o", str(target))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.startswith(f"bes-logdiag: error: {target}: cannot write the output")
+    assert result.stderr.startswith(f"bes-logdiag: error: -o {target}: no such folder")
     assert result.stderr.count("\n") == 1
 
 

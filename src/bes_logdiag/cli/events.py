@@ -33,6 +33,12 @@ def events(
     patterns: list[Path] = PATTERNS,
     fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),
     output: Optional[Path] = OUTPUT,
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help="With --format csv: cells exactly as found, for scripts. Without it a cell starting with "
+        "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
+    ),
     jobs: int = JOBS,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
@@ -42,8 +48,15 @@ def events(
 
     Example: bes-logdiag events Logs/ | jq 'select(.milestone == "slowsync_started")'
     """
+    if raw and fmt is not EventFormat.csv:
+        raise typer.BadParameter("applies to --format csv only", param_hint="--raw")
     with handle_errors(debug):
-        config = make_config(paths, users, year, patterns, [], jobs)
+        config = make_config(paths, users, year, patterns, [], jobs, output=output)
         report = run_report(config, quiet=quiet, unattached_lines=True)
         with output_stream(output) as out:
-            writer_for(fmt)(report, out)
+            if raw:  # (only with --format csv: checked first)
+                from bes_logdiag.render.events import write_csv as write_raw
+
+                write_raw(report, out, raw=True)
+            else:
+                writer_for(fmt)(report, out)

@@ -24,9 +24,11 @@ def kb(
     """
     with handle_errors(debug):
         from rich.table import Table
+        from rich.text import Text
 
         from bes_logdiag.errors import UsageError
         from bes_logdiag.library import load_library
+        from bes_logdiag.render.safe import terminal, terminal_text
         from bes_logdiag.render.table import console_for
 
         lib = load_library()
@@ -37,21 +39,31 @@ def kb(
                 table.add_column(col, overflow="fold")
             for a in sorted(lib.articles.values(), key=lambda a: (a.stage, not a.prerequisite, a.id)):
                 stage = "pre" if a.prerequisite else str(a.stage)
-                table.add_row(a.id, stage, a.title, a.device, a.check)
+                # The library is TOML an admin may edit: its text is data, shown and never markup.
+                table.add_row(*(terminal_text(x) for x in (a.id, stage, a.title, a.device, a.check)))
             console.print(table)
             return
         article = lib.articles.get(kbid.strip().upper())
         if article is None:
             raise UsageError(f"unknown article {kbid!r} (known: {', '.join(sorted(lib.articles))})")
-        console.print(f"{article.id}  {article.title}", style="bold")
+        t = terminal
+        console.print(terminal_text(f"{article.id}  {article.title}", style="bold"))
         stage = "prerequisite" if article.prerequisite else f"stage {article.stage}"
-        console.print(f"  stage:        {stage} ({lib.stages[article.stage].name})")
-        console.print(f"  device shows: {article.device}")
-        console.print(f"  in the logs:  {article.tell}")
-        console.print(f"  check:        {article.check}")
-        for r in lib.stall_rules.values():
-            if r.kb == article.id:
-                console.print(f"  primary when the attempt stalls after {r.after}: {r.why}")
-        for p in lib.patterns:
-            if p.kb == article.id:
-                console.print(f"  primary when this error is logged: {p.id} ({p.title})")
+        lines = [
+            f"  stage:        {stage} ({t(lib.stages[article.stage].name)})",
+            f"  device shows: {t(article.device)}",
+            f"  in the logs:  {t(article.tell)}",
+            f"  check:        {t(article.check)}",
+        ]
+        lines += [
+            f"  primary when the attempt stalls after {t(r.after)}: {t(r.why)}"
+            for r in lib.stall_rules.values()
+            if r.kb == article.id
+        ]
+        lines += [
+            f"  primary when this error is logged: {t(p.id)} ({t(p.title)})"
+            for p in lib.patterns
+            if p.kb == article.id
+        ]
+        for line in lines:
+            console.print(Text(line))

@@ -50,6 +50,8 @@ def patterns_table(lib: Library, width: int) -> Table:
     from rich import box
     from rich.table import Table
 
+    from bes_logdiag.render.safe import terminal_text
+
     full, narrow = width >= FULL_WIDTH, width < NARROW_WIDTH
     if full:
         table = Table(header_style="bold")
@@ -71,7 +73,8 @@ def patterns_table(lib: Library, width: int) -> Table:
         row += [str(p.stage or ""), p.milestone or p.error or p.role or "", p.kb or ""]
         if full:
             row += [" | ".join(x.decode("utf-8", "replace") for x in p.prefilter), Path(p.source).name]
-        table.add_row(*row)
+        # Pattern files are TOML an admin edits: every cell is data, shown and never read as markup.
+        table.add_row(*map(terminal_text, row))
     return table
 
 
@@ -88,10 +91,11 @@ def check_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None
     """
     with handle_errors(debug):
         from bes_logdiag.pattern_check import check_files
+        from bes_logdiag.render.safe import terminal
 
         lib, problems = check_files(patterns)
-        for msg in problems:
-            typer.echo(msg)
+        for msg in problems:  # they quote the files' ids, titles and example lines
+            typer.echo(terminal(msg))
         if problems or lib is None:
             from bes_logdiag.words import plural
 

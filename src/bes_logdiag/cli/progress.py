@@ -39,10 +39,12 @@ class BarProgress:
         )
 
         self._bar = Progress(
-            TextColumn("scanning"),
+            # No data in the bar today (counts only); markup off all the same, so that a file
+            # name added to a column later is not read as markup (it would also need `terminal`).
+            TextColumn("scanning", markup=False),
             BarColumn(),
             DownloadColumn(),
-            TextColumn("{task.fields[done]}/{task.fields[files]} files"),
+            TextColumn("{task.fields[done]}/{task.fields[files]} files", markup=False),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=Console(file=stream),

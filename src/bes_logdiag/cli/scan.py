@@ -109,6 +109,12 @@ def scan(
     status: list[Status] = typer.Option(
         [], "--status", help="Only activations with this status (repeatable)."
     ),
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help="With --format csv: cells exactly as found, for scripts. Without it a cell starting with "
+        "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
+    ),
     jobs: int = JOBS,
     quiet: bool = QUIET,
     strict: bool = STRICT,
@@ -122,10 +128,12 @@ def scan(
 
     Example: bes-logdiag scan Logs/ --format junit -o report.xml
     """
+    if raw and fmt is not Format.csv:
+        raise typer.BadParameter("applies to --format csv only", param_hint="--raw")
     with handle_errors(debug):
         from bes_logdiag.select import Selection, select, unmatched
 
-        config = make_config(paths, users, year, patterns, stall_after, jobs)
+        config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
         selection = Selection(
             users=tuple(user),
             servers=tuple(server),
@@ -139,7 +147,12 @@ def scan(
                 warn(note)
         report = select(everything, selection)
         with output_stream(output) as out:
-            writer_for(fmt)(report, out)
+            if raw:  # (only with --format csv: checked first)
+                from bes_logdiag.render.csv import write as write_raw
+
+                write_raw(report, out, raw=True)
+            else:
+                writer_for(fmt)(report, out)
         if strict:
             check_strict(report)
         verdicts = {a.last.status for a in report.activations}

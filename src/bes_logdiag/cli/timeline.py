@@ -56,7 +56,8 @@ def timeline(
     with handle_errors(debug):
         from bes_logdiag.select import user_matches
 
-        report = run_report(make_config(paths, users, year, patterns, stall_after, jobs), quiet=quiet)
+        config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
+        report = run_report(config, quiet=quiet)
         acts = [a for a in report.activations if user_matches(user, a)]
         if not acts:
             warn(f"no activation of {user!r} in these logs")

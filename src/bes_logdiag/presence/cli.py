@@ -15,9 +15,11 @@ from bes_logdiag.cli.common import (
     EXIT_UNUSABLE,
     OUTPUT,
     QUIET,
+    check_output,
     handle_errors,
     output_stream,
     typer_app,
+    warn,
 )
 from bes_logdiag.errors import ConfigError, UsageError
 from bes_logdiag.presence.check import check_configs
@@ -74,11 +76,12 @@ def check_command(
     Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config bems2/LyncPresenceProviderService.exe.config --format json
     """  # noqa: E501
     with handle_errors(debug):
+        check_output(output, [str(c) for c in configs])
         rules = load_presence_rules()
         parsed, errors = _load_all(_unique(configs), rules)
         if errors:
             for error in errors:
-                typer.echo(f"bes-logdiag: error: {error}", err=True)
+                warn(f"error: {error}")
             raise typer.Exit(EXIT_UNUSABLE)
         report = check_configs(parsed, rules)
         with output_stream(output) as out:
@@ -148,6 +151,7 @@ def whitelist_command(
     Example: bes-logdiag presence whitelist "example.com; example1.com partner.example.org"
     """
     with handle_errors(debug):
+        check_output(output, [file] if file is not None else [])
         text, source = _whitelist_input(domains, file)
         rules = load_presence_rules()
         report = normalise_whitelist(text, rules, source=source, enabled=not disabled)

@@ -13,13 +13,16 @@ from rich.text import Text
 from bes_logdiag.presence.check import Capacity, CheckReport
 from bes_logdiag.presence.rules import Finding, Severity
 from bes_logdiag.presence.whitelist import WhitelistReport
+from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import console_for
 from bes_logdiag.words import plural
 
 # console_for is the console every table command uses (scan, timeline, kb, patterns list): it
 # colours only a terminal and has the fixed pipe width (render.table._PIPE_WIDTH) when piped or
 # written with --output. Everything printed here is a Text object, so [brackets] in paths and
-# values are never read as markup.
+# values are never read as markup, and every path, key and message (they quote the config's
+# values) goes through `terminal`, so no escape sequence or bidi control in them reaches a
+# terminal (STYLE.md point 15). The JSON keeps them as they are.
 
 
 class OutputFormat(str, enum.Enum):
@@ -98,13 +101,13 @@ def findings_table(findings: Iterable[Finding]) -> Table:
     table.add_column("Message", overflow="fold")
     for finding in findings:
         # Key and rule share a cell so a narrow table keeps room for the message.
-        key_rule = Text(finding.key)
-        key_rule.append("\n" + finding.rule, style="dim")
+        key_rule = terminal_text(finding.key)
+        key_rule.append("\n" + terminal(finding.rule), style="dim")
         table.add_row(
             Text(str(finding.line) if finding.line is not None else "-"),
             Text(finding.severity.value, style=SEVERITY_STYLES[finding.severity]),
             key_rule,
-            Text(finding.message),
+            terminal_text(finding.message),
         )
     return table
 
@@ -117,7 +120,7 @@ def capacity_table(capacity: Iterable[Capacity]) -> Table:
     table.add_column("Capacity", justify="right", no_wrap=True)
     for row in capacity:
         table.add_row(
-            Text(row.file),
+            terminal_text(row.file),
             Text(str(row.endpoints)),
             Text(_or_invalid(row.per_endpoint)),
             Text(_or_invalid(row.total)),
@@ -136,10 +139,10 @@ def write_check_table(report: CheckReport, out: TextIO) -> None:
         findings = [f for f in report.findings if f.file == capacity.file]
         # File names are printed unwrapped so a long path stays whole (and greppable).
         if findings:
-            console.print(Text(capacity.file, style="bold"), soft_wrap=True)
+            console.print(terminal_text(capacity.file, style="bold"), soft_wrap=True)
             console.print(findings_table(findings))
         else:
-            console.print(Text(f"{capacity.file}: no findings"), soft_wrap=True)
+            console.print(Text(f"{terminal(capacity.file)}: no findings"), soft_wrap=True)
     console.print(capacity_table(report.capacity))
 
 

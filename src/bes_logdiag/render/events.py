@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from bes_logdiag.model import Activation, Event, Report
 from bes_logdiag.render.batch import batched
+from bes_logdiag.render.csv import csv_cells
 from bes_logdiag.render.json import user_id_value
 
 COLUMNS = (
@@ -80,9 +81,10 @@ def write_json(report: Report, out: TextIO) -> None:
         b.write("\n]}\n")
 
 
-def write_csv(report: Report, out: TextIO) -> None:
+def write_csv(report: Report, out: TextIO, *, raw: bool = False) -> None:
+    """A header and a row per line, cells guarded as `render.csv` guards them unless `raw`."""
     with batched(out) as b:
-        w = csv.DictWriter(b, fieldnames=COLUMNS, lineterminator="\n")
-        w.writeheader()
+        w = csv.writer(b, lineterminator="\n")
+        w.writerow(COLUMNS)
         for rec in event_records(report):
-            w.writerow({k: "" if v is None else v for k, v in rec.items()})
+            w.writerow(csv_cells((rec[c] for c in COLUMNS), raw=raw))

@@ -3,7 +3,9 @@
 Text cells escape the backslash and the characters that would end a cell or start inline markup
 (``| * _ ` < > [ ]``); evidence (``file:line``) is shown as code spans, where only the pipe needs
 escaping (GFM splits cells before it parses code spans), so Windows paths keep their backslashes;
-milestone ids are code spans too.
+milestone ids are code spans too.  Runs of whitespace (newlines too) become one space; the control
+characters, escape sequences and bidi controls left are shown as escapes (`terminal`): the file is
+often read in a terminal before it is pasted, and a code span would not stop them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report
+from bes_logdiag.render.safe import terminal
 from bes_logdiag.render.text import kb_label, other_names, server_name, summary_line, unconfirmed_note, who
 
 HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence")
@@ -20,11 +23,11 @@ _MARKUP = re.compile(r"([\\|*_`<>\[\]])")
 
 
 def _text(value: str) -> str:
-    return _MARKUP.sub(r"\\\1", " ".join(value.split()))
+    return _MARKUP.sub(r"\\\1", terminal(" ".join(value.split())))
 
 
 def _code(value: str) -> str:
-    value = " ".join(value.split()).replace("|", "\\|")
+    value = terminal(" ".join(value.split())).replace("|", "\\|")
     # A backtick inside needs a longer fence (CommonMark code spans); spaces keep it off the edges.
     return f"`` {value} ``" if "`" in value else f"`{value}`"
 

@@ -1,4 +1,9 @@
-"""Table output for people: one row per activation coloured by status, then the details of each problem."""
+"""Table output for people: one row per activation coloured by status, then the details of each problem.
+
+Every piece of data (names, servers, log lines, file names, the library's titles) goes to rich as a
+``Text`` through `terminal` (STYLE.md point 15): shown, never interpreted as an escape sequence or
+as rich markup.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.text import (
     STATUS_STYLE,
     kb_label,
@@ -33,10 +39,10 @@ def console_for(out: TextIO) -> Console:
 
 def _who(a: Activation) -> Text:
     """The name, and the other names dimmed on a line of their own."""
-    t = Text(who(a))
+    t = terminal_text(who(a))
     others = other_names(a)
     if others:
-        t.append(f"\n{others}", style="dim")
+        t.append(f"\n{terminal(others)}", style="dim")
     return t
 
 
@@ -47,7 +53,7 @@ def _status(status: Status) -> Text:
 def write(report: Report, out: TextIO) -> None:
     console = console_for(out)
     console.print(_compact_table(report) if console.width < WIDE else _table(report))
-    console.print(summary_line(report))
+    console.print(terminal_text(summary_line(report)))
     problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
     for a in problems:
         _details(console, a)
@@ -59,19 +65,20 @@ def _table(report: Report) -> Table:
         table.add_column(col, overflow="fold")
     for a in report.activations:
         last = a.last
-        kb = Text(kb_label(last))
+        kb = terminal_text(kb_label(last))
         if last.diagnosis.kb_title:
-            kb.append(f" {last.diagnosis.kb_title}", style="dim")
+            kb.append(f" {terminal(last.diagnosis.kb_title)}", style="dim")
         if last.missing_logs:
-            kb.append(f"\n({unconfirmed_note(last)})" if kb.plain else f"({unconfirmed_note(last)})")
+            note = terminal(unconfirmed_note(last))
+            kb.append(f"\n({note})" if kb.plain else f"({note})")
         table.add_row(
-            server_name(a),
+            terminal_text(server_name(a)),
             _who(a),
             _status(last.status),
-            f"{last.stage} {last.stage_name}",
+            terminal_text(f"{last.stage} {last.stage_name}"),
             kb,
-            f"{last.last_milestone or '-'}\n{last.last_progress:%Y-%m-%d %H:%M:%S}",
-            str(len(a.attempts)),
+            _milestone(a, "%Y-%m-%d %H:%M:%S"),
+            Text(str(len(a.attempts))),
         )
     return table
 
@@ -81,7 +88,7 @@ def _compact_table(report: Report) -> Table:
     its number and the KB as its id (the details below name both), so that addresses, ids and
     milestones are not cut mid-word."""
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
-    longest = max((len(who(a)) for a in report.activations), default=4)
+    longest = max((len(terminal(who(a))) for a in report.activations), default=4)
     table.add_column("User", overflow="fold", min_width=min(longest, 30))
     for col in ("Status", "Stage", "KB"):
         table.add_column(col, no_wrap=True)
@@ -89,37 +96,44 @@ def _compact_table(report: Report) -> Table:
     for a in report.activations:
         last = a.last
         cell = _who(a)
-        cell.append(f"\non {server_name(a)}", style="dim")
+        cell.append(f"\non {terminal(server_name(a))}", style="dim")
         table.add_row(
             cell,
             _status(last.status),
-            str(last.stage),
-            kb_label(last),
-            f"{last.last_milestone or '-'}\n{last.last_progress:%m-%d %H:%M}",
+            Text(str(last.stage)),
+            terminal_text(kb_label(last)),
+            _milestone(a, "%m-%d %H:%M"),
         )
     return table
 
 
+def _milestone(a: Activation, time_format: str) -> Text:
+    """The last milestone, and under it when the attempt last moved."""
+    last = a.last
+    return Text(f"{terminal(last.last_milestone or '-')}\n{last.last_progress:{time_format}}")
+
+
 def _details(console: Console, a: Activation) -> None:
     last, d = a.last, a.last.diagnosis
-    head = Text(f"\n{who(a)} on {server_name(a)}: ", style="bold")
+    t = terminal  # every piece of data below; the "\n" the layout puts between them stays a line break
+    head = Text(f"\n{t(who(a))} on {t(server_name(a))}: ", style="bold")
     head.append(_status(last.status))
-    head.append(f" at stage {last.stage} ({last.stage_name})")
+    head.append(f" at stage {last.stage} ({t(last.stage_name)})")
     if last.missing_logs:
-        head.append(f" ({unconfirmed_note(last)})")
+        head.append(f" ({t(unconfirmed_note(last))})")
     console.print(head)
     if d.kb:
-        _item(console, f"{kb_label(last)}  {d.kb_title}")
-    _item(console, f"why: {d.reason}")
+        _item(console, f"{t(kb_label(last))}  {t(str(d.kb_title))}")
+    _item(console, f"why: {t(d.reason)}")
     if d.next_expected:
-        _item(console, f"expected next: {d.next_expected}")
+        _item(console, f"expected next: {t(d.next_expected)}")
     narrow = console.width < WIDE
     for e in last.events:
         # On a narrow terminal the file:line gets a line of its own, so it is never cut.
         sep = "\n" if narrow else "  "
-        _item(console, f"{e.time:%m/%d %H:%M:%S} {e.where}{sep}{e.text}", mark="!" if e.error else "-")
+        _item(console, f"{e.time:%m/%d %H:%M:%S} {t(e.where)}{sep}{t(e.text)}", mark="!" if e.error else "-")
     for c in d.candidates:
-        _item(console, f"also consider {c.kb} ({c.title}): {c.tell}", style="dim")
+        _item(console, f"also consider {t(c.kb)} ({t(c.title)}): {t(c.tell)}", style="dim")
 
 
 def _item(console: Console, text: str, style: str = "", mark: str | None = None) -> None:

@@ -3,6 +3,10 @@
 A user may have activated on several servers: each server's activation is its own timeline (a
 heading naming the server, then its table), and a gap is only measured between two steps of the
 same attempt on the same server.
+
+Names, servers, file names and log lines reach rich as ``Text`` through `terminal`: shown, never
+interpreted as escape sequences or rich markup (STYLE.md point 15).  The json format keeps them as
+they came.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from rich.text import Text
 
 from bes_logdiag.model import Activation
 from bes_logdiag.render.json import activation_dict, event_dict, write_document
+from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import console_for
 from bes_logdiag.render.text import STATUS_STYLE, server_name
 from bes_logdiag.words import duration, plural
@@ -73,21 +78,21 @@ def _time(t: datetime, fmt: str) -> str:
 
 def _step_name(s: dict[str, Any]) -> Text:
     if "error" in s:
-        return Text(f"ERROR {s['error']} ({s['kb']})", style="red")
-    return Text(s.get("milestone") or "")
+        return Text(f"ERROR {terminal(s['error'])} ({terminal(str(s['kb']))})", style="red")
+    return terminal_text(s.get("milestone") or "")
 
 
 def _heading(act: Activation) -> Text:
     """Every name of the user, ``-`` for one not known (the query may have been any of them), the
     server, then the verdict."""
-    last = act.last
-    who = f"{act.email or '-'} · {act.display_name or '-'} · UserId={act.user_id or '-'}"
-    head = Text(f"{who} on server {server_name(act)}", style="bold")
+    last, t = act.last, terminal
+    who = f"{t(act.email or '-')} · {t(act.display_name or '-')} · UserId={t(act.user_id or '-')}"
+    head = Text(f"{who} on server {t(server_name(act))}", style="bold")
     head.append(": ")
     head.append(last.status.value, style=STATUS_STYLE[last.status])
-    head.append(f", stage {last.stage} ({last.stage_name})")
+    head.append(f", stage {last.stage} ({t(last.stage_name)})")
     if last.diagnosis.kb:
-        head.append(f", {last.diagnosis.kb} {last.diagnosis.kb_title}")
+        head.append(f", {t(last.diagnosis.kb)} {t(str(last.diagnosis.kb_title))}")
     head.append(f"; {plural(len(act.attempts), 'attempt')}")
     return head
 
@@ -99,7 +104,8 @@ def _split(path: str) -> tuple[str, str]:
 
 
 def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
-    """How each file is named in the rows, and the folders to name once above the table.
+    """How each file is named in the rows, and the folders to name once above the table, both as
+    shown on a terminal (`terminal`).
 
     BES file names carry server, service, date and restart number, so the name alone finds the
     file once its folder is known; a name found in two folders keeps its full path."""
@@ -108,9 +114,9 @@ def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
         folder, name = _split(r["file"])
         folders.setdefault(name, set()).add(folder)
     short = {r["file"]: _split(r["file"])[1] for r in rows if len(folders[_split(r["file"])[1]]) == 1}
-    names = {r["file"]: short.get(r["file"], r["file"]) for r in rows}
+    names = {r["file"]: terminal(short.get(r["file"], r["file"])) for r in rows}
     shown = sorted({_split(f)[0] for f in short} - {""})
-    return names, shown
+    return names, [terminal(f) for f in shown]
 
 
 def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int, fmt_len: int) -> bool:
@@ -145,14 +151,16 @@ def _table(rows: list[dict[str, Any]], names: dict[str, str], fmt: str, wide: bo
         gap = _gap(s["since_previous_seconds"])
         where = f"{names[s['file']]}:{s['line']}"
         stage = str(s["stage"] or "")
+        text = terminal(s["text"])
         if wide:
-            table.add_row(when, gap, str(s["attempt"]), stage, _step_name(s), where, s["text"])
+            row = (when, gap, str(s["attempt"]), stage)
+            table.add_row(*map(Text, row), _step_name(s), Text(where), Text(text))
         else:
             cell = _step_name(s)
             cell.append(f"  try {s['attempt']}, stage {stage or '-'}", style="dim")
             cell.append(f"\n{where}", style="dim")
-            cell.append(f"\n{s['text']}")
-            table.add_row(when, gap, cell)
+            cell.append(f"\n{text}")
+            table.add_row(Text(when), Text(gap), cell)
     return table
 
 
@@ -168,6 +176,6 @@ def write_table(query: str, acts: Sequence[Activation], out: TextIO) -> None:
         names, folders = _wheres(rows)
         console.print(_heading(act))
         if folders:
-            console.print(Text(f"files in {', '.join(folders)}", style="dim"))
+            console.print(Text(f"files in {', '.join(folders)}", style="dim"))  # shown by _wheres
         wide = _fits_wide(rows, names, console.width, fmt_len)
         console.print(_table(rows, names, fmt, wide))

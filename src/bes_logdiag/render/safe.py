@@ -1,0 +1,62 @@
+"""Text for a terminal: what came from a log, a file name, a map or a config, shown and never obeyed.
+
+Log text is written by whoever sends mail or names a mailbox (STYLE.md point 15): an ESC in a
+subject can clear the admin's screen and scrollback (``ESC[2J ESC[3J``), set the window title
+(OSC 0), plant a link (OSC 8) or recolour the rest of the output, a C1 CSI (U+009B) does the same on
+terminals that take 8-bit controls, and a right-to-left override (U+202E) turns an address around.
+`terminal` shows every such character as a Python-style escape (``\\x1b``, ``\\x9b``, ``\\u202e``),
+so the sequence is printed, not interpreted.  It is the one helper for this destination: the
+renderers for people and every line on stderr use it.  Rich markup is a separate matter: data
+reaches rich only inside ``rich.text.Text`` objects (`terminal_text`), never in a markup string.
+Machine formats (json, ndjson, csv, junit) keep the data as it came.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rich is imported by the renderers that use it: stderr lines do not pay for it
+    from rich.text import Text
+
+# Shown as escapes: C0 controls and DEL; C1 controls (U+0080-U+009F, 8-bit CSI/OSC/ST); the soft
+# hyphen and the other invisible format characters (U+061C, U+180E, U+200B-U+200F, U+2060-U+206F,
+# U+FEFF, U+FFF9-U+FFFB) with the bidi embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069); the line and paragraph separators (U+2028, U+2029); and lone surrogates, which a
+# file name undecodable in the file system's encoding brings and no terminal encoding can write.
+# Every one of them is outside str.isprintable(), which is the fast path.
+_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ud800-\udfff\ufeff\ufff9-\ufffb]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
+"""A newline inside a field is shown as such; a tab is one space (rich would only expand it into
+spaces, and pasted logs often start with one)."""
+
+
+def _shown(m: re.Match[str]) -> str:
+    c = m.group()
+    if c in _NAMED:
+        return _NAMED[c]
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+
+
+def terminal(text: str) -> str:
+    """``text`` safe to write to a terminal: control characters, escape sequences, invisible and
+    bidi controls shown as escapes (``\\x1b[2J``, ``\\x9b``, ``\\u202e``, ``\\n``), a tab as a space.
+
+    A backslash already in the text stays as it is (Windows paths), so the shown text is for
+    reading, not for parsing back: the JSON output carries the original.
+    """
+    if text.isprintable():  # the common case, at C speed: nothing to show
+        return text
+    return _HIDDEN.sub(_shown, text)
+
+
+def terminal_text(text: str, style: str = "") -> Text:
+    """`terminal` as a rich ``Text`` in ``style``: brackets in the data are shown, never read as
+    markup (never put data in a markup string)."""
+    from rich.text import Text
+
+    return Text(terminal(text), style=style)
