@@ -47,6 +47,16 @@ def noise(day: datetime, times: list[tuple[int, int, int]], tid: str = "0AA", sv
     ]
 
 
+def waiting_at_stage_3(d: datetime, hh: int, mm: int) -> list[str]:
+    """ETP, key, KEY_ACCEPT and service books from hh:mm on: the user then waits for the IT policy."""
+    return [
+        bes_line(at(d, hh, mm, 0), etp_text(), tid="1F4", user=USER),
+        bes_line(at(d, hh, mm, 1), key_text(), tid="1F4", user=USER),
+        bes_line(at(d, hh, mm, 1), accept_text(7), tid="1F4"),
+        bes_line(at(d, hh, mm, 5), BOOKS_TEXT, tid="1F4", user=USER),
+    ]
+
+
 def write(folder: Path, day: datetime, svc: str, lines: list[str], it: int = 1) -> None:
     write_lines(folder / f"{day:%Y%m%d}" / bes_name(SERVER, svc, day, it=it), lines)
 
@@ -132,10 +142,7 @@ def test_a_clock_set_back_does_not_split_or_stall(tmp_path: Path) -> None:
         d,
         "MAGT",
         [
-            bes_line(at(d, 10, 0, 0), etp_text(), tid="1F4", user=USER),
-            bes_line(at(d, 10, 0, 1), key_text(), tid="1F4", user=USER),
-            bes_line(at(d, 10, 0, 1), accept_text(7), tid="1F4"),
-            bes_line(at(d, 10, 0, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *waiting_at_stage_3(d, 10, 0),
             *noise(d, [(10, 10, 0), (9, 50, 30), (10, 5, 0)]),
         ],
     )
@@ -154,10 +161,7 @@ def test_the_skipped_hour_of_spring_forward_is_no_stall(tmp_path: Path) -> None:
         "MAGT",
         [
             *noise(d, [(1, 40, 0)]),
-            bes_line(at(d, 1, 55, 0), etp_text(), tid="1F4", user=USER),
-            bes_line(at(d, 1, 55, 1), key_text(), tid="1F4", user=USER),
-            bes_line(at(d, 1, 55, 1), accept_text(7), tid="1F4"),
-            bes_line(at(d, 1, 55, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *waiting_at_stage_3(d, 1, 55),
             *noise(d, [(1, 59, 50), (3, 0, 5), (3, 10, 0)]),
         ],
     )
@@ -175,10 +179,7 @@ def test_a_quiet_hour_on_an_ordinary_night_is_not_mistaken_for_spring_forward(tm
         d,
         "MAGT",
         [
-            bes_line(at(d, 1, 55, 0), etp_text(), tid="1F4", user=USER),
-            bes_line(at(d, 1, 55, 1), key_text(), tid="1F4", user=USER),
-            bes_line(at(d, 1, 55, 1), accept_text(7), tid="1F4"),
-            bes_line(at(d, 1, 55, 5), BOOKS_TEXT, tid="1F4", user=USER),
+            *waiting_at_stage_3(d, 1, 55),
             *noise(d, [(1, 59, 50), (3, 0, 5), (3, 10, 0)]),
         ],
     )

@@ -218,18 +218,24 @@ def _add_zip_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
         if stat.S_ISLNK(info.external_attr >> 16):  # made by zip -y on Unix: the target's path
             skipped.append(Skipped(f"{name}!{info.filename}", "a symbolic link in the archive: not followed"))
             continue
-        member_path = PurePath(info.filename)
-        add(
-            Source(
-                name=f"{name}!{info.filename}",
-                path=name,
-                member=info.filename,
-                info=file_info(info.filename, member_path.parent.name or path.parent.name),
-                size=info.compress_size,
-                content_size=info.file_size,
-                entry=info,
-            )
-        )
+        add(_member(path, info.filename, info.compress_size, info.file_size, info))
+
+
+def _member(
+    archive: Path, member: str, size: int, content_size: int, entry: zipfile.ZipInfo | tarfile.TarInfo
+) -> Source:
+    """A member of a zip or tar archive as a source: ``archive!member``, its server and date from
+    the member's name, or from its folder inside the archive, or from the archive's own folder."""
+    folder = PurePath(member).parent.name or archive.parent.name
+    return Source(
+        name=f"{archive}!{member}",
+        path=str(archive),
+        member=member,
+        info=file_info(member, folder),
+        size=size,
+        content_size=content_size,
+        entry=entry,
+    )
 
 
 _TAR_NOT_FILES = (
@@ -259,18 +265,7 @@ def _add_tar_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
                     continue
                 entry = copy.copy(ti)
                 entry.tarfile = None  # (the open archive: not to be kept, nor pickled for a worker)
-                member_path = PurePath(ti.name)
-                add(
-                    Source(
-                        name=member,
-                        path=name,
-                        member=ti.name,
-                        info=file_info(ti.name, member_path.parent.name or path.parent.name),
-                        size=ti.size,
-                        content_size=ti.size,
-                        entry=entry,
-                    )
-                )
+                add(_member(path, ti.name, ti.size, ti.size, entry))
                 found += 1
             if not _ends_whole(tf):
                 skipped.append(
