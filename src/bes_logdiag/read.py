@@ -130,7 +130,15 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
             add(Source(name="<stdin>", path="-", stdin=True))
             continue
         p = Path(raw)
-        if p.is_dir():
+        mode = _mode(p)
+        if mode is not None and stat.S_ISFIFO(mode):
+            # A named pipe or a process substitution (``<(zcat x.gz)``: /dev/fd/63, a pipe) is
+            # read as stdin is: once, in the main thread, with no size, never opened to sniff.
+            add(Source(name=raw, path=raw, stdin=True, info=file_info(raw)))
+        elif mode is not None and _not_a_file(mode) is not None:
+            # /dev/zero never ends, a terminal waits for typing: "-" reads stdin.
+            skipped.append(Skipped(raw, f"{_not_a_file(mode)} (give - to read standard input)"))
+        elif p.is_dir():
             refused = len(skipped)
             files = _files_below(p, skipped)
             for f in files:
@@ -147,6 +155,8 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
                 mp = Path(m)
                 if mp.is_file():
                     _add_file(mp, add, skipped)
+                elif (why := _not_a_file(_mode(mp))) is not None:
+                    skipped.append(Skipped(m, why))
         else:
             skipped.append(Skipped(raw, "no such file or folder"))
     return sources, skipped
@@ -161,8 +171,35 @@ def _files_below(folder: Path, skipped: list[Skipped]) -> list[Path]:
 
     files = []
     for top, _dirs, names in os.walk(folder, onerror=refused):
-        files += [f for f in (Path(top, n) for n in names) if f.is_file()]
+        for f in (Path(top, n) for n in names):
+            mode = _mode(f)  # (one stat, as is_file() was)
+            if mode is not None and stat.S_ISREG(mode):
+                files.append(f)
+            elif (why := _not_a_file(mode)) is not None:
+                # Opening a pipe found in a folder would wait for a writer that may never come.
+                skipped.append(Skipped(str(f), why))
     return sorted(files)
+
+
+def _mode(path: Path) -> int | None:
+    """What `path` is (``st_mode``, links followed), or None when it cannot be stat'ed (a broken link)."""
+    try:
+        return path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+
+
+def _not_a_file(mode: int | None) -> str | None:
+    """Why something that is neither a file nor a folder is not read as a file; None otherwise."""
+    if mode is None:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    return None
 
 
 def _add_file(path: Path, add: Callable[[Source], None], skipped: list[Skipped]) -> None:
@@ -300,6 +337,42 @@ GZIP_PIECE = 64 * 1024
 """Compressed bytes read at a time."""
 _INFLATE_STEP = 1024 * 1024
 """The output bound of one zlib call when a read asks for everything (``read()``)."""
+DEFAULT_MAX_EXPAND = 1000.0
+"""How many times its compressed size a gzip stream or an archive member may inflate to
+(``--max-expand``; 0: no limit) once it is past `EXPAND_FLOOR`: a 1 MB .gz of one repeated line
+holds 1 GiB, which takes a minute to scan and finds nothing new after its first lines."""
+EXPAND_FLOOR = 1024**3
+"""Inflated bytes below which no ratio is absurd: a real log compresses up to 50:1, and a small
+file of a repeated line may go far higher at no cost."""
+
+
+class ExpansionError(ValueError):
+    """A gzip stream or an archive member inflates absurdly (a decompression bomb?): it is
+    stopped, what came before is kept, as for a file that breaks off."""
+
+
+def check_expansion(produced: int, consumed: int, max_expand: float) -> None:
+    """Raise `ExpansionError` when `produced` inflated bytes from `consumed` compressed ones are
+    over `EXPAND_FLOOR` and over `max_expand` times (0: never)."""
+    if max_expand and produced > EXPAND_FLOOR and produced > max_expand * max(consumed, 1):
+        raise ExpansionError(
+            f"expands over {max_expand:g}:1 ({_size(produced)} from {_size(consumed)}): "
+            "a decompression bomb? (--max-expand to allow)"
+        )
+
+
+def _size(n: int) -> str:
+    """Bytes in binary units, one decimal: ``1.0 GiB``, ``512.0 KiB``, ``80 B``."""
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024:
+            break
+    else:
+        unit, value = "TiB", value / 1024
+    return f"{value:.1f} {unit}"
 
 
 class Gunzip:
@@ -308,11 +381,17 @@ class Gunzip:
     The standard ``gzip`` module returns a truncated file's bytes as if it were whole when read
     in chunks; a report must say the file was cut short instead.  Inflating is bounded: one
     ``read(size)`` returns at most `size` bytes and reads `GZIP_PIECE` compressed bytes at a time,
-    so memory stays flat whatever the compression ratio (a 5 MB .gz of zeros holds 5 GiB).
+    so memory stays flat whatever the compression ratio (a 5 MB .gz of zeros holds 5 GiB).  Time
+    is bounded too: past `max_expand` times the compressed bytes consumed (and `EXPAND_FLOOR`), the
+    next read raises `ExpansionError` (0: no limit).
     """
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], max_expand: float = DEFAULT_MAX_EXPAND) -> None:
         self._raw = raw
+        self._max_expand = max_expand
+        self._read_in = 0
+        """Compressed bytes read from `raw` (those still in `_input` not yet consumed)."""
+        self._produced = 0
         self._z = zlib.decompressobj(31)
         self._input = b""
         """Compressed bytes read but not yet inflated: what the last call left unconsumed (its
@@ -322,30 +401,41 @@ class Gunzip:
         self._done = False
         self._error: ValueError | None = None
 
+    def _read_raw(self) -> bytes:
+        data = self._raw.read(GZIP_PIECE)
+        self._read_in += len(data)
+        return data
+
     def read(self, size: int = -1) -> bytes:
         if size == 0:
             return b""
         out = bytearray()
         while not self._done and (size < 0 or len(out) < size):
             if self._z.eof and not self._input:
-                self._input = self._raw.read(GZIP_PIECE)
+                self._input = self._read_raw()
                 if not self._input:
                     self._done = True  # a clean end: the last member is whole
                     break
             if self._z.eof:  # the next gzip member
                 self._z = zlib.decompressobj(31)
             if not self._input and not self._full:
-                self._input = self._raw.read(GZIP_PIECE)
+                self._input = self._read_raw()
                 if not self._input:
                     if out:
                         break  # hand over what was inflated; the next read reports the cut
                     raise EOFError("truncated gzip file: it ends before its end-of-stream marker")
             bound = _INFLATE_STEP if size < 0 else min(size - len(out), _INFLATE_STEP)
             try:
-                out += self._inflate(bound)
+                piece = self._inflate(bound)
+                self._produced += len(piece)
+                out += piece
+                check_expansion(self._produced, self._read_in - len(self._input), self._max_expand)
             except zlib.error as e:
                 self._done = True
                 self._error = ValueError(f"corrupt gzip data ({e})")
+            except ExpansionError as e:
+                self._done = True  # (what was inflated is handed over first)
+                self._error = e
         if self._error is not None and not out:
             raise self._error
         return bytes(out)
@@ -372,36 +462,82 @@ class Gunzip:
 
 
 @contextmanager
-def open_source(src: Source) -> Iterator[BinaryIO]:
+def open_source(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Iterator[BinaryIO]:
     """The byte stream of a source, inflated when it holds gzip data (whatever its name says:
-    ``gzip -c log | bes-logdiag scan -`` works, and so does a .gz renamed .txt)."""
+    ``gzip -c log | bes-logdiag scan -`` works, and so does a .gz renamed .txt).  Inflating past
+    `max_expand` times the compressed size raises `ExpansionError` (`check_expansion`)."""
     if src.stdin:
-        yield _inflated(sys.stdin.buffer)
+        if src.path == "-":
+            yield _inflated(sys.stdin.buffer, max_expand)
+            return
+        with open(src.path, "rb") as pipe:  # a named pipe given by name (`discover`)
+            yield _inflated(pipe, max_expand)
         return
-    with open_stored(src) as stored:
-        yield _inflated(stored)
+    with open_stored(src, max_expand=max_expand) as stored:
+        yield _inflated(stored, max_expand)
 
 
 @contextmanager
-def open_stored(src: Source) -> Iterator[BinaryIO]:
+def open_stored(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Iterator[BinaryIO]:
     """A file's bytes, or an archive member's unpacked, as a file would hold them (gzip data is
-    not inflated).  A member is opened from its entry as `discover` read it, not by name."""
+    not inflated).  A member is opened from its entry as `discover` read it, not by name; one
+    that unpacks past `max_expand` times its compressed size raises `ExpansionError`."""
     if isinstance(src.entry, zipfile.ZipInfo):
-        with _open_zip_member(src.path, src.entry) as zip_member:
-            yield zip_member  # type: ignore[misc]
+        entry = src.entry
+        with _open_zip_member(src.path, entry) as zip_member:
+            yield _Capped(zip_member, lambda: entry.compress_size, max_expand)  # type: ignore[misc]
     elif isinstance(src.entry, tarfile.TarInfo):
-        with tarfile.open(src.path, "r:*") as tf:
+        # The compressed bytes a tar member costs are not known apart from its neighbours': the
+        # archive's bytes read so far stand for them (an upper bound: the ratio is never overstated).
+        with open(src.path, "rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as tf:
             tar_member = tf.extractfile(src.entry)
             if tar_member is None:
                 raise ValueError(f"{src.member} is not a file in the archive")
-            with tar_member:
-                yield tar_member  # type: ignore[misc]
+            with tar_member:  # (a plain tar's member is as stored: its ratio is 1, it may seek)
+                yield tar_member if tf.fileobj is raw else _Capped(tar_member, raw.tell, max_expand)  # type: ignore[misc]
     elif src.member is not None:  # built by hand, without discover(): found by name
         with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as named:
-            yield named  # type: ignore[misc]
+            size = zf.getinfo(src.member).compress_size
+            yield _Capped(named, lambda: size, max_expand)  # type: ignore[misc]
     else:
         with open(src.path, "rb") as f:
             yield f
+
+
+class _Capped(io.RawIOBase):
+    """An archive member's unpacked bytes, stopped with `ExpansionError` once they pass
+    `max_expand` times the compressed bytes `consumed` says were used (`check_expansion`)."""
+
+    def __init__(
+        self, inner: io.BufferedIOBase | IO[bytes], consumed: Callable[[], int], max_expand: float
+    ) -> None:
+        self._inner = inner
+        self._consumed = consumed
+        self._max_expand = max_expand
+        self._produced = 0
+        self._error: ExpansionError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._error is not None:
+            raise self._error
+        data = self._inner.read(-1 if size is None else size)
+        self._produced += len(data)
+        try:
+            check_expansion(self._produced, self._consumed(), self._max_expand)
+        except ExpansionError as e:
+            self._error = e  # (the bytes of this read are handed over first)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._inner.peek(size)  # type: ignore[union-attr,no-any-return]
 
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -445,8 +581,8 @@ def _open_zip_member(path: str, info: zipfile.ZipInfo) -> zipfile.ZipExtFile:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _inflated(stream: BinaryIO) -> BinaryIO:
+def _inflated(stream: BinaryIO, max_expand: float = DEFAULT_MAX_EXPAND) -> BinaryIO:
     if not hasattr(stream, "peek"):  # a stdin replaced by a plain byte stream (embedding, tests)
         stream = io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
     head = stream.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)]  # type: ignore[attr-defined]
-    return Gunzip(stream) if head == GZIP_MAGIC else stream  # type: ignore[return-value]
+    return Gunzip(stream, max_expand) if head == GZIP_MAGIC else stream  # type: ignore[return-value]

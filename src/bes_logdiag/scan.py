@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -34,7 +35,7 @@ from bes_logdiag.model import (
 )
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
-from bes_logdiag.read import Source, discover
+from bes_logdiag.read import DEFAULT_MAX_EXPAND, Source, discover
 from bes_logdiag.rotation import owners_across_rotation
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
 from bes_logdiag.usermap import MapEntry, load_user_map
@@ -56,10 +57,17 @@ class _Job:
     year: int | None
     default_year: int
     thread_window: timedelta
+    max_expand: float = DEFAULT_MAX_EXPAND
 
-    def scan(self, src: Source, matcher: Matcher) -> FileResult:
+    def scan(self, src: Source, matcher: Matcher, stop: threading.Event | None = None) -> FileResult:
         return scan_source(
-            src, matcher, year=self.year, default_year=self.default_year, thread_window=self.thread_window
+            src,
+            matcher,
+            year=self.year,
+            default_year=self.default_year,
+            thread_window=self.thread_window,
+            max_expand=self.max_expand,
+            stop=stop,
         )
 
 
@@ -69,8 +77,12 @@ _WORKER: Matcher | None = None
 def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
     # Spawn-safe: every worker compiles the library once, from the same files as the parent.
     global _WORKER
+    import signal
     from pathlib import Path
 
+    # Ctrl-C at a terminal reaches the whole process group: the parent ends the workers
+    # (`_run`), and a worker must not print a traceback of its own meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Matcher(load_library(tuple(Path(d) for d in extra_dirs)), engine)
 
 
@@ -96,7 +108,7 @@ def read_sources(config: ScanConfig, library: Library, progress: Progress | None
     found, skipped = discover(config.paths)
     sources, ignored = split_ignored(found, activation_services(library))
     sources, duplicates = find_duplicates(sources)
-    job = _Job(config.year, config.year or _fallback_year(), config.thread_window)
+    job = _Job(config.year, config.year or _fallback_year(), config.thread_window, config.max_expand)
     matcher = Matcher(library, config.engine)
     results: list[FileResult] = []
     stdin = [s for s in sources if s.stdin]
@@ -153,20 +165,40 @@ def _run(
             initializer=_init_worker,
             initargs=(extra, matcher.prefilter.name),
         )
+    # Set on Ctrl-C: a running thread's scan stops at its next block (`scan_source`).  Neither
+    # shutdown(cancel_futures=True) nor a signal stops a running worker, and the interpreter joins
+    # worker threads at exit (issue 15: 32.7 s); worker processes are terminated instead.
+    stop = threading.Event()
     with pool:
         # Biggest files first keeps every worker busy to the end; results go out in input order.
         futures: dict[int, Future[FileResult]] = {}
         for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
             if threads:
-                futures[i] = pool.submit(job.scan, files[i], matcher)
+                futures[i] = pool.submit(job.scan, files[i], matcher, stop)
             else:
                 futures[i] = pool.submit(_work, files[i], job)
         try:
             for i in range(len(files)):
                 yield futures[i].result()
         except BaseException:  # Ctrl-C, or the caller stopped early: finish no more files
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop.set()
+            if not threads:
+                _terminate_workers(pool)
+            # Waits for no file: the threads stop at their next block, the processes are gone.
+            # (Not waiting for the pool's manager thread lets the exit race it to a closed pipe:
+            # "Exception ignored ... Bad file descriptor".)
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _terminate_workers(pool: Executor) -> None:
+    """End a process pool's workers now, mid-file (``terminate_workers`` from Python 3.14 on)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _workers(jobs: int, sizes: list[int], threads: bool) -> int:

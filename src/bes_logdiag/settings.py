@@ -12,6 +12,8 @@ from pathlib import Path, PurePath
 
 import regex
 
+from bes_logdiag.read import DEFAULT_MAX_EXPAND
+
 _DURATION = regex.compile(r"(?i)^\s*(?:(\d+(?:\.\d+)?)\s*([dhms]))+\s*$")
 _PART = regex.compile(r"(?i)(\d+(?:\.\d+)?)\s*([dhms])")
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -188,3 +190,7 @@ class ScanConfig:
     """How far back a user-less line (KEY_ACCEPT) may look for the user last named on its thread."""
     engine: str = field(default_factory=default_engine)
     """Prefilter engine: ``auto`` (hyperscan when it imports), ``hyperscan`` or ``python``."""
+    max_expand: float = DEFAULT_MAX_EXPAND
+    """``--max-expand``: how many times its compressed size a gzip stream or archive member may
+    inflate to past 1 GiB before it is stopped as a decompression bomb (`read.check_expansion`);
+    0: no limit."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bes_logdiag.errors import InputError
 from bes_logdiag.names import clean_name
+from bes_logdiag.words import plural
 
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports),
 # compared in lower case with spaces, underscores and hyphens taken out ("Server Name" is servername).
@@ -34,7 +35,7 @@ _NAMES = ("email", "user_id", "display_name")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (no __dict__: a map may hold a million rows)
 class MapEntry:
     """One row of a user map: the names one user has in one BES configuration database."""
 
@@ -69,22 +70,27 @@ def read_map_file(path: Path, server: str | None = None) -> tuple[list[MapEntry]
     """Read a CSV export of users (UTF-8, UTF-16 or cp1252; header names in any case).
 
     ``server`` (``--users SERVER=FILE``) is the server of every row; a row whose server column
-    names another one is left out with a note.  Returns the entries and a note for every row left
-    out (an id that is not a number, a quote left open); a file that is not a user map at all
-    raises InputError naming it.
+    names another one is left out.  Returns the entries and, for each kind of row left out (an
+    id that is not a number, a quote left open), one note that counts them and gives their first
+    lines (`_LeftOut`); a file that is not a user map at all raises InputError naming it.
+
+    The rows are read one at a time: memory follows the rows kept, not the file's (a 1,000,000-row
+    export held as lists of cells took 826 MB).
     """
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise InputError(f"{path}: cannot read the user map: {e.strerror or e}") from e
     text = _decode_map(raw, path)
+    del raw  # (the text is all that is read from now on)
+    rows = _csv_rows(text)
     try:
-        rows = list(_csv_rows(text))
+        first = next(rows, None)
     except csv.Error as e:
         raise InputError(f"{path}: not a CSV user map ({e})") from e
-    if not rows:
+    if first is None:
         raise InputError(f"{path}: the user map is empty")
-    header = [re.sub(r"[\s_-]+", "", h).lower() for h in rows[0][1]]
+    header = [re.sub(r"[\s_-]+", "", h).lower() for h in first[1]]
     cols = {
         field_: next((header.index(n) for n in names if n in header), None)
         for field_, names in _MAP_COLUMNS.items()
@@ -93,7 +99,7 @@ def read_map_file(path: Path, server: str | None = None) -> tuple[list[MapEntry]
         raise InputError(
             f"{path}: the user map needs two of the columns email/MailboxSMTPAddr, "
             f"user_id/UserId/Id/UserConfigId, display_name/DisplayName "
-            f"(found: {', '.join(rows[0][1])[:200]})"
+            f"(found: {', '.join(first[1])[:200]})"
         )
     label = f"{server}={path}" if server else str(path)
 
@@ -103,30 +109,92 @@ def read_map_file(path: Path, server: str | None = None) -> tuple[list[MapEntry]
             return None
         return row[i].strip() or None
 
-    entries, notes = [], []
-    for n, r in rows[1:]:
-        if not any(c.strip() for c in r):
-            continue
-        user_id = cell(r, "user_id")
-        row_server = cell(r, "server")
-        if any("\n" in c for c in r):
-            notes.append(f"{path}: line {n}: a quote is left open; this row and the lines it "
-                         f"swallowed are left out of the user map")  # fmt: skip
-        elif user_id is not None and not user_id.isdigit():
-            notes.append(f"{path}: line {n}: user id {user_id!r} is not a number; row left out")
-        elif server and row_server and row_server.lower() != server.lower():
-            notes.append(f"{path}: line {n}: the row is for server {row_server!r}, but the file was given "
-                         f"as --users {server}={path}; row left out")  # fmt: skip
-        else:
-            entries.append(MapEntry(
-                email=(cell(r, "email") or "").lower() or None,
-                user_id=user_id,
-                display_name=clean_name(cell(r, "display_name")),
-                server=server or row_server,
-                source=label,
-                line=n,
-            ))  # fmt: skip
-    return entries, notes
+    entries = []
+    left_out = _LeftOut(path)
+    servers: dict[str, str] = {}
+    """Each server's name once: a million rows name a handful of servers."""
+    try:
+        for n, r in rows:
+            if not any(c.strip() for c in r):
+                continue
+            user_id = cell(r, "user_id")
+            row_server = cell(r, "server")
+            if any("\n" in c for c in r):
+                left_out.add(
+                    "a quote is left open; each such row and the lines it swallowed are left out", n,
+                    f"{path}: line {n}: a quote is left open; this row and the lines it swallowed "
+                    "are left out of the user map",
+                )  # fmt: skip
+            elif user_id is not None and not user_id.isdigit():
+                left_out.add(
+                    "user id not a number", n,
+                    f"{path}: line {n}: user id {user_id!r} is not a number; row left out",
+                    example=user_id,
+                )  # fmt: skip
+            elif server and row_server and row_server.lower() != server.lower():
+                left_out.add(
+                    f"the row is for another server than the file was given for (--users {server}={path})",
+                    n,
+                    f"{path}: line {n}: the row is for server {row_server!r}, but the file was given "
+                    f"as --users {server}={path}; row left out",
+                    example=row_server,
+                )  # fmt: skip
+            else:
+                row_server = servers.setdefault(row_server, row_server) if row_server else None
+                entries.append(MapEntry(
+                    email=(cell(r, "email") or "").lower() or None,
+                    user_id=user_id,
+                    display_name=clean_name(cell(r, "display_name")),
+                    server=server or row_server,
+                    source=label,
+                    line=n,
+                ))  # fmt: skip
+    except csv.Error as e:
+        raise InputError(f"{path}: not a CSV user map ({e})") from e
+    return entries, left_out.notes()
+
+
+LINES_SHOWN = 5
+"""Rows left out of a user map named by line, for each reason; the note counts the rest."""
+
+
+@dataclass
+class _Kind:
+    note: str
+    """The note of the first row left out for this reason: all that is said when it is the only one."""
+    example: str | None
+    count: int = 0
+    lines: list[int] = field(default_factory=list)
+
+
+class _LeftOut:
+    """The rows of one map left out, by reason: one note per reason, not one per row (a broken
+    export may leave out 400,000 rows)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._kinds: dict[str, _Kind] = {}
+
+    def add(self, reason: str, line: int, note: str, *, example: str | None = None) -> None:
+        kind = self._kinds.get(reason)
+        if kind is None:
+            kind = self._kinds[reason] = _Kind(note, example)
+        kind.count += 1
+        if len(kind.lines) < LINES_SHOWN:
+            kind.lines.append(line)
+
+    def notes(self) -> list[str]:
+        """``users.csv: 412 rows left out: user id not a number (lines 3, 7, 9, 12, 15, ...; the
+        first: 'abc')``; a reason with one row gives that row's own note."""
+        out = []
+        for reason, kind in self._kinds.items():
+            if kind.count == 1:
+                out.append(kind.note)
+                continue
+            lines = ", ".join(map(str, kind.lines)) + (", ..." if kind.count > len(kind.lines) else "")
+            first = f"; the first: {kind.example!r}" if kind.example is not None else ""
+            out.append(f"{self._path}: {plural(kind.count, 'row')} left out: {reason} (lines {lines}{first})")
+        return out
 
 
 def _decode_map(raw: bytes, path: Path) -> str:
@@ -148,12 +216,22 @@ def _decode_map(raw: bytes, path: Path) -> str:
     raise InputError(f"{path}: the user map is not text (UTF-8, UTF-16 or cp1252): {problem}")
 
 
-def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
-    """Rows with the line each starts on; a quote open at the end closes there."""
-    import io
-
-    reader = csv.reader(io.StringIO(text.replace("\0", "")))
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the line each starts on; a quote open at the end closes there.  The reader is fed
+    the text line by line (an io.StringIO would copy it, four bytes a character); the text holds
+    no NUL (`_decode_map` refuses control characters)."""
+    reader = csv.reader(_lines(text))
     start = 1
     for row in reader:
         yield start, row
         start = reader.line_num + 1
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, each with its newline (as a file opened with ``newline=""`` gives them)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end

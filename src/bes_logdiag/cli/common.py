@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, as a shell reports a command the signal ended."""
 
 # Options shared by the commands that scan logs (scan, timeline, events); OUTPUT, QUIET and DEBUG
 # by presence too.
@@ -162,6 +164,7 @@ def warn(message: str) -> None:
 @contextmanager
 def handle_errors(debug: bool = False) -> Iterator[None]:
     """Turn any error into one line on stderr and exit code 2; ``--debug`` shows the traceback.
+    Ctrl-C is one line, "interrupted", and exit code 130.
 
     While the command runs, stderr that cannot be written is dropped (`_DroppingStderr`): a closed
     or broken stderr never changes the exit code nor loses the report.
@@ -169,7 +172,11 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
     with _guarded_stderr():
         try:
             yield
-        except (typer.Exit, typer.Abort, typer.BadParameter, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            # Nothing is left half-written: the report goes out whole or not at all (`output_stream`).
+            warn("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except BesLogdiagError as e:
             if debug:

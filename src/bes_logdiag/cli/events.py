@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -22,6 +23,7 @@ from bes_logdiag.cli.common import (
     output_stream,
     run_report,
 )  # fmt: skip
+from bes_logdiag.cli.scan import MAX_EXPAND
 from bes_logdiag.render import EventFormat, writer_for
 
 
@@ -40,6 +42,7 @@ def events(
         "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
     ),
     jobs: int = JOBS,
+    max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -52,6 +55,7 @@ def events(
         raise typer.BadParameter("applies to --format csv only", param_hint="--raw")
     with handle_errors(debug):
         config = make_config(paths, users, year, patterns, [], jobs, output=output)
+        config = replace(config, max_expand=max_expand)
         report = run_report(config, quiet=quiet, unattached_lines=True)
         with output_stream(output) as out:
             if raw:  # (only with --format csv: checked first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -30,6 +31,15 @@ from bes_logdiag.cli.common import (
 )  # fmt: skip
 from bes_logdiag.model import Status
 from bes_logdiag.render import Format, writer_for
+
+MAX_EXPAND = typer.Option(
+    1000.0,  # (read.DEFAULT_MAX_EXPAND: the core is imported when a command runs)
+    "--max-expand",
+    metavar="RATIO",
+    min=0,
+    help="Stop reading a gzip file or archive member that inflates to over RATIO times its size "
+    "and over 1 GiB (a decompression bomb?): it is listed as skipped, or partial. 0: no limit.",
+)
 
 
 class FailOn(str, enum.Enum):
@@ -116,6 +126,7 @@ def scan(
         "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
     ),
     jobs: int = JOBS,
+    max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,
     strict: bool = STRICT,
     debug: bool = DEBUG,
@@ -134,6 +145,7 @@ def scan(
         from bes_logdiag.select import Selection, select, unmatched
 
         config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
+        config = replace(config, max_expand=max_expand)
         selection = Selection(
             users=tuple(user),
             servers=tuple(server),

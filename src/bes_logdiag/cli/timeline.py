@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -25,6 +26,7 @@ from bes_logdiag.cli.common import (
     run_report,
     warn,
 )  # fmt: skip
+from bes_logdiag.cli.scan import MAX_EXPAND
 from bes_logdiag.render import TimelineFormat, writer_for
 
 
@@ -41,6 +43,7 @@ def timeline(
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="Output format."),
     output: Optional[Path] = OUTPUT,
     jobs: int = JOBS,
+    max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -57,6 +60,7 @@ def timeline(
         from bes_logdiag.select import user_matches
 
         config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
+        config = replace(config, max_expand=max_expand)
         report = run_report(config, quiet=quiet)
         acts = [a for a in report.activations if user_matches(user, a)]
         if not acts:
