@@ -70,6 +70,7 @@ class FileScanner:
         self.steps = StepFinder(self.clock.year)
         self.dropped: dict[str, str] = {}
         """Patterns that ran out of time on a line of this file."""
+        self._strings: dict[str, str] = {}
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -163,6 +164,15 @@ class FileScanner:
         self._line_base += buf.count(b"\n")
         self._last_buf = buf
 
+    def _one(self, text: str) -> str:
+        """One string object for equal texts: a mailbox the service account cannot open is logged
+        with the same words on every poll, and a dense log holds an event per line (the text is
+        most of an event's size)."""
+        return self._strings.setdefault(text, text)
+
+    def _maybe(self, text: str | None) -> str | None:
+        return None if text is None else self._one(text)
+
     def _search(self, p: Pattern, text: str) -> regex.Match[str] | None:
         return self.matcher.search(p, text, self.dropped)
 
@@ -241,11 +251,11 @@ class FileScanner:
             kb=p.kb,
             opens_attempt=p.opens_attempt,
             resumes=p.resumes,
-            email=clean_address(email),
+            email=self._maybe(clean_address(email)),
             user_id=user_id,
-            display_name=clean_name(display),
-            thread=line.thread,
-            text=_clip(line.body),
+            display_name=self._maybe(clean_name(display)),
+            thread=self._maybe(line.thread),
+            text=self._one(_clip(line.body)),
             identity_from=identity_from,
         )
 
