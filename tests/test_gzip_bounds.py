@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from builders import bes_line, bes_name, scan_json
 
-from bes_logdiag import read
+from bes_logdiag import inflate
 from bes_logdiag.decode import CHUNK_SIZE
 from bes_logdiag.filescan import FileResult, scan_source
+from bes_logdiag.inflate import Gunzip
 from bes_logdiag.library import Library
 from bes_logdiag.match import Matcher
-from bes_logdiag.read import Gunzip, discover
+from bes_logdiag.read import discover
 
 MiB = 1024 * 1024
 DAY = datetime(2023, 12, 30)
@@ -195,7 +196,7 @@ def _scan_bytes_read(
         handed[0] += len(block)
         return block
 
-    monkeypatch.setattr(read.Gunzip, "read", counting_read)
+    monkeypatch.setattr(inflate.Gunzip, "read", counting_read)
     [src], _ = discover([str(path)])
     matcher = Matcher(library)
     tracemalloc.start()

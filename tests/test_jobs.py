@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from builders import ROOT, SAMPLE_LOGS, run_cli, run_json
 
+from bes_logdiag.parallel import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers
 from bes_logdiag.prefilter import hyperscan_available
 from bes_logdiag.read import discover
-from bes_logdiag.scan import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers
 from bes_logdiag.settings import AUTO_JOBS
 
 ENGINES = ["python", pytest.param("hyperscan", marks=pytest.mark.skipif(
@@ -76,7 +76,7 @@ def test_workers(jobs: int, sizes: list[int], threads: bool, workers: int) -> No
 
 
 def test_auto_jobs_use_the_cores_on_big_input(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bes_logdiag.scan._cores", lambda: 2)
+    monkeypatch.setattr("bes_logdiag.parallel._cores", lambda: 2)
     assert _workers(AUTO_JOBS, [THREAD_MIN_BYTES] * 3, True) == 2
     assert _workers(AUTO_JOBS, [PROCESS_MIN_BYTES] * 3, False) == 2
 

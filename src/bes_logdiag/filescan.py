@@ -17,13 +17,14 @@ import regex
 
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
+from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
 from bes_logdiag.match import Matcher, date_of, match_line, search_once
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
-from bes_logdiag.read import DEFAULT_MAX_EXPAND, READ_ERRORS, Gunzip, Source, open_source
+from bes_logdiag.read import READ_ERRORS, Source, open_source
 
 SNIFF_BYTES = 64 * 1024
 """A file with no BES timestamp in this many first bytes is not a BES log."""

@@ -1,27 +1,20 @@
-"""The core entry point: ``run_scan(config) -> Report``; reads files (in parallel), joins, diagnoses."""
+"""The core entry point: ``run_scan(config) -> Report``; reads (`parallel`), joins, diagnoses, reports."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
 
 from bes_logdiag.attempts import split_attempts
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.coverage import build_coverage
 from bes_logdiag.diagnose import diagnose_attempt
-from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.errors import InputError
-from bes_logdiag.filescan import FileResult, scan_source
+from bes_logdiag.filescan import FileResult
 from bes_logdiag.identities import join_identities
-from bes_logdiag.ignore import activation_services, split_ignored
-from bes_logdiag.library import Library, load_library
-from bes_logdiag.match import Matcher
+from bes_logdiag.library import Library
 from bes_logdiag.model import (
     Activation,
     Duplicate,
@@ -33,194 +26,12 @@ from bes_logdiag.model import (
     Skipped,
     Unattached,
 )
+from bes_logdiag.parallel import Progress, read_sources
 from bes_logdiag.pattern_check import load_checked_library
-from bes_logdiag.prefilter import PARALLEL_IN_THREADS
-from bes_logdiag.read import DEFAULT_MAX_EXPAND, Source, discover
 from bes_logdiag.rotation import owners_across_rotation
-from bes_logdiag.settings import AUTO_JOBS, ScanConfig
+from bes_logdiag.settings import ScanConfig
 from bes_logdiag.usermap import MapEntry, load_user_map
 from bes_logdiag.words import plural, some
-
-
-class Progress(Protocol):
-    """Told how much there is to read, then of each file as it is done (a progress bar, a test)."""
-
-    def start(self, files: int, total_bytes: int) -> None: ...
-
-    def advance(self, stats: FileStats, size: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What every file's scan needs besides the file and the matcher."""
-
-    year: int | None
-    default_year: int
-    thread_window: timedelta
-    max_expand: float = DEFAULT_MAX_EXPAND
-
-    def scan(self, src: Source, matcher: Matcher, stop: threading.Event | None = None) -> FileResult:
-        return scan_source(
-            src,
-            matcher,
-            year=self.year,
-            default_year=self.default_year,
-            thread_window=self.thread_window,
-            max_expand=self.max_expand,
-            stop=stop,
-        )
-
-
-_WORKER: Matcher | None = None
-
-
-def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
-    # Spawn-safe: every worker compiles the library once, from the same files as the parent.
-    global _WORKER
-    import signal
-    from pathlib import Path
-
-    # Ctrl-C at a terminal reaches the whole process group: the parent ends the workers
-    # (`_run`), and a worker must not print a traceback of its own meanwhile.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = Matcher(load_library(tuple(Path(d) for d in extra_dirs)), engine)
-
-
-def _work(src: Source, job: _Job) -> FileResult:
-    assert _WORKER is not None
-    return job.scan(src, _WORKER)
-
-
-class Reading(NamedTuple):
-    """What reading the inputs gave: each read source's result, and the inputs not read."""
-
-    results: list[FileResult]
-    skipped: list[Skipped]
-    ignored: list[Ignored]
-    """Not activation logs (other services' logs, Thumbs.db): not read, not a problem."""
-    duplicates: list[Duplicate]
-    """The same bytes as a source that was read."""
-
-
-def read_sources(config: ScanConfig, library: Library, progress: Progress | None = None) -> Reading:
-    """Every source's events and stats, in command-line order, whatever the number of jobs;
-    sources that are not activation logs, or repeat another's bytes, are set aside unread."""
-    found, skipped = discover(config.paths)
-    sources, ignored = split_ignored(found, activation_services(library))
-    sources, duplicates = find_duplicates(sources)
-    job = _Job(config.year, config.year or _fallback_year(), config.thread_window, config.max_expand)
-    matcher = Matcher(library, config.engine)
-    results: list[FileResult] = []
-    stdin = [s for s in sources if s.stdin]
-    files = [s for s in sources if not s.stdin]
-    sizes = [s.size for s in files]
-    if progress:
-        progress.start(len(sources), sum(sizes))
-    for r, size in zip(_run(files, sizes, job, matcher, config), sizes):
-        results.append(r)
-        if progress:
-            progress.advance(r.stats, size)
-    for s in stdin:
-        r = job.scan(s, matcher)
-        results.append(r)
-        if progress:
-            progress.advance(r.stats, 0)
-    return Reading(results, skipped, ignored, duplicates)
-
-
-THREAD_MIN_BYTES = 4 * 1024 * 1024
-PROCESS_MIN_BYTES = 48 * 1024 * 1024
-"""Below these many bytes of input, ``--jobs 0`` reads in one thread: starting worker threads
-(hyperscan) or processes (pure-Python engine; 0.15 s each) would cost more than they save.
-Measured on 2 cores: two processes already won on 76 MB (0.66 s against 0.80 s)."""
-
-
-def _run(
-    files: list[Source], sizes: list[int], job: _Job, matcher: Matcher, config: ScanConfig
-) -> Iterator[FileResult]:
-    """Every file's result, in input order, read by as many workers as `_workers` says.
-
-    With hyperscan the workers are threads: the scan runs without the GIL, and threads start
-    at once and share the compiled database.  The pure-Python engine holds the GIL, so its
-    workers are processes, started with ``spawn`` (as on Windows); each compiles the library once.
-    """
-    threads = PARALLEL_IN_THREADS.get(matcher.prefilter.name, False)
-    workers = _workers(config.jobs, sizes, threads)
-    if workers <= 1:
-        for s in files:
-            yield job.scan(s, matcher)
-        return
-    pool: Executor
-    if threads:
-        pool = ThreadPoolExecutor(max_workers=workers)
-    else:
-        # Imported here: multiprocessing costs every run 10 ms of start-up otherwise.
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        extra = tuple(str(p) for p in config.patterns)
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(extra, matcher.prefilter.name),
-        )
-    # Set on Ctrl-C: a running thread's scan stops at its next block (`scan_source`).  Neither
-    # shutdown(cancel_futures=True) nor a signal stops a running worker, and the interpreter joins
-    # worker threads at exit (issue 15: 32.7 s); worker processes are terminated instead.
-    stop = threading.Event()
-    with pool:
-        # Biggest files first keeps every worker busy to the end; results go out in input order.
-        futures: dict[int, Future[FileResult]] = {}
-        for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
-            if threads:
-                futures[i] = pool.submit(job.scan, files[i], matcher, stop)
-            else:
-                futures[i] = pool.submit(_work, files[i], job)
-        try:
-            for i in range(len(files)):
-                yield futures[i].result()
-        except BaseException:  # Ctrl-C, or the caller stopped early: finish no more files
-            stop.set()
-            if not threads:
-                _terminate_workers(pool)
-            # Waits for no file: the threads stop at their next block, the processes are gone.
-            # (Not waiting for the pool's manager thread lets the exit race it to a closed pipe:
-            # "Exception ignored ... Bad file descriptor".)
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def _terminate_workers(pool: Executor) -> None:
-    """End a process pool's workers now, mid-file (``terminate_workers`` from Python 3.14 on)."""
-    terminate = getattr(pool, "terminate_workers", None)
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-
-
-def _workers(jobs: int, sizes: list[int], threads: bool) -> int:
-    if jobs != AUTO_JOBS:
-        # More workers than 4 per core only cost memory (each holds a chunk and its results).
-        return max(1, min(jobs, len(sizes), 4 * _cores()))
-    if sum(sizes) < (THREAD_MIN_BYTES if threads else PROCESS_MIN_BYTES):
-        return 1
-    return max(1, min(_cores(), len(sizes)))
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))  # the cores this process may use (containers)
-    except AttributeError:  # Windows, macOS
-        return os.cpu_count() or 1
-
-
-def _fallback_year() -> int:
-    # Only for input with no date anywhere (no file-name date, day folder or Current Date line)
-    # and no --year: the report says which files got it.
-    return datetime.now().year
 
 
 def run_scan(

@@ -12,7 +12,7 @@ from pathlib import Path, PurePath
 
 import regex
 
-from bes_logdiag.read import DEFAULT_MAX_EXPAND
+from bes_logdiag.inflate import DEFAULT_MAX_EXPAND
 
 _DURATION = regex.compile(r"(?i)^\s*(?:(\d+(?:\.\d+)?)\s*([dhms]))+\s*$")
 _PART = regex.compile(r"(?i)(\d+(?:\.\d+)?)\s*([dhms])")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from builders import bes_line, bes_name, scan_json
 
-from bes_logdiag import read
-from bes_logdiag.read import ExpansionError, check_expansion
+from bes_logdiag import inflate
+from bes_logdiag.inflate import ExpansionError, check_expansion
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -82,7 +82,7 @@ def test_the_option_default_is_the_core_default() -> None:
     from bes_logdiag.cli.scan import MAX_EXPAND
     from bes_logdiag.settings import ScanConfig
 
-    assert MAX_EXPAND.default == read.DEFAULT_MAX_EXPAND == ScanConfig(paths=()).max_expand
+    assert MAX_EXPAND.default == inflate.DEFAULT_MAX_EXPAND == ScanConfig(paths=()).max_expand
 
 
 def test_a_gzip_bomb_of_bes_lines_is_stopped_after_1_gib_keeping_the_lines_before(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_a_gzip_bomb_of_bes_lines_is_stopped_after_1_gib_keeping_the_lines_befor
 @pytest.fixture()
 def small_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ratios apply past 1 MiB here, not 1 GiB: the same code path, in milliseconds."""
-    monkeypatch.setattr(read, "EXPAND_FLOOR", MiB)
+    monkeypatch.setattr(inflate, "EXPAND_FLOOR", MiB)
 
 
 def lines(megabytes: int) -> bytes:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from bes_logdiag.model import FileStats
-    from bes_logdiag.scan import Progress
+    from bes_logdiag.parallel import Progress
 
 
 def progress_wanted(
