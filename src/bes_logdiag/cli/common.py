@@ -66,6 +66,12 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnin
 STRICT = typer.Option(
     False, "--strict", help="Exit 2 when any input had to be skipped (the report is still written)."
 )
+RAW = typer.Option(
+    False,
+    "--raw",
+    help="With --format csv: cells exactly as found, for scripts. Without it a cell starting with "
+    "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
+)
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
 
 

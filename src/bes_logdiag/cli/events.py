@@ -16,6 +16,7 @@ from bes_logdiag.cli.common import (
     PATHS,
     PATTERNS,
     QUIET,
+    RAW,
     USERS,
     YEAR,
     handle_errors,
@@ -35,12 +36,7 @@ def events(
     patterns: list[Path] = PATTERNS,
     fmt: EventFormat = typer.Option(EventFormat.ndjson, "--format", "-f", help="Output format."),
     output: Optional[Path] = OUTPUT,
-    raw: bool = typer.Option(
-        False,
-        "--raw",
-        help="With --format csv: cells exactly as found, for scripts. Without it a cell starting with "
-        "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
-    ),
+    raw: bool = RAW,
     jobs: int = JOBS,
     max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,

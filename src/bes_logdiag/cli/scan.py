@@ -18,6 +18,7 @@ from bes_logdiag.cli.common import (
     PATHS,
     PATTERNS,
     QUIET,
+    RAW,
     STALL_AFTER,
     STRICT,
     USERS,
@@ -119,12 +120,7 @@ def scan(
     status: list[Status] = typer.Option(
         [], "--status", help="Only activations with this status (repeatable)."
     ),
-    raw: bool = typer.Option(
-        False,
-        "--raw",
-        help="With --format csv: cells exactly as found, for scripts. Without it a cell starting with "
-        "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
-    ),
+    raw: bool = RAW,
     jobs: int = JOBS,
     max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,
