@@ -39,6 +39,13 @@ DATA = ROOT / "tests" / "data"
 SAMPLE_LOGS = ROOT / "sample_logs"
 
 
+SEED_KBS = (
+    "KB04829", "KB13840", "KB10321", "KB13843", "KB04533", "KB03410",
+    "KB03964", "KB10496", "KB13847", "KB13461", "KB02276",
+)  # fmt: skip
+"""The articles of the seed's KB table (BES-LOGS.md section 4), in its order."""
+
+
 def data_file(name: str) -> Path:
     """A file of tests/data; a missing one fails loudly instead of skipping."""
     path = DATA / name

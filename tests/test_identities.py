@@ -572,6 +572,20 @@ def test_same_user_on_two_servers_is_two_activations(tmp_path: Path) -> None:
     ]
 
 
+def _lon_and_nyc(tmp_path: Path, a: Activation, b: Activation, *, nyc_for: timedelta) -> Path:
+    """Activation ``a`` on LON (20 minutes of mail flow), ``b`` on NYC (``nyc_for`` of it)."""
+    t0 = a.t0
+    write_server(
+        tmp_path / "lon",
+        LON,
+        merge(a.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=20), site=LON_SITE)}),
+    )
+    write_server(
+        tmp_path / "nyc", NYC, merge(b.parts(), {"MAGT": mail_flow(t0, t0 + nyc_for, site=LON_SITE)})
+    )
+    return tmp_path
+
+
 def test_same_user_id_on_two_servers_is_two_activations(tmp_path: Path) -> None:
     """UserId=2573 on each server is a different person (each BES has its own database)."""
     t0 = datetime(2014, 8, 19, 14, 0, 0)
@@ -579,17 +593,7 @@ def test_same_user_id_on_two_servers_is_two_activations(tmp_path: Path) -> None:
     b = Activation(
         "eva.berg@corp.example", 2573, "Berg, Eva", t0 + timedelta(seconds=3), upto="policy", site=LON_SITE
     )
-    write_server(
-        tmp_path / "lon",
-        LON,
-        merge(a.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=20), site=LON_SITE)}),
-    )
-    write_server(
-        tmp_path / "nyc",
-        NYC,
-        merge(b.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(hours=1), site=LON_SITE)}),
-    )
-    code, rep, _ = scan_json(tmp_path)
+    code, rep, _ = scan_json(_lon_and_nyc(tmp_path, a, b, nyc_for=timedelta(hours=1)))
     assert code == 1
     assert rows(rep) == [
         (LON, "ian.dundas@corp.example", 2573, "Dundas, Ian", "complete", 4, None),
@@ -605,17 +609,7 @@ def test_one_user_activating_on_two_servers_at_the_same_time(tmp_path: Path) -> 
     b = Activation(
         "ian.dundas@corp.example", 88, "Dundas, Ian", t0 + timedelta(seconds=1), upto="books", site=LON_SITE
     )
-    write_server(
-        tmp_path / "lon",
-        LON,
-        merge(a.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=20), site=LON_SITE)}),
-    )
-    write_server(
-        tmp_path / "nyc",
-        NYC,
-        merge(b.parts(), {"MAGT": mail_flow(t0, t0 + timedelta(minutes=50), site=LON_SITE)}),
-    )
-    code, rep, _ = scan_json(tmp_path)
+    code, rep, _ = scan_json(_lon_and_nyc(tmp_path, a, b, nyc_for=timedelta(minutes=50)))
     assert code == 1
     assert rows(rep) == [
         (LON, "ian.dundas@corp.example", 2573, "Dundas, Ian", "complete", 4, None),

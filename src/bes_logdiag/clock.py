@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import regex
 
 from bes_logdiag.model import ClockStep, Event, FileInfo, FileStats
+from bes_logdiag.words import duration
 
 STEP_BACK = timedelta(minutes=2)
 """A line this much earlier than the latest one before it means the clock stepped back.  Threads
@@ -314,7 +315,7 @@ class ServerClocks:
             for s in steps:
                 kind = "goes back" if s.jump < timedelta(0) else "jumps forward"
                 out.append(
-                    f"{where}: local time {kind} {_span(abs(s.jump))} at {s.before:%Y-%m-%d %H:%M:%S} "
+                    f"{where}: local time {kind} {duration(abs(s.jump))} at {s.before:%Y-%m-%d %H:%M:%S} "
                     f"(next line {s.after:%H:%M:%S}; daylight saving time or a corrected clock): lines "
                     "are ordered as the files wrote them, and durations count the time that passed"
                 )
@@ -387,9 +388,3 @@ def _same_step(a: _ServerStep | ClockStep, b: ClockStep) -> bool:
     lo_b, hi_b = sorted((b.before, b.after))
     slack = timedelta(minutes=10)
     return lo_a <= hi_b + slack and lo_b <= hi_a + slack
-
-
-def _span(d: timedelta) -> str:
-    from bes_logdiag.words import duration
-
-    return duration(d)

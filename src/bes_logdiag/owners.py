@@ -46,6 +46,17 @@ Tail = dict[tuple[str, str], tuple[str, datetime]]
 """``(thread, milestone) -> (user, time)``: the last line of each milestone on each thread."""
 
 
+def owner_in(tail: Tail, thread: str | None, milestone: str, when: datetime, window: timedelta) -> str | None:
+    """The user of the last ``milestone`` line on ``thread`` in ``tail`` (a file's, or what the
+    file before it ended with), within ``window`` before ``when``.  Lines are remembered in file
+    order, so one remembered is always earlier, whatever the clock says: a clock that stepped back
+    gives a negative gap, which is no reason to refuse."""
+    found = tail.get((thread, milestone)) if thread else None
+    if found is None or when - found[1] > window:
+        return None
+    return found[0]
+
+
 class ThreadOwners:
     """Who each thread of one file served last, as its lines name them, and whose milestone
     line each thread wrote last (for `Pattern.inherit_from`)."""
@@ -67,17 +78,10 @@ class ThreadOwners:
         if milestone in self.milestones and user and line.thread:
             self.tail[(line.thread, milestone)] = (user, line.time)
 
-    def milestone_owner(self, line: LogLine, milestone: str, tail: Tail | None = None) -> str | None:
-        """The user of the last ``milestone`` line on the line's thread, within the window before
-        it (in this file, or in ``tail``: what an earlier file of the same agent ended with).
-        Lines are remembered in file order, so one remembered is always earlier, whatever the
-        clock says (a clock that stepped back gives a negative gap, which is no reason to refuse)."""
-        if not line.thread:
-            return None
-        found = (tail if tail is not None else self.tail).get((line.thread, milestone))
-        if found is None or line.time - found[1] > self.window:
-            return None
-        return found[0]
+    def milestone_owner(self, line: LogLine, milestone: str) -> str | None:
+        """The user of the last ``milestone`` line on the line's thread in this file, within the
+        window before it (`owner_in`)."""
+        return owner_in(self.tail, line.thread, milestone, line.time, self.window)
 
     def owner(self, line: LogLine, buf: bytes, start: int, look_back: LookBack) -> str | None:
         """The user last named on the same thread of the same file, within the window before the line.

@@ -10,7 +10,7 @@ from bes_logdiag.filescan import FileResult
 from bes_logdiag.library import Library
 from bes_logdiag.model import Event
 from bes_logdiag.names import clean_address, clean_name
-from bes_logdiag.owners import Tail
+from bes_logdiag.owners import Tail, owner_in
 
 
 def owners_across_rotation(
@@ -51,12 +51,11 @@ def owners_across_rotation(
 
 def _owned(e: Event, inherit: dict[str, str], tail: Tail, window: timedelta) -> Event:
     milestone = inherit.get(e.pattern_id)
-    if milestone is None or e.email or e.display_name or e.user_id or not e.thread:
+    if milestone is None or e.email or e.display_name or e.user_id:
         return e
-    found = tail.get((e.thread, milestone))
-    if found is None or e.time - found[1] > window:
+    user = owner_in(tail, e.thread, milestone, e.time, window)
+    if user is None:
         return e
-    user = found[0]
     if "@" in user:
         return replace(e, email=clean_address(user), identity_from="thread")
     return replace(e, display_name=clean_name(user), identity_from="thread")

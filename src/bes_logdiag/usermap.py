@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bes_logdiag.errors import InputError
-from bes_logdiag.names import clean_name
+from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.words import plural
 
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports),
@@ -142,7 +142,7 @@ def read_map_file(path: Path, server: str | None = None) -> tuple[list[MapEntry]
             else:
                 row_server = servers.setdefault(row_server, row_server) if row_server else None
                 entries.append(MapEntry(
-                    email=(cell(r, "email") or "").lower() or None,
+                    email=clean_address(cell(r, "email")),
                     user_id=user_id,
                     display_name=clean_name(cell(r, "display_name")),
                     server=server or row_server,

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from builders import SAMPLE_LOGS, data_file, run_cli
+from builders import SAMPLE_LOGS, SEED_KBS, data_file, run_cli
 
 
 def verdicts(stdout: str) -> list[tuple[str, str, str, int, str | None]]:
@@ -294,19 +294,7 @@ def test_events_of_the_seed_excerpt(fixture: str) -> None:
 def test_kb_command() -> None:
     table = run_cli("kb")
     assert table.exit_code == 0
-    for kb in (
-        "KB04829",
-        "KB13840",
-        "KB10321",
-        "KB13843",
-        "KB04533",
-        "KB03410",
-        "KB03964",
-        "KB10496",
-        "KB13847",
-        "KB13461",
-        "KB02276",
-    ):
+    for kb in SEED_KBS:
         assert kb in table.stdout
     one = run_cli("kb", "kb03964")
     assert one.exit_code == 0 and "0%" in one.stdout and "slowsync_started" in one.stdout
