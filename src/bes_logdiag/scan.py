@@ -42,9 +42,30 @@ def run_scan(
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
     results, skipped, ignored, duplicates = read_sources(config, library, progress)
+    return report_from_results(
+        results, skipped, ignored, duplicates, library, config, user_map, map_notes,
+        unattached_lines=unattached_lines,
+    )  # fmt: skip
+
+
+def report_from_results(
+    results: list[FileResult],
+    skipped: list[Skipped],
+    ignored: Sequence[Ignored],
+    duplicates: Sequence[Duplicate],
+    library: Library,
+    config: ScanConfig,
+    user_map: list[MapEntry],
+    map_notes: list[str],
+    *,
+    unattached_lines: bool = False,
+) -> Report:
+    """The report of files already read (whole, or as far as a live follower has read them):
+    owners across rotation, clocks, duplicates, joins and verdicts.  Raises `InputError` when
+    no file could be read."""
     results = owners_across_rotation(results, library, config.thread_window)
     stats = [r.stats for r in results]
-    skipped += [s.skipped for s in stats if s.skipped is not None]
+    skipped = skipped + [s.skipped for s in stats if s.skipped is not None]
     skipped += [Skipped(s.path, "; ".join(s.gaps), partial=True) for s in stats if s.gaps]
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or _all_ignored(ignored) or "no input"
@@ -54,8 +75,8 @@ def run_scan(
     notes = [w for s in stats for w in s.warnings] + map_notes + _duplicate_notes(duplicates) + repeat_notes
     notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
-        events, stats, skipped, library, config, user_map, notes, ignored=ignored, duplicates=duplicates,
-        clocks=clocks, unattached_lines=unattached_lines,
+        events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
+        duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines,
     )  # fmt: skip
 
 

@@ -56,7 +56,7 @@ def _root(
     """
 
 
-COMMAND_MODULES = ("scan", "timeline", "events", "kb", "patterns_cmd")
+COMMAND_MODULES = ("scan", "timeline", "events", "kb", "patterns_cmd", "watch", "report", "redact")
 
 
 def _register() -> None:

@@ -1,0 +1,1 @@
+"""``bes-logdiag redact``: being built (placeholder registering nothing yet)."""

@@ -1,0 +1,1 @@
+"""``bes-logdiag report``: being built (placeholder registering nothing yet)."""

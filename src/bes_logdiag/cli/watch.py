@@ -1,0 +1,1 @@
+"""``bes-logdiag watch``: being built (placeholder registering nothing yet)."""
