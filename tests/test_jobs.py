@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from builders import ROOT, SAMPLE_LOGS, run_cli, run_json
 
-from bes_logdiag.parallel import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers
+from bes_logdiag.parallel import PROCESS_MIN_BYTES, THREAD_MIN_BYTES, _workers, in_threads
 from bes_logdiag.prefilter import hyperscan_available
 from bes_logdiag.read import discover
 from bes_logdiag.settings import AUTO_JOBS
@@ -58,6 +58,18 @@ def test_one_and_two_jobs_give_identical_json(
 
 def test_the_default_jobs_give_the_same_json(logs: Path) -> None:
     assert _scan(logs, "0") == _scan(logs, "1")
+
+
+def test_big_input_is_read_in_processes_with_the_same_json(
+    logs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past PROCESS_MIN_BYTES even hyperscan reads in spawned processes (matched lines are parsed
+    # holding the GIL): the report must not change.
+    one = _scan(logs, "1")
+    monkeypatch.setattr("bes_logdiag.parallel.PROCESS_MIN_BYTES", 1)
+    assert not in_threads("hyperscan", 2)
+    assert in_threads("hyperscan", 0)
+    assert _scan(logs, "2") == one
 
 
 @pytest.mark.parametrize(

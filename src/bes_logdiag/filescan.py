@@ -8,7 +8,7 @@ feeds it a whole file (`scan_source`); a live follower can feed it what a log ap
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -31,6 +31,9 @@ SNIFF_BYTES = 64 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
+_MEMO_LIMIT = 50_000
+"""Entries in each of a file's match memos before it starts over: bounded memory, whatever the
+log, while a dense log's repeated lines (a few thousand idle users) all fit."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class FileScanner:
         self.dropped: dict[str, str] = {}
         """Patterns that ran out of time on a line of this file."""
         self._strings: dict[str, str] = {}
+        self._searched: dict[tuple[str, str], regex.Match[str] | None] = {}
+        self._named: dict[tuple[str, str, str | None], tuple[str | None, str | None, str | None]] = {}
+        self._clean: dict[tuple[Callable[[str], str | None], str], str | None] = {}
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -175,7 +181,20 @@ class FileScanner:
         return None if text is None else self._one(text)
 
     def _search(self, p: Pattern, text: str) -> regex.Match[str] | None:
-        return self.matcher.search(p, text, self.dropped)
+        # A dense log repeats the same bodies (a mailbox error for each idle user on every
+        # poll): a record's body is searched once per pattern.  Dates (role "date") are tried
+        # on the whole line, timestamp included, which never repeats.
+        if p.role is not None:
+            return self.matcher.search(p, text, self.dropped)
+        key = (p.id, text)
+        try:
+            return self._searched[key]
+        except KeyError:
+            pass
+        if len(self._searched) >= _MEMO_LIMIT:
+            self._searched.clear()
+        m = self._searched[key] = self.matcher.search(p, text, self.dropped)
+        return m
 
     def _line(
         self,
@@ -216,15 +235,13 @@ class FileScanner:
     def _event(
         self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
     ) -> Event:
-        groups = {k: v for k, v in m.groupdict().items() if v}
-        email = groups.get("email")
-        display = groups.get("display_name")
-        if line.user:
-            if "@" in line.user:
-                email = email or line.user
-            else:
-                display = display or line.user
-        user_id = groups.get("user_id")
+        key = (p.id, line.body, line.user)
+        named = self._named.get(key)
+        if named is None:
+            if len(self._named) >= _MEMO_LIMIT:
+                self._named.clear()
+            named = self._named[key] = _names_of(m, line.user)
+        email, display, user_id = named
         identity_from = None
         if p.inherit_user and not (email or display or user_id) and line.thread:
             if p.inherit_from is not None:
@@ -252,13 +269,42 @@ class FileScanner:
             kb=p.kb,
             opens_attempt=p.opens_attempt,
             resumes=p.resumes,
-            email=self._maybe(clean_address(email)),
+            email=self._cleaned(email, clean_address),
             user_id=user_id,
-            display_name=self._maybe(clean_name(display)),
+            display_name=self._cleaned(display, clean_name),
             thread=self._maybe(line.thread),
             text=self._one(_clip(line.body)),
             identity_from=identity_from,
         )
+
+    def _cleaned(self, text: str | None, clean: Callable[[str], str | None]) -> str | None:
+        """``clean(text)``, once per distinct text of this file, as one shared string."""
+        if text is None:
+            return None
+        key = (clean, text)
+        try:
+            return self._clean[key]
+        except KeyError:
+            pass
+        if len(self._clean) >= _MEMO_LIMIT:
+            self._clean.clear()
+        done = clean(text)
+        out = self._clean[key] = None if done is None else self._one(done)
+        return out
+
+
+def _names_of(m: regex.Match[str], user: str | None) -> tuple[str | None, str | None, str | None]:
+    """The raw address, display name and user id a matched record names: the pattern's groups,
+    else the header's ``{user}``."""
+    email = m.group("email") if "email" in m.re.groupindex else None
+    display = m.group("display_name") if "display_name" in m.re.groupindex else None
+    user_id = m.group("user_id") if "user_id" in m.re.groupindex else None
+    if user:
+        if "@" in user:
+            email = email or user
+        else:
+            display = display or user
+    return email or None, display or None, user_id or None
 
 
 def read_blocks(stream: BinaryIO) -> Iterator[bytes]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import PurePath
 from typing import BinaryIO
 
 import regex
@@ -69,9 +68,9 @@ def ignore_reason(src: Source, services: frozenset[str]) -> str | None:
     """Why `src` is not an activation log, or None when it may be one (its content decides)."""
     if src.stdin:
         return None
-    path = PurePath((src.member or src.path).replace("\\", "/"))
-    name = path.name
-    if name.startswith("._") or "__MACOSX" in path.parts:
+    parts = (src.member or src.path).replace("\\", "/").split("/")
+    name = next((p for p in reversed(parts) if p), "")
+    if name.startswith("._") or "__MACOSX" in parts:
         return f"macOS metadata, not a log ({name})"
     service = src.info.service
     if service is not None:

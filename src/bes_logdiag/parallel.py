@@ -1,5 +1,5 @@
 """Reading every source: discovery, copies and ignored files set aside, then the files read in
-parallel (threads with hyperscan, spawned processes with the pure-Python engine), in input order."""
+parallel (threads or spawned processes, `in_threads`), in input order."""
 
 from __future__ import annotations
 
@@ -72,9 +72,34 @@ def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
     _WORKER = Matcher(load_library(tuple(Path(d) for d in extra_dirs)), engine)
 
 
-def _work(src: Source, job: _Job) -> FileResult:
+def _work(sources: list[Source], job: _Job) -> list[FileResult]:
     assert _WORKER is not None
-    return job.scan(src, _WORKER)
+    return _scan_all(job, sources, _WORKER)
+
+
+def _scan_all(
+    job: _Job, sources: list[Source], matcher: Matcher, stop: threading.Event | None = None
+) -> list[FileResult]:
+    return [job.scan(s, matcher, stop) for s in sources]
+
+
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 200
+
+
+def _batches(order: list[int], sizes: list[int]) -> Iterator[list[int]]:
+    """Consecutive files of ``order`` in groups of up to `BATCH_FILES` files and about
+    `BATCH_BYTES` bytes (a bigger file alone)."""
+    batch: list[int] = []
+    held = 0
+    for i in order:
+        if batch and (held + sizes[i] > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, held = [], 0
+        batch.append(i)
+        held += sizes[i]
+    if batch:
+        yield batch
 
 
 class Reading(NamedTuple):
@@ -126,11 +151,12 @@ def _run(
 ) -> Iterator[FileResult]:
     """Every file's result, in input order, read by as many workers as `_workers` says.
 
-    With hyperscan the workers are threads: the scan runs without the GIL, and threads start
-    at once and share the compiled database.  The pure-Python engine holds the GIL, so its
-    workers are processes, started with ``spawn`` (as on Windows); each compiles the library once.
+    With hyperscan, on input under `PROCESS_MIN_BYTES`, the workers are threads: the scan runs
+    without the GIL, and threads start at once and share the compiled database.  Otherwise
+    (`in_threads`) they are processes, started with ``spawn`` (as on Windows); each compiles the
+    library once.
     """
-    threads = PARALLEL_IN_THREADS.get(matcher.prefilter.name, False)
+    threads = in_threads(matcher.prefilter.name, sum(sizes))
     workers = _workers(config.jobs, sizes, threads)
     if workers <= 1:
         for s in files:
@@ -157,15 +183,22 @@ def _run(
     stop = threading.Event()
     with pool:
         # Biggest files first keeps every worker busy to the end; results go out in input order.
-        futures: dict[int, Future[FileResult]] = {}
-        for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
+        # Small files go in batches: a task costs a process pool ~0.1-0.2 ms of pickling and
+        # messages, more than scanning a 5 KB iteration of a size-rotated log.
+        futures: list[Future[list[FileResult]]] = []
+        where: dict[int, tuple[int, int]] = {}  # file -> (its batch, its place in the batch)
+        for batch in _batches(sorted(range(len(files)), key=lambda i: -sizes[i]), sizes):
+            for place, i in enumerate(batch):
+                where[i] = (len(futures), place)
+            todo = [files[i] for i in batch]
             if threads:
-                futures[i] = pool.submit(job.scan, files[i], matcher, stop)
+                futures.append(pool.submit(_scan_all, job, todo, matcher, stop))
             else:
-                futures[i] = pool.submit(_work, files[i], job)
+                futures.append(pool.submit(_work, todo, job))
         try:
             for i in range(len(files)):
-                yield futures[i].result()
+                batch_no, place = where[i]
+                yield futures[batch_no].result()[place]
         except BaseException:  # Ctrl-C, or the caller stopped early: finish no more files
             stop.set()
             if not threads:
@@ -175,6 +208,18 @@ def _run(
             # "Exception ignored ... Bad file descriptor".)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def in_threads(engine: str, total_bytes: int) -> bool:
+    """Whether to read files in threads rather than spawned processes.
+
+    Only an engine whose scan releases the GIL runs well in threads, and only while matched lines
+    are few: every matched line is parsed in Python, holding the GIL.  On logs where 1.6% of the
+    lines match (a mailbox error on every poll, `benchmarks/` variant ``dense-1.6``, 800 MB, 2 cores)
+    two threads took 5.4-6.6 s, one 4.5-4.7 s and two processes 3.8-4.4 s; on the clean corpus
+    processes and threads both took 0.9-1.1 s.  The density is not known before reading, so past
+    `PROCESS_MIN_BYTES` (where starting processes has paid for itself) processes are used."""
+    return PARALLEL_IN_THREADS.get(engine, False) and total_bytes < PROCESS_MIN_BYTES
 
 
 def _terminate_workers(pool: Executor) -> None:
