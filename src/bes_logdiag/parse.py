@@ -135,7 +135,9 @@ def parse_line(text: str, clock: YearClock) -> LogLine | None:
     milliseconds, no thread id, no space between ``}`` and ``{``, and the damage `normalise` undoes.
     """
     text = normalise(text)
-    m = _LINE.search(text)
+    # A header at the start is the usual case, and matching there takes two thirds of the time
+    # of a search (which must be ready for text before the header).
+    m = _LINE.match(text) or _LINE.search(text)
     if m is None:
         return None
     event, mon, day, h, mi, s, frac, tid, user, body = m.groups()
