@@ -314,9 +314,9 @@ def test_only_sources_whose_sizes_collide_are_hashed(
     hashed: list[tuple[str, int | None]] = []
     real = duplicates._hash
 
-    def spy(src: Any, limit: int | None) -> bytes | None:
+    def spy(src: Any, limit: int | None, tars: Any) -> bytes | None:
         hashed.append((src.name, limit))
-        return real(src, limit)
+        return real(src, limit, tars)
 
     monkeypatch.setattr(duplicates, "_hash", spy)
     sources, _ = discover([str(day["MAGT"].parent)])

@@ -12,8 +12,9 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import IO
 
+from bes_logdiag.inflate import TarReader
 from bes_logdiag.model import Duplicate
-from bes_logdiag.read import READ_ERRORS, Source, is_copy_name, open_stored
+from bes_logdiag.read import READ_ERRORS, Source, is_copy_name, open_stored, reading_order
 
 HEAD_BYTES = 64 * 1024
 """Two logs of one size nearly always differ here: most collisions cost this much per file."""
@@ -29,8 +30,16 @@ def find_duplicates(sources: Sequence[Source]) -> tuple[list[Source], list[Dupli
     """
     files = [s for s in sources if s.content_size and not s.stdin]  # (an empty file is skipped)
     groups = _split(files, lambda s: s.content_size)
-    for key in (_head_digest, _digest):
-        groups = [g for group in groups for g in _split(group, key)]
+    tars = TarReader()
+    try:
+        for limit in (HEAD_BYTES, None):
+            # Every source of every group, hashed in reading order: a compressed tar's members
+            # are read in one pass (`TarReader`), not the archive once per member.
+            todo = sorted((s for group in groups for s in group), key=reading_order)
+            digests = {id(s): _hash(s, limit, tars) for s in todo}
+            groups = [g for group in groups for g in _split(group, lambda s: digests[id(s)])]
+    finally:
+        tars.close()
     order = {id(s): i for i, s in enumerate(sources)}
 
     def preference(s: Source) -> tuple[bool, bool, int]:
@@ -60,18 +69,10 @@ def _split(sources: Iterable[Source], key: Callable[[Source], Hashable | None]) 
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _head_digest(src: Source) -> bytes | None:
-    return _hash(src, HEAD_BYTES)
-
-
-def _digest(src: Source) -> bytes | None:
-    return _hash(src, None)
-
-
-def _hash(src: Source, limit: int | None) -> bytes | None:
+def _hash(src: Source, limit: int | None, tars: TarReader) -> bytes | None:
     h = hashlib.blake2b(digest_size=32)
     try:
-        with open_stored(src) as f:  # (gzip data as stored, zip and tar members unpacked)
+        with open_stored(src, tars=tars) as f:  # (gzip data as stored, zip and tar members unpacked)
             for block in _blocks(f, limit):
                 h.update(block)
     except READ_ERRORS:

@@ -17,7 +17,7 @@ import regex
 
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
-from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip
+from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip, TarReader
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
 from bes_logdiag.match import Matcher, date_of, match_line, search_once
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
@@ -324,6 +324,7 @@ def scan_source(
     thread_window: timedelta,
     max_expand: float = DEFAULT_MAX_EXPAND,
     stop: threading.Event | None = None,
+    tars: TarReader | None = None,
 ) -> FileResult:
     """Read one source whole and return the events it holds and what reading it cost.
 
@@ -333,12 +334,13 @@ def scan_source(
     at once instead of after the files are read (issue 15: 32.7 s).
 
     A plain file that ends before the size it had when it was found (`Source.size`) shrank while
-    it was read (truncated by a rotation, overwritten): it is reported cut short, not whole."""
+    it was read (truncated by a rotation, overwritten): it is reported cut short, not whole.
+    ``tars`` keeps a tar archive open for its next member (`read.open_source`)."""
     scanner = FileScanner(src, matcher, year=year, default_year=default_year, thread_window=thread_window)
     events: list[Event] = []
     error: BaseException | None = None
     try:
-        with open_source(src, max_expand=max_expand) as stream:
+        with open_source(src, max_expand=max_expand, tars=tars) as stream:
             read = 0
             for block in read_blocks(stream):
                 if stop is not None and stop.is_set():

@@ -17,6 +17,7 @@ import regex
 
 from bes_logdiag.decode import SNIFF_SIZE, detect_encoding
 from bes_logdiag.filescan import SNIFF_BYTES
+from bes_logdiag.inflate import TarReader
 from bes_logdiag.library import Library
 from bes_logdiag.model import Ignored
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
@@ -54,17 +55,21 @@ def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[
     BES log still tells when its server's logs end: only its last 64 KiB are read for it."""
     kept: list[Source] = []
     ignored: list[Ignored] = []
-    for src in sources:
-        reason = ignore_reason(src, services)
-        if reason is None:
-            kept.append(src)
-        else:
-            last = read_last_time(src) if src.info.server is not None else None
-            ignored.append(Ignored(src.name, reason, src.info.server, last))
+    tars = TarReader()  # (a tar's members come in archive order: one pass, `TarReader`)
+    try:
+        for src in sources:
+            reason = ignore_reason(src, services, tars)
+            if reason is None:
+                kept.append(src)
+            else:
+                last = read_last_time(src, tars) if src.info.server is not None else None
+                ignored.append(Ignored(src.name, reason, src.info.server, last))
+    finally:
+        tars.close()
     return kept, ignored
 
 
-def ignore_reason(src: Source, services: frozenset[str]) -> str | None:
+def ignore_reason(src: Source, services: frozenset[str], tars: TarReader | None = None) -> str | None:
     """Why `src` is not an activation log, or None when it may be one (its content decides)."""
     if src.stdin:
         return None
@@ -79,29 +84,29 @@ def ignore_reason(src: Source, services: frozenset[str]) -> str | None:
         return f"{service} log: no activation milestones are written by this service"
     if _NOT_LOGS.match(name):
         return f"not a log file ({name})"
-    if _INSTALLER_LOGS.match(name) and not _holds_bes_lines(src):
+    if _INSTALLER_LOGS.match(name) and not _holds_bes_lines(src, tars):
         return f"installer log, not a BES log ({name})"
     return None
 
 
-def _holds_bes_lines(src: Source) -> bool:
+def _holds_bes_lines(src: Source, tars: TarReader | None) -> bool:
     """A BES timestamp within the first 64 KiB, as the scan itself would sniff it."""
     try:
-        with open_source(src) as stream:
+        with open_source(src, tars=tars) as stream:
             head = stream.read(SNIFF_BYTES)
     except READ_ERRORS:
         return False
     return BES_LINE_BYTES.search(_as_utf8(head, detect_encoding(head[:SNIFF_SIZE]))) is not None
 
 
-def read_last_time(src: Source) -> datetime | None:
+def read_last_time(src: Source, tars: TarReader | None = None) -> datetime | None:
     """The time of a BES log's last line, from its last 64 KiB (a compressed log is inflated on
     the way, not kept); None when it has none or cannot be read."""
     day = src.info.day
     if day is None:
         return None
     try:
-        with open_source(src) as stream:
+        with open_source(src, tars=tars) as stream:
             head = stream.read(SNIFF_SIZE)
             tail, whole = _tail(stream, head)
     except READ_ERRORS:

@@ -4,6 +4,7 @@ parallel (threads or spawned processes, `in_threads`), in input order."""
 from __future__ import annotations
 
 import os
+import tarfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -14,7 +15,7 @@ from typing import NamedTuple, Protocol
 from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.filescan import FileResult, scan_source
 from bes_logdiag.ignore import activation_services, split_ignored
-from bes_logdiag.inflate import DEFAULT_MAX_EXPAND
+from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, TarReader
 from bes_logdiag.library import Library, load_library
 from bes_logdiag.match import Matcher
 from bes_logdiag.model import (
@@ -24,7 +25,7 @@ from bes_logdiag.model import (
     Skipped,
 )
 from bes_logdiag.prefilter import PARALLEL_IN_THREADS
-from bes_logdiag.read import Source, discover
+from bes_logdiag.read import Source, discover, reading_order
 from bes_logdiag.settings import AUTO_JOBS, ScanConfig
 
 
@@ -45,7 +46,13 @@ class _Job:
     thread_window: timedelta
     max_expand: float = DEFAULT_MAX_EXPAND
 
-    def scan(self, src: Source, matcher: Matcher, stop: threading.Event | None = None) -> FileResult:
+    def scan(
+        self,
+        src: Source,
+        matcher: Matcher,
+        stop: threading.Event | None = None,
+        tars: TarReader | None = None,
+    ) -> FileResult:
         return scan_source(
             src,
             matcher,
@@ -54,6 +61,7 @@ class _Job:
             thread_window=self.thread_window,
             max_expand=self.max_expand,
             stop=stop,
+            tars=tars,
         )
 
 
@@ -80,24 +88,36 @@ def _work(sources: list[Source], job: _Job) -> list[FileResult]:
 def _scan_all(
     job: _Job, sources: list[Source], matcher: Matcher, stop: threading.Event | None = None
 ) -> list[FileResult]:
-    return [job.scan(s, matcher, stop) for s in sources]
+    tars = TarReader()  # (a tar's members come in a row, in archive order: `_units`)
+    try:
+        return [job.scan(s, matcher, stop, tars) for s in sources]
+    finally:
+        tars.close()
 
 
 BATCH_BYTES = 4 * 1024 * 1024
 BATCH_FILES = 200
 
 
-def _batches(order: list[int], sizes: list[int]) -> Iterator[list[int]]:
-    """Consecutive files of ``order`` in groups of up to `BATCH_FILES` files and about
-    `BATCH_BYTES` bytes (a bigger file alone)."""
+def _batches(files: list[Source], sizes: list[int]) -> Iterator[list[int]]:
+    """The files' indexes in tasks for the workers, biggest first (which keeps every worker busy to
+    the end): up to `BATCH_FILES` files and about `BATCH_BYTES` bytes a task (a bigger file alone),
+    except that the members of one tar archive all go in one task, in archive order, to be read
+    in one pass (`TarReader`)."""
+    units: dict[object, list[int]] = {}
+    for i, src in enumerate(files):
+        units.setdefault(src.path if isinstance(src.entry, tarfile.TarInfo) else i, []).append(i)
+    for unit in units.values():
+        unit.sort(key=lambda i: reading_order(files[i]))
     batch: list[int] = []
     held = 0
-    for i in order:
-        if batch and (held + sizes[i] > BATCH_BYTES or len(batch) >= BATCH_FILES):
+    for unit in sorted(units.values(), key=lambda u: -sum(sizes[i] for i in u)):
+        size = sum(sizes[i] for i in unit)
+        if batch and (held + size > BATCH_BYTES or len(batch) + len(unit) > BATCH_FILES):
             yield batch
             batch, held = [], 0
-        batch.append(i)
-        held += sizes[i]
+        batch += unit
+        held += size
     if batch:
         yield batch
 
@@ -159,8 +179,12 @@ def _run(
     threads = in_threads(matcher.prefilter.name, sum(sizes))
     workers = _workers(config.jobs, sizes, threads)
     if workers <= 1:
-        for s in files:
-            yield job.scan(s, matcher)
+        tars = TarReader()  # (`discover` lists a tar's members in a row, in archive order)
+        try:
+            for s in files:
+                yield job.scan(s, matcher, tars=tars)
+        finally:
+            tars.close()
         return
     pool: Executor
     if threads:
@@ -187,7 +211,7 @@ def _run(
         # messages, more than scanning a 5 KB iteration of a size-rotated log.
         futures: list[Future[list[FileResult]]] = []
         where: dict[int, tuple[int, int]] = {}  # file -> (its batch, its place in the batch)
-        for batch in _batches(sorted(range(len(files)), key=lambda i: -sizes[i]), sizes):
+        for batch in _batches(files, sizes):
             for place, i in enumerate(batch):
                 where[i] = (len(futures), place)
             todo = [files[i] for i in batch]

@@ -25,6 +25,7 @@ from bes_logdiag.inflate import (
     DEFAULT_MAX_EXPAND,
     GZIP_MAGIC,
     Capped,
+    TarReader,
     inflated,
     open_zip_member,
 )
@@ -375,7 +376,9 @@ def _first_line(e: BaseException) -> str:
 
 
 @contextmanager
-def open_source(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Iterator[BinaryIO]:
+def open_source(
+    src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND, tars: TarReader | None = None
+) -> Iterator[BinaryIO]:
     """The byte stream of a source, inflated when it holds gzip data (whatever its name says:
     ``gzip -c log | bes-logdiag scan -`` works, and so does a .gz renamed .txt).  Inflating past
     `max_expand` times the compressed size raises `ExpansionError` (`check_expansion`)."""
@@ -386,28 +389,30 @@ def open_source(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Itera
         with open(src.path, "rb") as pipe:  # a named pipe given by name (`discover`)
             yield inflated(pipe, max_expand)
         return
-    with open_stored(src, max_expand=max_expand) as stored:
+    with open_stored(src, max_expand=max_expand, tars=tars) as stored:
         yield inflated(stored, max_expand)
 
 
 @contextmanager
-def open_stored(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Iterator[BinaryIO]:
+def open_stored(
+    src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND, tars: TarReader | None = None
+) -> Iterator[BinaryIO]:
     """A file's bytes, or an archive member's unpacked, as a file would hold them (gzip data is
     not inflated).  A member is opened from its entry as `discover` read it, not by name; one
-    that unpacks past `max_expand` times its compressed size raises `ExpansionError`."""
+    that unpacks past `max_expand` times its compressed size raises `ExpansionError`.  ``tars``
+    keeps a tar archive open from one member to the next (`TarReader`)."""
     if isinstance(src.entry, zipfile.ZipInfo):
         entry = src.entry
         with open_zip_member(src.path, entry) as zip_member:
             yield Capped(zip_member, lambda: entry.compress_size, max_expand)  # type: ignore[misc]
     elif isinstance(src.entry, tarfile.TarInfo):
-        # The compressed bytes a tar member costs are not known apart from its neighbours': the
-        # archive's bytes read so far stand for them (an upper bound: the ratio is never overstated).
-        with open(src.path, "rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as tf:
-            tar_member = tf.extractfile(src.entry)
-            if tar_member is None:
-                raise ValueError(f"{src.member} is not a file in the archive")
-            with tar_member:  # (a plain tar's member is as stored: its ratio is 1, it may seek)
-                yield tar_member if tf.fileobj is raw else Capped(tar_member, raw.tell, max_expand)  # type: ignore[misc]
+        reader = tars if tars is not None else TarReader()
+        try:
+            with reader.member(src.path, src.entry, max_expand) as tar_member:
+                yield tar_member
+        finally:
+            if tars is None:
+                reader.close()
     elif src.member is not None:  # built by hand, without discover(): found by name
         with zipfile.ZipFile(src.path) as zf, zf.open(src.member) as named:
             size = zf.getinfo(src.member).compress_size
@@ -415,3 +420,11 @@ def open_stored(src: Source, *, max_expand: float = DEFAULT_MAX_EXPAND) -> Itera
     else:
         with open(src.path, "rb") as f:
             yield f
+
+
+def reading_order(src: Source) -> tuple[str, int]:
+    """Sorts the members of a tar archive together, in the order the archive holds them (how a
+    `TarReader` reads them in one pass); other sources keep their place among themselves."""
+    if isinstance(src.entry, tarfile.TarInfo):
+        return (src.path, src.entry.offset)
+    return ("", 0)
