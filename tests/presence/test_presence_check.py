@@ -18,19 +18,17 @@ from builders import (
     POOL,
     TAIL,
     TRUSTED_ENDPOINTS,
-    TRUSTED_SETTINGS,
-    dotnet_config,
     endpoints_block,
     failing,
     findings_of,
     host,
-    host_text,
     line_of,
     only_finding,
     presence_check,
     presence_cli,
     swap,
 )
+from guide_keys import TRUSTED_SETTINGS, dotnet_config, host_text
 from typer.testing import Result
 
 from bes_logdiag.presence.check import check_configs
@@ -82,6 +80,12 @@ DEFECTS = [
      "error", "<appSettings>", "UCMA_ENDPOINT_SIP has no value"),
     ("setting_duplicate.config", "setting-duplicate", "LYNC_SERVER",
      "warning", "dirpool2.example.com", "first on line 7"),
+    ("key_misspelt.config", "setting-misspelt", "MAX_SUBSCRIPTION_PER_ENDPOINT",
+     "warning", "MAX_SUBSCRIPTION_PER_ENDPOINT", "did you mean MAX_SUBSCRIPTIONS_PER_ENDPOINT?"),
+    ("key_unknown.config", "setting-unknown", "PRESENCE_LOG_VERBOSITY",
+     "warning", "PRESENCE_LOG_VERBOSITY", "--known-key"),
+    ("ad_gc_no_domain.config", "ad-source-domain-missing", "AD_USERS_SOURCE_DOMAIN",
+     "warning", 'key="AD_USERS_SOURCE_DOMAIN"', 'AD_USERS_SOURCE is "GC" but AD_USERS_SOURCE_DOMAIN is empty'),
 ]
 # fmt: on
 
@@ -237,9 +241,13 @@ def test_every_rule_is_exercised_by_the_data(data: Data, rules: PresenceRules) -
     seen = {
         f.rule for name in names for f in check_configs([load_config(data(name), collection)], rules).findings
     }
-    hosts = [load_config(data(n), collection) for n in ("clean.config", "host_b_conflict.config")]
-    seen |= {f.rule for f in check_configs(hosts, rules).findings}
-    for text, enabled in (("a.com a.com bad_name", True), ("", True), ("a.com", False)):
+    for pair in (
+        ("clean.config", "host_b_conflict.config"),
+        ("clean.config", "host_b_settings_differ.config"),
+    ):
+        hosts = [load_config(data(n), collection) for n in pair]
+        seen |= {f.rule for f in check_configs(hosts, rules).findings}
+    for text, enabled in (("a.com a.com bad_name bücher.example", True), ("", True), ("a.com", False)):
         seen |= {f.rule for f in normalise_whitelist(text, rules, enabled=enabled).findings}
     assert seen == RULE_IDS
 
@@ -355,8 +363,8 @@ def test_max_subscriptions_attribute_order_and_key_case(tmp_path: Path) -> None:
 def test_max_subscriptions_set_twice_last_wins_and_is_flagged(tmp_path: Path) -> None:
     settings = swap(
         TRUSTED_SETTINGS,
-        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />\n',
-        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />\n'
+        '    <add key="ClientSettingsProvider.ServiceUri" value="" />\n',
+        '    <add key="ClientSettingsProvider.ServiceUri" value="" />\n'
         "    <!-- raised for the Q3 rollout -->\n"
         '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="4000" />\n',
     )
@@ -560,16 +568,18 @@ def test_ad_domain_invalid(tmp_path: Path, domain: str) -> None:
     )
 
 
-def test_ad_domain_without_value_attribute_is_default(tmp_path: Path) -> None:
-    # the guide: "No value attribute (default) - Domain the Good Presence resides"
+def test_ad_domain_without_value_attribute_is_empty_not_invalid(tmp_path: Path) -> None:
+    # the guide: "No value attribute (default) - Domain the Good Presence resides"; with GC the
+    # guide sets a domain, so the one AD finding is that it is missing (issue 19 item 15)
     text = swap(
         dotnet_config(),
         '<add key="AD_USERS_SOURCE_DOMAIN" value="DC=EXAMPLE,DC=COM" />',
         '<add key="AD_USERS_SOURCE_DOMAIN" />',
     )
     result, doc = presence_check(host(tmp_path, "bems01", text))
-    assert result.exit_code == 0
-    assert not [f for f in doc["findings"] if f["key"].startswith("AD_")]
+    assert result.exit_code == 1
+    ad = [f for f in doc["findings"] if f["key"].startswith("AD_")]
+    assert [f["rule"] for f in ad] == ["ad-source-domain-missing"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -846,14 +856,15 @@ def test_same_file_named_twice_is_checked_once(tmp_path: Path) -> None:
     assert len(doc["capacity"]) == 1
 
 
-def test_host_findings_come_after_per_file_findings(tmp_path: Path) -> None:
+def test_host_findings_sit_among_the_file_findings_by_line(tmp_path: Path) -> None:
     one = host_text(1)
     two = swap(host_text(2, pool="otherpool.corp.example.com"), 'value="2000"', 'value="0"')
     p1, p2 = host(tmp_path, "bems01", one), host(tmp_path, "bems02", two)
     result, doc = presence_check(p1, p2)
     assert result.exit_code == 1
     rules = [f["rule"] for f in doc["findings"]]
-    assert rules.index("max-subscriptions-invalid") < rules.index("hosts-pool-differs")
+    # the pool is set above the limit, so its host finding comes first (issue 19 item 16)
+    assert rules.index("hosts-pool-differs") < rules.index("max-subscriptions-invalid")
     assert only_finding(doc, "max-subscriptions-invalid")["file"] == str(p2)
     assert doc["capacity"][1]["total"] is None
     assert doc["capacity"][0]["total"] == 4000

@@ -18,8 +18,6 @@ from builders import (
     POOL,
     TAIL,
     TRUSTED_ENDPOINTS,
-    TRUSTED_SETTINGS,
-    dotnet_config,
     failing,
     findings_of,
     host,
@@ -30,6 +28,7 @@ from builders import (
     save,
     swap,
 )
+from guide_keys import TRUSTED_SETTINGS, dotnet_config
 
 from bes_logdiag.errors import ConfigError
 from bes_logdiag.presence.config import (
@@ -259,8 +258,8 @@ def test_malformed_utf16_crlf_reports_file_line_column(tmp_path: Path) -> None:
 def test_malformed_column_counts_characters_after_non_ascii(tmp_path: Path) -> None:
     text = swap(
         dotnet_config(),
-        '    <add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" />',
-        '    <!-- Jürgen --><add key="SUBSCRIPTION_EXPIRATION_SECONDS" value="180" / >',
+        '    <add key="ClientSettingsProvider.ServiceUri" value="" />',
+        '    <!-- Jürgen --><add key="ClientSettingsProvider.ServiceUri" value="" / >',
     )
     path = host(tmp_path, "bems01", text)
     result = presence_cli("check", str(path))

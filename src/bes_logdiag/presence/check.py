@@ -1,12 +1,14 @@
-"""Check parsed Presence configuration files, alone and against each other; size their capacity."""
+"""Check parsed Presence configuration files, each on its own and then across hosts; size their capacity."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import difflib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from bes_logdiag.presence.config import EndpointItem, PresenceConfig, Setting
-from bes_logdiag.presence.rules import Finding, PresenceRules, Severity
+from bes_logdiag.presence.config import EndpointItem, PresenceConfig, Setting, as_settings
+from bes_logdiag.presence.hosts import check_hosts
+from bes_logdiag.presence.rules import ChecklistItem, Finding, PresenceRules, Severity
 
 FAILING = frozenset({Severity.ERROR, Severity.WARNING})
 
@@ -26,7 +28,10 @@ class Capacity:
 @dataclass(frozen=True)
 class CheckReport:
     findings: tuple[Finding, ...]
+    """Grouped by file, in the order the files were given, and by line within a file."""
     capacity: tuple[Capacity, ...]
+    checklist: tuple[ChecklistItem, ...] = ()
+    """What to check outside the files; empty unless asked for."""
 
     @property
     def failed(self) -> bool:
@@ -34,17 +39,27 @@ class CheckReport:
         return any(f.severity in FAILING for f in self.findings)
 
 
-def check_configs(configs: Sequence[PresenceConfig], rules: PresenceRules) -> CheckReport:
-    """Check each file, then compare the files (one per BEMS host) with each other."""
-    findings: list[Finding] = []
-    for config in configs:
-        findings.extend(sorted(check_config(config, rules), key=lambda f: f.line or 0))
+def check_configs(
+    configs: Sequence[PresenceConfig], rules: PresenceRules, *, checklist: bool = False
+) -> CheckReport:
+    """Check each file, then compare the files (one per BEMS host) with each other; `checklist`:
+    add what the admin must still check outside the files."""
+    findings = [f for config in configs for f in check_config(config, rules)]
     findings.extend(check_hosts(configs, rules))
-    return CheckReport(tuple(findings), tuple(capacity_of(c, rules) for c in configs))
+    # A file's findings read top to bottom, whichever check found them; a finding without a line
+    # (the file has no <appSettings>) concerns the whole file and comes first.
+    order = {config.path: n for n, config in enumerate(configs)}
+    findings.sort(key=lambda f: (order.get(f.file, len(order)), f.line or 0))
+    return CheckReport(
+        tuple(findings),
+        tuple(capacity_of(c, rules) for c in configs),
+        rules.checklist if checklist else (),
+    )
 
 
 def check_config(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     """Every finding about one file on its own."""
+    yield from _unknown_keys(config, rules)
     yield from _repeated_settings(config, rules)
     yield from _max_subscriptions(config, rules)
     yield from _endpoints(config, rules)
@@ -92,28 +107,23 @@ def capacity_of(config: PresenceConfig, rules: PresenceRules) -> Capacity:
     return Capacity(config.path, endpoints, per_endpoint, total)
 
 
-def _finding(
-    rules: PresenceRules,
-    rule_id: str,
-    file: str,
-    setting: Setting,
-    *,
-    other_file: str | None = None,
-    other_line: int | None = None,
-    **fields: object,
-) -> Finding:
-    """The finding `rule_id` about one setting of `file`: its key, line and value. An endpoint
-    item counts as a setting too: its key the collection (or UCMA_ENDPOINT_SIP), its value the SIP."""
-    return rules.finding(
-        rule_id,
-        file=file,
-        key=setting.key,
-        line=setting.line,
-        value=setting.value,
-        other_file=other_file,
-        other_line=other_line,
-        **fields,
-    )
+SUGGEST_CUTOFF = 0.6
+"""How alike an unknown key and a known one must be (difflib's ratio) for a "did you mean"; the
+value `patterns check` uses for its own unknown keys."""
+
+
+def _unknown_keys(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
+    """Every key the service does not know, with the known key it most resembles. A misspelt key
+    is not an error to .NET: the line is ignored and the setting it meant keeps its default."""
+    known = {key.casefold(): key for key in rules.known_keys}
+    for setting in config.settings:
+        if setting.key.casefold() in known:
+            continue
+        close = difflib.get_close_matches(setting.key.casefold(), list(known), n=1, cutoff=SUGGEST_CUTOFF)
+        if close:
+            yield rules.setting_finding("setting-misspelt", config.path, setting, suggestion=known[close[0]])
+        else:
+            yield rules.setting_finding("setting-unknown", config.path, setting)
 
 
 def _repeated_settings(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -145,7 +155,9 @@ def _max_subscriptions(config: PresenceConfig, rules: PresenceRules) -> Iterator
     elif per_endpoint_limit(config, rules) is None:
         # The message names the key as rules.toml spells it, whatever its case in the file.
         named = replace(setting, key=key)
-        yield _finding(rules, "max-subscriptions-invalid", config.path, named, min=limits.min, max=limits.max)
+        yield rules.setting_finding(
+            "max-subscriptions-invalid", config.path, named, min=limits.min, max=limits.max
+        )
 
 
 def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -155,26 +167,25 @@ def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
     if own is not None and own.value:
         own_match = sip_uri.fullmatch(own.value)
         if own_match is None:
-            yield _finding(rules, "endpoint-sip-invalid", config.path, own)
+            yield rules.setting_finding("endpoint-sip-invalid", config.path, own)
         else:
             expected_domain = own_match["domain"]
             yield from _convention(config, rules, own)
 
     collection = rules.keys.endpoint_collection
     first_lines: dict[str, int] = {}
-    for entry in _as_settings(collection, config.endpoints):
+    for entry in as_settings(collection, config.endpoints):
         match = sip_uri.fullmatch(entry.value)
         if match is None:
-            yield _finding(rules, "endpoint-sip-invalid", config.path, entry)
+            yield rules.setting_finding("endpoint-sip-invalid", config.path, entry)
             continue
         first = first_lines.setdefault(entry.value.casefold(), entry.line)
         if first != entry.line:
-            yield _finding(rules, "endpoint-sip-duplicate", config.path, entry, first_line=first)
+            yield rules.setting_finding("endpoint-sip-duplicate", config.path, entry, first_line=first)
             continue
         yield from _convention(config, rules, entry)
         if expected_domain and match["domain"].casefold() != expected_domain.casefold():
-            yield _finding(
-                rules,
+            yield rules.setting_finding(
                 "endpoint-sip-domain",
                 config.path,
                 entry,
@@ -196,15 +207,9 @@ def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
         )
 
 
-def _as_settings(key: str, items: Iterable[EndpointItem]) -> Iterator[Setting]:
-    """Endpoint items as settings of `key`, so one helper words the findings about either."""
-    for item in items:
-        yield Setting(key, item.sip, item.line)
-
-
 def _convention(config: PresenceConfig, rules: PresenceRules, endpoint: Setting) -> Iterator[Finding]:
     if not rules.pattern("endpoint_sip").fullmatch(endpoint.value):
-        yield _finding(rules, "endpoint-sip-convention", config.path, endpoint)
+        yield rules.setting_finding("endpoint-sip-convention", config.path, endpoint)
 
 
 def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
@@ -212,30 +217,41 @@ def _ad_source(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
     source = config.get(keys.ad_source)
     if source is not None and source.value not in rules.ad_sources:
         allowed = ", ".join(f'"{v}"' for v in rules.ad_sources)
-        yield _finding(rules, "ad-source-invalid", config.path, source, allowed=allowed)
+        yield rules.setting_finding("ad-source-invalid", config.path, source, allowed=allowed)
     domain = config.get(keys.ad_source_domain)
     if domain is None or not domain.value:
+        if source is not None and source.value == rules.ad_domain_applies_to:
+            # The guide sets the two together; a missing domain is reported where it belongs
+            # (its own line when the key is there, empty) or beside AD_USERS_SOURCE.
+            line = domain.line if domain is not None else source.line
+            yield rules.finding(
+                "ad-source-domain-missing",
+                file=config.path,
+                key=keys.ad_source_domain,
+                line=line,
+                source_key=keys.ad_source,
+            )
         return
     if not (
         rules.pattern("distinguished_name").fullmatch(domain.value)
         or rules.pattern("fqdn").fullmatch(domain.value)
     ):
-        yield _finding(rules, "ad-source-domain-invalid", config.path, domain)
+        yield rules.setting_finding("ad-source-domain-invalid", config.path, domain)
     source_value = source.value if source is not None else ""
     if source_value != rules.ad_domain_applies_to:
-        yield _finding(rules, "ad-source-domain-unused", config.path, domain, other_value=source_value)
+        yield rules.setting_finding("ad-source-domain-unused", config.path, domain, other_value=source_value)
 
 
 def _friendly_name(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     setting = config.get(rules.keys.friendly_name)
     if setting is not None and rules.pattern("surrounding_space").fullmatch(setting.value):
-        yield _finding(rules, "friendly-name-whitespace", config.path, setting)
+        yield rules.setting_finding("friendly-name-whitespace", config.path, setting)
 
 
 def _lync_server(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     setting = config.get(rules.keys.lync_server)
     if setting is not None and setting.value and not rules.pattern("fqdn").fullmatch(setting.value):
-        yield _finding(rules, "lync-server-not-fqdn", config.path, setting)
+        yield rules.setting_finding("lync-server-not-fqdn", config.path, setting)
 
 
 def trusted_markers(config: PresenceConfig, rules: PresenceRules) -> list[str]:
@@ -263,69 +279,3 @@ def _trusted_mode(config: PresenceConfig, rules: PresenceRules) -> Iterator[Find
                 line=config.line_of(key),
                 markers=", ".join(markers),
             )
-
-
-def check_hosts(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
-    """Findings that compare hosts: same application and pool everywhere, no shared endpoint."""
-    if len(configs) < 2:
-        return
-    keys = rules.keys
-    yield from _same_everywhere(configs, rules, keys.application_name, "hosts-application-differs")
-    yield from _same_everywhere(configs, rules, keys.trusted_pool, "hosts-pool-differs")
-    yield from _shared_endpoints(configs, rules)
-
-
-def _same_everywhere(
-    configs: Sequence[PresenceConfig], rules: PresenceRules, key: str, rule_id: str
-) -> Iterator[Finding]:
-    # The first file that sets the key is the reference; unset keys are trusted-key-missing's job.
-    reference = None
-    for config in configs:
-        setting = config.get(key)
-        if setting is None or not setting.value.strip():
-            continue
-        if reference is None:
-            reference = (config.path, setting)
-        elif setting.value.strip().casefold() != reference[1].value.strip().casefold():
-            yield _finding(
-                rules,
-                rule_id,
-                config.path,
-                setting,
-                other_value=reference[1].value,
-                other_file=reference[0],
-                other_line=reference[1].line,
-            )
-
-
-def _shared_endpoints(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
-    owners: dict[str, tuple[str, int]] = {}
-    for config in configs:
-        for endpoint in _all_endpoints(config, rules):
-            folded = endpoint.value.strip().casefold()
-            owner = owners.get(folded)
-            if owner is None:
-                owners[folded] = (config.path, endpoint.line)
-            elif owner[0] != config.path:
-                yield _finding(
-                    rules,
-                    "hosts-endpoint-shared",
-                    config.path,
-                    endpoint,
-                    other_file=owner[0],
-                    other_line=owner[1],
-                )
-
-
-def _all_endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Setting]:
-    """UCMA_ENDPOINT_SIP and every collection item, each SIP once, blank ones left out."""
-    seen: set[str] = set()
-    own = config.get(rules.keys.endpoint_sip)
-    # Named as rules.toml spells the key, whatever its case in the file.
-    candidates = [replace(own, key=rules.keys.endpoint_sip)] if own else []
-    candidates += _as_settings(rules.keys.endpoint_collection, config.endpoints)
-    for endpoint in candidates:
-        folded = endpoint.value.strip().casefold()
-        if folded and folded not in seen:
-            seen.add(folded)
-            yield endpoint

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -23,18 +22,19 @@ from bes_logdiag.cli.common import (
 )
 from bes_logdiag.errors import ConfigError, UsageError
 from bes_logdiag.presence.check import check_configs
-from bes_logdiag.presence.config import PresenceConfig, decode_text, load_config, read_text
+from bes_logdiag.presence.config import PresenceConfig, decode_text, read_text
+from bes_logdiag.presence.formats import CHECK_WRITERS, CheckFormat
+from bes_logdiag.presence.inputs import find_configs, read_config
 from bes_logdiag.presence.render import (
     OutputFormat,
-    check_to_json,
     summary_line,
     whitelist_to_json,
-    write_check_table,
     write_domains,
     write_findings,
 )
 from bes_logdiag.presence.rules import PresenceRules, load_presence_rules
 from bes_logdiag.presence.whitelist import normalise_whitelist
+from bes_logdiag.read import Source
 
 STDIN = "-"
 
@@ -53,72 +53,85 @@ FORMAT = typer.Option(OutputFormat.TABLE, "--format", "-f", case_sensitive=False
 
 @app.command("check")
 def check_command(
-    configs: list[Path] = typer.Argument(
+    configs: list[str] = typer.Argument(
         ...,
         metavar="CONFIG",
         show_default=False,
-        help="LyncPresenceProviderService.exe.config files, one per BEMS host.",
+        help="LyncPresenceProviderService.exe.config files (one per BEMS host), folders, glob "
+        "patterns, .zip or tar archives, or - for stdin. In a folder or archive, the files named "
+        "LyncPresenceProviderService.exe.config are read, or every *.config file if none is.",
     ),
-    output_format: OutputFormat = FORMAT,
+    output_format: CheckFormat = typer.Option(
+        CheckFormat.TABLE, "--format", "-f", case_sensitive=False, help="table, json, junit or markdown."
+    ),
+    known_keys: list[str] = typer.Option(
+        [],
+        "--known-key",
+        metavar="KEY",
+        help="An appSettings key your version of the service reads although the BEMS guide does "
+        "not list it, so that it is not flagged as unknown (repeatable, or comma-separated).",
+    ),
+    checklist: bool = typer.Option(
+        False,
+        "--checklist",
+        help="End with a short list of what to check outside the files: Dashboard settings, "
+        "the Jabber fields, the service account, certificates (not with --format junit).",
+    ),
     output: Path | None = OUTPUT,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
     """Check Presence service configuration files for silent mistakes.
 
-    Flags bad MAX_SUBSCRIPTIONS_PER_ENDPOINT values, malformed or repeated endpoint SIP
-    addresses, bad AD_USERS_SOURCE settings, certificate friendly names with stray spaces,
-    a LYNC_SERVER that is not an FQDN and missing trusted-application keys, and reports the
-    subscription capacity. With several files it also compares the hosts. Exit code 0: no
-    error or warning; 1: some; 2: a file could not be read or parsed.
+    Flags keys the service does not know (with the key that was probably meant), bad
+    MAX_SUBSCRIPTIONS_PER_ENDPOINT values, malformed or repeated endpoint SIP addresses, bad
+    AD_USERS_SOURCE settings, certificate friendly names with stray spaces, a LYNC_SERVER
+    that is not an FQDN and missing trusted-application keys, and reports the subscription
+    capacity. With several files (one per host) it also checks that the hosts agree on every
+    setting but their own endpoint and certificate. Findings are listed by file and line.
+    Exit code 0: no error or warning; 1: some; 2: a file could not be read or parsed.
 
     \b
     Example: bes-logdiag presence check bems1/LyncPresenceProviderService.exe.config bems2/LyncPresenceProviderService.exe.config --format json
     """  # noqa: E501
     with handle_errors(debug):
-        check_output(output, [str(c) for c in configs])
-        rules = load_presence_rules()
-        parsed, errors = _load_all(_unique(configs), rules)
+        if checklist and output_format is CheckFormat.JUNIT:
+            raise UsageError("--checklist is for people: use it with --format table, markdown or json")
+        extra_keys = _split_keys(known_keys)
+        check_output(output, configs)
+        rules = load_presence_rules().accepting(extra_keys)
+        sources, errors = find_configs(configs)
+        parsed = _load_all(sources, rules, errors)
         if errors:
             for error in errors:
                 warn(f"error: {error}")
             raise typer.Exit(EXIT_UNUSABLE)
-        report = check_configs(parsed, rules)
+        report = check_configs(parsed, rules, checklist=checklist)
         with output_stream(output) as out:
-            if output_format is OutputFormat.JSON:
-                out.write(check_to_json(report) + "\n")
-            else:
-                write_check_table(report, out)
+            CHECK_WRITERS[output_format](report, out)
         if not quiet:
             typer.echo(summary_line(report.findings, len(parsed)), err=True)
     raise typer.Exit(EXIT_PROBLEMS if report.failed else EXIT_CLEAN)
 
 
-def _unique(paths: Iterable[Path]) -> list[Path]:
-    """The paths in order, a file named twice kept once (it would otherwise clash with itself)."""
-    seen: set[Path] = set()
-    unique = []
-    for path in paths:
-        resolved = path.resolve()
-        if resolved not in seen:
-            seen.add(resolved)
-            unique.append(path)
-    return unique
+def _split_keys(values: list[str]) -> list[str]:
+    """--known-key values, each maybe a comma-separated list; an empty name is a usage error."""
+    keys = [key.strip() for value in values for key in value.split(",")]
+    if any(not key for key in keys):
+        raise UsageError("--known-key needs a key name, such as --known-key LOG_LEVEL")
+    return keys
 
 
-def _load_all(paths: list[Path], rules: PresenceRules) -> tuple[list[PresenceConfig], list[ConfigError]]:
-    # Every file is tried so one run reports every unreadable file, not just the first.
-    results = [_load_or_error(path, rules) for path in paths]
-    parsed = [r for r in results if isinstance(r, PresenceConfig)]
-    errors = [r for r in results if isinstance(r, ConfigError)]
-    return parsed, errors
-
-
-def _load_or_error(path: Path, rules: PresenceRules) -> PresenceConfig | ConfigError:
-    try:
-        return load_config(path, rules.keys.endpoint_collection)
-    except ConfigError as e:
-        return e
+def _load_all(sources: list[Source], rules: PresenceRules, errors: list[ConfigError]) -> list[PresenceConfig]:
+    """The sources parsed; every one that fails is added to `errors`. Every file is tried, so one
+    run reports every unreadable file, not just the first."""
+    parsed = []
+    for src in sources:
+        try:
+            parsed.append(read_config(src, rules.keys.endpoint_collection))
+        except ConfigError as e:
+            errors.append(e)
+    return parsed
 
 
 @app.command("whitelist")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -29,6 +30,12 @@ class EndpointItem:
 
     sip: str
     line: int
+
+
+def as_settings(key: str, items: Iterable[EndpointItem]) -> Iterator[Setting]:
+    """Endpoint items as settings of `key`, so one helper words the findings about either."""
+    for item in items:
+        yield Setting(key, item.sip, item.line)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Render Presence check and whitelist reports as rich tables, plain lines or JSON."""
+"""Render Presence check and whitelist reports as rich tables, plain lines or JSON (the check's
+JUnit and Markdown have modules of their own; `formats` maps each --format to its writer)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.presence.check import Capacity, CheckReport
-from bes_logdiag.presence.rules import Finding, Severity
+from bes_logdiag.presence.rules import ChecklistItem, Finding, Severity
 from bes_logdiag.presence.whitelist import WhitelistReport
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import console_for
@@ -26,10 +28,13 @@ from bes_logdiag.words import plural
 
 
 class OutputFormat(str, enum.Enum):
-    """`--format` choices: a rich table (whitelist: one domain per line) or JSON."""
+    """`presence whitelist --format` choices: one domain per line, or JSON."""
 
     TABLE = "table"
     JSON = "json"
+
+
+CHECKLIST_TITLE = "Also check, outside the configuration files:"
 
 
 SEVERITY_STYLES = {
@@ -61,13 +66,24 @@ def capacity_to_dict(capacity: Capacity) -> dict[str, Any]:
     }
 
 
+def checklist_to_dict(item: ChecklistItem) -> dict[str, Any]:
+    return {"topic": item.topic, "text": item.text}
+
+
 def check_to_json(report: CheckReport) -> str:
-    """`{"findings": [...], "capacity": [...]}`; capacity holds one object per file, in order."""
-    data = {
+    """`{"findings": [...], "capacity": [...]}`; capacity holds one object per file, in order.
+    With --checklist, `"checklist": [{"topic": ..., "text": ...}, ...]` as well."""
+    data: dict[str, Any] = {
         "findings": [finding_to_dict(f) for f in report.findings],
         "capacity": [capacity_to_dict(c) for c in report.capacity],
     }
+    if report.checklist:
+        data["checklist"] = [checklist_to_dict(item) for item in report.checklist]
     return json.dumps(data, indent=2)
+
+
+def write_check_json(report: CheckReport, out: TextIO) -> None:
+    out.write(check_to_json(report) + "\n")
 
 
 def whitelist_to_json(report: WhitelistReport) -> str:
@@ -133,7 +149,8 @@ def _or_invalid(number: int | None) -> str:
 
 
 def write_check_table(report: CheckReport, out: TextIO) -> None:
-    """Per file, its name and a findings table (or one line), then the capacity table."""
+    """Per file, its name and a findings table (or one line), then the capacity table, then the
+    checklist when asked for."""
     console = console_for(out)
     for capacity in report.capacity:
         findings = [f for f in report.findings if f.file == capacity.file]
@@ -144,6 +161,20 @@ def write_check_table(report: CheckReport, out: TextIO) -> None:
         else:
             console.print(Text(f"{terminal(capacity.file)}: no findings"), soft_wrap=True)
     console.print(capacity_table(report.capacity))
+    if report.checklist:
+        write_checklist(report.checklist, console)
+
+
+def write_checklist(items: Iterable[ChecklistItem], console: Console) -> None:
+    """The checklist under its title, one item a bullet; a long item wraps under its own text
+    (wrapped here, not by a rich grid, which would pad every line with spaces to the width)."""
+    console.print(Text(CHECKLIST_TITLE, style="bold"))
+    for item in items:
+        text = Text(item.topic, style="bold")
+        text.append(f": {item.text}")
+        for n, line in enumerate(text.wrap(console, max(console.width - 2, 20))):
+            line.rstrip()
+            console.print(Text("- " if n == 0 else "  ") + line, soft_wrap=True)
 
 
 def write_domains(report: WhitelistReport, out: TextIO) -> None:

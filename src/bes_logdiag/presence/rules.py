@@ -6,10 +6,13 @@ import dataclasses
 import enum
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+from bes_logdiag.presence.config import Setting
+from bes_logdiag.presence.template import PLURAL, fill
 
 try:
     import tomllib
@@ -35,14 +38,19 @@ RULE_IDS = frozenset(
         "ad-source-invalid",
         "ad-source-domain-invalid",
         "ad-source-domain-unused",
+        "ad-source-domain-missing",
         "friendly-name-whitespace",
         "lync-server-not-fqdn",
         "trusted-key-missing",
         "setting-duplicate",
+        "setting-misspelt",
+        "setting-unknown",
         "hosts-application-differs",
         "hosts-pool-differs",
+        "hosts-setting-differs",
         "hosts-endpoint-shared",
         "whitelist-invalid",
+        "whitelist-idn",
         "whitelist-duplicate",
         "whitelist-empty",
         "whitelist-disabled",
@@ -117,11 +125,24 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class ChecklistItem:
+    """One thing to check outside the configuration files (`presence check --checklist`)."""
+
+    topic: str
+    text: str
+
+
+@dataclass(frozen=True)
 class PresenceRules:
     """Everything rules.toml says, validated and compiled once."""
 
     source: str
     keys: Keys
+    known_keys: tuple[str, ...]
+    """Every appSettings key the service is known to read, spelt as the rule file (or
+    --known-key) spells it; compared without regard to case."""
+    uncompared_keys: tuple[str, ...]
+    """Known keys that may differ from host to host."""
     max_subscriptions: Limits
     ad_sources: tuple[str, ...]
     ad_domain_applies_to: str
@@ -130,9 +151,40 @@ class PresenceRules:
     whitelist_separator: re.Pattern[str]
     patterns: Mapping[str, NamedPattern]
     rules: Mapping[str, Rule]
+    checklist: tuple[ChecklistItem, ...]
 
     def pattern(self, name: str) -> re.Pattern[str]:
         return self.patterns[name].regex
+
+    def accepting(self, keys: Iterable[str]) -> PresenceRules:
+        """These rules with `keys` known too (`--known-key`)."""
+        known = {k.casefold() for k in self.known_keys}
+        extra = [k for k in dict.fromkeys(keys) if k.casefold() not in known]
+        return dataclasses.replace(self, known_keys=(*self.known_keys, *extra))
+
+    def setting_finding(
+        self,
+        rule_id: str,
+        file: str,
+        setting: Setting,
+        *,
+        other_file: str | None = None,
+        other_line: int | None = None,
+        **fields: object,
+    ) -> Finding:
+        """The finding `rule_id` about one setting of `file`: its key, line and value. An endpoint
+        item counts as a setting too: its key the collection (or UCMA_ENDPOINT_SIP), its value the
+        SIP."""
+        return self.finding(
+            rule_id,
+            file=file,
+            key=setting.key,
+            line=setting.line,
+            value=setting.value,
+            other_file=other_file,
+            other_line=other_line,
+            **fields,
+        )
 
     def finding(
         self,
@@ -147,51 +199,17 @@ class PresenceRules:
     ) -> Finding:
         """Build the finding for `rule_id`, filling its message template from `fields`."""
         rule = self.rules[rule_id]
-        values = _Fields(fields, key=key, other_file=other_file, other_line=other_line)
+        values = {"key": key, "other_file": other_file, "other_line": other_line, **fields}
         return Finding(
             file=file,
             key=key,
             severity=rule.severity,
             rule=rule.id,
-            message=_TEMPLATE.vformat(rule.message, (), values),
+            message=fill(rule.message, values),
             line=line,
             other_file=other_file,
             other_line=other_line,
         )
-
-
-class _Fields(dict[str, object]):
-    """Template values; an unknown field is left as `{name}` rather than raising."""
-
-    def __init__(self, fields: Mapping[str, object], **extra: object) -> None:
-        super().__init__({**extra, **fields})
-
-    def __missing__(self, name: str) -> str:
-        return _Unknown("{" + name + "}")
-
-
-class _Unknown(str):
-    """The text shown for a field a rule does not supply, whatever its format spec."""
-
-
-PLURAL = "|"
-"""In a message template, `{count:one|many}` prints `one` when count is 1, else `many`; either side
-may name fields, e.g. `{count:this domain has|these {count} domains have}`."""
-
-
-class _Template(string.Formatter):
-    """str.format, plus the singular|plural format spec (see PLURAL)."""
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if isinstance(value, _Unknown):
-            return value
-        if PLURAL in format_spec:
-            singular, plural = format_spec.split(PLURAL, 1)
-            return singular if value == 1 and not isinstance(value, bool) else plural
-        return str(super().format_field(value, format_spec))
-
-
-_TEMPLATE = _Template()
 
 
 def presence_rules_path() -> Traversable:
@@ -224,9 +242,15 @@ def _build(name: str, data: Mapping[str, Any]) -> PresenceRules:
     ad_source = _table(data, "ad_source")
     trusted = _table(data, "trusted_mode")
     whitelist = _table(data, "whitelist")
+    keys = _keys(_table(data, "keys"))
+    known = _table(data, "known_keys")
+    known_keys = (*_strings(known, "documented"), *_strings(known, "tooling"))
+    _require_known(keys, known_keys)
     return PresenceRules(
         source=name,
-        keys=_keys(_table(data, "keys")),
+        keys=keys,
+        known_keys=known_keys,
+        uncompared_keys=_strings(_table(data, "hosts"), "not_compared"),
         max_subscriptions=Limits(
             min=_int(limits, "min"), max=_int(limits, "max"), default=_int(limits, "default")
         ),
@@ -237,6 +261,27 @@ def _build(name: str, data: Mapping[str, Any]) -> PresenceRules:
         whitelist_separator=_compile(name, "whitelist.separator", _str(whitelist, "separator")),
         patterns=patterns,
         rules=rules,
+        checklist=_checklist(data.get("checklist")),
+    )
+
+
+def _require_known(keys: Keys, known_keys: tuple[str, ...]) -> None:
+    """Every appSettings key [keys] names is a known key (the collection is an element, not a key)."""
+    known = {k.casefold() for k in known_keys}
+    named = [getattr(keys, f.name) for f in dataclasses.fields(Keys) if f.name != "endpoint_collection"]
+    missing = [key for key in named if key.casefold() not in known]
+    if missing:
+        raise ValueError(f"[known_keys] lacks keys that [keys] names: {', '.join(missing)}")
+
+
+def _checklist(value: Any) -> tuple[ChecklistItem, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise TypeError("[[checklist]] is missing or not a list of tables")
+    return tuple(
+        ChecklistItem(
+            topic=_str(item, "topic", f"checklist #{n}"), text=_str(item, "text", f"checklist #{n}")
+        )
+        for n, item in enumerate(value, start=1)
     )
 
 
@@ -304,10 +349,10 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def _str(table: Mapping[str, Any], key: str) -> str:
+def _str(table: Mapping[str, Any], key: str, where: str = "") -> str:
     value = table.get(key)
     if not isinstance(value, str):
-        raise TypeError(f"{key} must be a string")
+        raise TypeError(f"{where + ': ' if where else ''}{key} must be a string")
     return value
 
 

@@ -46,6 +46,21 @@ def _entry(text: str, start: int, end: int) -> WhitelistEntry:
     return WhitelistEntry(text[start:end], text.count("\n", 0, start) + 1)
 
 
+def ascii_domain(text: str, rules: PresenceRules) -> str | None:
+    """The ASCII (``xn--``) form of an internationalised domain name such as ``bücher.example``,
+    lower-cased; None when `text` is ASCII already or has no valid ASCII form (Python's ``idna``
+    codec: IDNA 2003, as browsers long used)."""
+    # A label may not start or end with a hyphen (the rule IDNA's STD3 check applies, which
+    # Python's codec leaves out): "-bü.example" would otherwise come back as a valid-looking name.
+    if text.isascii() or any(label.startswith("-") or label.endswith("-") for label in text.split(".")):
+        return None
+    try:
+        encoded = text.encode("idna").decode("ascii").lower()
+    except UnicodeError:  # an empty or over-long label, a character IDNA refuses
+        return None
+    return encoded if rules.pattern("fqdn").fullmatch(encoded) else None
+
+
 def normalise_whitelist(
     text: str, rules: PresenceRules, *, source: str = "<argument>", enabled: bool = True
 ) -> WhitelistReport:
@@ -58,7 +73,11 @@ def normalise_whitelist(
         domain = entry.text.lower()
         fields: dict[str, Any] = {}  # Any: mypy cannot tell these from finding()'s typed keywords
         if not fqdn.fullmatch(entry.text):
-            rule_id = "whitelist-invalid"
+            ascii_form = ascii_domain(entry.text, rules)
+            if ascii_form is not None:
+                rule_id, fields = "whitelist-idn", {"ascii": ascii_form}
+            else:
+                rule_id = "whitelist-invalid"
         elif domain in first_lines:
             rule_id, fields = "whitelist-duplicate", {"first_line": first_lines[domain]}
         else:

@@ -1,0 +1,138 @@
+"""Compare the Presence configuration files of several hosts: what they must share and must not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from bes_logdiag.presence.config import PresenceConfig, Setting, as_settings
+from bes_logdiag.presence.rules import Finding, PresenceRules
+
+
+def check_hosts(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
+    """Findings that compare hosts: the same settings everywhere (application, pool, and every
+    other known key but a host's own), and no endpoint shared by two hosts."""
+    if len(configs) < 2:
+        return
+    keys = rules.keys
+    yield from _same_everywhere(configs, rules, keys.application_name, "hosts-application-differs")
+    yield from _same_everywhere(configs, rules, keys.trusted_pool, "hosts-pool-differs")
+    yield from _settings_agree(configs, rules)
+    yield from _shared_endpoints(configs, rules)
+
+
+def _same_everywhere(
+    configs: Sequence[PresenceConfig], rules: PresenceRules, key: str, rule_id: str
+) -> Iterator[Finding]:
+    # The first file that sets the key is the reference; unset keys are trusted-key-missing's job.
+    reference = None
+    for config in configs:
+        setting = config.get(key)
+        if setting is None or not setting.value.strip():
+            continue
+        if reference is None:
+            reference = (config.path, setting)
+        elif setting.value.strip().casefold() != reference[1].value.strip().casefold():
+            yield rules.setting_finding(
+                rule_id,
+                config.path,
+                setting,
+                other_value=reference[1].value,
+                other_file=reference[0],
+                other_line=reference[1].line,
+            )
+
+
+@dataclass(frozen=True)
+class _Value:
+    """What one host says about one key."""
+
+    compared: str
+    """The value as compared: no surrounding space, case folded; "" when the key is absent."""
+    shown: str
+    """For the message: the value in quotes, or `not set`."""
+    line: int | None
+    """The key's line, else the `<appSettings>` line (where it would go), else None."""
+
+
+def _value_of(config: PresenceConfig, key: str, rules: PresenceRules) -> _Value:
+    setting = config.get(key)
+    line = config.line_of(key)
+    is_max = key.casefold() == rules.keys.max_subscriptions.casefold()
+    if setting is None:
+        if is_max:
+            # An absent limit is the default: a host that spells the default out agrees with it.
+            default = rules.max_subscriptions.default
+            return _Value(str(default), f"not set (so {default})", line)
+        return _Value("", "not set", line)
+    compared = setting.value.strip().casefold()
+    if is_max and rules.pattern("integer").fullmatch(compared):
+        compared = str(int(compared))
+    return _Value(compared, f'"{setting.value}"', line)
+
+
+def _settings_agree(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
+    """Every known key (but a host's own, rules.toml's [hosts]) with the same value on every host.
+
+    The value most hosts have is the reference (the first such file names it), so one odd host out
+    of three gets one finding, not the two others. An absent key counts as an empty value.
+    """
+    keys = rules.keys
+    skipped = {k.casefold() for k in (*rules.uncompared_keys, keys.application_name, keys.trusted_pool)}
+    for key in rules.known_keys:
+        if key.casefold() in skipped:
+            continue
+        values = [_value_of(config, key, rules) for config in configs]
+        counts = Counter(v.compared for v in values)
+        if len(counts) < 2:
+            continue
+        most = max(counts.values())
+        ref = next(n for n, v in enumerate(values) if counts[v.compared] == most)
+        reference, ref_file = values[ref], configs[ref].path
+        where = f"{ref_file} (line {reference.line})" if reference.line is not None else ref_file
+        for config, value in zip(configs, values):
+            if value.compared != reference.compared:
+                yield rules.finding(
+                    "hosts-setting-differs",
+                    file=config.path,
+                    key=key,
+                    line=value.line,
+                    other_file=ref_file,
+                    other_line=reference.line,
+                    shown=value.shown,
+                    other_shown=reference.shown,
+                    other_where=where,
+                )
+
+
+def _shared_endpoints(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:
+    owners: dict[str, tuple[str, int]] = {}
+    for config in configs:
+        for endpoint in _all_endpoints(config, rules):
+            folded = endpoint.value.strip().casefold()
+            owner = owners.get(folded)
+            if owner is None:
+                owners[folded] = (config.path, endpoint.line)
+            elif owner[0] != config.path:
+                yield rules.setting_finding(
+                    "hosts-endpoint-shared",
+                    config.path,
+                    endpoint,
+                    other_file=owner[0],
+                    other_line=owner[1],
+                )
+
+
+def _all_endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Setting]:
+    """UCMA_ENDPOINT_SIP and every collection item, each SIP once, blank ones left out."""
+    seen: set[str] = set()
+    own = config.get(rules.keys.endpoint_sip)
+    # Named as rules.toml spells the key, whatever its case in the file.
+    candidates = [replace(own, key=rules.keys.endpoint_sip)] if own else []
+    candidates += as_settings(rules.keys.endpoint_collection, config.endpoints)
+    for endpoint in candidates:
+        folded = endpoint.value.strip().casefold()
+        if folded and folded not in seen:
+            seen.add(folded)
+            yield endpoint
