@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
@@ -27,7 +27,14 @@ from bes_logdiag.cli.common import (
     warn,
 )  # fmt: skip
 from bes_logdiag.cli.scan import MAX_EXPAND
+from bes_logdiag.cli.watch import DEFAULT_INTERVAL, EXIT_TIMEOUT, FOLLOW_TIMEOUT, Teller, parse_seconds
 from bes_logdiag.render import TimelineFormat, writer_for
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bes_logdiag.live import Watch
+    from bes_logdiag.model import Activation
 
 
 @app.command()
@@ -44,6 +51,18 @@ def timeline(
     output: Optional[Path] = OUTPUT,
     jobs: int = JOBS,
     max_expand: float = MAX_EXPAND,
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        help="Keep following the logs: the user's new steps are printed as the BES writes them (Ctrl-C to stop).",
+    ),
+    interval: Optional[str] = typer.Option(
+        None,
+        "--interval",
+        metavar="DURATION",
+        help="With --follow: how often the logs are looked at (default 1s).",
+    ),
+    timeout: Optional[str] = FOLLOW_TIMEOUT,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -52,15 +71,35 @@ def timeline(
     Each server the user activated on gets its own timeline; a gap is measured only between steps
     of the same attempt on the same server.
 
-    Exit code 0 when the user was found, 1 when no activation of theirs is in the logs.
+    Exit code 0 when the user was found, 1 when no activation of theirs is in the logs.  With
+    --follow the timeline grows as the logs do (--format json: one step per line) until Ctrl-C
+    (exit code 130) or --timeout passes with no new step (3).
 
     Example: bes-logdiag timeline ian.dundas@example.net Logs/ --format json
     """
+    if not follow and (interval is not None or timeout is not None):
+        raise typer.BadParameter("goes with --follow", param_hint="--interval" if interval else "--timeout")
+    if follow and output is not None:
+        raise typer.BadParameter(
+            "--follow prints the steps as they come; -o is for a finished timeline", param_hint="-o"
+        )
+    every = parse_seconds(interval or DEFAULT_INTERVAL, "--interval")
+    limit = parse_seconds(timeout, "--timeout") if timeout is not None else None
     with handle_errors(debug):
         from bes_logdiag.select import user_matches
 
         config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
         config = replace(config, max_expand=max_expand)
+        if follow:
+            from bes_logdiag.live import Watch
+
+            w = Watch(config, interval=every)
+            code = 0
+            with output_stream(None) as out:
+                code = _follow(user, w, fmt, out, Teller(quiet), timeout=limit)
+            if code == EXIT_TIMEOUT:
+                warn(f"no new step for {timeout}: stopping (exit code 3)")
+            raise typer.Exit(code)
         report = run_report(config, quiet=quiet)
         acts = [a for a in report.activations if user_matches(user, a)]
         if not acts:
@@ -68,3 +107,71 @@ def timeline(
             raise typer.Exit(EXIT_PROBLEMS)
         with output_stream(output) as out:
             writer_for(fmt)(user, acts, out)
+
+
+def _follow(
+    user: str, w: Watch, fmt: TimelineFormat, out: TextIO, tell: Teller, *, timeout: float | None
+) -> int:
+    """The timeline as it stands, then each new step as the logs grow; a change of verdict on a
+    line of its own.  Returns the exit code: 3 when --timeout passed with no new step."""
+    import json
+
+    from rich.text import Text
+
+    from bes_logdiag.changes import ChangeKind
+    from bes_logdiag.render.live import change_line, step_line
+    from bes_logdiag.render.table import console_for
+    from bes_logdiag.render.text import STATUS_STYLE
+    from bes_logdiag.render.timeline import steps, write_table
+    from bes_logdiag.select import user_matches
+
+    console = console_for(out)
+    printed: set[tuple[object, ...]] = set()
+
+    def key(s: dict[str, object]) -> tuple[object, ...]:
+        return (s["server"], s["file"], s["line"], s["pattern"])
+
+    def show(acts: Sequence[Activation]) -> bool:
+        """Print the steps not printed yet; a new activation's as a whole timeline."""
+        rows = [s for s in steps(acts) if key(s) not in printed]
+        if fmt is TimelineFormat.json:
+            out.write("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in rows))
+        else:
+            for act in acts:
+                mine = steps([act])
+                if not any(key(s) in printed for s in mine):
+                    write_table(user, [act], out)
+                    printed.update(key(s) for s in mine)
+            for s in rows:
+                if key(s) not in printed:
+                    name = str(s["file"])
+                    # (one line each, however long: the terminal wraps it, a pipe keeps it whole)
+                    console.print(
+                        step_line(s, name[max(name.rfind(c) for c in "/\\!") + 1 :]), soft_wrap=True
+                    )
+        printed.update(key(s) for s in rows)
+        out.flush()
+        return bool(rows)
+
+    tick = w.start()
+    tell.tick(tick)
+    if not show([a for a in tick.report.activations if user_matches(user, a)]):
+        tell.say(f"no activation of {user!r} in these logs yet; waiting for one")
+    quiet_since = tick.now
+    while True:
+        tick = w.next()
+        tell.tick(tick)
+        grew = show([a for a in tick.report.activations if user_matches(user, a)])
+        verdicts = [
+            c
+            for c in tick.changes
+            if user_matches(user, c.activation) and c.kind not in (ChangeKind.STARTED, ChangeKind.MILESTONE)
+        ]
+        if fmt is TimelineFormat.table:
+            for c in verdicts:
+                status = c.activation.attempts[c.attempt - 1].status
+                console.print(Text(change_line(c), style=STATUS_STYLE[status]), soft_wrap=True)
+        if grew or verdicts:
+            quiet_since = tick.now
+        elif timeout is not None and tick.now - quiet_since >= timeout:
+            return EXIT_TIMEOUT

@@ -1,0 +1,419 @@
+"""The live watch follows the logs as a BES writes them: appended lines read once, a rotation to
+``_0002``, a new day folder, a file truncated or replaced, deleted, a folder that disappears and
+comes back, NUL bytes a share shows before the data.  Driven through `live.Watch` with a clock the
+test moves, so nothing here waits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from builders import accept_text, bes_line
+from test_watch_support import DAY, IAN, SERVER, Bes, Clock, user
+
+from bes_logdiag import follow
+from bes_logdiag.changes import Change, ChangeKind
+from bes_logdiag.live import Tick, Watch
+from bes_logdiag.settings import ScanConfig
+
+T0 = DAY.replace(hour=9)
+
+
+def watch(root: Path, clock: Clock, **config: object) -> Watch:
+    cfg = ScanConfig(paths=(str(root),), jobs=1, **config)  # type: ignore[arg-type]
+    return Watch(cfg, interval=1.0, clock=clock, sleep=clock.sleep)
+
+
+def kinds(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, str | None]]:
+    return [(c.kind.value, c.event.milestone if c.event else None) for c in changes]
+
+
+def ticks(w: Watch, n: int) -> list[Tick]:
+    return [w.next() for _ in range(n)]
+
+
+@pytest.fixture
+def bes(tmp_path: Path) -> Bes:
+    b = Bes(tmp_path / "Logs")
+    b.start_day(T0 - timedelta(minutes=5))
+    return b
+
+
+def test_lines_appended_are_read_once(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    assert kinds(w.next().changes) == [("started", "etp_received")]
+    for n in range(3):
+        bes.noise(T0 + timedelta(seconds=5 + n), n)
+    assert all(not t.changes for t in ticks(w, 5))
+    (result,) = [r for r in w.state.results() if r.stats.path == str(magt)]
+    assert (result.stats.bytes, result.stats.lines) == (magt.stat().st_size, 5)
+    assert [e.milestone for e in result.events] == ["etp_received"]
+
+
+def test_a_key_accept_in_the_next_iteration_belongs_to_the_key_before_it(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    bes.step(ian, "etp")
+    bes.step(ian, "key")
+    w.next()
+    first = w.follower.following
+    # The Messaging Agent restarts: its next line, the KEY_ACCEPT on the key's thread, which
+    # names no user, opens MAGT _0002.
+    second = bes.restart("MAGT")
+    bes.step(ian, "accept")
+    (change,) = w.next().changes
+    assert (change.kind, change.event and change.event.milestone) == (ChangeKind.MILESTONE, "key_accept_sent")
+    assert change.event is not None and change.event.file == str(second)
+    assert change.activation.email == IAN[0] and change.event.identity_from == "thread"
+    assert w.follower.following == first + 1
+    ticks(w, 6)  # _0001 grows no more: after a few polls it is no longer looked at
+    assert w.follower.following == first
+
+
+def test_an_activation_goes_on_in_the_next_day_folder(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, DAY.replace(hour=23, minute=59, second=58))
+    bes.step(ian, "etp")
+    assert kinds(w.next().changes) == [("started", "etp_received")]
+    key = bes.step(ian, "key")  # 00:00:00, in Logs/20240312/
+    assert key.parent.name == "20240312"
+    (change,) = w.next().changes
+    assert change.event is not None and change.event.file == str(key)
+    assert (change.kind, change.event.milestone, change.activation.last.status.value) == (
+        ChangeKind.MILESTONE, "key_generated", "in_progress",
+    )  # fmt: skip
+
+
+def test_a_truncated_file_is_read_again_from_its_start(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    w.next()
+    read = magt.stat().st_size
+    magt.write_bytes(b"")
+    bes.step(ian, "key")
+    notes = [n for t in ticks(w, 7) for n in t.notes]
+    assert notes == [
+        f"{magt}: shrank from {read:,} to {magt.stat().st_size:,} bytes: read again from its start"
+    ]
+    act = w.next().report.activations[0]
+    assert [e.milestone for e in act.last.events] == ["etp_received", "key_generated"]
+
+
+def test_a_file_replaced_by_a_longer_copy_of_itself_is_not_read_twice(bes: Bes) -> None:
+    """A mirror of the logs on a share (robocopy) writes each file anew: what was read is there
+    again, with more after it."""
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    w.next()
+    copy = magt.with_suffix(".tmp")
+    shutil.copyfile(magt, copy)
+    with open(copy, "ab") as f:
+        f.write(ian.line("key")[2].encode() + b"\r\n")
+    os.replace(copy, magt)
+    tick = w.next()
+    assert kinds(tick.changes) == [("milestone", "key_generated")] and not tick.notes
+    (result,) = [r for r in w.state.results() if r.stats.path == str(magt)]
+    assert (result.stats.bytes, result.stats.lines) == (magt.stat().st_size, 3)
+
+
+def test_a_file_replaced_by_other_content_is_read_again(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    w.next()
+    size = magt.stat().st_size
+    magt.write_bytes(b"")
+    for n in range(40):  # longer than what was read, and different
+        bes.noise(T0 + timedelta(seconds=n), n)
+    tick = w.next()
+    assert tick.notes == (f"{magt}: was replaced by other content: read again from its start",)
+    assert magt.stat().st_size > size
+
+
+def test_a_deleted_file_is_told_once_and_what_was_read_stays(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    for s in ("etp", "key", "accept", "books", "policy", "getconfig"):
+        bes.step(ian, s)
+    w.next()
+    sync = bes.path("SYNC", DAY)
+    sync.unlink()
+    notes = [n for t in ticks(w, 4) for n in t.notes]
+    assert notes == [f"{sync}: deleted or moved away while followed; what was read of it is kept"]
+    act = w.next().report.activations[0]
+    assert act.last.last_milestone == "slowsync_started"
+
+
+def test_a_folder_that_disappears_and_comes_back_is_followed_on(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    w.next()
+    away = bes.root.with_name("Logs.away")
+    bes.root.rename(away)
+    gone = w.next()
+    assert gone.notes == (f"{bes.root}: the folder has disappeared (a network share that dropped?); "
+                          "its 3 files followed on if it returns",)  # fmt: skip
+    assert gone.report.activations[0].last.last_milestone == "etp_received"
+    away.rename(bes.root)
+    bes.step(ian, "key")
+    back = w.next()
+    assert back.notes == (f"{bes.root}: there again; followed on",)
+    assert kinds(back.changes) == [("milestone", "key_generated")]
+    (result,) = [r for r in w.state.results() if r.stats.path == str(magt)]
+    assert (result.stats.bytes, result.stats.lines) == (magt.stat().st_size, 3)
+
+
+def test_an_unreadable_new_file_is_told_once_and_read_when_it_can_be(
+    bes: Bes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    locked = bes.path("CMNG", DAY)
+    read_at = follow.read_at
+
+    def refused(path: str, start: int, size: int) -> bytes:
+        if path == str(locked):
+            raise PermissionError(13, "Permission denied", path)
+        return read_at(path, start, size)
+
+    monkeypatch.setattr(follow, "read_at", refused)
+    bes.write("CMNG", bes_line(T0, "Total Msgs Pending 0", tid="9C4", eid=30000))
+    told = [s for t in ticks(w, 4) for s in t.report.inputs.skipped]
+    assert {(s.path, s.reason) for s in told} == {(str(locked), "permission denied")}
+    monkeypatch.setattr(follow, "read_at", read_at)
+    tick = ticks(w, 2)[-1]
+    assert not tick.report.inputs.skipped
+    assert str(locked) in {f.path for f in tick.report.inputs.files}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes in a folder are POSIX")
+def test_a_named_pipe_that_appears_is_told_once_never_opened(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    pipe = bes.root / "20240311" / "capture.pipe"
+    os.mkfifo(pipe)
+    changes = [c for _ in range(3) for c in list(w.follower.poll())]
+    assert changes == [follow.Unreadable(str(pipe), "a named pipe, not a file")]
+
+
+def test_nul_bytes_a_share_shows_before_the_data_are_waited_for(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.step(ian, "etp")
+    end = magt.stat().st_size
+    key = ian.line("key")[2].encode() + b"\r\n"
+    with open(magt, "ab") as f:
+        f.write(b"\0" * len(key))  # the new size, not yet the data
+    assert kinds(w.next().changes) == [("started", "etp_received")]
+    with open(magt, "r+b") as f:
+        f.seek(end)
+        f.write(key)
+    tick = w.next()
+    assert kinds(tick.changes) == [("milestone", "key_generated")]
+    assert not tick.report.inputs.skipped  # no "NUL bytes" damage
+
+
+def test_a_stall_is_judged_by_the_newest_line_and_the_wall_time_since(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock, stall_after={None: timedelta(seconds=30)})
+    w.start()
+    ian = user(IAN, T0)
+    bes.step(ian, "etp")
+    bes.step(ian, "key")
+    w.next()
+    read_at = clock.now
+    seen: list[tuple[float, str]] = []
+    for _ in range(35):
+        seen += [(clock.now - read_at, c.kind.value) for c in w.next().changes]
+    ((after, kind),) = seen
+    assert kind == "stalled" and 30 < after <= 32
+    assert w.next().report.activations[0].last.diagnosis.kb == "KB13843"
+
+
+def test_a_silent_server_is_told_silent_and_stalls_nobody(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)  # stage 2 threshold: 15 minutes
+    w.start()
+    ian = user(IAN, T0)
+    bes.step(ian, "etp")
+    key = bes.step(ian, "key")
+    w.next()
+    clock.now += 3600  # an hour with no line from the server
+    quiet = w.next()
+    assert list(quiet.silent) == [SERVER]
+    last, how_long = quiet.silent[SERVER]
+    assert last == ian.at(2) and how_long > timedelta(minutes=59)
+    assert quiet.report.activations[0].last.status.value == "in_progress"
+    assert not quiet.changes
+    # The logs grow again, 20 minutes later by their own clock: now the key's wait is a stall.
+    bes.noise(T0 + timedelta(minutes=20))
+    back = ticks(w, 2)
+    assert not back[-1].silent
+    assert kinds([c for t in back for c in t.changes]) == [("stalled", None)]
+    assert key.exists()
+
+
+def test_nothing_written_means_nothing_read_and_no_change(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    first = w.start()
+    polls = [list(w.follower.poll()) for _ in range(3)]
+    assert polls == [[], [], []]
+    tick = w.next()
+    assert tick.report is first.report and not tick.changes and not tick.notes
+
+
+def test_the_order_of_changes_from_etp_to_slowsync_complete(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    told: list[tuple[str, str | None]] = []
+    for s in ian.keep:
+        bes.step(ian, s)
+        told += kinds(w.next().changes)
+    assert told == [
+        ("started", "etp_received"),
+        ("milestone", "key_generated"),
+        ("milestone", "key_accept_sent"),
+        ("milestone", "service_books_requested"),
+        ("milestone", "itpolicy_queued"),
+        ("milestone", "slowsync_started"),
+        ("milestone", "calendar_sync"),
+        ("milestone", "slowsync_progress"),
+        ("completed", "slowsync_complete"),
+    ]
+
+
+def test_the_watch_reads_the_24_hours_before_the_newest_line(bes: Bes) -> None:
+    old = DAY - timedelta(days=3)
+    bes.write("MAGT", bes_line(old.replace(hour=8), accept_text(1), tid="1"), old)
+    clock = Clock()
+    w = watch(bes.root, clock)
+    tick = w.start()
+    assert tick.notes == ("1 file of days before 2024-03-09 not read (give --since to read further back)",)
+    assert w.since == DAY.replace(hour=8, minute=55) - timedelta(hours=24)
+
+
+def test_a_watch_left_open_for_days_keeps_a_window_of_the_logs(bes: Bes) -> None:
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    bes.step(ian, "etp")
+    assert kinds(w.next().changes) == [("started", "etp_received")]
+    later = DAY + timedelta(days=3, hours=9)
+    bes.start_day(later)  # the BES writes on, three days later, in a new day folder
+    ticks(w, 8)  # (the old day's files are closed once they have stayed still a few polls)
+    bes.noise(later + timedelta(minutes=1))
+    tick = w.next()
+    assert w.since is not None and later - timedelta(hours=24) <= w.since <= later - timedelta(hours=23)
+    assert {Path(r.stats.path).parent.name for r in w.state.results()} == {"20240314"}
+    assert tick.report.activations == ()
+
+
+def test_an_empty_folder_is_nothing_to_read(tmp_path: Path) -> None:
+    from bes_logdiag.errors import InputError
+
+    (tmp_path / "Logs").mkdir()
+    with pytest.raises(InputError, match=r"nothing could be read \(.*Logs: folder holds no files\)"):
+        watch(tmp_path / "Logs", Clock()).start()
+
+
+def test_a_new_servers_folder_is_followed(tmp_path: Path) -> None:
+    root = tmp_path / "captured"
+    first = Bes(root / SERVER / "Logs")
+    first.start_day(T0 - timedelta(minutes=5))
+    clock = Clock()
+    w = watch(root, clock)
+    w.start()
+    second = Bes(root / "BES_EAST_02" / "Logs", server="BES_EAST_02")
+    second.start_day(T0 - timedelta(minutes=1))
+    second.step(user(IAN, T0), "etp")
+    (change,) = w.next().changes
+    assert (change.kind, change.activation.server) == (ChangeKind.STARTED, "BES_EAST_02")
+
+
+def test_gzip_logs_beside_are_read_whole_once(bes: Bes) -> None:
+    import gzip
+
+    earlier = bes.root / "20240311" / f"{SERVER}_MAGT_02_20240311_0001.txt.gz"
+    ian = user(IAN, T0 - timedelta(hours=1), upto="key")
+    earlier.write_bytes(gzip.compress(b"".join(ian.line(s)[2].encode() + b"\r\n" for s in ian.keep)))
+    clock = Clock()
+    w = watch(bes.root, clock)
+    tick = w.start()
+    (act,) = tick.report.activations
+    assert [e.milestone for e in act.last.events] == ["etp_received", "key_generated"]
+    assert act.last.events[0].file == str(earlier)
+    ticks(w, 3)
+    assert [r.stats.path for r in w.state.results()].count(str(earlier)) == 1
+
+
+def test_a_file_bigger_than_one_read_is_read_whole_over_several_polls(bes: Bes) -> None:
+    for n in range(200):
+        bes.noise(T0 + timedelta(seconds=n), n)
+    magt = bes.path("MAGT", DAY)
+    f = follow.Follower([str(bes.root)], lambda src: follow.Mode.READ, clock=Clock(), max_read=1000)
+    got = b""
+    polls = 0
+    while polls == 0 or f.behind:
+        got += b"".join(
+            c.data for c in f.poll() if isinstance(c, follow.Appended) and c.src.path == str(magt)
+        )
+        polls += 1
+    assert got == magt.read_bytes()
+    assert polls > magt.stat().st_size // 1000
+    assert not [c for c in f.poll() if isinstance(c, follow.Appended)]
+
+
+def test_the_watch_starts_from_what_scan_says() -> None:
+    """Read from the start of the sample logs, the watch's first report has scan's verdicts."""
+    from datetime import datetime
+
+    from builders import SAMPLE_LOGS, scan_report
+
+    def verdicts(report: object) -> list[tuple[object, ...]]:
+        return sorted(
+            ((a.server, a.email, a.user_id, a.display_name, a.last.status, a.last.stage, a.last.diagnosis.kb,
+              len(a.attempts)) for a in report.activations),  # type: ignore[attr-defined]
+            key=str,
+        )  # fmt: skip
+
+    clock = Clock()
+    w = Watch(
+        ScanConfig(paths=(str(SAMPLE_LOGS),), jobs=1),
+        since=datetime(2000, 1, 1),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert verdicts(w.start().report) == verdicts(scan_report(SAMPLE_LOGS))
