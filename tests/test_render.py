@@ -342,8 +342,9 @@ def test_junit_cases_are_the_json_activations(report: Report) -> None:
             assert skipped.get("message") == f"in progress: waiting for {a['next_expected']}"
         else:
             assert failure is None and skipped is None
-        seconds = datetime.fromisoformat(a["last_progress"]) - datetime.fromisoformat(a["started"])
-        assert float(case.get("time", "")) == pytest.approx(seconds.total_seconds())
+        if failure is None:  # a passing case says its verdict in system-out
+            assert (case.findtext("system-out") or "").startswith(a["status"])
+        assert case.get("time") == "0"  # a verdict read from logs: not the activation's duration
 
 
 def test_junit_counts_and_unique_names(report: Report) -> None:

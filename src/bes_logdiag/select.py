@@ -1,13 +1,14 @@
-"""Selecting activations: the ``--user``, ``--server``, ``--since``, ``--until`` and ``--status`` filters."""
+"""Selecting activations and lines: the --user, --server, --since, --until and --status filters."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.model import Activation, Event, Report, Status
 from bes_logdiag.names import fold
 
 
@@ -20,6 +21,19 @@ class Selection:
     statuses: tuple[Status, ...] = ()
 
 
+@dataclass(frozen=True)
+class Unmatched:
+    """A ``--user`` or ``--server`` value that selected nothing."""
+
+    option: str
+    value: str
+    in_logs: bool
+    """The name is in the logs all the same (a server with no activation, a user with lines outside
+    any activation): no typo, only nothing to show."""
+    note: str
+    """What to tell the user, with the near names when it is not in the logs ("did you mean")."""
+
+
 def _name_forms(text: str) -> set[str]:
     """``Müller, Jürgen`` as ``mueller, juergen`` and ``juergen mueller`` (accents folded)."""
     name = " ".join(fold(text).split())
@@ -27,21 +41,33 @@ def _name_forms(text: str) -> set[str]:
     return {name, f"{first.strip()} {last.strip()}"} if comma else {name}
 
 
-def user_matches(query: str, act: Activation) -> bool:
+def _forms(email: str | None, user_id: str | None, display_name: str | None) -> set[str]:
+    names = {(email or "").lower(), user_id or ""}
+    if display_name:
+        names |= _name_forms(display_name)
+    return names - {""}
+
+
+def names_match(query: str, email: str | None, user_id: str | None, display_name: str | None) -> bool:
     """An address, a numeric user id or a display name (``Last, First`` or ``First Last``), in
     any case and spacing, accents folded as the identity join folds them."""
-    q = " ".join(fold(query).split())
-    names = {(act.email or "").lower(), act.user_id or ""}
-    if act.display_name:
-        names |= _name_forms(act.display_name)
-    return q in names - {""}
+    return " ".join(fold(query).split()) in _forms(email, user_id, display_name)
+
+
+def user_matches(query: str, act: Activation) -> bool:
+    """`names_match` against an activation's (joined) names."""
+    return names_match(query, act.email, act.user_id, act.display_name)
+
+
+def _server_in(server: str | None, servers: Iterable[str]) -> bool:
+    return (server or "").lower() in {s.lower() for s in servers}
 
 
 def selected(act: Activation, sel: Selection) -> bool:
     last = act.last
     if sel.users and not any(user_matches(u, act) for u in sel.users):
         return False
-    if sel.servers and (act.server or "").lower() not in {s.lower() for s in sel.servers}:
+    if sel.servers and not _server_in(act.server, sel.servers):
         return False
     if sel.since is not None and last.last_progress < sel.since:
         return False
@@ -50,26 +76,141 @@ def selected(act: Activation, sel: Selection) -> bool:
     return not sel.statuses or last.status in sel.statuses
 
 
-def unmatched(report: Report, sel: Selection) -> list[str]:
-    """A word for each --user and --server value that no activation in the logs has: a typo
-    should not pass for a clean run in CI."""
-    acts = report.activations
-    notes = [
-        f"--user {u!r}: no activation of this user in the logs"
-        for u in sel.users
-        if not any(user_matches(u, a) for a in acts)
-    ]
-    servers = sorted({a.server for a in acts if a.server})
-    notes += [
-        f"--server {s!r}: no activation on this server (servers with activations: "
-        f"{', '.join(servers) or 'none'})"
-        for s in sel.servers
-        if s.lower() not in {x.lower() for x in servers}
-    ]
-    return notes
-
-
 def select(report: Report, sel: Selection) -> Report:
     """The report with only the activations the selection keeps (inputs stay as they were read)."""
     keep: Sequence[Activation] = [a for a in report.activations if selected(a, sel)]
     return dataclasses.replace(report, activations=tuple(keep))
+
+
+def _known_names(report: Report) -> list[tuple[str, str | None, str | None, str | None]]:
+    """(server, email, user id, display name) of everyone the report names: activations and the
+    users of lines outside any activation."""
+    people = [(a.server or "", a.email, a.user_id, a.display_name) for a in report.activations]
+    people += [(u.server or "", u.email, u.user_id, u.display_name) for u in report.unattached]
+    return people
+
+
+def _near(query: str, names: Iterable[str]) -> list[str]:
+    """Up to three names close to ``query``, shown as written: those that hold it (``dundas``),
+    then the nearest by difflib and those almost as near.  An address is compared by its local
+    part with the addresses of its own domain (else ``nobody@example.com`` is near every address
+    at example.com) and whole with the others (``ian.dundas@exmaple.com``); a display name as
+    ``Last, First`` and as ``First Last``; accents folded."""
+    q = " ".join(fold(query).split())
+    if q.isdigit():  # every user id is near every other: 2040 is no nearer 2004 than 2049
+        return []
+    local, at, domain = q.partition("@")
+    same: dict[str, str] = {}  # local part of an address at the query's domain -> the address
+    forms: dict[str, str] = {}
+    for n in names:
+        for form in _name_forms(n):
+            forms.setdefault(form, n)
+            n_local, n_at, n_domain = form.partition("@")
+            if n_at and (not at or n_domain == domain):
+                same.setdefault(n_local, n)
+                if at:
+                    del forms[form]
+    holding = [n for form, n in forms.items() if len(q) >= 3 and q in form]
+    scored = [
+        (difflib.SequenceMatcher(None, key, c).ratio(), table[c])
+        for key, table in ((local if at else q, same), (q, forms))
+        for c in difflib.get_close_matches(key, list(table), n=5, cutoff=0.75)
+    ]
+    scored.sort(key=lambda x: -x[0])
+    nearest = [n for r, n in scored if r >= scored[0][0] - 0.1]
+    return list(dict.fromkeys([*holding, *nearest]))[:3]
+
+
+def near_users(report: Report, query: str) -> list[str]:
+    """The names in the report nearest to a user ``query`` that matches no one (`_near`), for
+    "did you mean" (``timeline``)."""
+    people = _known_names(report)
+    return _near(query, [n for _, email, uid, display in people for n in (email, display, uid) if n])
+
+
+def _did_you_mean(near: list[str]) -> str:
+    return f"; did you mean {' or '.join(near)}?" if near else ""
+
+
+def unmatched(report: Report, sel: Selection) -> list[Unmatched]:
+    """Each --user and --server value that no activation in the logs has: a typo should not pass
+    for a clean run in CI.  A value the logs name elsewhere (lines outside activations, a server's
+    files) is only nothing to show; one they never name gets the nearest names they hold."""
+    acts = report.activations
+    found: list[Unmatched] = []
+    for u in sel.users:
+        if any(user_matches(u, a) for a in acts):
+            continue
+        loose = sum(x.count for x in report.unattached if names_match(u, x.email, x.user_id, x.display_name))
+        if loose:
+            note = (
+                f"--user {u!r}: no activation of this user in the logs, only {loose:,} "
+                f"line{'s' if loose != 1 else ''} outside any activation (see unattached)"
+            )
+            found.append(Unmatched("--user", u, True, note))
+            continue
+        note = f"--user {u!r}: no activation of this user in the logs{_did_you_mean(near_users(report, u))}"
+        found.append(Unmatched("--user", u, False, note))
+    with_acts = sorted({a.server for a in acts if a.server})
+    logged = {f.info.server for f in report.inputs.files if f.info.server} | set(with_acts)
+    logged |= {i.server for i in report.inputs.ignored if i.server}
+    for s in sel.servers:
+        if _server_in(s, with_acts):
+            continue
+        listed = f" (servers with activations: {', '.join(with_acts) or 'none'})"
+        if _server_in(s, logged):
+            found.append(
+                Unmatched("--server", s, True, f"--server {s!r}: no activation on this server{listed}")
+            )
+            continue
+        near = _did_you_mean(_near(s, sorted(logged)))
+        found.append(
+            Unmatched("--server", s, False, f"--server {s!r}: no activation on this server{listed}{near}")
+        )
+    return found
+
+
+# --- events: every matched line --------------------------------------------------------------------
+
+
+def _line_in_time(e: Event, sel: Selection) -> bool:
+    return (sel.since is None or e.time >= sel.since) and (sel.until is None or e.time <= sel.until)
+
+
+def select_lines(report: Report, sel: Selection) -> Report:
+    """For ``events``: the report with only the matched lines the selection keeps, by the line's
+    own time.  An activation's lines are kept when the activation is the user's (its joined
+    names) and on the server; a line outside any activation when its own names are the user's,
+    or name the user of an unattached group of its server that matches (a POLC line that names
+    only ``UserId=2004`` for ``--user eva.lindqvist@example.com``).  Attempts keep only their
+    kept lines: the activations are a view for listing lines, not verdicts."""
+    acts: list[Activation] = []
+    for a in report.activations:
+        if sel.users and not any(user_matches(u, a) for u in sel.users):
+            continue
+        if sel.servers and not _server_in(a.server, sel.servers):
+            continue
+        attempts = tuple(
+            dataclasses.replace(t, events=tuple(e for e in t.events if _line_in_time(e, sel)))
+            for t in a.attempts
+        )
+        acts.append(dataclasses.replace(a, attempts=attempts))
+    known = {
+        (u.server or "", name)
+        for u in report.unattached
+        if any(names_match(q, u.email, u.user_id, u.display_name) for q in sel.users)
+        for name in _forms(u.email, u.user_id, u.display_name)
+    }
+
+    def keep(e: Event) -> bool:
+        if sel.servers and not _server_in(e.server, sel.servers):
+            return False
+        if sel.users and not (
+            any(names_match(q, e.email, e.user_id, e.display_name) for q in sel.users)
+            or any((e.server or "", n) in known for n in _forms(e.email, e.user_id, e.display_name))
+        ):
+            return False
+        return _line_in_time(e, sel)
+
+    lines = tuple(e for e in report.unattached_lines if keep(e))
+    return dataclasses.replace(report, activations=tuple(acts), unattached_lines=lines)

@@ -86,7 +86,9 @@ def test_user_filter_folds_accents_and_takes_first_last() -> None:
     for query in ("Mueller, Juergen", "jürgen müller", "Juergen  Mueller", "MÜLLER, JÜRGEN"):
         assert [a["user_id"] for a in acts("--user", query)] == [2003], query
     assert [a["email"] for a in acts("--user", "Ian Dundas")] == ["ian.dundas@example.com"]
-    assert acts("--user", "Dundas") == []
+    part = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas")
+    assert part.exit_code == 4 and json.loads(part.stdout)["activations"] == []
+    assert "did you mean ian.dundas@example.com" in part.stderr
 
 
 def test_since_until_take_a_zone_and_a_whole_day() -> None:
@@ -351,7 +353,7 @@ def test_every_format_through_the_cli_is_ansi_free(fmt: str) -> None:
 
 def test_a_filter_that_matches_nobody_says_so() -> None:
     result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--server", "BBPROD1", "--user", "nobody@example.com")
-    assert result.exit_code == 0 and result.stdout.count("\n") == 1  # the header only
+    assert result.exit_code == 4 and result.stdout.count("\n") == 1  # the header only
     assert (
         "--server 'BBPROD1': no activation on this server (servers with activations: BBPROD01, BES_EAST_02)"
         in (result.stderr)

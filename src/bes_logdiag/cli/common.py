@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import codecs
+import enum
 import os
+import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import typer
+from typer.core import TyperCommand
 
 from bes_logdiag.errors import BesLogdiagError
 
 if TYPE_CHECKING:
     from bes_logdiag.model import Report
+    from bes_logdiag.render.table import Screen
+    from bes_logdiag.select import Selection
     from bes_logdiag.settings import ScanConfig
+    from bes_logdiag.when import When
 
 EXIT_CLEAN = 0
 EXIT_PROBLEMS = 1
 EXIT_UNUSABLE = 2
+EXIT_NO_MATCH = 4
+"""A ``--user`` or ``--server`` value names no one and nothing in the logs: a typo, or the wrong
+logs.  Not 1 (nothing is known to be stalled) nor 2 (the logs were read): a CI job must not pass
+for a clean run, and a script can tell it apart.  (3 is ``watch``'s timeout.)"""
 EXIT_INTERRUPTED = 130
 """Ctrl-C: 128 + SIGINT, as a shell reports a command the signal ended."""
 
@@ -73,13 +84,127 @@ RAW = typer.Option(
     "=, +, -, @, tab or CR gets a ' before it, so that a spreadsheet shows it instead of running it.",
 )
 DEBUG = typer.Option(False, "--debug", help="Show the full traceback of an error.")
+SINCE = typer.Option(
+    None,
+    "--since",
+    metavar="TIME",
+    help="From this time on (scan: activations with progress since then): 2024-01-01 09:00, "
+    "01/01 09:00 (the year taken from the logs), or 7d, 2h (back from the end of the logs).",
+)
+UNTIL = typer.Option(
+    None,
+    "--until",
+    metavar="TIME",
+    help="Up to this time (scan: activations started by then), written as for --since; a date "
+    "alone keeps that whole day.",
+)
+SERVER = typer.Option([], "--server", "-s", metavar="SERVER", help="Only this server (repeatable).")
+WIDTH = typer.Option(
+    None,
+    "--width",
+    metavar="N",
+    help="Lay tables out N columns wide (default: the terminal's width, else $COLUMNS, else 160).",
+)
+
+
+class Color(str, enum.Enum):
+    """``--color``: when output for people is coloured."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+COLOR_CHOICE: dict[Color, bool | None] = {Color.auto: None, Color.always: True, Color.never: False}
+"""What each ``--color`` asks of the console (`render.table.Screen.color`)."""
+COLOR = typer.Option(
+    Color.auto,
+    "--color",
+    help="Colour the output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR colours a pipe "
+    "too), always, or never (no colour, no progress bar).",
+)
+
+
+def screen_of(width: Optional[int], color: Color) -> Screen:
+    """``--width`` and ``--color`` for the renderers; a width too narrow for a table is a usage error."""
+    from bes_logdiag.render.table import MIN_WIDTH, Screen
+
+    if width is not None and width < MIN_WIDTH:
+        raise typer.BadParameter(f"give {MIN_WIDTH} columns or more", param_hint="--width")
+    return Screen(width=width, color=COLOR_CHOICE[color])
+
+
+# --- help and messages in the tool's words --------------------------------------------------------
+
+# Typer's own notation: ``{PATH}...`` for a required argument in the usage line, ``<list[str]>``
+# after an argument, ``<a|b>`` and ``<list[a|b]>`` after a choice.
+_REQUIRED = re.compile(r"^\{(.*)\}")
+_ARGUMENT_TYPE = re.compile(r"\s+<[^<>]*>$")
+_LIST_CHOICE = re.compile(r"<list\[([^\]]*)\]>")
+_CHOICE = re.compile(r"<([^<>]*\|[^<>]*)>")
+# Pydantic's wording, which typer passes on when it converts a value.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Value error, "), ""),
+    (re.compile(r"^Input should be a valid integer.*$"), "give a whole number"),
+    (re.compile(r"^Input should be a valid number.*$"), "give a number"),
+    (re.compile(r"^Input should be a valid boolean.*$"), "give true or false"),
+    (re.compile(r"^Input should be "), "must be "),
+)
+
+
+def plain_message(message: str) -> str:
+    """A value error as this tool says it: no "Value error," or "Input should be a valid
+    integer, unable to parse string as an integer" from the library underneath."""
+    for pattern, replacement in _MESSAGES:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+class Command(TyperCommand):
+    """A typer command whose help and errors speak the tool's language: ``PATH...`` rather than
+    ``{PATH}...`` and ``PATH <list[str]>``, ``[a|b]`` for a choice, and no "Value error,"."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [_REQUIRED.sub(r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            name, text = record
+            if param.param_type_name == "argument":
+                name = _ARGUMENT_TYPE.sub("", name).removesuffix("...")
+                arguments.append((name + ("..." if param.nargs != 1 else ""), text))
+            else:
+                options.append((_CHOICE.sub(r"[\1]", _LIST_CHOICE.sub(r"[\1]...", name)), text))
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+        except typer.BadParameter as e:
+            e.message = plain_message(e.message)
+            raise
+
+
+class _App(typer.Typer):
+    """typer.Typer whose commands are `Command`s unless they ask for another class."""
+
+    def command(self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kw: Any) -> Any:
+        return super().command(name, cls=cls or Command, **kw)
 
 
 def typer_app(**settings: Any) -> typer.Typer:
     """A typer app or command group with the settings all of ours share: help when run bare,
-    -h as well as --help, no Rich markup in help texts, and no pretty exception panels (errors
-    reach the user through `handle_errors`). `settings`: the rest of typer.Typer's arguments."""
-    return typer.Typer(
+    -h as well as --help, no Rich markup in help texts, no pretty exception panels (errors
+    reach the user through `handle_errors`), and help and value errors in the tool's words
+    (`Command`).  `settings`: the rest of typer.Typer's arguments."""
+    return _App(
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
@@ -205,10 +330,11 @@ def make_config(
     jobs: int,
     *,
     output: Optional[Path],
+    protect: Sequence[Path] = (),
 ) -> ScanConfig:
     """Check the shared options and build the core's config; bad values are usage errors.  The
     output (``-o`` FILE, or stdout when None) is checked here, before any log is read
-    (`check_output`)."""
+    (`check_output`); ``protect``: other files it must not overwrite (a ``--baseline``)."""
     from bes_logdiag.settings import ScanConfig, parse_stall_after, parse_user_maps
 
     try:
@@ -223,7 +349,10 @@ def make_config(
         raise typer.BadParameter("give a four-digit year such as 2010", param_hint="--year")
     if jobs < 0:
         raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
-    check_output(output, [*paths, *(str(p) for _, p in user_maps), *(str(p) for p in patterns)])
+    check_output(
+        output,
+        [*paths, *(str(p) for _, p in user_maps), *(str(p) for p in patterns), *(str(p) for p in protect)],
+    )
     return ScanConfig(
         paths=tuple(paths),
         users=user_maps,
@@ -234,13 +363,61 @@ def make_config(
     )
 
 
-def run_report(config: ScanConfig, *, quiet: bool = False, unattached_lines: bool = False) -> Report:
+PASTE_HINT = (
+    "reading log lines from the terminal: paste them, then press "
+    + ("Ctrl-Z and Enter" if sys.platform == "win32" else "Ctrl-D")
+    + " on a line of its own"
+)
+
+
+def typing_in(paths: Sequence[str]) -> bool:
+    """Whether ``-`` is read from a terminal: someone is about to paste."""
+    try:
+        return "-" in paths and sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+@contextmanager
+def _typed_stdin(pasting: bool) -> Iterator[None]:
+    """While the scan runs, stdin typed or pasted on a terminal is what was read from it up to the
+    first Ctrl-D on a line of its own.  The scan reads stdin in large blocks; on a terminal a
+    Ctrl-D only ends the block being read, so the next block would wait for a second Ctrl-D."""
+    if not pasting:
+        yield
+        return
+    import io
+
+    # The unbuffered stream: a read returns each line as it is entered, and b"" at the Ctrl-D
+    # (on Windows the console's own stream, which ends at Ctrl-Z and Enter).
+    raw = sys.stdin.buffer.raw  # type: ignore[union-attr]
+    chunks = []
+    while chunk := raw.read(65536):
+        chunks.append(chunk)
+    original = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b"".join(chunks)))
+    try:
+        yield
+    finally:
+        sys.stdin = original
+
+
+def run_report(
+    config: ScanConfig, *, quiet: bool = False, unattached_lines: bool = False, bar: bool = True
+) -> Report:
     """Run the scan and say on stderr what was skipped or assumed; ``unattached_lines`` keeps
-    every line that joined no activation, not only their groups (``events``)."""
+    every line that joined no activation, not only their groups (``events``).
+
+    Standard input from a terminal gets a hint to paste and end with Ctrl-D, and no progress bar
+    (it would redraw over the pasted lines); ``bar=False`` (``--color never``) drops it too."""
     from bes_logdiag.cli.progress import progress_bar
     from bes_logdiag.scan import run_scan
 
-    with progress_bar(quiet) as progress:
+    pasting = typing_in(config.paths)
+    if pasting and not quiet:
+        warn(PASTE_HINT)
+        sys.stderr.flush()
+    with _typed_stdin(pasting), progress_bar(quiet or pasting or not bar) as progress:
         report = run_scan(config, progress, unattached_lines=unattached_lines)
     if not quiet:
         for s in report.inputs.skipped:
@@ -248,6 +425,66 @@ def run_report(config: ScanConfig, *, quiet: bool = False, unattached_lines: boo
         for note in report.notes:
             warn(note)
     return report
+
+
+def parse_times(since: Optional[str], until: Optional[str]) -> tuple[When | None, When | None]:
+    """``--since`` and ``--until`` checked before any log is read; placed in time by `place_times`."""
+    from bes_logdiag.when import parse_when
+
+    parsed: list[When | None] = []
+    for text, option in ((since, "--since"), (until, "--until")):
+        try:
+            parsed.append(None if text is None else parse_when(text, option, end=option == "--until"))
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint=option) from e
+    return parsed[0], parsed[1]
+
+
+def place_times(
+    report: Report, since: When | None, until: When | None
+) -> tuple[datetime | None, datetime | None, list[str]]:
+    """The times ``--since`` and ``--until`` name in these logs, and a note for each thing taken
+    from them (a year, a day, the end of the logs for ``7d``)."""
+    from bes_logdiag.errors import UsageError
+    from bes_logdiag.when import logs_span, resolve
+
+    span = logs_span(report)
+    times: list[datetime | None] = []
+    notes: list[str] = []
+    for when in (since, until):
+        if when is None:
+            times.append(None)
+            continue
+        try:
+            moment, note = resolve(when, span)
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+        times.append(moment)
+        notes += [note] if note else []
+    return times[0], times[1], notes
+
+
+def tell_unmatched(report: Report, selection: Selection, *, quiet: bool) -> bool:
+    """Say which --user and --server values selected nothing; True when one of them names no one
+    in the logs at all (exit code `EXIT_NO_MATCH`), which is said even with --quiet."""
+    from bes_logdiag.select import unmatched
+
+    missing = False
+    for u in unmatched(report, selection):
+        missing |= not u.in_logs
+        if not (quiet and u.in_logs):
+            warn(u.note)
+    return missing
+
+
+def with_notes(report: Report, notes: Sequence[str], *, quiet: bool) -> Report:
+    """The report with more notes (JSON ``notes``), each said on stderr unless ``quiet``."""
+    from dataclasses import replace
+
+    if not quiet:
+        for note in notes:
+            warn(note)
+    return replace(report, notes=(*report.notes, *notes)) if notes else report
 
 
 def check_strict(report: Report) -> None:

@@ -8,20 +8,31 @@ from typing import Optional
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, handle_errors
+from bes_logdiag.cli.common import COLOR, DEBUG, WIDTH, Color, handle_errors, screen_of
+
+
+def article_id(text: str) -> str:
+    """``KB13840`` however it is typed: ``kb13840``, ``KB 13840``, or the number alone."""
+    compact = "".join(text.split()).upper()
+    return f"KB{compact}" if compact.isdigit() else compact
 
 
 @app.command()
 def kb(
-    kbid: Optional[str] = typer.Argument(None, metavar="KBID", help="One article, e.g. KB13840 (any case)."),
+    kbid: Optional[str] = typer.Argument(
+        None, metavar="KBID", help="One article: KB13840, kb13840 or 13840."
+    ),
+    width: Optional[int] = WIDTH,
+    color: Color = COLOR,
     debug: bool = DEBUG,
 ) -> None:
     """The KB articles for activation problems: id, stage, what the device shows, what to check.
 
     With an id: that article, what in the logs points to it, and which stalls and errors lead there.
 
-    Example: bes-logdiag kb KB13840
+    Example: bes-logdiag kb 13840
     """
+    screen = screen_of(width, color)
     with handle_errors(debug):
         from rich.table import Table
         from rich.text import Text
@@ -32,20 +43,24 @@ def kb(
         from bes_logdiag.render.table import console_for
 
         lib = load_library()
-        console = console_for(sys.stdout)
+        console = console_for(sys.stdout, screen)
         if kbid is None:
             table = Table(header_style="bold")
             for col in ("KB", "Stage", "Title", "Device shows", "Check"):
-                table.add_column(col, overflow="fold")
+                table.add_column(col, overflow="fold", no_wrap=col in ("KB", "Stage"))  # ids stay whole
             for a in sorted(lib.articles.values(), key=lambda a: (a.stage, not a.prerequisite, a.id)):
                 stage = "pre" if a.prerequisite else str(a.stage)
                 # The library is TOML an admin may edit: its text is data, shown and never markup.
                 table.add_row(*(terminal_text(x) for x in (a.id, stage, a.title, a.device, a.check)))
             console.print(table)
             return
-        article = lib.articles.get(kbid.strip().upper())
+        article = lib.articles.get(article_id(kbid))
         if article is None:
-            raise UsageError(f"unknown article {kbid!r} (known: {', '.join(sorted(lib.articles))})")
+            import difflib
+
+            near = difflib.get_close_matches(article_id(kbid), sorted(lib.articles), n=1, cutoff=0.7)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise UsageError(f"unknown article {kbid!r} ({hint}known: {', '.join(sorted(lib.articles))})")
         t = terminal
         console.print(terminal_text(f"{article.id}  {article.title}", style="bold"))
         stage = "prerequisite" if article.prerequisite else f"stage {article.stage}"

@@ -6,32 +6,49 @@ import enum
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
+    COLOR,
     DEBUG,
+    EXIT_CLEAN,
+    EXIT_NO_MATCH,
     EXIT_PROBLEMS,
     JOBS,
     PATHS,
     PATTERNS,
     QUIET,
     RAW,
+    SERVER,
+    SINCE,
     STALL_AFTER,
     STRICT,
+    UNTIL,
     USERS,
+    WIDTH,
     YEAR,
+    Color,
     check_strict,
     handle_errors,
     make_config,
     output_stream,
+    parse_times,
+    place_times,
     run_report,
-    warn,
+    screen_of,
+    tell_unmatched,
+    with_notes,
 )  # fmt: skip
 from bes_logdiag.model import Status
 from bes_logdiag.render import Format, writer_for
+
+if TYPE_CHECKING:
+    from bes_logdiag.baseline import Gate
+    from bes_logdiag.model import Report
+    from bes_logdiag.render.table import Screen
 
 MAX_EXPAND = typer.Option(
     1000.0,  # (read.DEFAULT_MAX_EXPAND: the core is imported when a command runs)
@@ -59,26 +76,45 @@ FAILING: dict[FailOn, set[Status]] = {
     FailOn.never: set(),
 }
 
+# --status words beside the values themselves: what people type for in_progress.
+_STATUS_WORDS = {
+    "in-progress": Status.IN_PROGRESS,
+    "in progress": Status.IN_PROGRESS,
+    "inprogress": Status.IN_PROGRESS,
+}
+
+
+def parse_statuses(values: list[str]) -> tuple[Status, ...]:
+    """``--status stalled,failed`` as well as ``--status stalled --status failed``."""
+    out: list[Status] = []
+    for value in values:
+        for word in filter(None, (w.strip().lower() for w in value.split(","))):
+            try:
+                status = _STATUS_WORDS.get(word) or Status(word)
+            except ValueError:
+                known = ", ".join(s.value for s in Status)
+                raise typer.BadParameter(
+                    f"{word!r} is not a status ({known})", param_hint="--status"
+                ) from None
+            if status not in out:
+                out.append(status)
+    return tuple(out)
+
 
 def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime | None:
-    """A date or time from the command line.  What it leaves out is taken from today, and from
-    the start of the day, or (``end``, for --until) its end: ``--until 2023-12-31`` keeps that
-    day.  A zone is dropped: BES logs carry the server's local time with none."""
+    """A date or time from the command line for a command that places it before reading any log
+    (``watch``): what it leaves out is taken from today, and from the start of the day, or
+    (``end``, for --until) its end.  ``scan`` and ``events`` take it from the logs instead
+    (`bes_logdiag.when`)."""
     if text is None:
         return None
-    from dateutil import parser
+    from bes_logdiag.when import parse_when as parse
+    from bes_logdiag.when import resolve
 
-    now = datetime.now()
-    default = (
-        now.replace(hour=23, minute=59, second=59, microsecond=999999)
-        if end
-        else now.replace(hour=0, minute=0, second=0, microsecond=0)
-    )
     try:
-        when: datetime = parser.parse(text, default=default)
-    except (ValueError, OverflowError) as e:
-        raise typer.BadParameter(f"{text!r} is not a date or time", param_hint=option) from e
-    return when.replace(tzinfo=None)
+        return resolve(parse(text, option, end=end), None)[0]
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=option) from e
 
 
 @app.command()
@@ -98,6 +134,19 @@ def scan(
     fail_if_none: bool = typer.Option(
         False, "--fail-if-none", help="Exit 1 when no activation is found at all."
     ),
+    baseline: Optional[Path] = typer.Option(
+        None,
+        "--baseline",
+        metavar="FILE",
+        help="Accepted problems (written by --write-baseline): only a stall or failure that is new, "
+        "or has another status or KB, fails the run.",
+    ),
+    write_baseline: Optional[Path] = typer.Option(
+        None,
+        "--write-baseline",
+        metavar="FILE",
+        help="Write this run's stalled and failed activations to FILE, for --baseline.",
+    ),
     user: list[str] = typer.Option(
         [],
         "--user",
@@ -105,22 +154,19 @@ def scan(
         metavar="USER",
         help="Only this user: address, user id or display name (repeatable).",
     ),
-    server: list[str] = typer.Option(
-        [], "--server", "-s", metavar="SERVER", help="Only this server (repeatable)."
-    ),
-    since: Optional[str] = typer.Option(
-        None,
-        "--since",
-        metavar="TIME",
-        help="Only activations with progress at or after this time (e.g. 2024-03-11 08:00).",
-    ),
-    until: Optional[str] = typer.Option(
-        None, "--until", metavar="TIME", help="Only activations started at or before this time."
-    ),
-    status: list[Status] = typer.Option(
-        [], "--status", help="Only activations with this status (repeatable)."
+    server: list[str] = SERVER,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    status: list[str] = typer.Option(
+        [],
+        "--status",
+        metavar="STATUS[,STATUS]",
+        help="Only activations with this status: complete, in_progress, stalled, failed (a comma "
+        "list, or repeat the option).",
     ),
     raw: bool = RAW,
+    width: Optional[int] = WIDTH,
+    color: Color = COLOR,
     jobs: int = JOBS,
     max_expand: float = MAX_EXPAND,
     quiet: bool = QUIET,
@@ -131,39 +177,120 @@ def scan(
 
     For each user on each server: complete, in_progress, stalled or failed; the stage (1-4);
     the KB article to read; the evidence lines.  Exit code 0 when nothing is stalled or
-    failed, 1 when something is (see --fail-on), 2 on a usage error or unreadable input.
+    failed, 1 when something is (see --fail-on, --baseline), 2 on a usage error or unreadable
+    input, 4 when a --user or --server names no one in the logs.
 
     Example: bes-logdiag scan Logs/ --format junit -o report.xml
     """
     if raw and fmt is not Format.csv:
         raise typer.BadParameter("applies to --format csv only", param_hint="--raw")
+    statuses = parse_statuses(status)
+    when = parse_times(since, until)
+    screen = screen_of(width, color)
     with handle_errors(debug):
-        from bes_logdiag.select import Selection, select, unmatched
+        from bes_logdiag.baseline import Gate, read_baseline
+        from bes_logdiag.select import Selection, select
 
-        config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
-        config = replace(config, max_expand=max_expand)
-        selection = Selection(
-            users=tuple(user),
-            servers=tuple(server),
-            since=parse_when(since, "--since"),
-            until=parse_when(until, "--until", end=True),
-            statuses=tuple(status),
+        config = make_config(
+            paths,
+            users,
+            year,
+            patterns,
+            stall_after,
+            jobs,
+            output=output,
+            protect=[baseline] if baseline else [],
         )
-        everything = run_report(config, quiet=quiet)
-        if not quiet:
-            for note in unmatched(everything, selection):
-                warn(note)
+        config = replace(config, max_expand=max_expand)
+        if write_baseline is not None:
+            inputs = [*paths, *(str(p) for _, p in config.users), *(str(p) for p in patterns)]
+            _check_baseline_output(write_baseline, [*inputs, *([str(output)] if output else [])])
+        gate = Gate(frozenset(FAILING[fail_on]), read_baseline(baseline) if baseline is not None else None)
+        everything = run_report(config, quiet=quiet, bar=color is not Color.never)
+        start, end, notes = place_times(everything, *when)
+        selection = Selection(tuple(user), tuple(server), start, end, statuses)
+        nobody = tell_unmatched(everything, selection, quiet=quiet)
         report = select(everything, selection)
+        notes += _baseline_notes(everything, report, gate)
+        report = with_notes(report, notes, quiet=quiet)
         with output_stream(output) as out:
-            if raw:  # (only with --format csv: checked first)
-                from bes_logdiag.render.csv import write as write_raw
-
-                write_raw(report, out, raw=True)
-            else:
-                writer_for(fmt)(report, out)
+            _write(fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict)
+        if write_baseline is not None:
+            _write_baseline(report, write_baseline)
         if strict:
             check_strict(report)
-        verdicts = {a.last.status for a in report.activations}
-        bad = bool(verdicts & FAILING[fail_on]) or (fail_if_none and not report.activations)
-    if bad:
-        raise typer.Exit(EXIT_PROBLEMS)
+        code = exit_code(report, gate, fail_if_none=fail_if_none, nobody=nobody)
+    if code != EXIT_CLEAN:
+        raise typer.Exit(code)
+
+
+def exit_code(report: Report, gate: Gate, *, fail_if_none: bool, nobody: bool) -> int:
+    """4 when a --user or --server names no one in the logs, 1 when an activation fails the run
+    (`Gate`: --fail-on less the baseline) or, with --fail-if-none, there is none, else 0."""
+    if nobody:
+        return EXIT_NO_MATCH
+    if any(gate.fails(a) for a in report.activations) or (fail_if_none and not report.activations):
+        return EXIT_PROBLEMS
+    return EXIT_CLEAN
+
+
+def _write(
+    fmt: Format, report: Report, out: TextIO, *, raw: bool, screen: Screen, gate: Gate, strict: bool
+) -> None:
+    """The report in ``fmt``; the table and JUnit also take what the run decided (which
+    activations fail it, the screen's width and colours)."""
+    if raw:  # (only with --format csv: checked first)
+        from bes_logdiag.render.csv import write as write_raw
+
+        write_raw(report, out, raw=True)
+    elif fmt is Format.table:
+        from bes_logdiag.render.table import write as write_table
+
+        write_table(report, out, screen=screen, gate=gate)
+    elif fmt is Format.junit:
+        from bes_logdiag.render.junit import write as write_junit
+
+        write_junit(report, out, gate=gate, strict=strict)
+    else:
+        writer_for(fmt)(report, out)
+
+
+def _baseline_notes(everything: Report, report: Report, gate: Gate) -> list[str]:
+    """How many problems of the report the baseline accepted, and which of its entries match
+    nothing in the logs as accepted (fixed, or changed: then they fail the run), looked for in
+    every activation read, not only the selected ones."""
+    if gate.baseline is None:
+        return []
+    from bes_logdiag.words import plural, some
+
+    path = gate.baseline.path
+    count = gate.count_accepted(report.activations)
+    notes = [
+        f"--baseline {path}: {plural(count, 'stalled or failed activation')} accepted, not failing the run"
+    ]
+    gone = gate.baseline.unused(everything.activations)
+    if gone:
+        notes.append(
+            f"--baseline {path}: {plural(len(gone), 'accepted problem')} no longer found as accepted "
+            f"(fixed, or its verdict changed): {some([e.described for e in gone])}"
+        )
+    return notes
+
+
+def _check_baseline_output(path: Path, inputs: list[str]) -> None:
+    """Before any log is read: --write-baseline FILE can be written and is no input nor the -o
+    report (it may be the --baseline file: that updates it)."""
+    from bes_logdiag.errors import UsageError
+    from bes_logdiag.settings import check_output_path
+
+    try:
+        check_output_path(path, inputs)
+    except ValueError as e:
+        raise UsageError(f"--write-baseline {path}: {e}") from e
+
+
+def _write_baseline(report: Report, path: Path) -> None:
+    from bes_logdiag.baseline import entries_of, write_baseline
+
+    with output_stream(path) as out:
+        write_baseline(entries_of(report.activations), out)

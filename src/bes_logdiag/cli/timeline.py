@@ -10,6 +10,7 @@ import typer
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import (
+    COLOR,
     DEBUG,
     EXIT_PROBLEMS,
     JOBS,
@@ -19,11 +20,14 @@ from bes_logdiag.cli.common import (
     QUIET,
     STALL_AFTER,
     USERS,
+    WIDTH,
     YEAR,
+    Color,
     handle_errors,
     make_config,
     output_stream,
     run_report,
+    screen_of,
     warn,
 )  # fmt: skip
 from bes_logdiag.cli.scan import MAX_EXPAND
@@ -63,6 +67,8 @@ def timeline(
         help="With --follow: how often the logs are looked at (default 1s).",
     ),
     timeout: Optional[str] = FOLLOW_TIMEOUT,
+    width: Optional[int] = WIDTH,
+    color: Color = COLOR,
     quiet: bool = QUIET,
     debug: bool = DEBUG,
 ) -> None:
@@ -75,7 +81,9 @@ def timeline(
     --follow the timeline grows as the logs do (--format json: one step per line) until Ctrl-C
     (exit code 130) or --timeout passes with no new step (3).
 
-    Example: bes-logdiag timeline ian.dundas@example.net Logs/ --format json
+    A stalled activation's table ends with a row for the silence until the logs end.
+
+    Example: bes-logdiag timeline ian.dundas@example.com sample_logs/
     """
     if not follow and (interval is not None or timeout is not None):
         raise typer.BadParameter("goes with --follow", param_hint="--interval" if interval else "--timeout")
@@ -85,8 +93,9 @@ def timeline(
         )
     every = parse_seconds(interval or DEFAULT_INTERVAL, "--interval")
     limit = parse_seconds(timeout, "--timeout") if timeout is not None else None
+    screen = screen_of(width, color)
     with handle_errors(debug):
-        from bes_logdiag.select import user_matches
+        from bes_logdiag.select import near_users, user_matches
 
         config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
         config = replace(config, max_expand=max_expand)
@@ -100,13 +109,22 @@ def timeline(
             if code == EXIT_TIMEOUT:
                 warn(f"no new step for {timeout}: stopping (exit code 3)")
             raise typer.Exit(code)
-        report = run_report(config, quiet=quiet)
+        report = run_report(config, quiet=quiet, bar=color is not Color.never)
         acts = [a for a in report.activations if user_matches(user, a)]
         if not acts:
-            warn(f"no activation of {user!r} in these logs")
+            near = near_users(report, user)
+            warn(
+                f"no activation of {user!r} in these logs"
+                + (f"; did you mean {' or '.join(near)}?" if near else "")
+            )
             raise typer.Exit(EXIT_PROBLEMS)
         with output_stream(output) as out:
-            writer_for(fmt)(user, acts, out)
+            if fmt is TimelineFormat.table:
+                from bes_logdiag.render.timeline import write_table
+
+                write_table(user, acts, out, log_end=report.log_end, screen=screen)
+            else:
+                writer_for(fmt)(user, acts, out)
 
 
 def _follow(

@@ -3,17 +3,28 @@
 Every piece of data (names, servers, log lines, file names, the library's titles) goes to rich as a
 ``Text`` through `terminal` (STYLE.md point 15): shown, never interpreted as an escape sequence or
 as rich markup.
+
+The table is laid out for the width it has (`Screen`, `console_for`): the richest of `LAYOUTS`
+whose columns fit, so that at 160 columns it has borders, stage names and KB titles, at 120 KB
+titles and tries under a light rule, and at 80 the user, status, KB id and milestone.  Addresses,
+ids and milestones are never wrapped inside a layout that fits; on a terminal too narrow for the
+sparest one, a milestone is cut with an ellipsis and an address folds onto the next line.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bes_logdiag.baseline import Gate
 from bes_logdiag.model import Activation, Report, Status
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.text import (
@@ -27,93 +38,307 @@ from bes_logdiag.render.text import (
 )
 
 _PIPE_WIDTH = 160
+"""The width of output that goes to no terminal and is given none (``--width``, ``COLUMNS``)."""
 WIDE = 140
-"""Below this many columns the table drops its borders, stage names and KB titles."""
+"""Below this many columns a detail's file:line gets a line of its own."""
+MIN_WIDTH = 40
+"""The narrowest ``--width``: an address and a verdict side by side."""
+_KB_MIN = 24
+"""A KB column with titles narrower than this wraps a title into more lines than it is worth."""
+_MILESTONE_TIME = "%Y-%m-%d %H:%M:%S"
 
 
-def console_for(out: TextIO) -> Console:
-    """A console that colours only a terminal (rich also honours NO_COLOR) and is wide when piped."""
-    tty = hasattr(out, "isatty") and out.isatty()
-    return Console(file=out, width=None if tty else _PIPE_WIDTH, highlight=False, soft_wrap=False)
+@dataclass(frozen=True)
+class Screen:
+    """What the command line says about the output for people (``--width``, ``--color``)."""
+
+    width: int | None = None
+    """Columns to lay out for; None: the terminal's width, ``COLUMNS``, or 160 when piped."""
+    color: bool | None = None
+    """True: colour even when piped (``--color always``); False: no colour and no style at all
+    (``--color never``); None: rich decides (a terminal, FORCE_COLOR, NO_COLOR)."""
 
 
-def _who(a: Activation) -> Text:
-    """The name, and the other names dimmed on a line of their own."""
-    t = terminal_text(who(a))
-    others = other_names(a)
-    if others:
-        t.append(f"\n{terminal(others)}", style="dim")
-    return t
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return hasattr(out, "isatty") and out.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def output_width(
+    out: TextIO, screen: Screen | None = None, environ: Mapping[str, str] | None = None
+) -> int | None:
+    """The columns to lay out for: ``--width``, else ``COLUMNS``, else the terminal's own (None:
+    rich asks it), else 160 for a pipe or a file (a report read later, in an editor or a CI log)."""
+    environ = os.environ if environ is None else environ
+    if screen is not None and screen.width:
+        return screen.width
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if _is_terminal(out) else _PIPE_WIDTH
+
+
+def console_for(out: TextIO, screen: Screen | None = None) -> Console:
+    """A console laid out `output_width` wide that colours as `Screen.color` says: by default
+    only a terminal, or wherever FORCE_COLOR is set, and never under NO_COLOR."""
+    screen = screen or Screen()
+    width = output_width(out, screen)
+    if screen.color is False:
+        return Console(file=out, width=width, highlight=False, soft_wrap=False, color_system=None)
+    if screen.color is True:
+        console = Console(
+            file=out, width=width, highlight=False, soft_wrap=False, force_terminal=True, no_color=False
+        )
+        if console.color_system is None:  # TERM=dumb or unset: the 16 colours every terminal has
+            console = Console(file=out, width=width, highlight=False, soft_wrap=False, force_terminal=True,
+                              no_color=False, color_system="standard")  # fmt: skip
+        return console
+    return Console(file=out, width=width, highlight=False, soft_wrap=False)
 
 
 def _status(status: Status) -> Text:
     return Text(status.value, style=STATUS_STYLE[status])
 
 
-def write(report: Report, out: TextIO) -> None:
-    console = console_for(out)
-    console.print(_compact_table(report) if console.width < WIDE else _table(report))
-    console.print(terminal_text(summary_line(report)))
+def write(report: Report, out: TextIO, *, screen: Screen | None = None, gate: Gate | None = None) -> None:
+    """The table, the summary line and the details of every stalled or failed activation.
+    ``gate``: which of them fail the run; those a baseline accepts are marked ``accepted``."""
+    gate = gate or Gate()
+    console = console_for(out, screen)
+    console.print(activations_table(report.activations, console.width, gate))
+    summary = summary_line(report)
+    accepted = gate.count_accepted(report.activations)
+    if accepted:
+        summary += f"; {accepted:,} accepted by the baseline"
+    console.print(terminal_text(summary))
     problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
     for a in problems:
-        _details(console, a)
+        _details(console, a, gate)
 
 
-def _table(report: Report) -> Table:
-    table = Table(show_lines=False, header_style="bold")
-    for col in ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Tries"):
-        table.add_column(col, overflow="fold")
-    for a in report.activations:
-        last = a.last
-        kb = terminal_text(kb_label(last))
-        if last.diagnosis.kb_title:
-            kb.append(f" {terminal(last.diagnosis.kb_title)}", style="dim")
-        if last.missing_logs:
-            note = terminal(unconfirmed_note(last))
-            kb.append(f"\n({note})" if kb.plain else f"({note})")
-        table.add_row(
-            terminal_text(server_name(a)),
-            _who(a),
-            _status(last.status),
-            terminal_text(f"{last.stage} {last.stage_name}"),
-            kb,
-            _milestone(a, "%Y-%m-%d %H:%M:%S"),
-            Text(str(len(a.attempts))),
-        )
-    return table
+# --- the table: the richest layout that fits -----------------------------------------------------
 
 
-def _compact_table(report: Report) -> Table:
-    """For a terminal narrower than `WIDE`: no borders, the server under the user, the stage as
-    its number and the KB as its id (the details below name both), so that addresses, ids and
-    milestones are not cut mid-word."""
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
-    longest = max((len(terminal(who(a))) for a in report.activations), default=4)
-    table.add_column("User", overflow="fold", min_width=min(longest, 30))
-    for col in ("Status", "Stage", "KB"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("Last milestone", overflow="fold")
-    for a in report.activations:
-        last = a.last
-        cell = _who(a)
-        cell.append(f"\non {terminal(server_name(a))}", style="dim")
-        table.add_row(
-            cell,
-            _status(last.status),
-            Text(str(last.stage)),
-            terminal_text(kb_label(last)),
-            _milestone(a, "%m-%d %H:%M"),
-        )
-    return table
+@dataclass(frozen=True)
+class Layout:
+    """Which columns the table has, and how much each says."""
+
+    boxed: bool
+    """Borders around every cell; else a rule under the header and a space between columns."""
+    server_column: bool
+    """The server in a column of its own; else ``on SERVER`` under the user."""
+    stage_names: bool
+    """``4 Slow synchronization``; else the stage's number (the details name it)."""
+    stage_column: bool
+    """The stage in a column of its own; else ``stage 4`` under the status."""
+    kb_titles: bool
+    """The article's title after its id, wrapped in the column; else the id alone."""
+    tries: bool
 
 
-def _milestone(a: Activation, time_format: str) -> Text:
-    """The last milestone, and under it when the attempt last moved."""
+LAYOUTS = (
+    Layout(boxed=True, server_column=True, stage_names=True, stage_column=True, kb_titles=True, tries=True),
+    Layout(boxed=True, server_column=True, stage_names=False, stage_column=True, kb_titles=True, tries=True),
+    Layout(boxed=False, server_column=True, stage_names=False, stage_column=True, kb_titles=True, tries=True),
+    Layout(
+        boxed=False, server_column=False, stage_names=False, stage_column=True, kb_titles=True, tries=True
+    ),
+    Layout(
+        boxed=False, server_column=False, stage_names=False, stage_column=True, kb_titles=False, tries=True
+    ),
+    Layout(
+        boxed=False, server_column=False, stage_names=False, stage_column=True, kb_titles=False, tries=False
+    ),
+    Layout(
+        boxed=False, server_column=False, stage_names=False, stage_column=False, kb_titles=False, tries=False
+    ),
+)
+"""From the richest to the sparest: what goes first is what the details below the table repeat
+(stage names, then borders, the server's column, KB titles), and tries last but one."""
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One activation's cells as plain text lines (for measuring) with their styles."""
+
+    server: str
+    user: list[str]
+    status: Status
+    accepted: bool
+    stage: str
+    stage_name: str
+    kb: str
+    kb_title: str
+    unconfirmed: str
+    milestone: str
+    time: str
+    tries: str
+
+
+def _cells(a: Activation, gate: Gate) -> _Cells:
     last = a.last
-    return Text(f"{terminal(last.last_milestone or '-')}\n{last.last_progress:{time_format}}")
+    t = terminal
+    others = other_names(a)
+    return _Cells(
+        server=t(server_name(a)),
+        user=[t(who(a)), *([t(others)] if others else [])],
+        status=last.status,
+        accepted=gate.accepted(a),
+        stage=str(last.stage),
+        stage_name=t(last.stage_name),
+        kb=t(kb_label(last)),
+        kb_title=t(last.diagnosis.kb_title or ""),
+        unconfirmed=t(unconfirmed_note(last)),
+        milestone=t(last.last_milestone or "-"),
+        time=f"{last.last_progress:{_MILESTONE_TIME}}",
+        tries=str(len(a.attempts)),
+    )
 
 
-def _details(console: Console, a: Activation) -> None:
+def _widest(header: str, lines: Iterable[str]) -> int:
+    return max(cell_len(header), max(map(cell_len, lines), default=0))
+
+
+@dataclass(frozen=True)
+class _Widths:
+    """The widest text of every column in every form it takes (header included), measured once
+    for all the layouts."""
+
+    user: int
+    on_server: int
+    status: int
+    stage_under: int
+    milestone: int
+    server: int
+    stage: int
+    stage_named: int
+    kb: int
+    kb_titled: int
+    tries: int
+
+
+def _measure(rows: Sequence[_Cells]) -> _Widths:
+    accepted = ["accepted"] if any(r.accepted for r in rows) else []
+    kb = _widest("KB", (r.kb for r in rows))
+    titled = _widest(
+        "KB", [*(f"{r.kb} {r.kb_title}".strip() for r in rows), *(f"({r.unconfirmed})" for r in rows)]
+    )
+    return _Widths(
+        user=_widest("User", (x for r in rows for x in r.user)),
+        on_server=_widest("User", (f"on {r.server}" for r in rows)),
+        status=_widest("Status", [*(r.status.value for r in rows), *accepted]),
+        stage_under=_widest("Status", (f"stage {r.stage}" for r in rows)),
+        milestone=_widest("Last milestone", (x for r in rows for x in (r.milestone, r.time))),
+        server=_widest("Server", (r.server for r in rows)),
+        stage=_widest("Stage", (r.stage for r in rows)),
+        stage_named=_widest("Stage", (f"{r.stage} {r.stage_name}" for r in rows)),
+        kb=kb,
+        kb_titled=min(titled, max(_KB_MIN, kb)),
+        tries=_widest("Tries", (r.tries for r in rows)),
+    )
+
+
+def _needed(layout: Layout, w: _Widths) -> int:
+    """The columns ``layout`` takes with every fixed cell whole and KB titles (if any) in a column
+    of at least `_KB_MIN`: the width of the text plus the table's padding and rules."""
+    widths = [
+        w.user if layout.server_column else max(w.user, w.on_server),
+        w.status if layout.stage_column else max(w.status, w.stage_under),
+        w.milestone,
+        w.kb_titled if layout.kb_titles else w.kb,
+    ]
+    if layout.server_column:
+        widths.append(w.server)
+    if layout.stage_column:
+        widths.append(w.stage_named if layout.stage_names else w.stage)
+    if layout.tries:
+        widths.append(w.tries)
+    n = len(widths)
+    # Boxed: a rule on either side of every column and a space of padding on each side of its
+    # text.  Light: one space of padding and one of rule between columns, none at the edges.
+    return sum(widths) + (3 * n + 1 if layout.boxed else 2 * (n - 1))
+
+
+def choose_layout(rows: Sequence[_Cells], width: int) -> tuple[Layout, bool]:
+    """The richest layout that fits ``width``, and whether it does (else the sparest, cut to fit)."""
+    widths = _measure(rows)
+    for layout in LAYOUTS:
+        if _needed(layout, widths) <= width:
+            return layout, True
+    return LAYOUTS[-1], False
+
+
+def activations_table(acts: Sequence[Activation], width: int, gate: Gate | None = None) -> Table:
+    """One row per activation, laid out for ``width`` columns (`choose_layout`)."""
+    gate = gate or Gate()
+    rows = [_cells(a, gate) for a in acts]
+    layout, fits = choose_layout(rows, width)
+    if layout.boxed:
+        table = Table(header_style="bold")
+    else:
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False,
+                      padding=(0, 1, 0, 0))  # fmt: skip
+
+    # In a layout that fits only the KB titles wrap.  In one that does not, the address and the
+    # milestone give up room together (rich narrows only the columns that may wrap): the address
+    # folds onto the next line, the milestone and the other cells are cut with an ellipsis.
+    def fixed(name: str, *, whole: bool = True) -> None:
+        table.add_column(name, no_wrap=whole, overflow="ellipsis")
+
+    if layout.server_column:
+        fixed("Server")
+    if fits:
+        fixed("User")
+    else:
+        table.add_column("User", overflow="fold")
+    fixed("Status")
+    if layout.stage_column:
+        fixed("Stage")
+    if layout.kb_titles:
+        table.add_column("KB", overflow="fold")
+    else:
+        fixed("KB")
+    fixed("Last milestone", whole=fits)
+    if layout.tries:
+        fixed("Tries")
+    for r in rows:
+        table.add_row(*_row(r, layout))
+    return table
+
+
+def _row(r: _Cells, layout: Layout) -> list[Text]:
+    user = Text(r.user[0])
+    for extra in r.user[1:]:
+        user.append(f"\n{extra}", style="dim")
+    if not layout.server_column:
+        user.append(f"\non {r.server}", style="dim")
+    status = _status(r.status)
+    if r.accepted:
+        status.append("\naccepted", style="dim")
+    if not layout.stage_column:
+        status.append(f"\nstage {r.stage}", style="dim")
+    kb = Text(r.kb)
+    if layout.kb_titles:
+        if r.kb_title:
+            kb.append(f" {r.kb_title}", style="dim")
+        if r.unconfirmed:
+            kb.append(f"\n({r.unconfirmed})" if kb.plain else f"({r.unconfirmed})")
+    cells = [Text(r.server)] if layout.server_column else []
+    cells += [user, status]
+    if layout.stage_column:
+        cells.append(Text(f"{r.stage} {r.stage_name}" if layout.stage_names else r.stage))
+    cells += [kb, Text(f"{r.milestone}\n{r.time}")]
+    if layout.tries:
+        cells.append(Text(r.tries))
+    return cells
+
+
+# --- the details of each problem -----------------------------------------------------------------
+
+
+def _details(console: Console, a: Activation, gate: Gate) -> None:
     last, d = a.last, a.last.diagnosis
     t = terminal  # every piece of data below; the "\n" the layout puts between them stays a line break
     head = Text(f"\n{t(who(a))} on {t(server_name(a))}: ", style="bold")
@@ -121,6 +346,8 @@ def _details(console: Console, a: Activation) -> None:
     head.append(f" at stage {last.stage} ({t(last.stage_name)})")
     if last.missing_logs:
         head.append(f" ({t(unconfirmed_note(last))})")
+    if gate.accepted(a):
+        head.append(" (accepted by the baseline)")
     console.print(head)
     if d.kb:
         _item(console, f"{t(kb_label(last))}  {t(str(d.kb_title))}")

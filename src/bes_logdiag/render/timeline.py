@@ -4,6 +4,10 @@ A user may have activated on several servers: each server's activation is its ow
 heading naming the server, then its table), and a gap is only measured between two steps of the
 same attempt on the same server.
 
+A stalled activation's table ends with a row for the silence that made it a stall: the end of the
+server's logs, the time since the last step, and the stage's threshold, so that a timeline that
+stops at its last milestone does not read as one that was cut short.
+
 Names, servers, file names and log lines reach rich as ``Text`` through `terminal`: shown, never
 interpreted as escape sequences or rich markup (STYLE.md point 15).  The json format keeps them as
 they came.
@@ -11,7 +15,7 @@ they came.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -19,11 +23,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bes_logdiag.model import Activation
+from bes_logdiag.model import Activation, Status
 from bes_logdiag.render.json import activation_dict, event_dict, write_document
 from bes_logdiag.render.safe import terminal, terminal_text
-from bes_logdiag.render.table import console_for
-from bes_logdiag.render.text import STATUS_STYLE, server_name
+from bes_logdiag.render.table import Screen, console_for
+from bes_logdiag.render.text import STATUS_STYLE, server_name, unconfirmed_note
 from bes_logdiag.words import duration, plural
 
 # The log line's column must keep at least this many characters beside the others, or the table
@@ -128,7 +132,29 @@ def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int, fm
     return fmt_len + gap + 3 + 5 + step + where + _MIN_TEXT + 22 <= width
 
 
-def _table(rows: list[dict[str, Any]], names: dict[str, str], fmt: str, wide: bool) -> Table:
+def closing_step(
+    act: Activation, log_end: Mapping[str | None, datetime] | None
+) -> tuple[datetime, str] | None:
+    """For a stalled activation: when its server's logs end, and what the silence until then means
+    (``nothing until the logs end, stage 1 threshold 15m``); None for any other verdict, or when
+    the end of the logs is not known."""
+    last = act.last
+    end = (log_end or {}).get(act.server)
+    if last.status is not Status.STALLED or end is None:
+        return None
+    text = f"nothing until the logs end, stage {last.stage} threshold {duration(last.stall_after)}"
+    if last.missing_logs:
+        text += f" ({unconfirmed_note(last)})"
+    return end, text
+
+
+def _table(
+    rows: list[dict[str, Any]],
+    names: dict[str, str],
+    fmt: str,
+    wide: bool,
+    closing: tuple[datetime, str] | None = None,
+) -> Table:
     """One line per step when ``wide``; else the step, its file:line and the log line share a cell
     under each other, so time and file:line stay whole on a narrow terminal."""
     table = Table(header_style="bold", show_lines=not wide)
@@ -161,13 +187,41 @@ def _table(rows: list[dict[str, Any]], names: dict[str, str], fmt: str, wide: bo
             cell.append(f"\n{where}", style="dim")
             cell.append(f"\n{text}")
             table.add_row(Text(when), Text(gap), cell)
+    if closing is not None and rows:
+        end, what = closing
+        last_step = max(
+            datetime.fromisoformat(s["time"]) for s in rows if s["attempt"] == rows[-1]["attempt"]
+        )
+        cells = [Text(_time(end, fmt)), Text(_gap((end - last_step).total_seconds()))]
+        style = STATUS_STYLE[Status.STALLED]
+        if wide:  # the step's column stays narrow: the words go where log lines go
+            table.add_row(
+                *cells,
+                Text(""),
+                Text(""),
+                Text("no progress", style=style),
+                Text(""),
+                Text(what, style=style),
+            )
+        else:
+            table.add_row(*cells, Text(what, style=style))
     return table
 
 
-def write_table(query: str, acts: Sequence[Activation], out: TextIO) -> None:
-    console: Console = console_for(out)
+def write_table(
+    query: str,
+    acts: Sequence[Activation],
+    out: TextIO,
+    *,
+    log_end: Mapping[str | None, datetime] | None = None,
+    screen: Screen | None = None,
+) -> None:
+    """Each activation's heading and table; ``log_end`` (the report's, per server) adds the
+    closing row of a stalled one (`closing_step`)."""
+    console: Console = console_for(out, screen)
     everything = steps(acts)
-    fmt = time_format([datetime.fromisoformat(s["time"]) for s in everything])
+    ends = [c[0] for c in (closing_step(a, log_end) for a in acts) if c is not None]
+    fmt = time_format([datetime.fromisoformat(s["time"]) for s in everything] + ends)
     fmt_len = len(_time(datetime(2000, 1, 1), fmt))
     for i, act in enumerate(acts):
         rows = [s for s in everything if s["activation"] == i]
@@ -178,4 +232,4 @@ def write_table(query: str, acts: Sequence[Activation], out: TextIO) -> None:
         if folders:
             console.print(Text(f"files in {', '.join(folders)}", style="dim"))  # shown by _wheres
         wide = _fits_wide(rows, names, console.width, fmt_len)
-        console.print(_table(rows, names, fmt, wide))
+        console.print(_table(rows, names, fmt, wide, closing_step(act, log_end)))

@@ -1,0 +1,85 @@
+"""A ``--user`` or ``--server`` that names no one in the logs fails the run with exit code 4 and the
+nearest names; one the logs name elsewhere (a server with no activation, a user with lines
+outside any) is only nothing to show."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from builders import SAMPLE_LOGS, run_cli
+
+EXIT_NO_MATCH = 4
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "near"),
+    [
+        ("--user", "ian.dundas@exmaple.com", "ian.dundas@example.com"),
+        ("--user", "tom.red", "tom.reed@example.com"),
+        ("--user", "Muller, Jurgen", "Müller, Jürgen"),
+        ("--server", "BBPROD1", "BBPROD01"),
+        ("--server", "bes-east-02", "BES_EAST_02"),
+    ],
+)
+def test_a_typo_fails_the_run_and_names_the_near_match(option: str, value: str, near: str) -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "junit", "--jobs", "1", option, value)
+    assert result.exit_code == EXIT_NO_MATCH, result.stderr
+    assert f"bes-logdiag: {option} {value!r}: no activation" in result.stderr
+    assert f"did you mean {near}" in result.stderr
+
+
+def test_no_suggestion_when_nothing_is_near() -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--user", "2040")
+    assert result.exit_code == EXIT_NO_MATCH
+    assert result.stderr.endswith("--user '2040': no activation of this user in the logs\n")
+
+
+def test_quiet_still_says_why_the_run_failed() -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "csv", "--user", "nobody@example.com")
+    assert result.exit_code == EXIT_NO_MATCH
+    assert (
+        result.stderr == "bes-logdiag: --user 'nobody@example.com': no activation of this user in the logs\n"
+    )
+
+
+def test_one_typo_among_good_values_still_fails() -> None:
+    result = run_cli(
+        "scan", SAMPLE_LOGS, "-f", "json", "--user", "anna.berg@example.com", "--user", "anna.brg@example.com"
+    )
+    assert result.exit_code == EXIT_NO_MATCH
+    assert [a["email"] for a in json.loads(result.stdout)["activations"]] == ["anna.berg@example.com"]
+    assert "did you mean anna.berg@example.com" in result.stderr
+
+
+def test_a_user_with_only_lines_outside_activations_is_no_typo() -> None:
+    # david.dietz@example.com: a mailbox the service account cannot open, and no activation
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--user", "david.dietz@example.com")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "--user 'david.dietz@example.com': no activation of this user in the logs, only 1 line outside "
+        in result.stderr
+    )
+
+
+def test_a_server_whose_logs_hold_no_activation_is_no_typo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    for server in ("BBPROD01", "BES_EAST_02"):
+        shutil.copytree(SAMPLE_LOGS / server, tmp_path / server)
+    quiet = tmp_path / "BBQUIET01_MAGT_01_20240101_0001.txt"
+    quiet.write_text("[30000] (01/01 10:00:00.000):{0xA2C} Total Msgs Pending 0\n")
+    result = run_cli("scan", tmp_path, "-f", "csv", "--server", "BBQUIET01")
+    assert result.exit_code == 0, result.stderr
+    assert "--server 'BBQUIET01': no activation on this server" in result.stderr
+
+
+def test_a_good_filter_says_nothing() -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", "--server", "bbprod01", "--user", "Ian Dundas")
+    assert result.exit_code == 0 and "no activation" not in result.stderr
+
+
+def test_events_fail_the_same_way() -> None:
+    result = run_cli("events", SAMPLE_LOGS, "--user", "ian.dundas@exmaple.com")
+    assert result.exit_code == EXIT_NO_MATCH and result.stdout == ""
+    assert "did you mean ian.dundas@example.com" in result.stderr
