@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     csv = "csv"
     junit = "junit"
     markdown = "markdown"
+    html = "html"
 
 
 class EventFormat(str, enum.Enum):
@@ -52,6 +53,7 @@ WRITERS: Mapping[Format, str] = {
     Format.csv: "csv.write",
     Format.junit: "junit.write",
     Format.markdown: "markdown.write",
+    Format.html: "html.write",
 }
 EVENT_WRITERS: Mapping[EventFormat, str] = {
     EventFormat.ndjson: "events.write_ndjson",

@@ -1,4 +1,5 @@
-"""JSON output: one object with ``activations``, ``inputs``, ``unattached`` and ``notes`` (README, "JSON").
+"""JSON output: one object with ``activations``, ``inputs``, ``unattached``, ``notes``, ``stats`` and
+``context`` (README, "JSON").
 
 The text is ``json.dumps(report_dict(report))``'s: no indentation, so that the C encoder does the
 work (Python's only indents in pure Python: 3.5 times slower on 10,000 activations, and it writes
@@ -11,14 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bes_logdiag.model import Activation, Attempt, Event, FileStats, Report, Unattached
+from bes_logdiag.model import Activation, Attempt, Event, FileStats, Report, Status, Unattached
 from bes_logdiag.render.batch import batched
 from bes_logdiag.render.text import status_counts
 
+if TYPE_CHECKING:
+    from bes_logdiag.stats import FleetStats, GroupStats
+
 SCHEMA_VERSION = 2
-"""2: ``unattached`` lists groups (one per server, user and pattern), no longer every line."""
+"""2: ``unattached`` lists groups (one per server, user and pattern), no longer every line.
+``stats`` and ``context`` were added later within 2: fields may be added, never renamed."""
 
 
 def _time(t: datetime | None) -> str | None:
@@ -128,7 +133,48 @@ def _report_items(report: Report) -> dict[str, Any]:
         "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
         "unattached": (unattached_dict(u) for u in report.unattached),
         "notes": list(report.notes),
+        "stats": _stats_of(report),
+        "context": _context_of(report),
     }
+
+
+def _stats_of(report: Report) -> dict[str, Any]:
+    from bes_logdiag.stats import facts_of, fleet_stats
+
+    return stats_dict(fleet_stats(facts_of(a) for a in report.activations))
+
+
+def _context_of(report: Report) -> Iterator[dict[str, Any]]:
+    """The lines around the evidence (`evidence_context`), read when the encoder reaches them."""
+    from bes_logdiag.evidence_context import read_context
+
+    for c in read_context(report):
+        yield {"evidence": c.where, "first_line": c.first, "lines": list(c.lines)}
+
+
+def group_dict(g: GroupStats) -> dict[str, Any]:
+    """One server's statistics, or the whole fleet's (README, "JSON": ``stats``)."""
+    return {
+        "server": g.server,
+        "activations": g.activations,
+        "attempts": g.attempts,
+        **{s.value: g.statuses[s] for s in Status},
+        "unconfirmed": g.unconfirmed,
+        "stalled_by_stage": list(g.stalled_by_stage),
+        "failed_by_stage": list(g.failed_by_stage),
+        "stages": [
+            {"stage": t.stage, "count": t.count, "median_seconds": t.median, "p90_seconds": t.p90}
+            for t in g.stages
+        ],
+        "by_hour": {s.value: list(g.by_hour[s]) for s in Status},
+    }
+
+
+def stats_dict(stats: FleetStats) -> dict[str, Any]:
+    """``stats``: the fleet's numbers, then each server's."""
+    overall = group_dict(stats.overall)
+    del overall["server"]
+    return {"overall": overall, "servers": [group_dict(g) for g in stats.servers]}
 
 
 def unattached_dict(u: Unattached) -> dict[str, Any]:

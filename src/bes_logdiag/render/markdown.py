@@ -1,11 +1,15 @@
-"""Markdown output to paste into a ticket: a GitHub-flavoured table of activations, then a summary.
+"""Markdown output to paste into a ticket: a GitHub-flavoured table of activations, a summary, then a
+card for each stalled, failed or in-progress activation (`render.cards`: the HTML report's cards,
+without the pictures).  A report of one person (``scan --user U``) is a case file: a heading names
+them, and every activation of theirs gets a card.
 
 Text cells escape the backslash and the characters that would end a cell or start inline markup
 (``| * _ ` < > [ ]``); evidence (``file:line``) is shown as code spans, where only the pipe needs
 escaping (GFM splits cells before it parses code spans), so Windows paths keep their backslashes;
 milestone ids are code spans too.  Runs of whitespace (newlines too) become one space; the control
 characters, escape sequences and bidi controls left are shown as escapes (`terminal`): the file is
-often read in a terminal before it is pasted, and a code span would not stop them.
+often read in a terminal before it is pasted, and a code span would not stop them.  Log lines
+around the evidence are fenced code blocks, their fence longer than any run of backticks inside.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bes_logdiag.model import Activation, Report
+from bes_logdiag.render.cards import Card, card_of, context_map, needs_card, one_person
 from bes_logdiag.render.safe import terminal
 from bes_logdiag.render.text import kb_label, other_names, server_name, summary_line, unconfirmed_note, who
 
@@ -61,8 +66,71 @@ def _cells(a: Activation) -> list[str]:
 
 
 def write(report: Report, out: TextIO) -> None:
-    lines = [_row(HEADER), _row(["---"] * len(HEADER))]
+    from bes_logdiag.evidence_context import read_context
+    from bes_logdiag.render.json import activation_dict
+
+    acts = [activation_dict(a) for a in report.activations]
+    person = one_person(acts) if acts else None
+    lines = [f"# Activation case file: {_text(person)}", ""] if person else []
+    lines += [_row(HEADER), _row(["---"] * len(HEADER))]
     lines += [_row(_cells(a)) for a in report.activations]
     # The blank line ends the table: GFM would take a following plain line as one more row.
     lines += ["", _text(summary_line(report))]
+    shown = [(i, a) for i, a in enumerate(acts) if person or needs_card(a)]
+    if shown:
+        context = context_map(
+            {"evidence": c.where, "first_line": c.first, "lines": c.lines} for c in read_context(report)
+        )
+        lines += ["", "## Details"]
+        for i, a in shown:
+            lines += card_lines(card_of(i, a, context))
     out.write("\n".join(lines) + "\n")
+
+
+def _fence(lines: Sequence[str]) -> str:
+    """Three backticks, or one more than the longest run of them in ``lines``."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def card_lines(card: Card) -> list[str]:
+    """One activation's card: a heading, the verdict's facts as a list, then the evidence."""
+    head = f"{card.who} on {card.server}: {card.status} at stage {card.stage} ({card.stage_name})"
+    lines = ["", f"### {_text(head)}", ""]
+    facts = []
+    if card.others:
+        facts.append(f"- **Names:** {_text(card.others)}")
+    if card.unconfirmed:
+        facts.append(f"- **Verdict:** {_text(card.unconfirmed)}")
+    if card.kb:
+        title = f" {card.kb_title}" if card.kb_title else ""
+        facts.append(f"- **Article:** {_text(card.kb + ('?' if card.unconfirmed else '') + title)}")
+    if card.device:
+        facts.append(f"- **Device shows:** {_text(card.device)}")
+    facts.append(f"- **Why:** {_text(card.reason)}")
+    if card.next_expected:
+        facts.append(f"- **Expected next:** {_code(card.next_expected)}")
+    if card.missing_logs:
+        facts.append(f"- **Missing logs:** {_text(', '.join(card.missing_logs))}")
+    if card.check:
+        facts.append(f"- **What to check:** {_text(card.check)}")
+    facts += [f"- **Also consider:** {_text(f'{c.kb} ({c.title}): {c.tell}')}" for c in card.candidates]
+    if card.attempts > 1:
+        facts.append(f"- **Attempts:** {card.attempts}")
+    lines += facts
+    if card.excerpts or card.bare:
+        lines += ["", "Evidence:"]
+    for x in card.excerpts:
+        width = len(str(x.first + len(x.lines) - 1))
+        body = [
+            f"{'>' if n in x.marked else ' '} {n:>{width}} | {terminal(text)}"
+            for n, text in enumerate(x.lines, x.first)
+        ]
+        fence = _fence(body)
+        marked = ", ".join(str(n) for n in sorted(x.marked))
+        which = f"lines {marked}" if len(x.marked) > 1 else f"line {marked}"
+        lines += ["", f"{_code(x.file)} {which}:", "", f"{fence}text", *body, fence]
+    if card.bare:
+        lines.append("")
+        lines += [f"- {_code(e.where)} {_text(e.text)}".rstrip() for e in card.bare]
+    return lines

@@ -1,0 +1,165 @@
+"""``bes-logdiag merge``: one scan per host, one merged report with scan's own fields; a server in two
+reports for the same time is refused unless both say the same, and so is another schema_version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import SAMPLE_LOGS, run_cli, scan_json
+
+PROD, EAST = "BBPROD01", "BES_EAST_02"
+
+
+def save(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Each server's logs scanned on their own, as on their own host, and the whole sample at once."""
+    folder = tmp_path_factory.mktemp("reports")
+    out: dict[str, Any] = {"folder": folder}
+    for server in (PROD, EAST):
+        code, doc, _ = scan_json(SAMPLE_LOGS / server, "-q")
+        assert code == 1
+        out[server] = save(folder / f"{server}.json", doc)
+    _, out["all"], _ = scan_json(SAMPLE_LOGS, "-q")
+    return out
+
+
+def merge(*args: object) -> tuple[int, dict[str, Any] | None, str]:
+    result = run_cli("merge", *args)
+    doc = json.loads(result.stdout) if result.exit_code == 0 and result.stdout else None
+    return result.exit_code, doc, result.stderr
+
+
+def test_two_hosts_merge_into_the_report_of_both(hosts: dict[str, Any]) -> None:
+    code, doc, err = merge(hosts[PROD], hosts[EAST])
+    assert (code, err) == (0, "")
+    assert doc is not None
+    assert list(doc) == list(hosts["all"])  # scan's fields, in scan's order
+    assert doc == hosts["all"]  # summary, totals, stats and context counted again, the same
+
+
+def test_the_merged_report_is_written_to_the_output_file(hosts: dict[str, Any]) -> None:
+    target = hosts["folder"] / "fleet.json"
+    result = run_cli("merge", hosts[PROD], hosts[EAST], "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"] == hosts["all"]["summary"]
+
+
+def test_the_same_report_twice_is_taken_once(hosts: dict[str, Any]) -> None:
+    _, once, _ = merge(hosts[PROD], hosts[EAST])
+    code, twice, err = merge(hosts[PROD], hosts[EAST], hosts[PROD])
+    assert (code, err) == (0, "")
+    assert twice == once
+
+
+def test_one_server_in_two_reports_of_different_days(tmp_path: Path) -> None:
+    code, first, _ = scan_json(SAMPLE_LOGS / PROD / "20231230", "-q")
+    _, last, _ = scan_json(SAMPLE_LOGS / PROD / "20240101", "-q")
+    code, doc, err = merge(save(tmp_path / "dec.json", first), save(tmp_path / "jan.json", last))
+    assert (code, err) == (0, "")
+    assert doc is not None
+    assert doc["activations"] == first["activations"] + last["activations"]
+    assert doc["summary"]["activations"] == len(first["activations"]) + len(last["activations"])
+    assert doc["log_end"] == {PROD: last["log_end"][PROD]}
+    assert doc["inputs"]["files_read"] == first["inputs"]["files_read"] + last["inputs"]["files_read"]
+    assert doc["stats"]["overall"]["activations"] == doc["summary"]["activations"]
+
+
+def test_overlapping_time_with_other_results_is_refused(hosts: dict[str, Any], tmp_path: Path) -> None:
+    other = json.loads(Path(hosts[PROD]).read_text(encoding="utf-8"))
+    other["activations"][0]["status"] = "stalled"  # another verdict for the same hours
+    changed = save(tmp_path / "prod-again.json", other)
+    target = tmp_path / "fleet.json"
+    result = run_cli("merge", hosts[PROD], changed, "-o", target)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"bes-logdiag: error: {changed}: server {PROD} is also in {hosts[PROD]} for the same time ("
+    )
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("version", [1, 3, "2"])
+def test_another_schema_version_is_refused_naming_the_file(
+    hosts: dict[str, Any], tmp_path: Path, version: object
+) -> None:
+    old = json.loads(Path(hosts[EAST]).read_text(encoding="utf-8"))
+    old["schema_version"] = version
+    path = save(tmp_path / "old.json", old)
+    code, _, err = merge(hosts[PROD], path)
+    assert code == 2
+    assert err == (
+        f"bes-logdiag: error: {path}: schema_version {version!r}, but this bes-logdiag reads 2: "
+        "scan that host again with this version\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "not json at all",
+            "not a JSON report (Expecting value at line 1); give the output of scan --format json",
+        ),
+        (
+            '{"a": 1}\n{"b": 2}\n',
+            "not a JSON report (Extra data at line 2); give the output of scan --format json",
+        ),
+        (
+            '{"activations": []}',
+            "not a bes-logdiag scan report (no schema_version); give the output of scan --format json",
+        ),
+        (
+            '{"schema_version": 2, "inputs": {}}',
+            "not a bes-logdiag scan report ('activations' is missing or not a list)",
+        ),
+    ],
+    ids=["text", "ndjson", "no-version", "no-activations"],
+)
+def test_what_is_not_a_scan_report_is_refused(
+    hosts: dict[str, Any], tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = merge(hosts[PROD], path)
+    assert code == 2
+    assert err == f"bes-logdiag: error: {path}: {message}\n"
+
+
+def test_a_missing_report_is_named(hosts: dict[str, Any], tmp_path: Path) -> None:
+    code, _, err = merge(hosts[PROD], tmp_path / "nope.json")
+    assert code == 2
+    assert err.startswith(f"bes-logdiag: error: {tmp_path / 'nope.json'}: cannot read it: ")
+
+
+def test_the_output_may_not_overwrite_an_input(hosts: dict[str, Any]) -> None:
+    before = Path(hosts[EAST]).read_bytes()
+    code, _, err = merge(hosts[PROD], hosts[EAST], "-o", hosts[EAST])
+    assert code == 2
+    assert err.startswith(f"bes-logdiag: error: -o {hosts[EAST]}: ")
+    assert Path(hosts[EAST]).read_bytes() == before
+
+
+def test_a_report_on_standard_input(hosts: dict[str, Any]) -> None:
+    text = Path(hosts[EAST]).read_text(encoding="utf-8")
+    result = run_cli("merge", hosts[PROD], "-", input=text)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["summary"] == hosts["all"]["summary"]
+
+
+def test_fields_a_newer_scan_adds_are_kept(hosts: dict[str, Any], tmp_path: Path) -> None:
+    a = json.loads(Path(hosts[PROD]).read_text(encoding="utf-8"))
+    b = json.loads(Path(hosts[EAST]).read_text(encoding="utf-8"))
+    a["baseline"], b["baseline"] = ["x"], ["y"]
+    code, doc, _ = merge(save(tmp_path / "a.json", a), save(tmp_path / "b.json", b))
+    assert code == 0 and doc is not None
+    assert doc["baseline"] == ["x", "y"]
