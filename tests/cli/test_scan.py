@@ -157,6 +157,12 @@ def test_every_command_has_help_with_an_example() -> None:
         ["presence"],
         ["presence", "check"],
         ["presence", "whitelist"],
+        ["watch"],
+        ["merge"],
+        ["report"],
+        ["redact"],
+        ["history"],
+        ["lnav-format"],
     ):
         result = run_cli(*cmd, "--help")
         assert result.exit_code == 0, cmd

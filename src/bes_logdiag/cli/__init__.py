@@ -56,7 +56,18 @@ def _root(
     """
 
 
-COMMAND_MODULES = ("scan", "timeline", "events", "kb", "patterns_cmd", "watch", "report", "redact")
+COMMAND_MODULES = (
+    "scan",
+    "timeline",
+    "events",
+    "kb",
+    "patterns_cmd",
+    "watch",
+    "report",
+    "redact",
+    "history",
+    "lnav",
+)
 
 
 def _register() -> None:

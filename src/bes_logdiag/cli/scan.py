@@ -164,6 +164,25 @@ def scan(
         help="Only activations with this status: complete, in_progress, stalled, failed (a comma "
         "list, or repeat the option).",
     ),
+    history: Optional[Path] = typer.Option(
+        None,
+        "--history",
+        metavar="FILE.sqlite",
+        help="Also record this scan in a SQLite history file (made if missing), which "
+        "bes-logdiag history reads. A file that cannot be used: exit 2, the report still written.",
+    ),
+    redact: bool = typer.Option(
+        False,
+        "--redact",
+        help="Replace every person by the pseudonyms bes-logdiag redact --key FILE gives them "
+        "(every format).",
+    ),
+    redact_key: Optional[Path] = typer.Option(
+        None, "--key", metavar="FILE", help="With --redact: the redaction key file (created when missing)."
+    ),
+    redact_servers: bool = typer.Option(
+        False, "--redact-servers", help="With --redact: replace server names too."
+    ),
     raw: bool = RAW,
     width: Optional[int] = WIDTH,
     color: Color = COLOR,
@@ -184,6 +203,14 @@ def scan(
     """
     if raw and fmt is not Format.csv:
         raise typer.BadParameter("applies to --format csv only", param_hint="--raw")
+    if redact and redact_key is None:
+        raise typer.BadParameter(
+            "give the key file (the one given to bes-logdiag redact)", param_hint="--key"
+        )
+    if not redact and (redact_key is not None or redact_servers):
+        raise typer.BadParameter(
+            "goes with --redact", param_hint="--key" if redact_key else "--redact-servers"
+        )
     statuses = parse_statuses(status)
     when = parse_times(since, until)
     screen = screen_of(width, color)
@@ -202,6 +229,10 @@ def scan(
             protect=[baseline] if baseline else [],
         )
         config = replace(config, max_expand=max_expand)
+        if redact_key is not None:  # (a bad key fails before the scan)
+            from bes_logdiag.redact.keys import load_key
+
+            secret = load_key(redact_key)
         if write_baseline is not None:
             inputs = [*paths, *(str(p) for _, p in config.users), *(str(p) for p in patterns)]
             _check_baseline_output(write_baseline, [*inputs, *([str(output)] if output else [])])
@@ -213,10 +244,20 @@ def scan(
         report = select(everything, selection)
         notes += _baseline_notes(everything, report, gate)
         report = with_notes(report, notes, quiet=quiet)
+        if redact_key is not None:
+            from bes_logdiag.redact.report import redact_report
+
+            report = redact_report(
+                report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
+            )
         with output_stream(output) as out:
             _write(fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict)
         if write_baseline is not None:
             _write_baseline(report, write_baseline)
+        if history is not None:  # (after the report: a history that cannot be used is exit 2)
+            from bes_logdiag.history.record import record_scan
+
+            record_scan(history, everything, inputs=paths)
         if strict:
             check_strict(report)
         code = exit_code(report, gate, fail_if_none=fail_if_none, nobody=nobody)
