@@ -97,10 +97,16 @@ def _join_server(
     ids = IdentityGraph()
     notes: list[str] = []
     where = f"server {server}" if server else "input without a server name"
+    # A dense log names the same few thousand users on every poll: each distinct set of names
+    # is turned into nodes once.
+    nodes_of: dict[tuple[str | None, str | None, str | None], list[str]] = {}
     for e in events:
-        nodes = event_nodes(e)
-        for n in nodes:
-            ids.find(n)
+        names = (e.email, e.user_id, e.display_name)
+        nodes = nodes_of.get(names)
+        if nodes is None:
+            nodes = nodes_of[names] = event_nodes(e)
+            for n in nodes:
+                ids.find(n)
         for n in nodes[1:]:
             ids.union(nodes[0], n, Join("id", f"{nodes[0][2:]} and {n[2:]} share a line ({e.where})"))
     holders = _holders(events)
@@ -111,12 +117,17 @@ def _join_server(
 
     people: dict[str, Person] = {}
     orphans: list[Event] = []
+    roots: dict[tuple[str | None, str | None, str | None], str | None] = {}
     for e in events:
-        nodes = event_nodes(e)
-        if not nodes:
+        names = (e.email, e.user_id, e.display_name)
+        if names in roots:
+            root = roots[names]
+        else:
+            nodes = nodes_of[names]
+            root = roots[names] = ids.find(nodes[0]) if nodes else None
+        if root is None:
             orphans.append(e)
             continue
-        root = ids.find(nodes[0])
         person = people.get(root)
         if person is None:
             person = people[root] = Person(server=server)

@@ -155,6 +155,8 @@ _Names = tuple[str | None, str | None, str | None]
 class _Group:
     first: Event
     last: Event
+    first_key: tuple[datetime, str, int]
+    last_key: tuple[datetime, str, int]
     count: int = 1
 
 
@@ -171,15 +173,16 @@ class _UnattachedGroups:
         if self._lines is not None:
             self._lines.append(e)
         key = (e.server, names, e.pattern_id)
+        order = _order(e)
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = _Group(e, e)
+            self._groups[key] = _Group(e, e, order, order)
             return
         group.count += 1
-        if _order(e) < _order(group.first):
-            group.first = e
-        elif _order(e) > _order(group.last):
-            group.last = e
+        if order < group.first_key:
+            group.first, group.first_key = e, order
+        elif order > group.last_key:
+            group.last, group.last_key = e, order
 
     def groups(self) -> tuple[Unattached, ...]:
         """The groups in the order of their first lines."""

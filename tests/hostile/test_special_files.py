@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,9 +37,17 @@ def fifo(tmp_path: Path) -> Iterator[Path]:
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     yield path
-    if writer.is_alive():  # the scan never opened it: release the writer
-        with open(path, "rb") as f:
-            f.read()
+    # Release a writer the scan never read to the end.  Opened without waiting: the writer may
+    # close the pipe between is_alive() and this open, and a blocking open would then wait for
+    # a writer forever (it hung a loaded CI run).
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        deadline = time.monotonic() + 5
+        while writer.is_alive() and time.monotonic() < deadline:
+            try:
+                f.read(1 << 16)
+            except BlockingIOError:
+                time.sleep(0.01)
     writer.join(5)
 
 
