@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
@@ -148,6 +148,21 @@ class FileScanner:
             "and was left out of the rest of the scan (catastrophic backtracking?)"
             for pid, text in self.dropped.items()
         )
+        return stats
+
+    def snapshot(self) -> FileStats:
+        """The stats `finish` would give now, leaving the scanner open for more bytes (a live
+        follower's view of a file still being written).  `finish` completes the stats in place,
+        so it is run on a copy."""
+        live = self.stats
+        self.stats = replace(
+            live, gaps=list(live.gaps), warnings=list(live.warnings), clock_steps=list(live.clock_steps)
+        )
+        try:
+            stats = self.finish()
+        finally:
+            self.stats = live
+        stats.clock_steps = list(stats.clock_steps)  # (finish hands over the step finder's own list)
         return stats
 
     def _chunk(self, buf: bytes, events: list[Event]) -> None:

@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import PurePath
 
-from bes_logdiag.read import Source, discover, file_info
+from bes_logdiag.read import GLOB_CHARS, Source, day_folder_date, discover, file_info, not_a_file, os_reason
 
 MAX_READ = 16 * 1024 * 1024
 """Bytes read from one file in one poll: the first poll of a big log, or a burst, is read over
@@ -29,7 +28,6 @@ several polls (`Follower.behind`), so memory stays bounded."""
 FINGERPRINT = 256
 """The last bytes read of a file are read again before the new ones: when they differ, the file
 was rewritten (replaced by other content), not appended to."""
-_GLOB_CHARS = set("*?[")
 _SETTLED = timedelta(days=2)
 """A day folder this much older than the newest beside it: a BES writes there no more."""
 
@@ -237,12 +235,12 @@ class Follower:
                 out.append(Returned(path))
             root.there, root.was_dir = True, False
             present[path] = None
-        elif _GLOB_CHARS & set(path) and not os.path.lexists(path):
+        elif GLOB_CHARS & set(path) and not os.path.lexists(path):
             for m in sorted(glob.glob(path, recursive=True)):
                 if os.path.isfile(m):
                     present[m] = None
         elif os.path.exists(path):  # a pipe or a device: never opened (it would wait, or never end)
-            self._tell(path, _not_a_file(os.stat(path).st_mode), out)
+            self._tell(path, not_a_file(os.stat(path).st_mode) or "not a file", out)
         elif root.there:
             root.there = False
             if root.was_dir:
@@ -263,7 +261,7 @@ class Follower:
         except FileNotFoundError:
             return  # gone between the parent's listing and now: the next poll tells it
         except OSError as e:
-            self._tell(folder, f"cannot list this folder: {_why(e)}", out)
+            self._tell(folder, f"cannot list this folder: {os_reason(e)}", out)
             if known is not None:  # follow what it held
                 present.update(dict.fromkeys(known.files))
             return
@@ -280,7 +278,7 @@ class Follower:
                 else:
                     mode = os.stat(entry.path).st_mode
                     if not stat.S_ISDIR(mode):  # (a link to a folder is not followed, as in scan)
-                        self._tell(entry.path, _not_a_file(mode), out)
+                        self._tell(entry.path, not_a_file(mode) or "not a file", out)
             except OSError:
                 continue  # a broken link, or deleted meanwhile
         if known is not None:
@@ -288,11 +286,11 @@ class Follower:
                 if old not in subdirs:
                     out.append(self._vanished(old))
         present.update(dict.fromkeys(files))
-        days = [d for d in (_day(s) for s in subdirs) if d is not None]
+        days = [d for d in (day_folder_date(s) for s in subdirs) if d is not None]
         newest = max(days, default=None)
         for sub in subdirs:
             self._walk(sub, present, out)
-            day = _day(sub)
+            day = day_folder_date(sub)
             if sub in self._dirs and day is not None and newest is not None and newest - day >= _SETTLED:
                 self._dirs[sub].settled = True
         self._dirs[folder] = _Dir(files, subdirs)
@@ -414,7 +412,7 @@ class Follower:
     def _unreadable(self, tail: _Tail, e: OSError, out: list[FileChange]) -> None:
         if not tail.told:
             tail.told = True
-            out.append(Unreadable(tail.src.name, _why(e)))
+            out.append(Unreadable(tail.src.name, os_reason(e)))
 
     def _close_if_superseded(self, tail: _Tail, changed: bool, now: float, out: list[FileChange]) -> None:
         info = tail.src.info
@@ -456,30 +454,7 @@ def newest_day(paths: Sequence[str]) -> datetime | None:
                     see(os.path.join(top, n))
         elif os.path.isfile(raw):
             see(raw)
-        elif _GLOB_CHARS & set(raw):
+        elif GLOB_CHARS & set(raw):
             for m in glob.glob(raw, recursive=True):
                 see(m)
     return newest
-
-
-def _day(folder: str) -> datetime | None:
-    """The date of a ``YYYYMMDD`` day folder (BES-LOGS.md section 1), else None."""
-    name = PurePath(folder.replace("\\", "/")).name
-    if len(name) != 8 or not name.isdigit():
-        return None
-    try:
-        return datetime(int(name[:4]), int(name[4:6]), int(name[6:8]))
-    except ValueError:
-        return None
-
-
-def _not_a_file(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe, not a file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
-    return "a device, not a file"
-
-
-def _why(e: OSError) -> str:
-    return e.strerror.lower() if e.strerror else str(e)

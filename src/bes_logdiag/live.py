@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bes_logdiag.changes import Change, diff_reports
@@ -51,8 +51,6 @@ WINDOW = timedelta(hours=24)
 """What is read at the start without ``--since``: the last 24 hours of log time."""
 SILENT_AFTER = timedelta(minutes=5)
 """A server whose logs have not grown for this long is silent (see the module's docstring)."""
-_CLOCK_PATH = "\0live clock"
-"""The name under which each server's live end reaches the report (`LiveScan.report`)."""
 
 
 @dataclass
@@ -62,7 +60,7 @@ class _Open:
     scanner: FileScanner
     events: list[Event] = field(default_factory=list)
     stats: FileStats | None = None
-    """None when bytes were fed since it was last taken (`LiveScan._snapshot`)."""
+    """None when bytes were fed since it was last taken (`FileScanner.snapshot`)."""
 
 
 class LiveScan:
@@ -223,7 +221,7 @@ class LiveScan:
 
     def _stats(self, op: _Open) -> FileStats:
         if op.stats is None:
-            op.stats = _snapshot(op.scanner)
+            op.stats = op.scanner.snapshot()
         return op.stats
 
     def results(self) -> list[FileResult]:
@@ -243,17 +241,12 @@ class LiveScan:
         `InputError` when nothing could be read."""
         results = self.results()
         ignored = list(self._ignored.values())
-        if any(r.stats.skipped is None for r in results):
-            # Each server's live end reaches the report as one more "ignored log" ending then
-            # (`scan.build_report` takes a server's end from those too), and is taken out again.
-            ignored += [Ignored(_CLOCK_PATH, "", server, end) for server, end in self.ends().items()]
         report = report_from_results(
             results, list(self._skipped.values()), ignored, (), self.library, self.config,
-            self._user_map, self._map_notes,
+            self._user_map, self._map_notes, log_end=self.ends(),
         )  # fmt: skip
         self.dirty = False
-        real = tuple(i for i in report.inputs.ignored if i.path != _CLOCK_PATH)
-        return replace(report, inputs=replace(report.inputs, ignored=real))
+        return report
 
     def _see(self, server: str | None, last: datetime | None, now: float) -> None:
         if last is None:
@@ -280,22 +273,6 @@ class LiveScan:
             for server, (last, wall) in self._seen.items()
             if now - wall > self._silent
         }
-
-
-def _snapshot(scanner: FileScanner) -> FileStats:
-    """A followed file's stats as `FileScanner.finish` would give them now, without finishing it:
-    `finish` is run on a copy of the stats, which it completes in place (last line's time, line
-    count, damage, warnings)."""
-    live = scanner.stats
-    scanner.stats = replace(
-        live, gaps=list(live.gaps), warnings=list(live.warnings), clock_steps=list(live.clock_steps)
-    )
-    try:
-        stats = scanner.finish()
-    finally:
-        scanner.stats = live
-    stats.clock_steps = list(stats.clock_steps)  # (finish hands over the scanner's own list)
-    return stats
 
 
 def _is_gzip(src: Source) -> bool:

@@ -56,7 +56,7 @@ fails its CRC (BadZipFile) or holds corrupt deflate data (zlib.error), and a tar
 _TAR_NAME = regex.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", regex.IGNORECASE)
 _TAR_MAGIC_AT = 257
 """Where a POSIX (ustar) or GNU tar header says ``ustar``: how a tar is told by content."""
-_GLOB_CHARS = set("*?[")
+GLOB_CHARS = set("*?[")
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,17 @@ def is_copy_name(name: str) -> bool:
     return bool(m["copy_of"]) or not _PLAIN_TAIL.match(m["tail"])
 
 
+def day_folder_date(path: str) -> datetime | None:
+    """The date of a ``YYYYMMDD`` day folder (BES-LOGS.md section 1), from its path; else None."""
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return _date(name) if _DAY_FOLDER.match(name) else None
+
+
+def os_reason(e: OSError) -> str:
+    """What an operating-system error says, in lower case, for a one-line message."""
+    return e.strerror.lower() if e.strerror else str(e)
+
+
 def _date(text: str) -> datetime | None:
     """``yyyymmdd`` (eight digits, as the name and day-folder patterns give it), or None."""
     try:  # not strptime: ten times slower, and this runs for every file of a folder
@@ -143,9 +154,9 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
             # A named pipe or a process substitution (``<(zcat x.gz)``: /dev/fd/63, a pipe) is
             # read as stdin is: once, in the main thread, with no size, never opened to sniff.
             add(Source(name=raw, path=raw, stdin=True, info=file_info(raw)))
-        elif mode is not None and _not_a_file(mode) is not None:
+        elif mode is not None and not_a_file(mode) is not None:
             # /dev/zero never ends, a terminal waits for typing: "-" reads stdin.
-            skipped.append(Skipped(raw, f"{_not_a_file(mode)} (give - to read standard input)"))
+            skipped.append(Skipped(raw, f"{not_a_file(mode)} (give - to read standard input)"))
         elif p.is_dir():
             refused = len(skipped)
             files = _files_below(p, skipped)
@@ -155,7 +166,7 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
                 skipped.append(Skipped(raw, "folder holds no files"))
         elif p.is_file():
             _add_file(p, add, skipped)
-        elif _GLOB_CHARS & set(raw):
+        elif GLOB_CHARS & set(raw):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 skipped.append(Skipped(raw, "no file matches this pattern"))
@@ -163,7 +174,7 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
                 mp = Path(m)
                 if mp.is_file():
                     _add_file(mp, add, skipped)
-                elif (why := _not_a_file(_mode(mp))) is not None:
+                elif (why := not_a_file(_mode(mp))) is not None:
                     skipped.append(Skipped(m, why))
         else:
             skipped.append(Skipped(raw, "no such file or folder"))
@@ -183,8 +194,7 @@ def _files_below(folder: Path, skipped: list[Skipped]) -> list[tuple[str, int]]:
             with os.scandir(top) as entries:
                 listed = list(entries)
         except OSError as e:
-            why = e.strerror.lower() if e.strerror else str(e)
-            skipped.append(Skipped(str(e.filename or top), f"cannot list this folder: {why}"))
+            skipped.append(Skipped(str(e.filename or top), f"cannot list this folder: {os_reason(e)}"))
             continue
         for entry in listed:
             try:
@@ -197,7 +207,7 @@ def _files_below(folder: Path, skipped: list[Skipped]) -> list[tuple[str, int]]:
                 continue  # a broken link, or gone since the listing
             if stat.S_ISREG(st.st_mode):
                 files.append((entry.path, st.st_size))
-            elif (what := _not_a_file(st.st_mode)) is not None:
+            elif (what := not_a_file(st.st_mode)) is not None:
                 # Opening a pipe found in a folder would wait for a writer that may never come.
                 skipped.append(Skipped(entry.path, what))
     files.sort(key=lambda f: _path_order(f[0]))
@@ -218,7 +228,7 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _not_a_file(mode: int | None) -> str | None:
+def not_a_file(mode: int | None) -> str | None:
     """Why something that is neither a file nor a folder is not read as a file; None otherwise."""
     if mode is None:
         return None

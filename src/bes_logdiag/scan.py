@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,10 +59,12 @@ def report_from_results(
     map_notes: list[str],
     *,
     unattached_lines: bool = False,
+    log_end: Mapping[str | None, datetime] | None = None,
 ) -> Report:
     """The report of files already read (whole, or as far as a live follower has read them):
     owners across rotation, clocks, duplicates, joins and verdicts.  Raises `InputError` when
-    no file could be read."""
+    no file could be read.  ``log_end``: a later end of a server's logs than its lines show (a
+    live follower's clock: the newest line plus the wall time since it was read)."""
     results = owners_across_rotation(results, library, config.thread_window)
     stats = [r.stats for r in results]
     skipped = skipped + [s.skipped for s in stats if s.skipped is not None]
@@ -76,7 +78,7 @@ def report_from_results(
     notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
-        duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines,
+        duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
     )  # fmt: skip
 
 
@@ -93,20 +95,21 @@ def build_report(
     duplicates: Sequence[Duplicate] = (),
     clocks: ServerClocks | None = None,
     unattached_lines: bool = False,
+    log_end: Mapping[str | None, datetime] | None = None,
 ) -> Report:
     # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
     # time, unless the clock stepped back after that line was written).
     clocks = ServerClocks(stats) if clocks is None else clocks
-    log_end: dict[str | None, datetime] = {}
+    ends_at: dict[str | None, datetime] = dict(log_end or {})
     ends = [(s.info.server, s.path, s.last_time) for s in stats]
     ends += [(i.server, i.path, i.last_time) for i in ignored]
     # An ignored log of another service still shows how far its server's logs reach.
     for key, path, last in ends:
         if last is not None:
             moment = clocks.moment_of(last, key, path, None)
-            log_end[key] = max(log_end.get(key, moment), moment)
+            ends_at[key] = max(ends_at.get(key, moment), moment)
     for e in events:
-        log_end[e.server] = max(log_end.get(e.server, e.moment), e.moment)
+        ends_at[e.server] = max(ends_at.get(e.server, e.moment), e.moment)
     persons, orphans, join_notes = join_identities(
         events,
         user_map,
@@ -116,7 +119,7 @@ def build_report(
     )
     attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
     # Which services' logs cover which time: a verdict lacking the logs it rests on says so.
-    coverage = build_coverage(stats, events, library, log_end, clocks)
+    coverage = build_coverage(stats, events, library, ends_at, clocks)
     activations = []
     # Lines that fit no attempt: one group per server, user and pattern (an idle user's mailbox
     # error logged on every poll is one group, not 100,000 records).
@@ -129,7 +132,7 @@ def build_report(
             loose.add(e, (p.email, p.user_id, p.display_name))
         if not cuts:
             continue
-        end = log_end[p.server]
+        end = ends_at[p.server]
         attempts = tuple(diagnose_attempt(c, library, end, config.stall_after, coverage) for c in cuts)
         activations.append(Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins))
     activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
@@ -138,7 +141,7 @@ def build_report(
         inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates)),
         unattached=loose.groups(),
         notes=tuple(notes + join_notes + coverage.notes(activations)),
-        log_end=log_end,
+        log_end=ends_at,
         unattached_lines=loose.lines(),
     )
 

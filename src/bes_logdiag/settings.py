@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 import regex
 
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND
+from bes_logdiag.read import GLOB_CHARS
 
 _DURATION = regex.compile(r"(?i)^\s*(?:(\d+(?:\.\d+)?)\s*([dhms]))+\s*$")
 _PART = regex.compile(r"(?i)(\d+(?:\.\d+)?)\s*([dhms])")
@@ -96,7 +97,7 @@ def check_output_path(output: Path, inputs: Sequence[str]) -> None:
     for raw in inputs:
         if raw == "-":
             continue
-        found = sorted(glob.glob(raw, recursive=True)) if _GLOB_CHARS & set(raw) else [raw]
+        found = sorted(glob.glob(raw, recursive=True)) if GLOB_CHARS & set(raw) else [raw]
         for path in found:
             if os.path.isdir(path):
                 folders = {_key(os.path.abspath(path)), _key(os.path.realpath(path))}
@@ -107,7 +108,7 @@ def check_output_path(output: Path, inputs: Sequence[str]) -> None:
             elif _same_file(output, names, path):
                 what = "archive" if path.lower().endswith(_ARCHIVES) else "file"
                 raise ValueError(f"it is the input {what} {path}: the report would overwrite it")
-        if _GLOB_CHARS & set(raw) and any(PurePath(n).match(_key(os.path.abspath(raw))) for n in names):
+        if GLOB_CHARS & set(raw) and any(PurePath(n).match(_key(os.path.abspath(raw))) for n in names):
             raise ValueError(
                 f"it matches the input pattern {raw}: the next scan would read the report as a log"
             )
@@ -125,7 +126,6 @@ def check_output_path(output: Path, inputs: Sequence[str]) -> None:
         raise ValueError(f"cannot create files in the folder {shown} (permission denied)")
 
 
-_GLOB_CHARS = set("*?[")
 _ARCHIVES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
 
 

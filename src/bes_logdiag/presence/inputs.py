@@ -9,14 +9,13 @@ from pathlib import Path, PurePath
 
 from bes_logdiag.errors import ConfigError
 from bes_logdiag.presence.config import PresenceConfig, decode_text, parse_config
-from bes_logdiag.read import READ_ERRORS, Source, discover, open_source
+from bes_logdiag.read import GLOB_CHARS, READ_ERRORS, Source, discover, open_source
 
 CONFIG_NAME = "LyncPresenceProviderService.exe.config"
 CONFIG_SUFFIX = ".config"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """A Presence configuration file is a few kilobytes: anything past this is some other file (a
 log, a database) given by mistake, refused before it is read into memory whole."""
-_GLOB_CHARS = frozenset("*?[")
 
 
 def find_configs(paths: Sequence[str]) -> tuple[list[Source], list[ConfigError]]:
@@ -35,7 +34,7 @@ def find_configs(paths: Sequence[str]) -> tuple[list[Source], list[ConfigError]]
     for raw in paths:
         if raw == "-":
             found = [Source(name="<stdin>", path="-", stdin=True)]
-        elif _GLOB_CHARS & set(raw) and not Path(raw).exists():
+        elif GLOB_CHARS & set(raw) and not Path(raw).exists():
             # Expanded here rather than by discover(), which drops the folders a glob matches:
             # `hosts/*` should find hosts/bems1/LyncPresenceProviderService.exe.config.
             matches = sorted(glob.glob(raw, recursive=True))
