@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Peak RSS and wall time of ``bes-logdiag scan`` on hostile input (issue 15):
 
+    (0) a small plain log: the floor (interpreter, pattern library, report);
     (a) a gzip bomb of zeros (1 GiB in about 1 MB): refused at the sniff, not a BES log;
-    (b) a gzip bomb of BES lines (1.2 GiB in about 1.2 MB, each line padded to 7 MiB: deflate
+    (b) a gzip bomb of one letter and no line end (1 GiB in about 1 MB): refused the same way;
+    (c) a BES line, then 1 GiB of zeros with no line end: the run's first MiB is scanned and the
+        rest passed over (decode.LONG_LINE), stopped at 1 GiB by the --max-expand default;
+    (d) a gzip bomb of BES lines (1.2 GiB in about 1.2 MB, each line padded to 7 MiB: deflate
         packs ordinary repeated lines only ~280:1): stopped at 1 GiB by the --max-expand default;
-    (c) a 100 MB plain file where every line is a mailbox-open error of a bystander.
+    (e) a 100 MB plain file where every line is a mailbox-open error of a bystander.
 
 Each scan runs in its own process (``-f json -o FILE -q``); peak RSS is its ru_maxrss (Linux,
 macOS).  The inputs are written into a temporary folder and removed after.
@@ -15,7 +19,9 @@ macOS).  The inputs are written into a temporary folder and removed after.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import os
 import resource
 import struct
 import subprocess
@@ -51,9 +57,21 @@ def line(t: datetime, text: str, tid: str = "E1C") -> bytes:
 
 
 def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
+    small = root / "small" / NAME
+    small.parent.mkdir()
+    small.write_bytes(
+        b"".join(line(DAY + timedelta(seconds=i), f"Device acknowledged, RefId={i}") for i in range(200))
+    )
     zeros = root / "zeros" / f"{NAME}.gz"
     zeros.parent.mkdir()
     gzip_of_repeats(zeros, bytes(16 * MiB), 64)
+    letters = root / "letters" / f"{NAME}.gz"
+    letters.parent.mkdir()
+    gzip_of_repeats(letters, b"A" * (16 * MiB), 64)
+    after = root / "after" / f"{NAME}.gz"
+    after.parent.mkdir()
+    gzip_of_repeats(after, bytes(16 * MiB), 64)
+    after.write_bytes(gzip.compress(line(DAY, "Device acknowledged delivery, RefId=1")) + after.read_bytes())
     lines = root / "lines" / f"{NAME}.gz"
     lines.parent.mkdir()
     noise = line(DAY, "[BBPROD01_MAGT] Device acknowledged delivery, RefId=91190, status=0")
@@ -75,9 +93,12 @@ def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
             f.write(block)
             written, i = written + len(block), i + 10_000
     return {
+        "(0) 200 plain BES lines": small,
         "(a) gzip of zeros, 1 GiB": zeros,
-        "(b) gzip of BES lines, 1.2 GiB": lines,
-        f"(c) {flood_mb} MB of mailbox errors": flood,
+        "(b) gzip of one letter, 1 GiB": letters,
+        "(c) a BES line, then 1 GiB of zeros": after,
+        "(d) gzip of BES lines, 1.2 GiB": lines,
+        f"(e) {flood_mb} MB of mailbox errors": flood,
     }
 
 
@@ -94,7 +115,8 @@ def measure(path: Path) -> tuple[float, int, int, str]:
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     peak //= MiB if sys.platform == "darwin" else 1024
-    last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+    said = err.decode(errors="replace").replace(f"{path.parent}{os.sep}", "")  # (so that the reason fits)
+    last = said.strip().splitlines()[-1:] or [""]
     if report.exists():
         skipped = json.loads(report.read_text())["inputs"]["skipped"]
         last = [f"skipped{' (partial)' if s['partial'] else ''}: {s['reason']}" for s in skipped] or [

@@ -223,8 +223,8 @@ def test_a_gzip_of_zeros_is_refused_at_the_sniff_without_inflating_the_rest(
     result, handed, peak = _scan_bytes_read(zeros_bomb, library, monkeypatch)
     stats = result.stats
     assert stats.skipped is not None and stats.skipped.reason.startswith("not a BES log")
-    # The scan's head holds one line: a run without a newline is passed on at 8 MiB (decode.MAX_LINE)
-    assert handed <= 16 * MiB, "the scan stops reading once the file is refused"
+    # The scan's head holds one line: a run without a newline is passed on at 1 MiB (decode.LONG_LINE)
+    assert handed <= 2 * MiB, "the scan stops reading once the file is refused"
     assert peak < 50 * MiB
 
 

@@ -3,12 +3,14 @@
 Ctrl-C while the command line is still being imported (typer, the core: a few tenths of a
 second, longer on a loaded host) must end the run as Ctrl-C does later, with exit code 130 and
 one line, not a traceback, nor be swallowed by a destructor that happened to be running (which
-let the run go on).  Until the imports are done an interrupt is only noted."""
+let the run go on).  Until the imports are done an interrupt is only noted; from then on the
+command line says it (`cli.main`, `cli.common.Group`, `cli.common.handle_errors`)."""
 
 from __future__ import annotations
 
 import signal
 import sys
+from contextlib import suppress
 
 
 def main() -> None:
@@ -20,10 +22,14 @@ def main() -> None:
         from bes_logdiag.cli import main as run_cli
     finally:
         signal.signal(signal.SIGINT, previous)
-    if interrupted:
-        sys.stderr.write("bes-logdiag: interrupted\n")
-        raise SystemExit(130)
-    run_cli()
+    try:
+        if interrupted:
+            raise KeyboardInterrupt
+        run_cli()  # (which says "interrupted" itself from the moment it runs)
+    except KeyboardInterrupt:
+        with suppress(AttributeError, OSError, ValueError):  # (stderr closed: the code still says it)
+            sys.stderr.write("bes-logdiag: interrupted\n")
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ vanishes."""
 SNIFF_SIZE = 4096
 """The encoding is decided on this many bytes (or the first line, if the file starts smaller), so
 that `detect_encoding` sees a BOM or NUL pattern."""
-MAX_LINE = 8 * 1024 * 1024
-"""A line longer than this is passed on in pieces, so that memory stays bounded."""
 LONG_LINE = 1024 * 1024
-"""A line this long is not a log line (BES lines are well under 4 KiB): the report says so."""
+"""A line this long is not a log line (BES lines are well under 4 KiB): the report says so, and
+`LineChunker` passes over the rest of it (see there)."""
+MAX_LINE = 8 * 1024 * 1024
+"""The longest line a reader that keeps every line whole holds before cutting it (``redact``)."""
 
 
 @dataclass
@@ -34,6 +35,10 @@ class Encoding:
     long_lines: int = 0
     """Lines longer than ``LONG_LINE`` that spanned blocks (a shorter one within a block goes
     uncounted: no log line comes near either size)."""
+    passed_over: int = 0
+    """Bytes of over-long lines that were not passed on (`LineChunker`)."""
+    passed_over_nul: int = 0
+    """NUL bytes among them: the only thing looked for in them."""
 
     @property
     def label(self) -> str:
@@ -67,11 +72,18 @@ class LineChunker:
     ``codecs``' incremental decoders are): a whole file read in blocks, or what a live log appended.
 
     UTF-16 input is transcoded to UTF-8 on the way; a BOM is dropped.  A buffer ends at a line
-    end, except the one `finish` gives and a single line longer than ``max_line``, which comes
-    in pieces.
+    end, except the one `finish` gives and the first piece of a line that runs ``max_line`` bytes
+    (`LONG_LINE`) without a line end.  Such a line is not log text: its first ``max_line`` bytes
+    are passed on as one piece, the blocks after them are passed over (counted in
+    ``Encoding.passed_over``, their NUL bytes too), and the block that ends it is passed on from
+    where it starts, as any block is.  So a decompression bomb of NUL bytes, or of one byte and
+    no line end, is never held past ``max_line`` (the scan refuses a file whose head has no BES
+    timestamp after that much), a run inside a log costs neither memory nor matching, and what
+    came before it stays within the reader's look back (the time a log ends is found there).
+    A line a block holds whole is never cut.
     """
 
-    def __init__(self, enc: Encoding, max_line: int = MAX_LINE) -> None:
+    def __init__(self, enc: Encoding, max_line: int = LONG_LINE) -> None:
         self.enc = enc
         self.max_line = max_line
         self._head: bytes | None = b""
@@ -79,8 +91,9 @@ class LineChunker:
         self._decoder: codecs.IncrementalDecoder | None = None
         self._strip_bom = False
         self._carry: list[bytes] = []  # the start of a line that a later block ends
-        self._pending = 0
-        self._told = False  # this over-long line has been counted
+        self._pending = 0  # bytes in _carry
+        self._run = 0  # bytes of the unfinished line so far, held, passed on or passed over
+        self._passing = False  # the unfinished line is over-long: its blocks are passed over
 
     def feed(self, data: bytes) -> list[bytes]:
         if self._head is not None:
@@ -98,7 +111,7 @@ class LineChunker:
             out += self._lines(self._text(self._decoder.decode(b"", final=True)))
         if self._carry:
             out.append(b"".join(self._carry))
-            self._carry, self._pending = [], 0
+        self._carry, self._pending, self._run, self._passing = [], 0, 0, False
         return out
 
     def _start(self) -> bytes:
@@ -120,26 +133,33 @@ class LineChunker:
         self.enc.replaced += text.count("\ufffd")
         return text.encode("utf-8")
 
+    def _grow(self, added: int) -> None:
+        """The unfinished line is `added` bytes longer: counted once as long past `LONG_LINE`."""
+        if self._run < LONG_LINE <= self._run + added:
+            self.enc.long_lines += 1
+        self._run += added
+
     def _lines(self, block: bytes) -> list[bytes]:
         if not block:
             return []
-        enc = self.enc
         cut = block.rfind(b"\n")
         if cut < 0:
+            self._grow(len(block))
+            if self._passing:
+                self.enc.passed_over += len(block)
+                self.enc.passed_over_nul += block.count(b"\0")
+                return []
             self._carry.append(block)
             self._pending += len(block)
-            if self._pending >= LONG_LINE and not self._told:
-                enc.long_lines, self._told = enc.long_lines + 1, True
-            if self._pending >= self.max_line:  # one enormous line: pass it on in pieces
-                piece = b"".join(self._carry)
-                self._carry, self._pending = [], 0
-                return [piece]
-            return []
+            if self._pending < self.max_line:
+                return []
+            # No line end for max_line bytes: not log text.  This much goes on, the rest is passed over.
+            piece = b"".join(self._carry)
+            self._carry, self._pending, self._passing = [], 0, True
+            return [piece]
+        self._grow(block.find(b"\n"))
         # One copy at most: the whole block when it ends a line, else the lines it completes.
         if self._carry:
-            if self._pending + block.find(b"\n") >= LONG_LINE and not self._told:
-                enc.long_lines += 1
-            self._told = False
             out = b"".join((*self._carry, memoryview(block)[: cut + 1]))
         elif cut == len(block) - 1:
             out = block
@@ -147,11 +167,12 @@ class LineChunker:
             out = block[: cut + 1]
         tail = block[cut + 1 :]
         self._carry, self._pending = ([tail], len(tail)) if tail else ([], 0)
+        self._run, self._passing = len(tail), False
         return [out]
 
 
 def read_chunks(
-    stream: BinaryIO, enc: Encoding, size: int = CHUNK_SIZE, max_line: int = MAX_LINE
+    stream: BinaryIO, enc: Encoding, size: int = CHUNK_SIZE, max_line: int = LONG_LINE
 ) -> Iterator[bytes]:
     """Buffers of whole lines from a byte stream read in blocks of ``size`` (see `LineChunker`)."""
     chunker = LineChunker(enc, max_line)
@@ -187,18 +208,32 @@ class Damage:
         self.bad = self.bad_line = 0
         self.long_line = 0
         self._long_pieces = 0
+        self._latest_long = 0  # the line of the latest over-long line
+        self._passed_over_nul = 0  # enc.passed_over_nul counted so far
 
     def note(self, buf: bytes, line_base: int, enc: Encoding) -> None:
         """Look at one chunk whose first line is line ``line_base + 1``."""
+        self._count_passed_over(enc)
         if b"\0" in buf:
             if not self.nul:
                 self.nul_line = line_base + buf.count(b"\n", 0, buf.find(b"\0")) + 1
             self.nul += buf.count(b"\0")
         if not buf.isascii() and not enc.name.startswith("utf-16"):
             self._undecodable(buf, line_base)
-        if enc.long_lines > self._long_pieces and not self.long_line:
-            self.long_line = line_base + 1
+        if enc.long_lines > self._long_pieces:
+            self.long_line = self.long_line or line_base + 1
+            self._latest_long = line_base + 1
         self._long_pieces = enc.long_lines
+
+    def _count_passed_over(self, enc: Encoding) -> None:
+        """The NUL bytes of what `LineChunker` passed over since the last chunk: they belong to
+        the latest over-long line, which came before this chunk's lines."""
+        added = enc.passed_over_nul - self._passed_over_nul
+        if added:
+            if not self.nul:
+                self.nul_line = self._latest_long
+            self.nul += added
+            self._passed_over_nul = enc.passed_over_nul
 
     def _undecodable(self, buf: bytes, line_base: int) -> None:
         try:
@@ -217,15 +252,20 @@ class Damage:
                     self.bad += sum(raw.count(b) for b in CP1252_UNDEFINED)
 
     def describe(self, enc: Encoding) -> list[str]:
+        # (A file may end inside an over-long line: what was passed over since the last chunk.)
+        nul = self.nul + enc.passed_over_nul - self._passed_over_nul
         out = []
-        if self.nul:
-            where = f"from line {self.nul_line}"
-            out.append(f"{self.nul:,} NUL bytes {where} (a copy taken while the server wrote?)")
+        if nul:
+            where = f"from line {self.nul_line or self._latest_long}"
+            out.append(f"{nul:,} NUL bytes {where} (a copy taken while the server wrote?)")
         if self.bad:
             where = f"from line {self.bad_line}"
             out.append(f"{self.bad:,} bytes that are neither UTF-8 nor cp1252 {where}, read as U+FFFD")
         if enc.replaced:
             out.append(f"invalid {enc.name.upper()} in {enc.replaced:,} place(s), read as U+FFFD")
         if self.long_line:
-            out.append(f"a line over {LONG_LINE // 2**20} MiB long at line {self.long_line} (not log text)")
+            what = "not log text"
+            if enc.passed_over:
+                what += f"; {enc.passed_over / 2**20:,.1f} MiB of over-long lines passed over"
+            out.append(f"a line over {LONG_LINE // 2**20} MiB long at line {self.long_line} ({what})")
         return out

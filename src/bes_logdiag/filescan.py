@@ -123,6 +123,9 @@ class FileScanner:
     def finish(self, error: BaseException | None = None) -> FileStats:
         """The file's stats, once no more bytes will come (``error``: what broke off the reading)."""
         stats = self.stats
+        # Read, though passed over unmatched (decode.LineChunker).  Not reset: `snapshot` runs
+        # this on a copy of the stats, and the last finish must count them too.
+        stats.bytes += self.enc.passed_over
         if self._last_buf:
             stats.lines = self._line_base + (0 if self._last_buf.endswith(b"\n") else 1)
             stats.encoding = self.enc.label
@@ -386,6 +389,8 @@ def scan_source(
 def _not_a_log(head: bytes) -> str:
     if head.startswith(ZIP_MAGIC):
         return "a zip archive inside an archive, or without the .zip name: unpack it first"
+    if b"\n" not in head[:SNIFF_BYTES]:
+        return "not a BES log: no line end in its first 64 KiB (binary data, or a decompression bomb?)"
     return "not a BES log: no line in its first 64 KiB has a BES timestamp"
 
 

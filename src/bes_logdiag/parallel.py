@@ -4,10 +4,12 @@ parallel (threads or spawned processes, `in_threads`), in input order."""
 from __future__ import annotations
 
 import os
+import signal
 import tarfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
@@ -211,14 +213,15 @@ def _run(
         # messages, more than scanning a 5 KB iteration of a size-rotated log.
         futures: list[Future[list[FileResult]]] = []
         where: dict[int, tuple[int, int]] = {}  # file -> (its batch, its place in the batch)
-        for batch in _batches(files, sizes):
-            for place, i in enumerate(batch):
-                where[i] = (len(futures), place)
-            todo = [files[i] for i in batch]
-            if threads:
-                futures.append(pool.submit(_scan_all, job, todo, matcher, stop))
-            else:
-                futures.append(pool.submit(_work, todo, job))
+        with _workers_ignore_ctrl_c(not threads):
+            for batch in _batches(files, sizes):
+                for place, i in enumerate(batch):
+                    where[i] = (len(futures), place)
+                todo = [files[i] for i in batch]
+                if threads:
+                    futures.append(pool.submit(_scan_all, job, todo, matcher, stop))
+                else:
+                    futures.append(pool.submit(_work, todo, job))
         try:
             for i in range(len(files)):
                 batch_no, place = where[i]
@@ -244,6 +247,22 @@ def in_threads(engine: str, total_bytes: int) -> bool:
     processes and threads both took 0.9-1.1 s.  The density is not known before reading, so past
     `PROCESS_MIN_BYTES` (where starting processes has paid for itself) processes are used."""
     return PARALLEL_IN_THREADS.get(engine, False) and total_bytes < PROCESS_MIN_BYTES
+
+
+@contextmanager
+def _workers_ignore_ctrl_c(processes: bool) -> Iterator[None]:
+    """While worker processes are started (the pool starts them as tasks are submitted), Ctrl-C is
+    ignored, so that a spawned worker inherits the ignoring from its first instruction: Ctrl-C at
+    a terminal reaches the whole process group, and a worker still importing would print a
+    traceback of its own before `_init_worker` ran.  The parent ends the workers (`_run`)."""
+    if not processes or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _terminate_workers(pool: Executor) -> None:

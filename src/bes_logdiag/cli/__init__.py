@@ -6,17 +6,16 @@ import importlib
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from bes_logdiag import __version__
-from bes_logdiag.cli.common import handle_errors, typer_app
+from bes_logdiag.cli.common import Group, handle_errors, interrupted, typer_app
 
 LAZY_GROUPS = {"presence": "bes_logdiag.presence.cli"}
 """Sub-apps imported only when their name is on the command line (or in --help): presence pulls
 in rich and its rule files, which ``bes-logdiag --version`` and ``scan`` never need."""
 
 
-class _LazyGroup(TyperGroup):
+class _LazyGroup(Group):
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in LAZY_GROUPS if n not in self.commands)]
 
@@ -82,5 +81,9 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.  Ctrl-C before the command line is parsed (typer builds its
+    commands first) or after the command ended says "interrupted" too (`Group` covers the parsing)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(interrupted().exit_code) from None

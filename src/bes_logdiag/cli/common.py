@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import enum
+import io
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from bes_logdiag.errors import BesLogdiagError
 
@@ -192,6 +193,76 @@ class Command(TyperCommand):
             raise
 
 
+def _shown_lines(text: str) -> str:
+    """`terminal` on each line of `text`, its line ends kept."""
+    from bes_logdiag.render.safe import terminal
+
+    return "\n".join(terminal(line) for line in text.split("\n"))
+
+
+def _show_safely(error: Exception) -> None:
+    """Make typer print a usage error (`error` is click's ClickException, which typer prints with
+    its ``show`` method) with every line passed through `terminal`: click quotes the user's value
+    as typed in "Invalid value ...", "No such option: ..." or "Got unexpected extra argument(s)",
+    so ``--format $'\\x1b[2J'`` or a path holding a right-to-left override would reach the terminal
+    raw.  The usage line and the help that ``no_args_is_help`` prints go through too, unchanged:
+    they hold no control character.  The message itself is escaped before click formats it: click
+    deletes the ``ESC [ ... m`` parts of what it prints anywhere but on a terminal whose colour is
+    on, and the user is to see the whole value they typed."""
+    show = getattr(error, "show", None)
+    if not callable(show) or getattr(error, "_shown_safely", False):
+        return
+    message = getattr(error, "message", None)
+    if isinstance(message, str):  # (line by line: no_args_is_help's message is the help)
+        error.message = _shown_lines(message)  # type: ignore[attr-defined]
+
+    def show_safely(file: TextIO | None = None) -> None:
+        held = io.StringIO()
+        show(held)
+        out = sys.stderr if file is None else file
+        if out is not None:  # (None: started with stderr closed)
+            with suppress(OSError, ValueError):  # a broken stderr leaves the exit code 2
+                typer.echo(_shown_lines(held.getvalue()), file=out, nl=False)
+
+    setattr(error, "show", show_safely)  # noqa: B010 (mypy refuses to assign to a method)
+    setattr(error, "_shown_safely", True)  # noqa: B010 (a nested group's error is seen again)
+
+
+def interrupted() -> typer.Exit:
+    """Ctrl-C: say so on one line (a closed stderr drops it) and end with `EXIT_INTERRUPTED`."""
+    with _guarded_stderr():
+        warn("interrupted")
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
+class Group(TyperGroup):
+    """A typer command group whose errors reach the user as the rest of the tool's output does.
+
+    Typer parses the command line and shows usage errors outside any command's `handle_errors`:
+    here they are shown through `terminal` (`_show_safely`), and Ctrl-C while the arguments are
+    parsed (typer would exit 130 without a word) says "interrupted" as it does everywhere else.
+    Parsing the group's own options is `make_context`; finding the command, parsing its arguments
+    and running it is `invoke`, so a nested group is covered by the outermost one."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:
+            raise interrupted() from None
+        except Exception as e:
+            _show_safely(e)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # the command's handle_errors had not started (or had ended)
+            raise interrupted() from None
+        except Exception as e:
+            _show_safely(e)
+            raise
+
+
 class _App(typer.Typer):
     """typer.Typer whose commands are `Command`s unless they ask for another class."""
 
@@ -202,8 +273,10 @@ class _App(typer.Typer):
 def typer_app(**settings: Any) -> typer.Typer:
     """A typer app or command group with the settings all of ours share: help when run bare,
     -h as well as --help, no Rich markup in help texts, no pretty exception panels (errors
-    reach the user through `handle_errors`), and help and value errors in the tool's words
-    (`Command`).  `settings`: the rest of typer.Typer's arguments."""
+    reach the user through `handle_errors`), help and value errors in the tool's words
+    (`Command`), usage errors shown safely and Ctrl-C said while parsing (`Group`).  `settings`:
+    the rest of typer.Typer's arguments."""
+    settings.setdefault("cls", Group)
     return _App(
         no_args_is_help=True,
         pretty_exceptions_enable=False,
@@ -305,8 +378,7 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
             yield
         except KeyboardInterrupt:
             # Nothing is left half-written: the report goes out whole or not at all (`output_stream`).
-            warn("interrupted")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise interrupted() from None
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except BesLogdiagError as e:

@@ -1,0 +1,108 @@
+"""Ctrl-C while typer parses the command line (issue 15): after the CLI is imported and before a
+command's error handler runs, typer would end the run with exit code 130 and not a word.  It says
+``bes-logdiag: interrupted`` on one line, as Ctrl-C does at any other moment.  The interrupt is
+raised at a chosen point of the parsing (a patched parser method), not raced against a timer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import typer.core
+import typer.main
+from builders import run_cli
+
+from bes_logdiag import cli
+
+INTERRUPTED = "bes-logdiag: interrupted\n"
+
+
+def interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("where", "args"),
+    [
+        ("TyperGroup", ["scan", "."]),  # the root's own options
+        ("TyperCommand", ["scan", "."]),  # the command's arguments
+        ("TyperCommand", ["presence", "check", "x.config"]),  # a command of a nested group
+    ],
+)
+def test_ctrl_c_while_the_arguments_are_parsed_says_interrupted(
+    monkeypatch: pytest.MonkeyPatch, where: str, args: list[str]
+) -> None:
+    monkeypatch.setattr(getattr(typer.core, where), "parse_args", interrupt)
+    result = run_cli(*args)
+    assert result.exit_code == 130
+    assert result.stderr == INTERRUPTED
+    assert result.stdout == ""
+
+
+def test_ctrl_c_while_a_value_is_converted_says_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typer converts each option's value (``--format json`` to its choice) while it parses."""
+    monkeypatch.setattr(typer.core.TyperOption, "process_value", interrupt)
+    result = run_cli("scan", ".", "--format", "json")
+    assert (result.exit_code, result.stderr, result.stdout) == (130, INTERRUPTED, "")
+
+
+def test_ctrl_c_before_typer_parses_says_interrupted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typer builds its click commands before it parses: the entry point says it there too."""
+    monkeypatch.setattr(typer.main, "get_command", interrupt)
+    monkeypatch.setattr(sys, "argv", ["bes-logdiag", "scan", "."])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 130
+    assert capsys.readouterr() == ("", INTERRUPTED)
+
+
+def test_a_closed_stderr_still_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typer.core.TyperCommand, "parse_args", interrupt)
+    monkeypatch.setattr(sys, "stderr", None)
+    monkeypatch.setattr(sys, "argv", ["bes-logdiag", "scan", "."])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 130
+
+
+PROGRAM = textwrap.dedent(
+    """
+    import os, signal, sys
+    import typer.core
+    import bes_logdiag.__main__
+
+    parse = typer.core.TyperCommand.parse_args
+
+    def parse_and_get_ctrl_c(self, ctx, args):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered to this very process, then raised here
+        return parse(self, ctx, args)
+
+    typer.core.TyperCommand.parse_args = parse_and_get_ctrl_c
+    sys.argv = ["bes-logdiag", *sys.argv[1:]]
+    bes_logdiag.__main__.main()
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT sent by os.kill")
+def test_a_real_sigint_while_parsing_says_interrupted(tmp_path: Path) -> None:
+    """The program as run: ``python -m bes_logdiag``'s entry point, a real SIGINT."""
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROGRAM, "scan", str(tmp_path), "-f", "json", "-o", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.returncode == 128 + signal.SIGINT
+    assert proc.stderr == INTERRUPTED
+    assert proc.stdout == ""
+    assert list(tmp_path.iterdir()) == []
