@@ -64,7 +64,7 @@ def assert_whole_seed_activation(data: str | bytes) -> dict:  # type: ignore[typ
     assert (act["status"], act["stage"], act["kb"]) == ("complete", 4, None)
     assert [m["milestone"] for m in act["milestones"]] == ALL
     assert act["started"][:19] == "2010-03-10T10:27:28"
-    assert act["completed"] == "2010-05-21T07:05:36"
+    assert act["completed"] == "2010-05-21T07:05:36.000"
     return rep
 
 
@@ -408,7 +408,7 @@ def test_ticket_two_users_verdicts_and_joins() -> None:
         4,
     )
     assert jane["last_milestone"] == "slowsync_started"
-    assert rep["log_end"] == {"": "2010-05-21T07:05:36"}
+    assert rep["log_end"] == {"": "2010-05-21T07:05:36.000"}
     # KEY_ACCEPT names no user: each goes to the user last named on its own thread.
     for who, tid_line in ((ian, len(PROSE) + 6), (jane, len(PROSE) + 5)):
         (accept,) = [m for m in who["milestones"] if m["milestone"] == "key_accept_sent"]
@@ -470,10 +470,10 @@ def test_year_2009_rolls_over_into_2010_inside_the_excerpt() -> None:
     rep = json.loads(result.stdout)
     (act,) = rep["activations"]
     assert (act["status"], act["user_id"]) == ("complete", UID)
-    assert act["started"] == "2009-12-31T23:58:28.014000"
-    assert act["completed"] == "2010-01-01T00:13:36"
+    assert act["started"] == "2009-12-31T23:58:28.014"
+    assert act["completed"] == "2010-01-01T00:13:36.000"
     assert [m["time"][:10] for m in act["milestones"]] == ["2009-12-31"] * 5 + ["2010-01-01"] * 2
-    assert rep["log_end"] == {"": "2010-01-01T00:13:36"}
+    assert rep["log_end"] == {"": "2010-01-01T00:13:36.000"}
     evs = events(data, "--year", "2009")
     assert [e["time"] for e in evs] == [m["time"] for m in act["milestones"]]
     tl = json.loads(run_cli("timeline", "2573", "-", "--year", "2009", "-f", "json", input=data).stdout)

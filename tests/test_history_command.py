@@ -112,7 +112,7 @@ def test_per_week_and_since(sample_db: Path) -> None:
     ]
     # Counted back from the newest attempt (Sara Nilsson's, 2024-01-01 23:40): that day alone.
     one_day = history_json(sample_db, "--since", "1d")
-    assert one_day["since"] == "2024-01-01T00:00:00"
+    assert one_day["since"] == "2024-01-01T00:00:00.000"
     assert [p["period"] for p in one_day["periods"]] == ["2024-01-01"]
     assert [p["period"] for p in history_json(sample_db, "--since", "2023-12-31")["periods"]] == [
         "2023-12-31",

@@ -210,7 +210,7 @@ def test_an_ignored_log_still_marks_the_end_of_its_servers_logs(tmp_path: Path, 
     ctrl = store(folder / bes_name(SERVER, "CTRL", DAY), checks)
     result, rep = scan_json(folder)
     assert ignored(rep) == {str(ctrl): "CTRL log: no activation milestones are written by this service"}
-    assert rep["log_end"] == {SERVER: end.isoformat()}
+    assert rep["log_end"] == {SERVER: end.isoformat(timespec="milliseconds")}
     assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
     assert result.exit_code == 1
 
@@ -225,7 +225,7 @@ def test_an_ignored_log_that_runs_into_new_year_ends_in_the_new_year(tmp_path: P
         health_checks(datetime(2023, 12, 31, 22, 0, 0, 203000), end),
     )
     _, rep = scan_json(folder)
-    assert rep["log_end"] == {SERVER: end.isoformat()}
+    assert rep["log_end"] == {SERVER: end.isoformat(timespec="milliseconds")}
     assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
 
 

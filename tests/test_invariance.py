@@ -154,7 +154,7 @@ def test_generator_gives_one_activation_per_user_with_every_outcome(tmp_path: Pa
         rep = scan(root)
         assert sorted(a["email"] for a in rep["activations"]) == sorted(world.users)
         assert all(a["server"] == SERVER for a in rep["activations"])
-        assert rep["log_end"] == {SERVER: world.end.isoformat()}
+        assert rep["log_end"] == {SERVER: world.end.isoformat(timespec="milliseconds")}
         seen |= {a["status"] for a in rep["activations"]}
         for a in rep["activations"]:  # the KEY_ACCEPT line found its owner, however far back
             accepts = [r for r in world.recs if r.kind == "accept" and r.user == a["email"]]

@@ -149,9 +149,9 @@ def test_a_polc_log_that_ends_before_the_last_progress(tmp_path: Path) -> None:
     assert one(report, email=USERS[0][0])["missing_logs"] == []
     act = one(report, email=USERS[1][0])
     assert (act["status"], act["kb"], act["missing_logs"]) == ("stalled", "KB03410", ["POLC"])
-    assert "the POLC logs do not cover 2024-01-01 09:51 to 10:21" in act["reason"]
+    assert "the POLC logs do not cover 2024-01-01 09:51:45 to 2024-01-01 10:21:45" in act["reason"]
     assert (
-        "BBPROD01: no POLC log for 2024-01-01 06:51 to 23:50; verdicts from stage 3 on unconfirmed for 1 activation"
+        "BBPROD01: no POLC log for 2024-01-01 06:51:49 to 2024-01-01 23:50:00; verdicts from stage 3 on unconfirmed for 1 activation"
         in report["notes"]
     )
 
@@ -166,9 +166,9 @@ def test_a_missing_day_of_polc_logs(tmp_path: Path) -> None:
     _, report, _ = scan_json(tmp_path)
     act = one(report, email=USERS[1][0])
     assert act["missing_logs"] == ["POLC"]
-    assert "the POLC logs do not cover 2024-01-02 07:51 to 08:21" in act["reason"]
+    assert "the POLC logs do not cover 2024-01-02 07:51:45 to 2024-01-02 08:21:45" in act["reason"]
     assert any(
-        n.startswith("BBPROD01: no POLC log for 2024-01-01 23:50 to 2024-01-02 23:50;")
+        n.startswith("BBPROD01: no POLC log for 2024-01-01 23:50:00 to 2024-01-02 23:50:00;")
         for n in report["notes"]
     )
 

@@ -257,12 +257,12 @@ def json_activations(report: Report) -> list[dict[str, Any]]:
 def test_csv_exact(report: Report) -> None:
     assert render(Format.csv, report) == (
         "server,email,user_id,display_name,status,stage,stage_name,kb,kb_title,started,last_progress,completed\n"
-        'BB01,ian.dundas@example.net,2573,"Dundas, Ian",complete,4,Slow synchronization,,,2010-05-21T07:50:00,2010-05-21T07:59:36,2010-05-21T07:59:36\n'
-        'BB01,,3107,"Müller, Jürgen | Vertrieb",stalled,4,Slow synchronization,KB03964,Slow synchronization stops at 0%,2010-05-21T08:10:00,2010-05-21T08:20:00,\n'
-        "BB02,cat@example.com,1101,,failed,1,Activation,KB04829,Device shows 'An error has occurred. Please contact your administrator' during activation,2010-05-21T09:00:00.250000,2010-05-21T09:00:00.250000,\n"
-        'BB02,,1201,"Lee, Sam",in_progress,3,Receiving services,,,2010-05-21T10:00:00,2010-05-21T10:00:06,\n'
-        'BB02,,1202,"Lee, Sam",complete,4,Slow synchronization,,,2010-05-21T10:01:00,2010-05-21T10:09:00,2010-05-21T10:09:00\n'
-        ",,4242,,stalled,1,Activation,,,2010-05-21T05:00:00,2010-05-21T05:00:00,\n"
+        'BB01,ian.dundas@example.net,2573,"Dundas, Ian",complete,4,Slow synchronization,,,2010-05-21T07:50:00.000,2010-05-21T07:59:36.000,2010-05-21T07:59:36.000\n'
+        'BB01,,3107,"Müller, Jürgen | Vertrieb",stalled,4,Slow synchronization,KB03964,Slow synchronization stops at 0%,2010-05-21T08:10:00.000,2010-05-21T08:20:00.000,\n'
+        "BB02,cat@example.com,1101,,failed,1,Activation,KB04829,Device shows 'An error has occurred. Please contact your administrator' during activation,2010-05-21T09:00:00.250,2010-05-21T09:00:00.250,\n"
+        'BB02,,1201,"Lee, Sam",in_progress,3,Receiving services,,,2010-05-21T10:00:00.000,2010-05-21T10:00:06.000,\n'
+        'BB02,,1202,"Lee, Sam",complete,4,Slow synchronization,,,2010-05-21T10:01:00.000,2010-05-21T10:09:00.000,2010-05-21T10:09:00.000\n'
+        ",,4242,,stalled,1,Activation,,,2010-05-21T05:00:00.000,2010-05-21T05:00:00.000,\n"
     )
 
 

@@ -37,7 +37,7 @@ def test_a_stall_ends_with_the_logs_end_and_the_threshold(sample, width: int) ->
     first = next(i for i, r in enumerate(rows) if r[0])
     closing = [r for r in rows[first:] if r[0]][-1]  # the last row with a time
     # tom.reed@example.com: ETP.DAT picked up at 07:10:57.893, nothing after it; BBPROD01 ends at 23:50:00.203
-    assert closing[0] == "01/01 23:50:00.203" and closing[1] == "+16h39m"
+    assert closing[0] == "2024-01-01 23:50:00.203" and closing[1] == "+16h39m"
     text = " ".join(" ".join(r[2:]) for r in rows[rows.index(closing) :])
     assert "nothing until the logs end, stage 1 threshold 15m" in " ".join(text.split())
 

@@ -70,21 +70,25 @@ def test_a_mailbox_error_on_every_poll_is_one_group(tmp_path: Path) -> None:
         "error": "mailbox_not_reachable",
         "kb": "KB02276",
         "count": 60,
-        "first": "2010-05-21T03:00:00",
-        "last": "2010-05-21T07:55:00",
+        "first": "2010-05-21T03:00:00.000",
+        "last": "2010-05-21T07:55:00.000",
         "evidence": [f"{tmp_path / MAGT1}:2", f"{tmp_path / MAGT2}:30"],
         "text": "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=X/cn=idle.user",
     }
     one = group_of(doc, "magt.mailbox-open-failed", "one@x.net")
-    assert (one["count"], one["first"], one["last"]) == (1, "2010-05-21T02:59:00", "2010-05-21T02:59:00")
+    assert (one["count"], one["first"], one["last"]) == (
+        1,
+        "2010-05-21T02:59:00.000",
+        "2010-05-21T02:59:00.000",
+    )
     assert one["evidence"] == [f"{tmp_path / MAGT1}:1"]
     push = group_of(doc, "polc.itpolicy-queued")
     assert (push["user_id"], push["milestone"], push["count"], push["first"], push["last"]) == (
         77,
         "itpolicy_queued",
         2,
-        "2010-05-21T04:00:00",
-        "2010-05-21T05:00:00",
+        "2010-05-21T04:00:00.000",
+        "2010-05-21T05:00:00.000",
     )
 
 
@@ -153,7 +157,7 @@ def old_event_records(report: Report) -> list[dict[str, Any]]:
     rows.sort(key=lambda r: (r[0].time, r[0].file, r[0].line))
     return [
         {
-            "time": e.time.isoformat(),
+            "time": e.time.isoformat(timespec="milliseconds"),
             "server": e.server,
             "service": e.service,
             "file": e.file,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.library import Library, MilestoneDef
 from bes_logdiag.model import Activation, Event, FileStats
-from bes_logdiag.words import plural, some
+from bes_logdiag.words import human_time, plural, some
 
 QUIET = timedelta(hours=1)
 """How long a service may write nothing and still count as logging.  BES services write health,
@@ -222,6 +222,5 @@ def _joins(before: Span, after: Span) -> bool:
 
 
 def _span_text(start: datetime, end: datetime) -> str:
-    """``2024-01-01 07:11 to 07:41``, or with the end's date when it is another day."""
-    tail = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-    return f"{start:%Y-%m-%d %H:%M} to {tail}"
+    """``2024-01-01 07:11:02 to 2024-01-01 07:41:02``: times as every output writes them."""
+    return f"{human_time(start)} to {human_time(end)}"

@@ -6,6 +6,10 @@ report and February's), or with the very same content (the same report given twi
 for the same hours of one server's logs would contradict each other, so that is refused, naming
 the file.  The summary, the input totals and the statistics are counted again over the merged
 activations.
+
+Times are written as this version writes them (ISO 8601 to the millisecond, `render.json.iso_time`)
+whatever the saved report used: reports written before that carry 6 digits of microseconds, or
+none at a whole second, and the same logs scanned by both versions are still one report.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bes_logdiag.errors import InputError
-from bes_logdiag.render.json import SCHEMA_VERSION, stats_dict
+from bes_logdiag.render.json import SCHEMA_VERSION, iso_time, stats_dict
 from bes_logdiag.stats import facts_of_dict, fleet_stats
 
 STATUSES = ("complete", "in_progress", "stalled", "failed")
@@ -77,7 +81,53 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
             raise InputError(
                 f"{name}: not a bes-logdiag scan report ({key!r} is missing or not a {kind.__name__})"
             )
-    return Saved(name, doc)
+    return Saved(name, with_iso_times(doc))
+
+
+def _iso(value: Any) -> Any:
+    """A time of a saved report as this version writes it; anything else as it was."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return iso_time(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def _timed(item: Any, keys: Sequence[str]) -> Any:
+    """An object of a report with its ``keys`` in this version's time form."""
+    if not isinstance(item, dict):
+        return item
+    return {k: _iso(v) if k in keys else v for k, v in item.items()}
+
+
+def _attempt_times(act: Any) -> Any:
+    """An activation (or an attempt): its times, its lines' and its earlier attempts'."""
+    out = _timed(act, ("started", "last_progress", "completed"))
+    if not isinstance(out, dict):
+        return out
+    for key in ("milestones", "errors"):
+        if isinstance(out.get(key), list):
+            out[key] = [_timed(e, ("time",)) for e in out[key]]
+    if isinstance(out.get("attempts"), list):
+        out["attempts"] = [_attempt_times(a) for a in out["attempts"]]
+    return out
+
+
+def with_iso_times(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` with every time of the fields this version writes in its form (milliseconds):
+    a report saved by an earlier version (microseconds) merges with one of this version."""
+    out = dict(doc)
+    out["activations"] = [_attempt_times(a) for a in doc["activations"]]
+    inputs = dict(doc["inputs"])
+    if isinstance(inputs.get("files"), list):
+        inputs["files"] = [_timed(f, ("first_time", "last_time")) for f in inputs["files"]]
+    out["inputs"] = inputs
+    if isinstance(doc.get("log_end"), dict):
+        out["log_end"] = {k: _iso(v) for k, v in doc["log_end"].items()}
+    if isinstance(doc.get("unattached"), list):
+        out["unattached"] = [_timed(u, ("first", "last")) for u in doc["unattached"]]
+    return out
 
 
 def _server(item: Mapping[str, Any]) -> str:

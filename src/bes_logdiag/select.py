@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bes_logdiag.model import Activation, Event, Report, Status
+from bes_logdiag.model import Activation, Event, Report, Status, Unattached
 from bes_logdiag.names import fold
 
 
@@ -76,10 +76,55 @@ def selected(act: Activation, sel: Selection) -> bool:
     return not sel.statuses or last.status in sel.statuses
 
 
+def group_selected(group: Unattached, sel: Selection) -> bool:
+    """Whether a group of lines outside any activation is the --user's, on the --server, and runs
+    into the time from --since to --until (from its first line to its last).  --status picks
+    verdicts, and such lines have none: it keeps them all."""
+    if sel.users and not any(
+        names_match(u, group.email, group.user_id, group.display_name) for u in sel.users
+    ):
+        return False
+    if sel.servers and not _server_in(group.server, sel.servers):
+        return False
+    if sel.since is not None and group.last.time < sel.since:
+        return False
+    return sel.until is None or group.first.time <= sel.until
+
+
 def select(report: Report, sel: Selection) -> Report:
-    """The report with only the activations the selection keeps (inputs stay as they were read)."""
+    """The report with only the activations the selection keeps, and the groups of lines outside
+    any activation that are the selected users' on the selected servers (`group_selected`);
+    inputs stay as they were read."""
     keep: Sequence[Activation] = [a for a in report.activations if selected(a, sel)]
-    return dataclasses.replace(report, activations=tuple(keep))
+    loose = tuple(u for u in report.unattached if group_selected(u, sel))
+    return dataclasses.replace(report, activations=tuple(keep), unattached=loose)
+
+
+def _same_person(group: Unattached, act: Activation) -> bool:
+    """A group and an activation of one server that share a name (their joined names)."""
+    if (group.server or "") != (act.server or ""):
+        return False
+    return bool(
+        (group.email and act.email and group.email.lower() == act.email.lower())
+        or (group.user_id and group.user_id == act.user_id)
+        or (group.display_name and group.display_name == act.display_name)
+    )
+
+
+def outside_shown(everything: Report, chosen: Report, sel: Selection) -> tuple[Unattached, ...]:
+    """The --user's groups of lines outside any activation that a report for people tells beside
+    ``chosen`` (`select`'s report of ``everything``): those of a user with no activation on that
+    server in the logs ("no activation, but ..."), and those beside an activation the report shows.
+    A user whose activation --status or --since left out gets none: "no activation" would be
+    untrue.  None without --user: every idle user's mailbox errors are no one's question."""
+    if not sel.users:
+        return ()
+    return tuple(
+        g
+        for g in chosen.unattached
+        if any(_same_person(g, a) for a in chosen.activations)
+        or not any(_same_person(g, a) for a in everything.activations)
+    )
 
 
 def _known_names(report: Report) -> list[tuple[str, str | None, str | None, str | None]]:

@@ -104,11 +104,11 @@ def test_one_time_format_with_milliseconds(logs: Path) -> None:
     # 11 steps, and the stalled timeline's closing row at the end of its server's logs
     assert len(times) == 12
     assert "nothing until the logs end" in out
-    assert all(re.fullmatch(r"05/21 \d\d:\d\d:\d\d\.\d{3}", t) for t in times), times
-    assert "05/21 09:50:00.100" in times and "05/21 09:51:39.000" in times
+    assert all(re.fullmatch(r"2010-05-21 \d\d:\d\d:\d\d\.\d{3}", t) for t in times), times
+    assert "2010-05-21 09:50:00.100" in times and "2010-05-21 09:51:39.000" in times
 
 
-def test_full_date_when_the_rows_span_years(tmp_path: Path) -> None:
+def test_the_same_format_when_the_rows_span_years(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     write_activation(
         folder, "MYBES", "20091231", USER, 2001, "Doe, Jane", hour=22, upto="etp_received", end=None
@@ -144,10 +144,10 @@ def test_time_and_file_line_never_wrap(
     out = _render_on_terminal(monkeypatch, paths, user, columns)
     rows = out.splitlines()
     assert rows and all(len(r) <= columns for r in rows)
-    times = re.findall(r"^│ (\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}) │", out, flags=re.M)
+    times = re.findall(r"^│ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) │", out, flags=re.M)
     assert times, out
     # Every time cell is whole, and every file:line is on one line of the screen.
-    assert not re.search(r"^│ \d\d/\d\d \d\d:\d\d:\d\d\.\d{0,2} ", out, flags=re.M)
+    assert not re.search(r"^│ \d{4}-\d\d-\d\d(?! \d\d:\d\d:\d\d\.\d{3} │)", out, flags=re.M)
     wheres = re.findall(r"([A-Z0-9_]+_(?:MAGT|POLC|SYNC)_\d\d_\d{8}_\d{4}\.txt:\d+)", out)
     closing = out.count("nothing until the logs end")  # (a stalled timeline's last row)
     assert len(wheres) == len(times) - closing, out

@@ -80,7 +80,7 @@ def test_a_user_who_stalls_exits_1_with_the_verdict_and_kb(bes: Bes, monkeypatch
         "started etp_received (stage 1)",
         "milestone key_generated (stage 2)",
     ]
-    assert verdict.startswith("03/11 09:00:03.000 BES_EU_01 ian.dundas@example.eu: stalled at stage 2 "
+    assert verdict.startswith("2024-03-11 09:00:03.000 BES_EU_01 ian.dundas@example.eu: stalled at stage 2 "
                               "(Verifying encryption) KB13843 Activation error: Contact Service Administrator; "
                               "why: the encryption key was generated but KEY_ACCEPT was never sent")  # fmt: skip
 
@@ -136,7 +136,7 @@ def test_an_activation_under_way_at_the_start_is_shown_and_followed(
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "03/11 09:00:13 BES_EU_01 ian.dundas@example.eu: under way at stage 3 (Receiving services), "
+        "2024-03-11 09:00:13.000 BES_EU_01 ian.dundas@example.eu: under way at stage 3 (Receiving services), "
         "last itpolicy_queued, next slowsync_started"
     )
     assert [line.split(": ", 1)[1] for line in lines[1:]] == [

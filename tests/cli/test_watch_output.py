@@ -65,7 +65,7 @@ def test_the_table_asked_for_off_a_terminal_gives_lines(bes: Bes, monkeypatch: p
     assert result.exit_code == 3
     assert (
         result.stdout
-        == "03/11 09:00:00.000 BES_EU_01 ian.dundas@example.eu: started etp_received (stage 1)\n"
+        == "2024-03-11 09:00:00.000 BES_EU_01 ian.dundas@example.eu: started etp_received (stage 1)\n"
     )
     assert result.stderr.startswith(
         "bes-logdiag: --format table: a live table needs a terminal (and no NO_COLOR); one line per change instead\n"

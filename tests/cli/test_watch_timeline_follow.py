@@ -32,14 +32,14 @@ def test_the_timeline_grows_a_line_per_step(bes: Bes, monkeypatch: pytest.Monkey
     out = result.stdout
     # The timeline as it stood (a table with its heading), then one line per new step, in order.
     assert out.startswith(f"{IAN[0]} · - · UserId=- on server BES_EU_01: in_progress, stage 2")
-    grown = [line for line in out.splitlines() if line.startswith("03/11 ") and "  try " in line]
+    grown = [line for line in out.splitlines() if line.startswith("2024-03-11 ") and "  try " in line]
     assert [line.split()[7] for line in grown] == [
         "key_accept_sent", "service_books_requested", "itpolicy_queued", "slowsync_started", "calendar_sync",
         "slowsync_progress", "slowsync_complete",
     ]  # fmt: skip
     assert grown[0].split()[2:6] == ["+0.3s", "try", "1", "stage"]
     assert out.splitlines()[-1].startswith(
-        "03/11 09:13:10.000 BES_EU_01 ian.dundas@example.eu (Dundas, Ian · 1002): completed"
+        "2024-03-11 09:13:10.000 BES_EU_01 ian.dundas@example.eu (Dundas, Ian · 1002): completed"
     )
 
 

@@ -143,5 +143,5 @@ def test_any_key_the_service_does_not_know_gets_exactly_one_warning(rules: Prese
         assert about_keys == []
     else:
         [finding] = about_keys
-        assert (finding.key, finding.line) == (key, line_of(text, f'"{key}"'))
+        assert (finding.key, finding.line) == (key, line_of(text, f'key="{key}"'))
         assert report.failed

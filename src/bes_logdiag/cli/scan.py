@@ -46,8 +46,10 @@ from bes_logdiag.model import Status
 from bes_logdiag.render import Format, writer_for
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bes_logdiag.baseline import Gate
-    from bes_logdiag.model import Report
+    from bes_logdiag.model import Report, Unattached
     from bes_logdiag.render.table import Screen
 
 MAX_EXPAND = typer.Option(
@@ -216,7 +218,7 @@ def scan(
     screen = screen_of(width, color)
     with handle_errors(debug):
         from bes_logdiag.baseline import Gate, read_baseline
-        from bes_logdiag.select import Selection, select
+        from bes_logdiag.select import Selection, outside_shown, select
 
         config = make_config(
             paths,
@@ -244,14 +246,20 @@ def scan(
         report = select(everything, selection)
         notes += _baseline_notes(everything, report, gate)
         report = with_notes(report, notes, quiet=quiet)
+        # With --user, the users' lines outside any activation are told too: "no activation,
+        # but 14 mailbox_not_reachable errors (KB02276)" says more than an empty table.  Chosen
+        # by the names the logs wrote, before --redact replaces them (it keeps the groups' order).
+        told = {id(g) for g in outside_shown(everything, report, selection)}
+        shown = [id(g) in told for g in report.unattached]
         if redact_key is not None:
             from bes_logdiag.redact.report import redact_report
 
             report = redact_report(
                 report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
             )
+        outside = tuple(g for g, tell in zip(report.unattached, shown) if tell)
         with output_stream(output) as out:
-            _write(fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict)
+            _write(fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict, outside=outside)
         if write_baseline is not None:
             _write_baseline(report, write_baseline)
         if history is not None:  # (after the report: a history that cannot be used is exit 2)
@@ -276,10 +284,19 @@ def exit_code(report: Report, gate: Gate, *, fail_if_none: bool, nobody: bool) -
 
 
 def _write(
-    fmt: Format, report: Report, out: TextIO, *, raw: bool, screen: Screen, gate: Gate, strict: bool
+    fmt: Format,
+    report: Report,
+    out: TextIO,
+    *,
+    raw: bool,
+    screen: Screen,
+    gate: Gate,
+    strict: bool,
+    outside: Sequence[Unattached] = (),
 ) -> None:
     """The report in ``fmt``; the table and JUnit also take what the run decided (which
-    activations fail it, the screen's width and colours)."""
+    activations fail it, the screen's width and colours), and the formats for people the
+    --user's lines outside any activation (``outside``: the JSON has them as ``unattached``)."""
     if raw:  # (only with --format csv: checked first)
         from bes_logdiag.render.csv import write as write_raw
 
@@ -287,7 +304,15 @@ def _write(
     elif fmt is Format.table:
         from bes_logdiag.render.table import write as write_table
 
-        write_table(report, out, screen=screen, gate=gate)
+        write_table(report, out, screen=screen, gate=gate, outside=outside)
+    elif fmt is Format.markdown:
+        from bes_logdiag.render.markdown import write as write_markdown
+
+        write_markdown(report, out, outside=outside)
+    elif fmt is Format.html:
+        from bes_logdiag.render.html import write as write_html
+
+        write_html(report, out, outside=outside)
     elif fmt is Format.junit:
         from bes_logdiag.render.junit import write as write_junit
 

@@ -32,7 +32,7 @@ from bes_logdiag.cli.common import (
 )  # fmt: skip
 from bes_logdiag.cli.scan import MAX_EXPAND
 from bes_logdiag.cli.watch import DEFAULT_INTERVAL, EXIT_TIMEOUT, FOLLOW_TIMEOUT, Teller, parse_seconds
-from bes_logdiag.render import TimelineFormat, writer_for
+from bes_logdiag.render import TimelineFormat
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -77,6 +77,9 @@ def timeline(
     Each server the user activated on gets its own timeline; a gap is measured only between steps
     of the same attempt on the same server.
 
+    Lines of the user outside any activation follow (a mailbox the service account cannot
+    open: "no activation, but 14 mailbox_not_reachable errors (KB02276) from ... to ...").
+
     Exit code 0 when the user was found, 1 when no activation of theirs is in the logs.  With
     --follow the timeline grows as the logs do (--format json: one step per line) until Ctrl-C
     (exit code 130) or --timeout passes with no new step (3).
@@ -95,7 +98,8 @@ def timeline(
     limit = parse_seconds(timeout, "--timeout") if timeout is not None else None
     screen = screen_of(width, color)
     with handle_errors(debug):
-        from bes_logdiag.select import near_users, user_matches
+        from bes_logdiag.select import Selection, group_selected, near_users, user_matches
+        from bes_logdiag.words import plural
 
         config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
         config = replace(config, max_expand=max_expand)
@@ -111,7 +115,9 @@ def timeline(
             raise typer.Exit(code)
         report = run_report(config, quiet=quiet, bar=color is not Color.never)
         acts = [a for a in report.activations if user_matches(user, a)]
-        if not acts:
+        only = Selection(users=(user,))
+        outside = [u for u in report.unattached if group_selected(u, only)]
+        if not acts and not outside:
             near = near_users(report, user)
             warn(
                 f"no activation of {user!r} in these logs"
@@ -122,9 +128,15 @@ def timeline(
             if fmt is TimelineFormat.table:
                 from bes_logdiag.render.timeline import write_table
 
-                write_table(user, acts, out, log_end=report.log_end, screen=screen)
+                write_table(user, acts, out, log_end=report.log_end, screen=screen, outside=outside)
             else:
-                writer_for(fmt)(user, acts, out)
+                from bes_logdiag.render.timeline import write_json
+
+                write_json(user, acts, out, outside=outside)
+        if not acts:
+            lines = plural(sum(u.count for u in outside), "line")
+            warn(f"no activation of {user!r} in these logs, only {lines} outside any activation (shown)")
+            raise typer.Exit(EXIT_PROBLEMS)
 
 
 def _follow(

@@ -350,13 +350,15 @@ def _under_way(tick: Tick, selection: Selection, since: datetime | None, out: Te
     from bes_logdiag.render.safe import terminal
     from bes_logdiag.render.text import server_name, who
     from bes_logdiag.select import selected
+    from bes_logdiag.words import human_time
 
     for a in tick.report.activations:
         last = a.last
         if last.status is Status.IN_PROGRESS and selected(a, replace(selection, since=since)):
+            when = human_time(last.last_progress, ms=True)
             out.write(
                 terminal(
-                    f"{last.last_progress:%m/%d %H:%M:%S} {server_name(a)} {who(a)}: under way at stage "
+                    f"{when} {server_name(a)} {who(a)}: under way at stage "
                     f"{last.stage} ({last.stage_name}), last {last.last_milestone or '-'}, next "
                     f"{last.diagnosis.next_expected or '-'}"
                 )

@@ -12,7 +12,7 @@ from bes_logdiag.history.choices import HistoryFormat
 from bes_logdiag.history.durations import STAGES
 from bes_logdiag.history.trend import PeriodRow, StageTime, Trend
 from bes_logdiag.render.csv import csv_cells
-from bes_logdiag.words import duration, plural
+from bes_logdiag.words import duration, human_time, plural
 
 
 def row_dict(row: PeriodRow) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def trend_dict(trend: Trend) -> dict[str, Any]:
     return {
         "history": trend.path,
         "per": trend.per.value,
-        "since": trend.since.isoformat() if trend.since else None,
+        "since": trend.since.isoformat(timespec="milliseconds") if trend.since else None,
         "servers": list(trend.servers),
         "runs": trend.runs,
         "last_recorded": trend.last_recorded,
@@ -115,7 +115,7 @@ def write_table(trend: Trend, out: TextIO) -> None:
     console = console_for(out)
     console.print(table)
     scope = f" on {', '.join(trend.servers)}" if trend.servers else ""
-    since = f" from {trend.since:%Y-%m-%d %H:%M}" if trend.since else ""
+    since = f" from {human_time(trend.since)}" if trend.since else ""
     names = ", ".join(f"{s.stage} {s.name}" for s in trend.total.stages)
     console.print(
         terminal_text(

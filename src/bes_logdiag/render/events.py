@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from bes_logdiag.model import Activation, Event, Report
 from bes_logdiag.render.batch import batched
 from bes_logdiag.render.csv import csv_cells
-from bes_logdiag.render.json import user_id_value
+from bes_logdiag.render.json import iso_time, user_id_value
 
 COLUMNS = (
     "time", "server", "service", "file", "line", "pattern", "milestone", "error", "kb", "stage",
@@ -58,7 +58,7 @@ def event_records(report: Report) -> Iterator[dict[str, Any]]:
                   "activation": None, "attempt": None}
         )  # fmt: skip
         yield {
-            "time": e.time.isoformat(), "server": e.server, "service": e.service, "file": e.file,
+            "time": iso_time(e.time), "server": e.server, "service": e.service, "file": e.file,
             "line": e.line, "pattern": e.pattern_id, "milestone": e.milestone, "error": e.error,
             "kb": e.kb, "stage": e.stage, **who, "text": e.text,
         }  # fmt: skip

@@ -7,7 +7,9 @@ page's own script and style, by hash).  The page is drawn from the JSON document
 or merged) give the same page: what was read, the summary, the statistics (`html_stats`), the
 activations table, and the details (`html_details`): a card per activation that did not complete,
 with its timeline, and each completed activation's timeline.  A report of one person (``scan
---user U``) is a case file: their cards come first, and there is no fleet to count.
+--user U``) is a case file: their cards come first, and there is no fleet to count; their lines
+outside any activation (a mailbox the service account cannot open) follow (`render.outside`), so
+that the case file of someone who never activated still says why.
 
 Text from logs, file names and maps is escaped for HTML everywhere (`html_parts.esc`).
 """
@@ -21,16 +23,17 @@ from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from bes_logdiag import __version__
-from bes_logdiag.model import Report
+from bes_logdiag.model import Report, Unattached
 from bes_logdiag.render.batch import batched
-from bes_logdiag.render.cards import context_map, one_person, other_names, stage_names, who
+from bes_logdiag.render.cards import context_map, other_names, stage_names, who
 from bes_logdiag.render.html_assets import CSS, JS
 from bes_logdiag.render.html_details import details_section
 from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
 from bes_logdiag.render.html_stats import stats_section
+from bes_logdiag.render.outside import Outside, headline, last_note, outside_of, person_of
 from bes_logdiag.render.svg_charts import page_defs
 from bes_logdiag.render.svg_timeline import lanes
-from bes_logdiag.words import plural
+from bes_logdiag.words import human_time, plural
 
 RANK = {"failed": 1, "stalled": 2, "in_progress": 3, "complete": 4}
 """Sort order of the status column: the worst first."""
@@ -50,10 +53,11 @@ CSP = (
 )
 
 
-def write(report: Report, out: TextIO) -> None:
-    from bes_logdiag.render.json import report_dict
+def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) -> None:
+    """The page; ``outside``: the chosen users' lines outside any activation (``--user``)."""
+    from bes_logdiag.render.json import report_dict, unattached_dict
 
-    write_html(report_dict(report), out)
+    write_html(report_dict(report), out, outside=[unattached_dict(u) for u in outside])
 
 
 def _head(title: str, acts: int, counts: Mapping[str, int], names: Mapping[int, str]) -> str:
@@ -68,15 +72,19 @@ def _head(title: str, acts: int, counts: Mapping[str, int], names: Mapping[int, 
     )
 
 
-def _header(title: str, when_made: datetime, sources: Sequence[str], person: bool) -> str:
-    made = f"Made by bes-logdiag {esc(__version__)} on {when_made:%Y-%m-%d %H:%M %Z}"
+def _header(
+    title: str, when_made: datetime, sources: Sequence[str], person: bool, *, details: bool, outside: bool
+) -> str:
+    made = f"Made by bes-logdiag {esc(__version__)} on {human_time(when_made)} {esc(f'{when_made:%Z}')}"
     if sources:
         made += f" from {plural(len(sources), 'saved report')}: " + ", ".join(
             f"<code>{esc(s)}</code>" for s in sources
         )
     sections = [("summary", "Summary"), ("read", "What was read")]
     sections += [] if person else [("stats", "Statistics")]
-    sections += [("activations", "Activations"), ("details", "Details")]
+    sections += [("activations", "Activations")]
+    sections += [("details", "Details")] if details else []
+    sections += [("outside", "Outside any activation")] if outside else []
     links = "".join(f'<li><a href="#{k}">{v}</a></li>' for k, v in sections)
     return (
         f'<header>\n<h1>{esc(title)}</h1>\n<p class="meta">{made}.</p>\n'
@@ -85,12 +93,19 @@ def _header(title: str, when_made: datetime, sources: Sequence[str], person: boo
 
 
 def write_html(
-    doc: Mapping[str, Any], out: TextIO, *, sources: Sequence[str] = (), now: datetime | None = None
+    doc: Mapping[str, Any],
+    out: TextIO,
+    *,
+    sources: Sequence[str] = (),
+    now: datetime | None = None,
+    outside: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """The page of a JSON report ``doc``; ``sources`` names the saved reports it came from, and
-    ``now`` is when it was made (the clock's time by default)."""
+    """The page of a JSON report ``doc``; ``sources`` names the saved reports it came from,
+    ``now`` is when it was made (the clock's time by default), and ``outside`` lists the chosen
+    users' groups of lines outside any activation (items of the JSON ``unattached``)."""
     acts: list[Mapping[str, Any]] = list(doc.get("activations") or ())
-    person = one_person(acts) if acts else None
+    loose = outside_of(outside, acts)
+    person = person_of(acts, loose)
     names = stage_names(acts)
     context = context_map(doc.get("context") or ())
     log_end = {k: datetime.fromisoformat(v) for k, v in (doc.get("log_end") or {}).items() if v}
@@ -98,22 +113,57 @@ def write_html(
     title = f"Activation case file: {person}" if person else "BES activation report"
     with batched(out) as b:
         b.write(_head(title, len(acts), counts, names))
-        b.write(_header(title, (now or datetime.now()).astimezone(), sources, bool(person)))
+        made = (now or datetime.now()).astimezone()
+        b.write(
+            _header(title, made, sources, bool(person), details=bool(acts) or not person, outside=bool(loose))
+        )
         b.write("<main>\n")
         b.write(_summary(doc, counts))
-        if person:
+        if person and acts:
             b.write(details_section(acts, context, log_end, person=True))
+        if person and loose:
+            b.write(_outside(loose))
         b.write(_read(doc, acts))
         if not person:
             b.write(stats_section(doc, acts, names))
         b.write(_table(acts, counts))
         if not person:
             b.write(details_section(acts, context, log_end, person=False))
+            if loose:
+                b.write(_outside(loose))
         b.write(
             "</main>\n<footer><p>Times are the servers' local times, as the logs wrote them. "
             "Made by bes-logdiag, which reads BES logs and sends nothing anywhere.</p></footer>\n"
             f"<script>{JS}</script>\n</body>\n</html>\n"
         )
+
+
+def _outside(loose: Sequence[Outside]) -> str:
+    """The chosen users' lines outside any activation: a card per user and server with what the
+    lines are, the article, and the first and last of them."""
+    cards = []
+    for o in loose:
+        others = f' <span class="small">({esc(o.others)})</span>' if o.others else ""
+        items = []
+        for p in o.parts:
+            if p.kb:
+                items.append(f"<li>Article: <strong>{esc(p.kb)}</strong> {esc(p.kb_title or '')}</li>")
+            rows = [(p.first, p.first.text)]
+            rows += [(p.last, f"({last_note(p)})")] if p.last is not None else []
+            mark = "&#x2717; " if p.error else ""  # (the cross the timelines draw for an error)
+            items += [
+                f"<li>{mark}{esc(human_time(line.time))} <code>{esc(line.where)}</code> {esc(text)}</li>"
+                for line, text in rows
+            ]
+        cards.append(
+            f'<article class="card outside"><h3>{esc(o.who)} on {esc(o.server)}{others}</h3>'
+            f"<p>{esc(headline(o))}</p><ul>{''.join(items)}</ul></article>\n"
+        )
+    return (
+        '<section id="outside" aria-labelledby="outside-h"><h2 id="outside-h">Outside any activation</h2>\n'
+        '<p class="small">Lines of these users that belong to no activation: an activation begins with '
+        "the device's ETP.DAT message, and none was under way.</p>\n" + "".join(cards) + "</section>\n"
+    )
 
 
 def _summary(doc: Mapping[str, Any], counts: Mapping[str, int]) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bes_logdiag.render.safe import terminal
+from bes_logdiag.words import human_time
 
 STATUSES = ("complete", "in_progress", "stalled", "failed")
 LABELS = {"complete": "complete", "in_progress": "in progress", "stalled": "stalled", "failed": "failed"}
@@ -33,8 +34,8 @@ def status(value: str) -> str:
 
 
 def when(iso: str | None) -> str:
-    """An ISO time of the report as ``YYYY-MM-DD HH:MM:SS``; ``-`` for none."""
-    return f"{datetime.fromisoformat(iso):%Y-%m-%d %H:%M:%S}" if iso else "-"
+    """An ISO time of the report as people read it (`words.human_time`); ``-`` for none."""
+    return human_time(datetime.fromisoformat(iso)) if iso else "-"
 
 
 def chunks(items: Sequence[str], size: int, cls: str, tag: str = "div", attrs: str = "") -> list[str]:

@@ -23,11 +23,21 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 """2: ``unattached`` lists groups (one per server, user and pattern), no longer every line.
-``stats`` and ``context`` were added later within 2: fields may be added, never renamed."""
+``stats`` and ``context`` were added later within 2: fields may be added, never renamed.  Times
+went from 6 digits of microseconds to 3 of milliseconds within 2 as well (`iso_time`): the same
+ISO 8601 values, which every ISO 8601 parser reads either way."""
+
+
+def iso_time(t: datetime) -> str:
+    """A time as the machine formats write it: ISO 8601 to the millisecond,
+    ``2023-12-30T10:26:32.717``, always 23 characters: BES logs count milliseconds.  (Earlier
+    reports wrote ``isoformat()``'s 6 digits, and none at a whole second; every ISO 8601 reader,
+    and `merge`, takes both.)"""
+    return t.isoformat(timespec="milliseconds")
 
 
 def _time(t: datetime | None) -> str | None:
-    return t.isoformat() if t is not None else None
+    return iso_time(t) if t is not None else None
 
 
 def event_dict(e: Event) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from bes_logdiag.model import Activation, Status
 from bes_logdiag.render.json import activation_dict, event_dict
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.text import STATUS_STYLE, kb_label, other_names, server_name, unconfirmed_note, who
-from bes_logdiag.words import duration, plural
+from bes_logdiag.words import duration, human_time, plural
 
 WIDE = 140
 """From this many columns the table has a column for the server and one for the next milestone."""
@@ -82,14 +82,12 @@ def _names(a: Activation) -> str:
 
 
 def change_line(c: Change) -> str:
-    """``03/11 09:00:02.000 BES_EU_01 ian.dundas@example.eu (Dundas, Ian · 1002): milestone
+    """``2024-03-11 09:00:02.000 BES_EU_01 ian.dundas@example.eu (Dundas, Ian · 1002): milestone
     key_generated (stage 2)`` on one line, shown safe for a terminal."""
     a = c.activation
     attempt = a.attempts[c.attempt - 1]
     when = c.time
-    head = (
-        f"{when:%m/%d %H:%M:%S}.{when.microsecond // 1000:03d} {server_name(a)} {_names(a)}: {c.kind.value}"
-    )
+    head = f"{human_time(when, ms=True)} {server_name(a)} {_names(a)}: {c.kind.value}"
     if c.kind in (ChangeKind.STALLED, ChangeKind.FAILED):
         d = attempt.diagnosis
         kb = f" {kb_label(attempt)} {d.kb_title}" if d.kb else ""
@@ -189,7 +187,7 @@ def board_view(b: Board, width: int) -> RenderableType:
         parts.append(
             Text(
                 f"{terminal(server or 'input with no server name')}: silent, no new line for "
-                f"{duration(quiet, units=2)} (the newest at {last:%Y-%m-%d %H:%M:%S}); stalls there "
+                f"{duration(quiet, units=2)} (the newest at {human_time(last)}); stalls there "
                 "wait for its logs",
                 style="yellow",
             )
@@ -212,7 +210,7 @@ def _header(b: Board, shown: Sequence[Activation]) -> Text:
     head = Text("bes-logdiag watch", style="bold")
     head.append(f" · {plural(b.files, 'file')} followed on {plural(servers, 'server')}")
     if b.since is not None:
-        head.append(f" · since {b.since:%Y-%m-%d %H:%M}")
+        head.append(f" · since {human_time(b.since)}")
     head.append(f" · {under_way} under way")
     problems = sum(1 for a in shown if a.last.status in (Status.STALLED, Status.FAILED))
     if problems:
@@ -361,7 +359,7 @@ def step_line(s: Mapping[str, Any], file_name: str) -> Text:
     """One step of a growing timeline on a line: time, gap, try, stage, step, file:line, the log line."""
     when = datetime.fromisoformat(s["time"])
     gap = s["since_previous_seconds"]
-    line = Text(f"{when:%m/%d %H:%M:%S}.{when.microsecond // 1000:03d}")
+    line = Text(human_time(when, ms=True))
     since = "+" + duration(timedelta(seconds=gap), units=2, clock=True) if gap is not None else ""
     line.append(f" {since:>8}")
     line.append(f"  try {s['attempt']}  stage {s['stage'] or '-'}  ")

@@ -1,7 +1,8 @@
 """Markdown output to paste into a ticket: a GitHub-flavoured table of activations, a summary, then a
 card for each stalled, failed or in-progress activation (`render.cards`: the HTML report's cards,
 without the pictures).  A report of one person (``scan --user U``) is a case file: a heading names
-them, and every activation of theirs gets a card.
+them, every activation of theirs gets a card, and their lines outside any activation (a mailbox
+the service account cannot open) are told under "Outside any activation" (`render.outside`).
 
 Text cells escape the backslash and the characters that would end a cell or start inline markup
 (``| * _ ` < > [ ]``); evidence (``file:line``) is shown as code spans, where only the pipe needs
@@ -18,10 +19,12 @@ import re
 from collections.abc import Sequence
 from typing import TextIO
 
-from bes_logdiag.model import Activation, Report
-from bes_logdiag.render.cards import Card, card_of, context_map, needs_card, one_person
+from bes_logdiag.model import Activation, Report, Unattached
+from bes_logdiag.render.cards import Card, card_of, context_map, needs_card
+from bes_logdiag.render.outside import Outside, headline, last_note, outside_of, person_of
 from bes_logdiag.render.safe import terminal
 from bes_logdiag.render.text import kb_label, other_names, server_name, summary_line, unconfirmed_note, who
+from bes_logdiag.words import human_time
 
 HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence")
 _MARKUP = re.compile(r"([\\|*_`<>\[\]])")
@@ -60,17 +63,20 @@ def _cells(a: Activation) -> list[str]:
         last.status.value,
         _text(f"{last.stage} {last.stage_name}"),
         _text(" ".join(x for x in (kb_label(last), d.kb_title, _brackets(unconfirmed_note(last))) if x)),
-        f"{milestone} {last.last_progress:%Y-%m-%d %H:%M:%S}",
+        f"{milestone} {human_time(last.last_progress)}",
         ", ".join(_code(w) for w in d.evidence),
     ]
 
 
-def write(report: Report, out: TextIO) -> None:
+def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) -> None:
+    """The table, the summary, the cards; ``outside``: the chosen users' lines outside any
+    activation (``--user``)."""
     from bes_logdiag.evidence_context import read_context
-    from bes_logdiag.render.json import activation_dict
+    from bes_logdiag.render.json import activation_dict, unattached_dict
 
     acts = [activation_dict(a) for a in report.activations]
-    person = one_person(acts) if acts else None
+    loose = outside_of([unattached_dict(u) for u in outside], acts)
+    person = person_of(acts, loose)
     lines = [f"# Activation case file: {_text(person)}", ""] if person else []
     lines += [_row(HEADER), _row(["---"] * len(HEADER))]
     lines += [_row(_cells(a)) for a in report.activations]
@@ -84,7 +90,28 @@ def write(report: Report, out: TextIO) -> None:
         lines += ["", "## Details"]
         for i, a in shown:
             lines += card_lines(card_of(i, a, context))
+    if loose:
+        lines += ["", "## Outside any activation"]
+        for o in loose:
+            lines += outside_lines(o)
     out.write("\n".join(lines) + "\n")
+
+
+def outside_lines(o: Outside) -> list[str]:
+    """One user's lines outside any activation on one server: what they are, then a list of the
+    article and the first and last lines."""
+    lines = ["", f"### {_text(f'{o.who} on {o.server}: {headline(o)}')}", ""]
+    if o.others:
+        lines.append(f"- **Names:** {_text(o.others)}")
+    for p in o.parts:
+        if p.kb:
+            lines.append(f"- **Article:** {_text(' '.join(x for x in (p.kb, p.kb_title) if x))}")
+        lines.append(
+            f"- {_code(p.first.where)} {_text(human_time(p.first.time))} {_text(p.first.text)}".rstrip()
+        )
+        if p.last is not None:
+            lines.append(f"- {_code(p.last.where)} {_text(human_time(p.last.time))} ({_text(last_note(p))})")
+    return lines
 
 
 def _fence(lines: Sequence[str]) -> str:

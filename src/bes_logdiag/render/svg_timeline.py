@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bes_logdiag.render.html_parts import esc
-from bes_logdiag.words import duration
+from bes_logdiag.words import duration, human_time
 
 WIDTH = 640
 LABEL_W = 128
@@ -34,6 +34,8 @@ TOP = 16
 LANE = 20
 AXIS = TOP + 4 * LANE
 HEIGHT = AXIS + 28
+_TICK_W = 116
+"""The room a time on the axis takes (``2024-01-01 07:10:57`` at 11 px), so that two do not touch."""
 BREAK = timedelta(hours=1)
 """An interval longer than this is drawn as a break in the axis."""
 
@@ -90,11 +92,6 @@ def _positions(times: Sequence[datetime], x0: float, x1: float) -> dict[datetime
     return xs
 
 
-def _short(t: datetime) -> str:
-    """``MM/DD HH:MM:SS`` (an f-string: strftime is slower, and a big report calls this 10^5 times)."""
-    return f"{t.month:02d}/{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-
-
 def _lane_y(stage: int) -> int:
     return TOP + (min(max(stage, 1), 4) - 1) * LANE + LANE // 2
 
@@ -117,7 +114,7 @@ def describe(act: Mapping[str, Any], log_end: datetime | None, steps: Sequence[S
     for n in range(1, len(attempts) + 1):
         mine = [s for s in steps if s.attempt == n]
         head = f"attempt {n} of {len(attempts)}: " if len(attempts) > 1 else ""
-        listed = ", ".join(f"{'error ' if s.error else ''}{s.name} at {_short(s.time)}" for s in mine)
+        listed = ", ".join(f"{'error ' if s.error else ''}{s.name} at {human_time(s.time)}" for s in mine)
         parts.append(head + (listed or "no steps"))
     text = "; ".join(parts)
     gap = _gap(act, log_end)
@@ -187,9 +184,7 @@ def _mark(s: Step, at: float) -> str:
     x, y = f"{at:.0f}", f"{_lane_y(s.stage):.0f}"
     # The file's name without its folders: the card's evidence names it whole.
     where = s.where[max(s.where.rfind(c) for c in "/\\!") + 1 :]
-    tip = esc(
-        f"{'ERROR ' if s.error else ''}{s.name} · {_short(s.time)}.{s.time.microsecond // 1000:03d} · {where}"
-    )
+    tip = esc(f"{'ERROR ' if s.error else ''}{s.name} · {human_time(s.time)} · {where}")
     if s.error:
         shape = f'd="M{x},{y} m-4,-4 l8,8 m0,-8 l-8,8"'
         return f'<path class="mk err" data-error="{esc(s.name)}" {shape}><title>{tip}</title></path>'
@@ -223,11 +218,11 @@ def _axis_labels(steps: Sequence[Step], xs: Mapping[datetime, float], x0: float,
     out: list[str] = []
     placed: list[float] = []
     for t in wanted:
-        x = min(max(xs[t], x0 + 44), x1 - 44)
-        if any(abs(x - p) < 88 for p in placed):
+        x = min(max(xs[t], x0 + _TICK_W / 2), x1 - _TICK_W / 2)
+        if any(abs(x - p) < _TICK_W for p in placed):
             continue
         placed.append(x)
-        out.append(f'<text class="tick" x="{x:.1f}" y="{AXIS + 16}">{_short(t)}</text>')
+        out.append(f'<text class="tick" x="{x:.1f}" y="{AXIS + 16}">{human_time(t)}</text>')
     return out
 
 
@@ -252,7 +247,7 @@ def _gap_bar(
         )
     out.append(f'<line class="thr" x1="{at:.1f}" y1="{TOP - 2}" x2="{at:.1f}" y2="{AXIS}"/>')
     out.append(f'<text class="thl" x="{at:.1f}" y="{TOP - 4}">threshold {esc(duration(threshold))}</text>')
-    end = f"logs end {_short(log_end)}" if log_end else ""
+    end = f"logs end {human_time(log_end)}" if log_end else ""
     out.append(f'<text class="tick end" x="{WIDTH - PAD}" y="{AXIS + 16}">{esc(end)}</text>')
     # The wait in words, in the lane below the bar (above it in the last lane).
     below = y + 14 if y < _lane_y(4) else y - 9

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.baseline import Gate
-from bes_logdiag.model import Activation, Report, Status
+from bes_logdiag.model import Activation, Report, Status, Unattached
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.text import (
     STATUS_STYLE,
@@ -36,6 +36,7 @@ from bes_logdiag.render.text import (
     unconfirmed_note,
     who,
 )
+from bes_logdiag.words import human_time
 
 _PIPE_WIDTH = 160
 """The width of output that goes to no terminal and is given none (``--width``, ``COLUMNS``)."""
@@ -45,7 +46,6 @@ MIN_WIDTH = 40
 """The narrowest ``--width``: an address and a verdict side by side."""
 _KB_MIN = 24
 """A KB column with titles narrower than this wraps a title into more lines than it is worth."""
-_MILESTONE_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,17 @@ def _status(status: Status) -> Text:
     return Text(status.value, style=STATUS_STYLE[status])
 
 
-def write(report: Report, out: TextIO, *, screen: Screen | None = None, gate: Gate | None = None) -> None:
+def write(
+    report: Report,
+    out: TextIO,
+    *,
+    screen: Screen | None = None,
+    gate: Gate | None = None,
+    outside: Sequence[Unattached] = (),
+) -> None:
     """The table, the summary line and the details of every stalled or failed activation.
-    ``gate``: which of them fail the run; those a baseline accepts are marked ``accepted``."""
+    ``gate``: which of them fail the run; those a baseline accepts are marked ``accepted``.
+    ``outside``: the chosen users' lines outside any activation (``--user``), told last."""
     gate = gate or Gate()
     console = console_for(out, screen)
     console.print(activations_table(report.activations, console.width, gate))
@@ -116,6 +124,8 @@ def write(report: Report, out: TextIO, *, screen: Screen | None = None, gate: Ga
     problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
     for a in problems:
         _details(console, a, gate)
+    if outside:
+        _outside(console, report, outside)
 
 
 # --- the table: the richest layout that fits -----------------------------------------------------
@@ -192,7 +202,7 @@ def _cells(a: Activation, gate: Gate) -> _Cells:
         kb_title=t(last.diagnosis.kb_title or ""),
         unconfirmed=t(unconfirmed_note(last)),
         milestone=t(last.last_milestone or "-"),
-        time=f"{last.last_progress:{_MILESTONE_TIME}}",
+        time=human_time(last.last_progress),
         tries=str(len(a.attempts)),
     )
 
@@ -358,9 +368,32 @@ def _details(console: Console, a: Activation, gate: Gate) -> None:
     for e in last.events:
         # On a narrow terminal the file:line gets a line of its own, so it is never cut.
         sep = "\n" if narrow else "  "
-        _item(console, f"{e.time:%m/%d %H:%M:%S} {t(e.where)}{sep}{t(e.text)}", mark="!" if e.error else "-")
+        _item(console, f"{human_time(e.time)} {t(e.where)}{sep}{t(e.text)}", mark="!" if e.error else "-")
     for c in d.candidates:
         _item(console, f"also consider {t(c.kb)} ({t(c.title)}): {t(c.tell)}", style="dim")
+
+
+def _outside(console: Console, report: Report, groups: Sequence[Unattached]) -> None:
+    """Each chosen user's lines outside any activation, as the details of a problem are told:
+    what they are, the article, the first and the last line."""
+    from bes_logdiag.render.json import activation_dict, unattached_dict
+    from bes_logdiag.render.outside import headline, last_note, outside_of
+
+    t = terminal
+    acts = [activation_dict(a) for a in report.activations]
+    for o in outside_of([unattached_dict(u) for u in groups], acts):
+        console.print(Text(f"\n{t(o.who)} on {t(o.server)}: {t(headline(o))}", style="bold"))
+        if o.others:
+            _item(console, f"names: {t(o.others)}")
+        sep = "\n" if console.width < WIDE else "  "
+        for p in o.parts:
+            if p.kb:
+                _item(console, f"{t(p.kb)}  {t(p.kb_title or '')}".rstrip())
+            mark = "!" if p.error else "-"
+            first = p.first
+            _item(console, f"{human_time(first.time)} {t(first.where)}{sep}{t(first.text)}", mark=mark)
+            if p.last is not None:
+                _item(console, f"{human_time(p.last.time)} {t(p.last.where)} ({last_note(p)})", mark=mark)
 
 
 def _item(console: Console, text: str, style: str = "", mark: str | None = None) -> None:

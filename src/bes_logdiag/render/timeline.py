@@ -8,6 +8,10 @@ A stalled activation's table ends with a row for the silence that made it a stal
 server's logs, the time since the last step, and the stage's threshold, so that a timeline that
 stops at its last milestone does not read as one that was cut short.
 
+The user's lines outside any activation (a mailbox the service account cannot open, for a user
+who never activated) follow, one heading per server saying what they are (`render.outside`), and
+a table of the first and last line of each kind.
+
 Names, servers, file names and log lines reach rich as ``Text`` through `terminal`: shown, never
 interpreted as escape sequences or rich markup (STYLE.md point 15).  The json format keeps them as
 they came.
@@ -23,12 +27,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bes_logdiag.model import Activation, Status
-from bes_logdiag.render.json import activation_dict, event_dict, write_document
+from bes_logdiag.model import Activation, Status, Unattached
+from bes_logdiag.render.json import activation_dict, event_dict, unattached_dict, write_document
+from bes_logdiag.render.outside import Outside, headline, outside_of
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import Screen, console_for
 from bes_logdiag.render.text import STATUS_STYLE, server_name, unconfirmed_note
-from bes_logdiag.words import duration, plural
+from bes_logdiag.words import duration, human_time, plural
 
 # The log line's column must keep at least this many characters beside the others, or the table
 # puts the file:line and the line under the step's name instead (narrow terminals, long paths).
@@ -58,8 +63,17 @@ def steps(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     ]
 
 
-def write_json(query: str, acts: Sequence[Activation], out: TextIO) -> None:
-    doc = {"user": query, "activations": [activation_dict(a) for a in acts], "milestones": steps(acts)}
+def write_json(
+    query: str, acts: Sequence[Activation], out: TextIO, *, outside: Sequence[Unattached] = ()
+) -> None:
+    """``{"user", "activations", "milestones", "unattached"}``: ``unattached`` the user's groups
+    of lines outside any activation (``outside``), as scan's JSON lists them."""
+    doc = {
+        "user": query,
+        "activations": [activation_dict(a) for a in acts],
+        "milestones": steps(acts),
+        "unattached": [unattached_dict(u) for u in outside],
+    }
     write_document(doc, out)
 
 
@@ -70,14 +84,9 @@ def _gap(seconds: float | None) -> str:
     return "+" + duration(timedelta(seconds=seconds), units=2, clock=True)
 
 
-def time_format(times: Sequence[datetime]) -> str:
-    """One format for every row: ``MM/DD HH:MM:SS.mmm`` as in scan's details, with the year in
-    front when the rows span more than one year."""
-    return "%Y-%m-%d %H:%M:%S" if len({t.year for t in times}) > 1 else "%m/%d %H:%M:%S"
-
-
-def _time(t: datetime, fmt: str) -> str:
-    return f"{t.strftime(fmt)}.{t.microsecond // 1000:03d}"
+def _time(t: datetime) -> str:
+    """Every time of the timeline: `human_time` with milliseconds, which order steps of one second."""
+    return human_time(t, ms=True)
 
 
 def _step_name(s: dict[str, Any]) -> Text:
@@ -86,11 +95,16 @@ def _step_name(s: dict[str, Any]) -> Text:
     return terminal_text(s.get("milestone") or "")
 
 
+def _all_names(email: str | None, display_name: str | None, user_id: str | None) -> str:
+    """Every name of the user, ``-`` for one not known (the query may have been any of them)."""
+    t = terminal
+    return f"{t(email or '-')} · {t(display_name or '-')} · UserId={t(user_id or '-')}"
+
+
 def _heading(act: Activation) -> Text:
-    """Every name of the user, ``-`` for one not known (the query may have been any of them), the
-    server, then the verdict."""
+    """Every name of the user, the server, then the verdict."""
     last, t = act.last, terminal
-    who = f"{t(act.email or '-')} · {t(act.display_name or '-')} · UserId={t(act.user_id or '-')}"
+    who = _all_names(act.email, act.display_name, act.user_id)
     head = Text(f"{who} on server {t(server_name(act))}", style="bold")
     head.append(": ")
     head.append(last.status.value, style=STATUS_STYLE[last.status])
@@ -123,13 +137,13 @@ def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
     return names, [terminal(f) for f in shown]
 
 
-def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int, fmt_len: int) -> bool:
+def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int) -> bool:
     """Whether one line per step fits: time, gap, try, stage, step, file:line unbroken, and the log
     line with at least ``_MIN_TEXT`` characters.  A table of 7 columns adds 22 characters."""
     gap = max([3] + [len(_gap(r["since_previous_seconds"])) for r in rows])
     step = max([4] + [len(w) for r in rows for w in _step_name(r).plain.split()])
     where = max([5] + [len(f"{names[r['file']]}:{r['line']}") for r in rows])
-    return fmt_len + gap + 3 + 5 + step + where + _MIN_TEXT + 22 <= width
+    return len(_time(datetime(2000, 1, 1))) + gap + 3 + 5 + step + where + _MIN_TEXT + 22 <= width
 
 
 def closing_step(
@@ -151,7 +165,6 @@ def closing_step(
 def _table(
     rows: list[dict[str, Any]],
     names: dict[str, str],
-    fmt: str,
     wide: bool,
     closing: tuple[datetime, str] | None = None,
 ) -> Table:
@@ -173,7 +186,7 @@ def _table(
         if wide and attempt is not None and s["attempt"] != attempt:
             table.add_section()
         attempt = s["attempt"]
-        when = _time(datetime.fromisoformat(s["time"]), fmt)
+        when = _time(datetime.fromisoformat(s["time"]))
         gap = _gap(s["since_previous_seconds"])
         where = f"{names[s['file']]}:{s['line']}"
         stage = str(s["stage"] or "")
@@ -192,7 +205,7 @@ def _table(
         last_step = max(
             datetime.fromisoformat(s["time"]) for s in rows if s["attempt"] == rows[-1]["attempt"]
         )
-        cells = [Text(_time(end, fmt)), Text(_gap((end - last_step).total_seconds()))]
+        cells = [Text(_time(end)), Text(_gap((end - last_step).total_seconds()))]
         style = STATUS_STYLE[Status.STALLED]
         if wide:  # the step's column stays narrow: the words go where log lines go
             table.add_row(
@@ -208,6 +221,29 @@ def _table(
     return table
 
 
+def _outside_table(o: Outside) -> tuple[Table, list[str]]:
+    """The first and the last line of each kind of the user's lines outside any activation on
+    one server, and the folders of their files (named once above it, as `_wheres` does)."""
+    lines = [(p, line, n) for p in o.parts for n, line in enumerate((p.first, p.last)) if line is not None]
+    names, folders = _wheres([{"file": line.file} for _, line, _ in lines])
+    table = Table(header_style="bold")
+    table.add_column("Time", no_wrap=True)
+    table.add_column("Step", overflow="fold")
+    table.add_column("Where", no_wrap=True)
+    table.add_column("Line", overflow="fold")
+    for p, line, n in lines:
+        step = (
+            Text(f"ERROR {terminal(p.step)} ({terminal(str(p.kb))})", style="red")
+            if p.error
+            else terminal_text(p.step)
+        )
+        if p.last is not None:
+            step.append(f"\n{'first' if n == 0 else 'last'} of {p.count:,}", style="dim")
+        where = f"{names[line.file]}:{line.line}"
+        table.add_row(Text(_time(line.time)), step, Text(where), Text(terminal(line.text)))
+    return table, folders
+
+
 def write_table(
     query: str,
     acts: Sequence[Activation],
@@ -215,14 +251,13 @@ def write_table(
     *,
     log_end: Mapping[str | None, datetime] | None = None,
     screen: Screen | None = None,
+    outside: Sequence[Unattached] = (),
 ) -> None:
     """Each activation's heading and table; ``log_end`` (the report's, per server) adds the
-    closing row of a stalled one (`closing_step`)."""
+    closing row of a stalled one (`closing_step`); ``outside``, the user's groups of lines
+    outside any activation, follows."""
     console: Console = console_for(out, screen)
     everything = steps(acts)
-    ends = [c[0] for c in (closing_step(a, log_end) for a in acts) if c is not None]
-    fmt = time_format([datetime.fromisoformat(s["time"]) for s in everything] + ends)
-    fmt_len = len(_time(datetime(2000, 1, 1), fmt))
     for i, act in enumerate(acts):
         rows = [s for s in everything if s["activation"] == i]
         if i:
@@ -231,5 +266,19 @@ def write_table(
         console.print(_heading(act))
         if folders:
             console.print(Text(f"files in {', '.join(folders)}", style="dim"))  # shown by _wheres
-        wide = _fits_wide(rows, names, console.width, fmt_len)
-        console.print(_table(rows, names, fmt, wide, closing_step(act, log_end)))
+        wide = _fits_wide(rows, names, console.width)
+        console.print(_table(rows, names, wide, closing_step(act, log_end)))
+    for n, o in enumerate(
+        outside_of([unattached_dict(u) for u in outside], [activation_dict(a) for a in acts])
+    ):
+        if acts or n:
+            console.print()
+        head = Text(
+            f"{_all_names(o.email, o.display_name, o.user_id)} on server {terminal(o.server)}", style="bold"
+        )
+        head.append(f": {terminal(headline(o, ms=True))}")
+        console.print(head)
+        table, folders = _outside_table(o)
+        if folders:
+            console.print(Text(f"files in {', '.join(folders)}", style="dim"))
+        console.print(table)

@@ -1,0 +1,164 @@
+"""What a report made for chosen users (``scan --user``, ``timeline``) says about their lines outside
+any activation: a user whose mailbox the service account cannot open, and who therefore never
+activated, reads "no activation, but 14 mailbox_not_reachable errors (KB02276) from ... to ...",
+with the first and the last of those lines, rather than a bare "no activation".
+
+Built from the JSON ``unattached`` groups (`render.json.unattached_dict`), as the cards are built
+from the JSON activations (`render.cards`), so that the table, Markdown, HTML and the timeline
+say the same.  Only words and values here: each renderer escapes them for where they go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bes_logdiag.evidence_context import split_where
+from bes_logdiag.render.cards import library_text, other_names, who
+from bes_logdiag.words import human_time, plural
+
+
+@dataclass(frozen=True)
+class Line:
+    """The first or the last line of a group."""
+
+    time: datetime
+    where: str
+    """``file:line``."""
+    text: str
+    """The log line's text; ``""`` for the last line of a group, whose text the report does not keep."""
+
+    @property
+    def file(self) -> str:
+        parts = split_where(self.where)
+        return parts[0] if parts else self.where
+
+    @property
+    def line(self) -> str:
+        parts = split_where(self.where)
+        return str(parts[1]) if parts else ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One group: the lines of one pattern."""
+
+    step: str
+    """The error's name, else the milestone's, else the pattern id."""
+    error: bool
+    kb: str | None
+    kb_title: str | None
+    count: int
+    first: Line
+    last: Line | None
+    """None when the group is one line."""
+
+
+@dataclass(frozen=True)
+class Outside:
+    """One user's lines outside any activation on one server."""
+
+    who: str
+    others: str
+    email: str | None
+    user_id: str | None
+    display_name: str | None
+    server: str
+    activated: bool
+    """The report has an activation of this user on this server: these lines are besides it."""
+    parts: tuple[Part, ...]
+
+
+def _names(item: Mapping[str, Any]) -> set[str]:
+    found = {f"email:{str(item.get('email')).lower()}"} if item.get("email") else set()
+    found |= {f"id:{item['user_id']}"} if item.get("user_id") is not None else set()
+    found |= {f"name:{item['display_name']}"} if item.get("display_name") else set()
+    return found
+
+
+def _part(g: Mapping[str, Any]) -> Part:
+    evidence = [str(w) for w in g.get("evidence") or ()]
+    first_where = evidence[0] if evidence else ""
+    count = int(g.get("count") or 1)
+    first = Line(datetime.fromisoformat(str(g["first"])), first_where, str(g.get("text") or ""))
+    last = None
+    if count > 1 and g.get("last"):
+        last = Line(datetime.fromisoformat(str(g["last"])), evidence[-1] if evidence else "", "")
+    kb = g.get("kb")
+    article = library_text().articles.get(kb) if kb else None
+    return Part(
+        step=str(g.get("error") or g.get("milestone") or g.get("pattern") or "?"),
+        error=bool(g.get("error")),
+        kb=kb,
+        kb_title=article.title if article else None,
+        count=count,
+        first=first,
+        last=last,
+    )
+
+
+def outside_of(groups: Iterable[Mapping[str, Any]], acts: Sequence[Mapping[str, Any]] = ()) -> list[Outside]:
+    """The groups (JSON ``unattached`` items) per user and server, in the order of their first
+    lines; ``acts`` (JSON ``activations``) tells which users have an activation there too."""
+    by_key: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for g in groups:
+        by_key.setdefault((str(g.get("server") or ""), who(g).lower()), []).append(g)
+    out = []
+    for (server, _), mine in by_key.items():
+        head = mine[0]
+        names = set().union(*(_names(g) for g in mine))
+        activated = any(str(a.get("server") or "") == server and _names(a) & names for a in acts)
+        uid = head.get("user_id")
+        out.append(
+            Outside(
+                who=who(head),
+                others=other_names(head),
+                email=head.get("email"),
+                user_id=None if uid is None else str(uid),
+                display_name=head.get("display_name"),
+                server=server or "-",
+                activated=activated,
+                parts=tuple(_part(g) for g in mine),
+            )
+        )
+    return out
+
+
+def part_words(p: Part, *, ms: bool = False) -> str:
+    """``14 mailbox_not_reachable errors (KB02276) from 2024-01-01 08:30:12 to 2024-01-01
+    09:10:40``, ``1 itpolicy_queued line at 2023-12-31 16:30:10``."""
+    what = plural(p.count, f"{p.step} error" if p.error else f"{p.step} line")
+    if p.kb:
+        what += f" ({p.kb})"
+    first = human_time(p.first.time, ms=ms)
+    if p.last is None or p.last.time == p.first.time:
+        return f"{what} at {first}"
+    return f"{what} from {first} to {human_time(p.last.time, ms=ms)}"
+
+
+def headline(o: Outside, *, ms: bool = False) -> str:
+    """What the lines say, after the user's name and server: ``no activation, but 14 ... (KB02276)
+    from ... to ...``; ``no activation, only 1 itpolicy_queued line at ...`` when none is an
+    error; ``also, outside the activation: ...`` for a user who has one."""
+    errors = [part_words(p, ms=ms) for p in o.parts if p.error]
+    others = [part_words(p, ms=ms) for p in o.parts if not p.error]
+    if o.activated:
+        return "also, outside the activation: " + "; ".join(errors + others)
+    if not errors:
+        return "no activation, only " + "; ".join(others)
+    also = f"; also {'; '.join(others)}" if others else ""
+    return "no activation, but " + "; ".join(errors) + also
+
+
+def last_note(p: Part) -> str:
+    """What the last line of a group of several is: ``the last of 14``."""
+    return f"the last of {p.count:,}"
+
+
+def person_of(acts: Sequence[Mapping[str, Any]], outside: Sequence[Outside]) -> str | None:
+    """The one person a report is about (a case file), counting the users of ``outside`` too:
+    a ``scan --user`` report of someone with no activation is still theirs."""
+    names = [who(a) for a in acts] + [o.who for o in outside]
+    return names[0] if names and len({n.lower() for n in names}) == 1 else None
