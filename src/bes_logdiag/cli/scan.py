@@ -6,7 +6,7 @@ import enum
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import typer
 
@@ -46,9 +46,10 @@ from bes_logdiag.model import Status
 from bes_logdiag.render import Format, writer_for
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from bes_logdiag.baseline import Gate
+    from bes_logdiag.errors import BesLogdiagError
     from bes_logdiag.model import Report, Unattached
     from bes_logdiag.render.table import Screen
 
@@ -258,14 +259,21 @@ def scan(
                 report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
             )
         outside = tuple(g for g, tell in zip(report.unattached, shown) if tell)
+        # The HTML report shows the history's trend, this scan included: the scan is recorded
+        # first, and a history that cannot be used leaves the report without it (then exit 2).
+        trend, refused = _recorded(history, everything, paths) if fmt is Format.html else (None, None)
         with output_stream(output) as out:
-            _write(fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict, outside=outside)
+            _write(
+                fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict, outside=outside,
+                trend=trend,
+            )  # fmt: skip
         if write_baseline is not None:
             _write_baseline(report, write_baseline)
-        if history is not None:  # (after the report: a history that cannot be used is exit 2)
-            from bes_logdiag.history.record import record_scan
-
-            record_scan(history, everything, inputs=paths)
+        if refused is not None:
+            raise refused
+        if history is not None and fmt is not Format.html:
+            # (after the report: a history that cannot be used is exit 2, the report written)
+            _recorded(history, everything, paths, trend=False)
         if strict:
             check_strict(report)
         code = exit_code(report, gate, fail_if_none=fail_if_none, nobody=nobody)
@@ -293,10 +301,12 @@ def _write(
     gate: Gate,
     strict: bool,
     outside: Sequence[Unattached] = (),
+    trend: Mapping[str, Any] | None = None,
 ) -> None:
     """The report in ``fmt``; the table and JUnit also take what the run decided (which
     activations fail it, the screen's width and colours), and the formats for people the
-    --user's lines outside any activation (``outside``: the JSON has them as ``unattached``)."""
+    --user's lines outside any activation (``outside``: the JSON has them as ``unattached``);
+    HTML the history's ``trend`` (`history.render.trend_dict`), with ``--history``."""
     if raw:  # (only with --format csv: checked first)
         from bes_logdiag.render.csv import write as write_raw
 
@@ -312,13 +322,36 @@ def _write(
     elif fmt is Format.html:
         from bes_logdiag.render.html import write as write_html
 
-        write_html(report, out, outside=outside)
+        write_html(report, out, outside=outside, trend=trend)
     elif fmt is Format.junit:
         from bes_logdiag.render.junit import write as write_junit
 
         write_junit(report, out, gate=gate, strict=strict)
     else:
         writer_for(fmt)(report, out)
+
+
+def _recorded(
+    history: Path | None, report: Report, paths: Sequence[str], *, trend: bool = True
+) -> tuple[dict[str, Any] | None, BesLogdiagError | None]:
+    """Record the scan in the history file, if one is given, and (``trend``) read back its trend
+    by week; or the error that says why the file cannot be used, to be raised once the report is
+    written."""
+    if history is None:
+        return None, None
+    from bes_logdiag.history.choices import Period
+    from bes_logdiag.history.record import record_scan
+    from bes_logdiag.history.render import trend_dict
+    from bes_logdiag.history.store import HistoryError
+    from bes_logdiag.history.trend import read_trend
+
+    try:
+        record_scan(history, report, inputs=paths)
+        return (trend_dict(read_trend(history, per=Period.week)) if trend else None), None
+    except HistoryError as e:
+        if not trend:
+            raise
+        return None, e
 
 
 def _baseline_notes(everything: Report, report: Report, gate: Gate) -> list[str]:

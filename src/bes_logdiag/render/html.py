@@ -29,7 +29,7 @@ from bes_logdiag.render.cards import context_map, other_names, stage_names, who
 from bes_logdiag.render.html_assets import CSS, JS
 from bes_logdiag.render.html_details import details_section
 from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
-from bes_logdiag.render.html_stats import stats_section
+from bes_logdiag.render.html_stats import history_section, stats_section
 from bes_logdiag.render.outside import Outside, headline, last_note, outside_of, person_of
 from bes_logdiag.render.svg_charts import page_defs
 from bes_logdiag.render.svg_timeline import lanes
@@ -53,11 +53,18 @@ CSP = (
 )
 
 
-def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) -> None:
-    """The page; ``outside``: the chosen users' lines outside any activation (``--user``)."""
+def write(
+    report: Report,
+    out: TextIO,
+    *,
+    outside: Sequence[Unattached] = (),
+    trend: Mapping[str, Any] | None = None,
+) -> None:
+    """The page; ``outside``: the chosen users' lines outside any activation (``--user``);
+    ``trend``: the history's trend (``--history``, `history.render.trend_dict`)."""
     from bes_logdiag.render.json import report_dict, unattached_dict
 
-    write_html(report_dict(report), out, outside=[unattached_dict(u) for u in outside])
+    write_html(report_dict(report), out, outside=[unattached_dict(u) for u in outside], trend=trend)
 
 
 def _head(title: str, acts: int, counts: Mapping[str, int], names: Mapping[int, str]) -> str:
@@ -73,7 +80,14 @@ def _head(title: str, acts: int, counts: Mapping[str, int], names: Mapping[int, 
 
 
 def _header(
-    title: str, when_made: datetime, sources: Sequence[str], person: bool, *, details: bool, outside: bool
+    title: str,
+    when_made: datetime,
+    sources: Sequence[str],
+    person: bool,
+    *,
+    details: bool,
+    outside: bool,
+    history: bool = False,
 ) -> str:
     made = f"Made by bes-logdiag {esc(__version__)} on {human_time(when_made)} {esc(f'{when_made:%Z}')}"
     if sources:
@@ -82,6 +96,7 @@ def _header(
         )
     sections = [("summary", "Summary"), ("read", "What was read")]
     sections += [] if person else [("stats", "Statistics")]
+    sections += [("history", "History")] if history and not person else []
     sections += [("activations", "Activations")]
     sections += [("details", "Details")] if details else []
     sections += [("outside", "Outside any activation")] if outside else []
@@ -99,8 +114,10 @@ def write_html(
     sources: Sequence[str] = (),
     now: datetime | None = None,
     outside: Sequence[Mapping[str, Any]] = (),
+    trend: Mapping[str, Any] | None = None,
 ) -> None:
-    """The page of a JSON report ``doc``; ``sources`` names the saved reports it came from,
+    """The page of a JSON report ``doc``; ``trend``, the history's trend (a section after the
+    statistics); ``sources`` names the saved reports it came from,
     ``now`` is when it was made (the clock's time by default), and ``outside`` lists the chosen
     users' groups of lines outside any activation (items of the JSON ``unattached``)."""
     acts: list[Mapping[str, Any]] = list(doc.get("activations") or ())
@@ -115,7 +132,15 @@ def write_html(
         b.write(_head(title, len(acts), counts, names))
         made = (now or datetime.now()).astimezone()
         b.write(
-            _header(title, made, sources, bool(person), details=bool(acts) or not person, outside=bool(loose))
+            _header(
+                title,
+                made,
+                sources,
+                bool(person),
+                details=bool(acts) or not person,
+                outside=bool(loose),
+                history=trend is not None,
+            )  # fmt: skip
         )
         b.write("<main>\n")
         b.write(_summary(doc, counts))
@@ -126,6 +151,8 @@ def write_html(
         b.write(_read(doc, acts))
         if not person:
             b.write(stats_section(doc, acts, names))
+            if trend is not None:
+                b.write(history_section(trend))
         b.write(_table(acts, counts))
         if not person:
             b.write(details_section(acts, context, log_end, person=False))

@@ -12,6 +12,7 @@ from typing import Any
 
 from bes_logdiag.render.html_parts import LABELS, STATUSES, esc
 from bes_logdiag.render.svg_charts import dur, hour_chart, stage_chart, status_bar
+from bes_logdiag.words import plural
 
 HEADS = (
     "Server", "Activations", "Attempts", *(LABELS[s] for s in STATUSES), "Unconfirmed",
@@ -108,3 +109,45 @@ def stats_section(doc: Mapping[str, Any], acts: Sequence[Mapping[str, Any]], nam
         )
     out.append("</section>\n")
     return "".join(out)
+
+
+def history_section(trend: Mapping[str, Any]) -> str:
+    """The history's trend (``scan --history``), week by week, as ``history --format json`` has it."""
+    rows = [*trend.get("periods", ()), trend["total"]]
+    stages = [s["name"] for s in trend["total"]["stages"]]
+    heads = [
+        "Week",
+        "Started",
+        *STATUS_HEADS,
+        *(f"{n}: median / 90th pct." for n in stages),
+        "Top KB articles",
+    ]
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in heads)
+    body = []
+    for r in rows:
+        cells = [r["started"], r["complete"], r["in_progress"], r["stalled"], r["failed"]]
+        spans = [
+            f"{dur(s['median_seconds'])} / {dur(s['p90_seconds'])}" if s["count"] else "" for s in r["stages"]
+        ]
+        kbs = ", ".join(f"{esc(k['kb'])} ({k['count']})" for k in r["kb"])
+        body.append(
+            f'<tr><th scope="row">{esc(r["period"])}</th>'
+            + "".join(f'<td class="num">{c:,}</td>' for c in cells)
+            + "".join(f'<td class="num">{esc(x)}</td>' for x in spans)
+            + f"<td>{kbs}</td></tr>"
+        )
+    table = (
+        f"<table><caption>Activations per week</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+    runs = plural(trend.get("runs") or 0, "scan")
+    return (
+        '<section id="history" aria-labelledby="history-h"><h2 id="history-h">History</h2>\n'
+        f"<p>{runs} recorded in <code>{esc(trend.get('history') or '')}</code>: "
+        "attempts by the week they started, each counted by its status now.</p>\n"
+        + _scroll("Activations per week", table)
+        + "</section>\n"
+    )
+
+
+STATUS_HEADS = ("Complete", "In progress", "Stalled", "Failed")
