@@ -45,6 +45,20 @@ class FileResult:
     start of the next file of the same agent (a size rotation) is found."""
     fresh_start: bool = False
     """The file begins with its service starting up: no thread carries over from an earlier file."""
+    folded: tuple[tuple[str, int], ...] = ()
+    """``(pattern id, lines)``: lines that name nobody, folded into the events that stand for them
+    (`FileScanner.fold_nameless`), and not among ``events``."""
+
+
+@dataclass
+class _Run:
+    """The lines of one pattern that name nobody, as far as a file has them: the first (returned
+    as an event), the earliest and the latest, and how many there were."""
+
+    first: Event
+    earliest: Event
+    latest: Event
+    count: int = 1
 
 
 class FileScanner:
@@ -53,9 +67,21 @@ class FileScanner:
     `finish` closes the account of what was read."""
 
     def __init__(
-        self, src: Source, matcher: Matcher, *, year: int | None, default_year: int, thread_window: timedelta
+        self,
+        src: Source,
+        matcher: Matcher,
+        *,
+        year: int | None,
+        default_year: int,
+        thread_window: timedelta,
+        fold_nameless: bool = True,
     ) -> None:
         self.src = src
+        self.fold_nameless = fold_nameless
+        """Fold the lines that name nobody and cannot open an attempt or take an owner (a mailbox
+        error without its user, on every poll): they belong to no activation, so a flood of them
+        is held as one run per pattern (`folded`), not line by line.  Off for ``events``."""
+        self._runs: dict[str, _Run] = {}
         self.matcher = matcher
         self.stats = FileStats(path=src.name, info=src.info)
         self.enc = Encoding()
@@ -237,11 +263,44 @@ class FileScanner:
             self.owners.saw(line)
             if i in hits:
                 p, m = hits[i]
-                events.append(self._event(p, m, line, line_no, buf, start))
+                self._keep(self._event(p, m, line, line_no, buf, start), p, events)
         if hits:
             self.stats.matched += 1
         elif not found.records:
             self.stats.unparsed += 1
+
+    def _keep(self, e: Event, p: Pattern, events: list[Event]) -> None:
+        if not self.fold_nameless or e.email or e.user_id or e.display_name or p.inherit_user:
+            events.append(e)
+            return
+        if p.opens_attempt or p.milestone or p.resumes:
+            events.append(e)
+            return
+        run = self._runs.get(p.id)
+        if run is None:
+            self._runs[p.id] = _Run(e, e, e)
+            events.append(e)
+            return
+        run.count += 1
+        if (e.time, e.line) < (run.earliest.time, run.earliest.line):
+            run.earliest = e
+        if (e.time, e.line) >= (run.latest.time, run.latest.line):
+            run.latest = e
+
+    def folded(self) -> tuple[list[Event], tuple[tuple[str, int], ...]]:
+        """The events that stand for the folded runs besides their first (the earliest and latest
+        line of each), and per pattern how many lines are folded into none of the events."""
+        extra: list[Event] = []
+        hidden: list[tuple[str, int]] = []
+        for pid, run in self._runs.items():
+            shown = [run.first]
+            for e in (run.earliest, run.latest):
+                if all(e is not other for other in shown):
+                    shown.append(e)
+            extra += shown[1:]
+            if run.count > len(shown):
+                hidden.append((pid, run.count - len(shown)))
+        return extra, tuple(hidden)
 
     def _note_time(self, when: datetime) -> None:
         stats = self.stats
@@ -343,6 +402,7 @@ def scan_source(
     max_expand: float = DEFAULT_MAX_EXPAND,
     stop: threading.Event | None = None,
     tars: TarReader | None = None,
+    fold_nameless: bool = True,
 ) -> FileResult:
     """Read one source whole and return the events it holds and what reading it cost.
 
@@ -354,7 +414,14 @@ def scan_source(
     A plain file that ends before the size it had when it was found (`Source.size`) shrank while
     it was read (truncated by a rotation, overwritten): it is reported cut short, not whole.
     ``tars`` keeps a tar archive open for its next member (`read.open_source`)."""
-    scanner = FileScanner(src, matcher, year=year, default_year=default_year, thread_window=thread_window)
+    scanner = FileScanner(
+        src,
+        matcher,
+        year=year,
+        default_year=default_year,
+        thread_window=thread_window,
+        fold_nameless=fold_nameless,
+    )
     events: list[Event] = []
     error: BaseException | None = None
     try:
@@ -383,7 +450,8 @@ def scan_source(
     except READ_ERRORS as e:
         error = e
     stats = scanner.finish(error)
-    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start)
+    extra, hidden = scanner.folded()
+    return FileResult(tuple(events + extra), stats, scanner.owners.tail, scanner.fresh_start, hidden)
 
 
 def _not_a_log(head: bytes) -> str:

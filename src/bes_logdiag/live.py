@@ -178,7 +178,7 @@ class LiveScan:
         stats = op.scanner.finish()
         if stats.bytes or stats.skipped is not None and stats.skipped.reason != "empty file":
             scanner = op.scanner
-            self._done.append(FileResult(tuple(op.events), stats, scanner.owners.tail, scanner.fresh_start))
+            self._done.append(_result(op.events, stats, scanner))
         self.dirty = True
 
     def _read_whole(self, src: Source) -> None:
@@ -233,7 +233,7 @@ class LiveScan:
             if stats.bytes == 0:  # (`finish` calls a file nothing was fed yet "empty")
                 continue
             scanner = op.scanner
-            out.append(FileResult(tuple(op.events), stats, scanner.owners.tail, scanner.fresh_start))
+            out.append(_result(op.events, stats, scanner))
         return out
 
     def report(self) -> Report:
@@ -411,3 +411,9 @@ class Watch:
         assert self._report is not None
         now = self._clock()
         return Tick(self._report, changes, tuple(notes), self.state.ends(now), self.state.silent(now), now)
+
+
+def _result(events: list[Event], stats: FileStats, scanner: FileScanner) -> FileResult:
+    """A followed file's result as it stands, with the events that stand for its folded lines."""
+    extra, hidden = scanner.folded()
+    return FileResult(tuple(events + extra), stats, scanner.owners.tail, scanner.fresh_start, hidden)

@@ -41,7 +41,10 @@ def run_scan(
     every line of the unattached groups too (``Report.unattached_lines``, for ``events``)."""
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
-    results, skipped, ignored, duplicates = read_sources(config, library, progress)
+    # ``events`` wants every line: then no line that names nobody is folded (`FileScanner`).
+    results, skipped, ignored, duplicates = read_sources(
+        config, library, progress, fold_nameless=not unattached_lines
+    )
     return report_from_results(
         results, skipped, ignored, duplicates, library, config, user_map, map_notes,
         unattached_lines=unattached_lines,
@@ -79,6 +82,7 @@ def report_from_results(
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
         duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
+        folded=[(r.stats.info.server, pid, n) for r in results for pid, n in r.folded],
     )  # fmt: skip
 
 
@@ -96,7 +100,10 @@ def build_report(
     clocks: ServerClocks | None = None,
     unattached_lines: bool = False,
     log_end: Mapping[str | None, datetime] | None = None,
+    folded: Sequence[tuple[str | None, str, int]] = (),
 ) -> Report:
+    """The report of matched events.  ``folded``: ``(server, pattern id, lines)`` that name
+    nobody, read but not among the events (`filescan.FileResult.folded`)."""
     # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
     # time, unless the clock stepped back after that line was written).
     clocks = ServerClocks(stats) if clocks is None else clocks
@@ -126,6 +133,8 @@ def build_report(
     loose = _UnattachedGroups(keep_lines=unattached_lines)
     for e in orphans:
         loose.add(e, (e.email, e.user_id, e.display_name))
+    for server, pid, lines in folded:
+        loose.add_folded(server, pid, lines)
     for p in persons:
         cuts, extra = split_attempts(sorted(p.events, key=_order), library, attach)
         for e in extra:
@@ -186,6 +195,12 @@ class _UnattachedGroups:
             group.first, group.first_key = e, order
         elif order > group.last_key:
             group.last, group.last_key = e, order
+
+    def add_folded(self, server: str | None, pattern_id: str, lines: int) -> None:
+        """Lines that name nobody, counted into their group (whose events stand for them)."""
+        group = self._groups.get((server, (None, None, None), pattern_id))
+        if group is not None:
+            group.count += lines
 
     def groups(self) -> tuple[Unattached, ...]:
         """The groups in the order of their first lines."""
