@@ -182,7 +182,7 @@ def test_a_read_after_the_end_or_the_error_says_the_same(tmp_path: Path, text: b
                 g.read(CHUNK_SIZE)
 
 
-def _scan_bytes_read(
+def scanned_through_gunzip(
     path: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[FileResult, int, int]:
     """Scan `path` counting what `Gunzip` hands over: what the scan found, the bytes handed over
@@ -220,7 +220,7 @@ def zeros_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_gzip_of_zeros_is_refused_at_the_sniff_without_inflating_the_rest(
     zeros_bomb: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, handed, peak = _scan_bytes_read(zeros_bomb, library, monkeypatch)
+    result, handed, peak = scanned_through_gunzip(zeros_bomb, library, monkeypatch)
     stats = result.stats
     assert stats.skipped is not None and stats.skipped.reason.startswith("not a BES log")
     # The scan's head holds one line: a run without a newline is passed on at 1 MiB (decode.LONG_LINE)
@@ -285,7 +285,7 @@ def test_a_bomb_of_bes_lines_is_scanned_whole_with_flat_memory(
     lines_bomb: tuple[Path, int, int], library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, size, lines = lines_bomb
-    result, handed, peak = _scan_bytes_read(path, library, monkeypatch)
+    result, handed, peak = scanned_through_gunzip(path, library, monkeypatch)
     stats = result.stats
     assert (stats.skipped, stats.lines, handed, result.events) == (None, lines, size, ())
     assert peak < 50 * MiB

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 
 import pytest
 import typer
-from builders import SAMPLE_LOGS, run_cli
+from builders import SAMPLE_LOGS, run_cli, run_in_terminal
 
 from bes_logdiag.cli import app
 from bes_logdiag.cli.common import COLOR_CHOICE, Color, plain_message
@@ -108,41 +106,7 @@ def test_color_never_leaves_the_text_as_it_was() -> None:
 
 def run_on_a_terminal(*args: str) -> bytes:
     """``python -m bes_logdiag ARGS`` with stdout and stderr on a pseudo-terminal 120 wide."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"}}
-    env["TERM"] = "xterm-256color"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bes_logdiag", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    received = bytearray()
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output for 60 s: {args}")
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            received += data
-    finally:
-        os.close(master)
-        proc.wait(timeout=60)
-    return bytes(received)
+    return run_in_terminal(*args, columns=120)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")

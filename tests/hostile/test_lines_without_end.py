@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import io
 import re
-import tracemalloc
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,13 +16,11 @@ from builders import bes_line, bes_name, scan_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_decompression_bombs import gzip_of_repeats
+from test_gzip_bounds import scanned_through_gunzip
 
-from bes_logdiag import inflate
 from bes_logdiag.decode import CHUNK_SIZE, LONG_LINE, SNIFF_SIZE, Encoding, LineChunker
-from bes_logdiag.filescan import FileResult, scan_source
+from bes_logdiag.filescan import FileResult
 from bes_logdiag.library import Library
-from bes_logdiag.match import Matcher
-from bes_logdiag.read import discover
 
 MiB = 1024 * 1024
 DAY = datetime(2023, 12, 30)
@@ -31,26 +28,8 @@ NAME = bes_name("BBPROD01", "MAGT", DAY)
 
 
 def scanned(path: Path, library: Library, monkeypatch: pytest.MonkeyPatch) -> tuple[FileResult, int, int]:
-    """Scan one file: what the scan found, the inflated bytes it asked for, and the peak of memory
-    the scan allocated (tracemalloc)."""
-    handed = [0]
-    read = inflate.Gunzip.read
-
-    def counted(self: inflate.Gunzip, size: int = -1) -> bytes:
-        block: bytes = read(self, size)
-        handed[0] += len(block)
-        return block
-
-    monkeypatch.setattr(inflate.Gunzip, "read", counted)
-    [src], _ = discover([str(path)])
-    matcher = Matcher(library)
-    tracemalloc.start()
-    try:
-        result = scan_source(src, matcher, year=None, default_year=2023, thread_window=timedelta(minutes=5))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, handed[0], peak
+    """What the scan found, the bytes `Gunzip` handed over and the scan's peak of memory."""
+    return scanned_through_gunzip(path, library, monkeypatch)
 
 
 @pytest.mark.parametrize("byte", [b"\0", b"A", b"\xff"], ids=["nul", "letter", "high-byte"])

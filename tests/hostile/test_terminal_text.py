@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -30,6 +28,7 @@ from builders import (
     merge,
     presence_cli,
     run_cli,
+    run_in_terminal,
     swap,
     write_server,
     write_user_map,
@@ -382,46 +381,6 @@ def test_presence_check_shows_the_config_text(tmp_path: Path) -> None:
 
 
 # --- a real terminal ----------------------------------------------------------------------------
-
-
-def run_in_terminal(*args: object, columns: int = 200) -> bytes:
-    """``python -m bes_logdiag ARGS`` with stdout and stderr on a pseudo-terminal (TERM
-    xterm-256color, so rich colours): every byte the terminal received."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"}}
-    env["TERM"] = "xterm-256color"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bes_logdiag", *map(str, args)],
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    received = bytearray()
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                raise AssertionError(f"no output for 60 s: {args}")
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            received += data
-    finally:
-        os.close(master)
-        proc.wait(timeout=60)
-    return bytes(received)
 
 
 SGR_BYTES = re.compile(rb"\x1b\[[0-9;]*m")

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import run_cli
-from test_terminal_text import RAW, RAW_BYTES, run_in_terminal
+from builders import run_cli, run_in_terminal
+from test_terminal_text import RAW, RAW_BYTES
 
 from bes_logdiag.render.safe import terminal
 

@@ -3,7 +3,6 @@ stand now, the time each stage took (median and 90th percentile) and the commone
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from bes_logdiag.history.choices import Period
 from bes_logdiag.history.durations import STAGES
 from bes_logdiag.history.store import open_history
 from bes_logdiag.model import Status
+from bes_logdiag.stats import percentile
 
 DOING = "cannot read the history"
 TOP_KB = 3
@@ -101,17 +101,6 @@ def parse_since(text: str) -> timedelta | datetime:
         return when.replace(tzinfo=None)
     except (ValueError, OverflowError) as e:
         raise ValueError(f"{text!r} is neither a span (30d, 12w, 6h) nor a date") from e
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (0-1), interpolating linearly between the two nearest ranks (Excel's
-    PERCENTILE.INC, numpy's default), to the millisecond; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low, high = math.floor(rank), math.ceil(rank)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low), 3)
 
 
 def read_trend(
