@@ -263,11 +263,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         with output_stream(None) as out:
             yield out
         return
-    from bes_logdiag.cli.common import _output_errors
+    from bes_logdiag.cli.common import output_errors
     from bes_logdiag.errors import UsageError
 
     try:
-        with open(path, "a", encoding="utf-8", errors=_output_errors(), newline="") as f:
+        with open(path, "a", encoding="utf-8", errors=output_errors(), newline="") as f:
             yield f
     except OSError as e:  # a full disk, a share gone
         raise UsageError(f"-o {path}: cannot write: {e.strerror or e}") from e
