@@ -7,15 +7,17 @@ Alternates, round after round on a warm page cache:
     bes-logdiag redact CORPUS -o OUTDIR --key KEY -q          (into a fresh OUTDIR each round)
 
 and prints each command's median and best wall time, the redaction's ratio to the scan (issue
-18's target: within 3x), and peak RSS (GNU time's %M: the largest process, the command or one of
-its workers).  Memory flat in log size: ``--memory`` also redacts one 4 MB log and the same log
-repeated to ``--memory-mb`` megabytes, one worker each, and prints both peaks.
+18's target: within 3x), the same for CPU time (user + system, workers included: the ratio that
+does not move when other programs share the cores), and peak RSS (GNU time's %M: the largest
+process, the command or one of its workers).  Memory flat in log size: ``--memory`` also
+redacts one 4 MB log and the same log repeated to ``--memory-mb`` megabytes, one worker each,
+and prints both peaks.
 
     python benchmarks/redact.py [CORPUS] [--runs 3] [--jobs N] [--memory] [--memory-mb 400]
 
 The scan reads only the services that write activation lines (MAGT, POLC, SYNC, CMNG) and skips
 CTRL, DISP and ROUT logs; the redaction reads and writes every log, those too.  The second table
-line times both on the activation services' files alone (``--same-files``), where the two read
+line times both on the activation services' files alone, where the two read
 the same bytes.
 """
 
@@ -45,6 +47,7 @@ class Run:
     fresh: Path | None = None
     """A folder emptied before each run (the redaction's output)."""
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
 
 
@@ -60,7 +63,7 @@ def run_once(run: Run) -> None:
     if os.path.exists(GNU_TIME):
         fd, report = tempfile.mkstemp(prefix="rss-")
         os.close(fd)
-        argv = [GNU_TIME, "-f", "%M", "-o", report, *argv]
+        argv = [GNU_TIME, "-f", "%U %S %M", "-o", report, *argv]
     env = {**os.environ}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
@@ -71,8 +74,10 @@ def run_once(run: Run) -> None:
     if report is not None:
         text = Path(report).read_text().strip().splitlines()
         os.unlink(report)
-        if text and text[-1].isdigit():
-            run.rss_kb.append(int(text[-1]))
+        fields = text[-1].split() if text else []
+        if len(fields) == 3 and fields[2].isdigit():
+            run.cpu.append(float(fields[0]) + float(fields[1]))
+            run.rss_kb.append(int(fields[2]))
 
 
 def warm(folder: Path) -> int:
@@ -99,6 +104,7 @@ def compare(corpus: Path, runs: int, jobs: int, work: Path, label: str) -> None:
     for r in (scan, redact):  # untimed: byte-code cache, key file
         run_once(r)
         r.times.clear()
+        r.cpu.clear()
         r.rss_kb.clear()
     for _ in range(runs):
         for r in (scan, redact):
@@ -106,9 +112,13 @@ def compare(corpus: Path, runs: int, jobs: int, work: Path, label: str) -> None:
     shutil.rmtree(out, ignore_errors=True)
     s, d = statistics.median(scan.times), statistics.median(redact.times)
     rss = {r.name: (f"{max(r.rss_kb) / 1024:.0f} MB" if r.rss_kb else "n/a") for r in (scan, redact)}
+    cpu = "n/a | n/a | n/a"
+    if scan.cpu and redact.cpu:
+        sc, dc = statistics.median(scan.cpu), statistics.median(redact.cpu)
+        cpu = f"{sc:.2f} s | {dc:.2f} s | {dc / sc:.1f}x"
     print(
         f"| {label} | {size / 1e6:,.0f} MB | {s:.2f} s (best {min(scan.times):.2f}) | "
-        f"{d:.2f} s (best {min(redact.times):.2f}) | {d / s:.1f}x | {rss['scan']} | {rss['redact']} |"
+        f"{d:.2f} s (best {min(redact.times):.2f}) | {d / s:.1f}x | {cpu} | {rss['scan']} | {rss['redact']} |"
     )
 
 
@@ -170,8 +180,11 @@ def main() -> None:
         work = Path(tmp)
         python = sys.version.split()[0]
         print(f"{args.runs} rounds, --jobs {args.jobs}, {os.cpu_count()} cores, Python {python}\n")
-        print("| input | size | scan (median) | redact (median) | ratio | scan RSS | redact RSS |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "| input | size | scan (median) | redact (median) | ratio | scan CPU | redact CPU | CPU ratio "
+            "| scan RSS | redact RSS |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         compare(args.corpus, args.runs, args.jobs, work, f"`{args.corpus.name}`, every log")
         same = activation_logs(args.corpus, work)
         compare(same, args.runs, args.jobs, work, f"`{args.corpus.name}`, MAGT/POLC/SYNC/CMNG only")

@@ -5,6 +5,8 @@ pseudonyms, another key others; the key file is made once, private, and read bac
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import os
 import stat
@@ -20,6 +22,7 @@ from bes_logdiag.names import clean_name, email_key, fold, name_keys
 from bes_logdiag.redact import RedactError
 from bes_logdiag.redact.keys import load_key
 from bes_logdiag.redact.mapping import Mapping
+from bes_logdiag.redact.permute import KeyedHash
 from bes_logdiag.redact.pseudonyms import Pseudonyms
 
 
@@ -133,6 +136,32 @@ def test_pins_and_imeis_keep_their_form_and_are_one_to_one(ps: Pseudonyms) -> No
         d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d) for i, d in enumerate(reversed(digits))
     )
     assert total % 10 == 0 and imei != "35-693803-564380-9"
+
+
+def test_a_pin_in_mixed_case_comes_back_in_capitals_as_a_digits_only_one(ps: Pseudonyms) -> None:
+    assert ps.pin("2E219ae4").isupper() and ps.pin("12345678").isupper()
+    assert ps.pin("2E219ae4") == ps.pin("2E219AE4") != ps.pin("12345678")
+
+
+@pytest.mark.parametrize("size", [1, 32, 64, 65, 200])
+def test_the_keyed_hash_is_hmac_sha256_of_the_kind_and_value(size: int) -> None:
+    secret = os.urandom(size)
+    expected = hmac.new(secret, b"pin/0\x0012345", hashlib.sha256).digest()  # kind, NUL, value
+    assert KeyedHash(secret).digest("pin/0", "12345") == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([1 << 32, 111_111_110, 10**14, 1000, 7]), st.data())
+def test_a_permutation_gives_the_same_with_its_round_tables_as_without(
+    size: int, data: st.DataObject
+) -> None:
+    secret = b"k" * 32
+    tabled, untabled = KeyedHash(secret), KeyedHash(secret)
+    untabled.permute("pin", 0, size)
+    for _, rounds in untabled._networks.values():  # the tables taken away: every value computed
+        rounds[:] = [(name, None) for name, _ in rounds]
+    for x in data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=20)):
+        assert tabled.permute("pin", x, size) == untabled.permute("pin", x, size)
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def _redact(
 ) -> bool:
     from bes_logdiag.redact.keys import load_key
     from bes_logdiag.redact.run import RedactConfig, redact_paths
-    from bes_logdiag.settings import parse_user_maps
+    from bes_logdiag.settings import default_engine, parse_user_maps
 
     if jobs < 0:
         raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
@@ -156,6 +156,7 @@ def _redact(
         paths=tuple(paths), out_dir=output, key=secret, servers=servers, users=user_maps,
         patterns=tuple(patterns), copy_unparsed=copy_unparsed, record=map_out is not None, jobs=jobs,
         max_expand=max_expand, skip=tuple(p for p in (key, map_out) if p is not None),
+        engine=default_engine(),
     )  # fmt: skip
     result = redact_paths(config)
     if map_out is not None and result.mapping is not None:
@@ -244,12 +245,13 @@ def _stdin(key: Path, servers: bool, patterns: list[Path]) -> None:
     from bes_logdiag.redact.logs import read_head, redact_stream
     from bes_logdiag.redact.pseudonyms import Pseudonyms
     from bes_logdiag.render.safe import terminal
+    from bes_logdiag.settings import default_engine
 
     if servers:
         raise typer.BadParameter("stdin has no file name to take server names from", param_hint="--servers")
     secret = load_key(key)
     ps = Pseudonyms(secret, protected=protected_words(load_checked_library(patterns)))
-    redactor = Redactor(ps)
+    redactor = Redactor(ps, engine=default_engine())
     source = sys.stdin.buffer
     head, _ = read_head(source)
     with output_stream(None) as out:

@@ -21,7 +21,9 @@ with a plain character.  So each token is found from a character that starts it 
 lookbehinds from their ``=``, and an address's local part, a host's first labels and an IP's
 first group are read backwards from there (`Redactor._email`, `_host`, `_ipv4`, `_ipv6`).  A line
 with none of them costs one pass in C; the ``{user}`` field, on nearly every line, one dictionary
-lookup (`Redactor.redact`).
+lookup (`Redactor.redact`).  Still, a match is a turn of a Python loop, and a log has one on
+nearly every line: a log's plain lines are done a block at a time without it (`plainlines`,
+`Redactor.redact_bytes`), and only the other lines go through the loop.
 
 Text is matched as ``str``: a UTF-8 or cp1252 block is decoded with ``surrogateescape`` (bytes
 that are not UTF-8 come back as they were), a UTF-16 one with ``surrogatepass``.
@@ -33,6 +35,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from bes_logdiag.library import Library
+from bes_logdiag.redact.plainlines import Flags, PlainLines, fits_plain_lines
 from bes_logdiag.redact.pseudonyms import CACHE_LIMIT, Pseudonyms, kept_domain
 
 TLDS = (
@@ -81,26 +84,34 @@ _SUBJECT_END = r"(?:(?!\s\[\d{1,5}\]\s*\(\d|\s\(\d{1,2}/\d{1,2}\s)[^\r\n])*"
 """A subject runs to the end of its record: the line's end, or a second record pasted onto it."""
 
 _TS = r"\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)"
+_BRACKET = r"\[(?P<bracket>(?P<bname>[^\[\]\r\n]+?):(?P<bid>\d+)\])"
+# ":" after a hex digit or a colon, then "::" or two more colons: maybe inside an IPv6 address;
+# never a time (12:30:45 has two colons in all)
+_IPV6 = r":(?<=[0-9A-Fa-f:]:)(?=:|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)(?P<ipv6>[0-9A-Fa-f:.]*)"
+# "=" (and ":") ending a keyword: the letter before it is tried first (size=, Tag= are not)
+_EQUALS = "=(?<=[DdNnIiTt ]=)"
+_UID = rf"{_after('=', 'UserId', 'UserConfigId')}(?P<uid>\s*\d+)"
+_PIN = rf"{_after('=', 'PIN', 'DevicePIN')}(?P<pin>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
+_COLON = ":(?<=[NnIiTt ]:)"
+_PIN2 = rf"{_after(':', 'PIN', 'DevicePIN')}(?P<pin2>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 
 BRANCHES = (
     # "(": the timestamp, and the {user} field after it and the thread, if there is one.  A
     # timestamp with no user is passed over whole: its digits, colons and dot are tried as
     # nothing else (each line has one).
     rf"\({_TS}(?:\s*:?\s*(?:{_THREAD}\s*)?(?!{_THREAD})\{{(?P<user>[^{{}}\r\n]*)\}})?",
-    r"\[(?P<bracket>(?P<bname>[^\[\]\r\n]+?):(?P<bid>\d+)\])",
+    _BRACKET,
     r"@(?P<email>[\w-]+(?:\.[\w-]+)*)",
     # ".": an IPv4 address's last three groups, or the top-level domain of a host name
     r"\.(?:(?P<ipv4>\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d))"
     rf"|(?P<host>(?i:{'|'.join(TLDS)}))(?![\w@-]|\.[A-Za-z0-9]))",
-    # ":" after a hex digit or a colon, then "::" or two more colons: maybe inside an IPv6
-    # address; never a time (12:30:45 has two colons in all)
-    r":(?<=[0-9A-Fa-f:]:)(?=:|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)(?P<ipv6>[0-9A-Fa-f:.]*)",
-    # "=" (and ":") ending a keyword: the letter before it is tried first (size=, Tag= are not)
-    "=(?<=[DdNnIiTt ]=)(?:"
+    _IPV6,
+    _EQUALS
+    + "(?:"
     + "|".join(
         (
-            rf"{_after('=', 'UserId', 'UserConfigId')}(?P<uid>\s*\d+)",
-            rf"{_after('=', 'PIN', 'DevicePIN')}(?P<pin>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])",
+            _UID,
+            _PIN,
             rf"{_after('=', 'IMEI')}(?P<imei>\s*\d(?:[ -]?\d){{13,16}})(?!\d)",
             rf"{_after('=', 'Subject')}(?P<subject>{_SUBJECT_END})",
             rf"(?<![A-Za-z])(?<=[Cc][Nn]=)(?P<ldap>(?:\\,|[^,=\r\n])*"
@@ -108,10 +119,11 @@ BRANCHES = (
         )
     )
     + ")",
-    ":(?<=[NnIiTt ]:)(?:"
+    _COLON
+    + "(?:"
     + "|".join(
         (
-            rf"{_after(':', 'PIN', 'DevicePIN')}(?P<pin2>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])",
+            _PIN2,
             rf"{_after(':', 'IMEI')}(?P<imei2>\s*\d(?:[ -]?\d){{13,16}})(?!\d)",
             rf"{_after(':', 'Subject')}(?P<subject2>{_SUBJECT_END})",
         )
@@ -122,9 +134,24 @@ BRANCHES = (
 """Each alternative starts with the plain character it is found from (see the module's docstring).
 The ``:`` of an IPv6 address comes before the keywords' ``:``: a PIN written ``PIN: ...`` is
 tried when the colon is no IPv6 one (the letter before it, ``N``, is no hex digit)."""
+PLAIN_TOKENS = re.compile(
+    rf"{_EQUALS}(?:{_UID}|{_PIN})|{_COLON}{_PIN2}|"
+    + _BRACKET.replace("(?P<bname>", "(?:").replace("(?P<bid>", "(?:")
+)
+"""The tokens whose replacement is a function of their text alone (a user id, a PIN, ``[Last,
+First:N]``), found as `BRANCHES` finds them where they start, each after its first character
+(``=``, ``:``, ``[``; `re.split` then skips fast to those): the alternatives of `BRANCHES` tried
+before them there are ruled out by their look-behinds (an IPv6 address's ``:`` follows a hex
+digit or a colon, a keyword's never), and the others do not match in a message with no trigger
+of theirs (`plainlines`).  A group per token, in this order: uid, pin, pin2, bracket."""
+PLAIN_FIRST = ("=", "=", ":", "[")
+"""What each group of `PLAIN_TOKENS` leaves out in front."""
+
 _LOCAL_MARKS = frozenset("._+'%-")
 """What an address's local part holds besides letters and digits."""
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+_IP_ONLY = re.compile(r"[0-9A-Fa-f:.]+")
+_BRACKET_PARTS = re.compile(r"\[([^\[\]\r\n]+?):(\d+)\]")
 _OCTET_TAIL = re.compile(r"\d{1,3}$")
 _HEX_TAIL = re.compile(r"[0-9A-Fa-f:]{1,39}$")
 _V6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\d{1,3}(?:\.\d{1,3}){3})?")
@@ -175,8 +202,14 @@ class Redactor:
     """The grammar compiled for one run: `redact` for log text, `free` for free text (a subject,
     a DN value, a note), where every other word is pseudonymised too."""
 
-    def __init__(self, pseudonyms: Pseudonyms, servers: Iterable[str] = ()) -> None:
+    def __init__(
+        self, pseudonyms: Pseudonyms, servers: Iterable[str] = (), *, plain: bool = True, engine: str = "auto"
+    ) -> None:
+        """``plain``: redact a log's plain lines a block at a time (`redact_bytes`), finding the
+        others with `engine` (as the scan's: auto, hyperscan, python).  The output is the same
+        either way, only slower without (the tests compare them)."""
         self.ps = pseudonyms
+        servers = list(servers)
         # One pattern per branch group, the servers' alternatives in between: each alternative
         # of the joined pattern starts with a plain character (see the module's docstring).
         server_branches = _server_branches(servers)
@@ -207,12 +240,60 @@ class Redactor:
         }
         for n in range(len(server_branches)):
             self._handlers[f"server{n}"] = lambda m, s, lo: (m.start(), m.end(), self.ps.server(m.group()))
+        self._plain: PlainLines | None = None
+        if plain and fits_plain_lines(servers):
+            replace = [self._plain_uid, self._plain_pin, self._plain_pin, self._plain_bracket]
+            tokens = list(zip(PLAIN_FIRST, replace))
+            flags = Flags(self._regex, TLDS, servers, engine, plain=PLAIN_TOKENS.groupindex)
+            self._plain = PlainLines(flags, self._plain_user, PLAIN_TOKENS, tokens)
 
     def redact(self, text: str, *, escaped: bool = False) -> str:
         """Log text with every token replaced.  ``escaped``: the text was decoded from UTF-8 with
         ``surrogateescape``; a line holding bytes that are not UTF-8 is cp1252 (as the scan reads
-        it, `decode.decode_line`), and its names are read so before they are pseudonymised."""
+        it, `decode.decode_line`), and its names are read so before they are pseudonymised.
+
+        One match of the grammar after the other (`redact_bytes` is the fast way for a log)."""
         self._escaped = escaped
+        return self._redact(text)
+
+    def redact_bytes(self, block: bytes) -> bytes:
+        """Whole lines of UTF-8 or cp1252 (by the line) redacted as `redact` redacts their text
+        decoded with ``surrogateescape``: plain lines a block at a time (`PlainLines`)."""
+        if self._plain is None:
+            return self._escaped_lines(block)
+        return self._plain.redact(block, self._escaped_text, self._escaped_lines)
+
+    def _escaped_lines(self, block: bytes) -> bytes:
+        return self._escaped_text(block.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+
+    def _escaped_text(self, text: str) -> str:
+        self._escaped = True
+        return self._redact(text)
+
+    # -- plain lines (`PlainLines`): a token's text (ASCII) in, its replacement out -----------
+
+    def _plain_user(self, raw: str) -> str:
+        """A {user} field, as `_user_name` reads it."""
+        if not raw.strip():
+            return raw
+        return self.ps.address(raw) if "@" in raw else self.ps.display(raw)
+
+    def _plain_pin(self, token: str) -> str:
+        """``=2E219AE4``, ``: 0x2e219ae4``: the last eight characters are the PIN (`_pin`)."""
+        return token[:-8] + self.ps.pin(token[-8:])
+
+    def _plain_uid(self, token: str) -> str:
+        """``=2573``, ``= 2573`` (`_kept_prefix`)."""
+        digits = token[1:].lstrip()
+        return token[: len(token) - len(digits)] + self.ps.user_id(digits)
+
+    def _plain_bracket(self, token: str) -> str:
+        """``[Dundas, Ian:2573]``, cut as `BRANCHES` cuts it (`_bracket`)."""
+        m = _BRACKET_PARTS.fullmatch(token)
+        new = self._bracket_text(m[1], m[2]) if m else None
+        return token if new is None else new
+
+    def _redact(self, text: str) -> str:
         out: list[str] = []
         append = out.append
         pos = 0
@@ -304,13 +385,16 @@ class Redactor:
         return name
 
     def _bracket(self, m: re.Match[str], s: str, lo: int) -> Span | None:
-        name, uid = m["bname"], m["bid"]
+        new = self._bracket_text(self._real(m["bname"], m), m["bid"])
+        return None if new is None else (m.start(), m.end(), new)
+
+    def _bracket_text(self, name: str, uid: str) -> str | None:
         if name.strip().isdigit():  # [12:30]: a time, not a user
             return None
-        if re.fullmatch(r"[0-9A-Fa-f:.]+", name):  # [2001:db8::1]: an address and its last group
+        if _IP_ONLY.fullmatch(name):  # [2001:db8::1]: an address and its last group
             ip = self.ps.ipv6(f"{name}:{uid}")
-            return (m.start(), m.end(), f"[{ip}]") if ip else None
-        return m.start(), m.end(), f"[{self.ps.display(self._real(name, m))}:{self.ps.user_id(uid)}]"
+            return f"[{ip}]" if ip else None
+        return f"[{self.ps.display(name)}:{self.ps.user_id(uid)}]"
 
     def _email(self, m: re.Match[str], s: str, lo: int) -> Span | None:
         at = start = m.start()
@@ -323,8 +407,9 @@ class Redactor:
     def _host(self, m: re.Match[str], s: str, lo: int) -> Span | None:
         dot = m.start()
         start = dot
-        while start > lo and s[start - 1] in _HOST_CHARS:  # back to the host name's start
-            start -= 1
+        # back to the host name's start, no further than `lo` (a line end stops it anyway)
+        before = s[max(lo, s.rfind("\n", lo, dot) + 1) : dot]
+        start -= len(before) - len(before.rstrip(_HOST_CHARS))
         while start < dot and s[start] in ".-":
             start += 1
         if start == dot or (start > 0 and s[start - 1] == "@"):

@@ -66,13 +66,13 @@ def _blocks(head: bytes, source: BinaryIO, counter: _Counter) -> Iterator[bytes]
 
 
 def _ascii_compatible(blocks: Iterator[bytes], sink: BinaryIO, redactor: Redactor, counter: _Counter) -> None:
-    """UTF-8, cp1252 or both by line: matched as text decoded with ``surrogateescape``, so every
-    byte not replaced is written back exactly as it was."""
+    """UTF-8, cp1252 or both by line: matched as text decoded with ``surrogateescape`` (but for
+    plain lines, `Redactor.redact_bytes`), so every byte not replaced is written back exactly as
+    it was."""
 
     def emit(chunk: bytes) -> None:
         counter.lines += chunk.count(b"\n")
-        text = chunk.decode("utf-8", "surrogateescape")
-        sink.write(redactor.redact(text, escaped=True).encode("utf-8", "surrogateescape"))
+        sink.write(redactor.redact_bytes(chunk))
 
     carry = b""
     for block in blocks:

@@ -71,9 +71,13 @@ def cased(pseudo: str, like: str) -> str:
     return pseudo
 
 
+_KEPT = frozenset([*KEPT_DOMAINS, "localhost"])
+_KEPT_ENDS = tuple("." + k for k in KEPT_DOMAINS)
+
+
 def kept_domain(domain: str) -> bool:
     d = domain.lower().rstrip(".")
-    return any(d == k or d.endswith("." + k) for k in KEPT_DOMAINS) or d == "localhost"
+    return d in _KEPT or d.endswith(_KEPT_ENDS)
 
 
 class Pseudonyms:
@@ -91,6 +95,7 @@ class Pseudonyms:
         self.mapping = mapping
         self.protected = frozenset(w.lower() for w in protected)
         self._caches: dict[str, dict[str, str]] = {}
+        self._pins = self._caches["pin"] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -218,12 +223,17 @@ class Pseudonyms:
 
     def pin(self, raw: str) -> str:
         """A device PIN (eight hex digits) to another, one to one, in the same case."""
-        return self._cached("pin", raw, self._make_pin)
-
-    def _make_pin(self, raw: str) -> str:
-        out = f"{self._keyed.permute('pin', int(raw, 16), 1 << 32):08X}"
-        out = out.lower() if raw.lower() == raw and not raw.isdigit() else out
-        self._record("pin", out, raw.upper())
+        # (`_cached`, inline: a Router log may name a new device on every line)
+        out = self._pins.get(raw)
+        if out is None:
+            if len(self._pins) >= CACHE_LIMIT:
+                self._pins.clear()
+            out = f"{self._keyed.permute('pin', int(raw, 16), 1 << 32):08X}"
+            if raw.lower() == raw and not raw.isdigit():
+                out = out.lower()
+            if self.mapping is not None:
+                self.mapping.add("pin", out, raw.upper())
+            self._pins[raw] = out
         return out
 
     def imei(self, raw: str) -> str:

@@ -48,6 +48,8 @@ class RedactConfig:
     max_expand: float = 1000.0
     skip: tuple[Path, ...] = ()
     """Files never read nor copied (the key file, the mapping file)."""
+    engine: str = "auto"
+    """What finds the lines that are not plain (`plainlines.Flags`), as the scan's engine."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class _Job:
     protected: frozenset[str]
     record: bool
     settings: Settings
+    engine: str = "auto"
 
 
 def redact_paths(config: RedactConfig) -> RedactResult:
@@ -82,7 +85,7 @@ def redact_paths(config: RedactConfig) -> RedactResult:
     servers = tuple(sorted(server_names(units))) if config.servers else ()
     protected = frozenset(protected_words(load_checked_library(config.patterns)))
     settings = Settings(str(config.out_dir), config.servers, config.copy_unparsed, config.max_expand)
-    job = _Job(config.key.secret, servers, protected, config.record, settings)
+    job = _Job(config.key.secret, servers, protected, config.record, settings, config.engine)
     redactor, mapping = _build(job)
     rels = _places(units, config.users, redactor)
     results = _run_units(units, rels, job, redactor, config.jobs)
@@ -103,7 +106,7 @@ def redact_paths(config: RedactConfig) -> RedactResult:
 def _build(job: _Job) -> tuple[Redactor, Mapping | None]:
     mapping = Mapping() if job.record else None
     ps = Pseudonyms(RedactionKey(job.secret), mapping=mapping, protected=job.protected)
-    return Redactor(ps, job.servers), mapping
+    return Redactor(ps, job.servers, engine=job.engine), mapping
 
 
 def _places(units: Sequence[Unit], users: Sequence[tuple[str | None, Path]], redactor: Redactor) -> list[str]:
