@@ -139,7 +139,8 @@ def test_pins_and_imeis_keep_their_form_and_are_one_to_one(ps: Pseudonyms) -> No
 
 
 def test_a_pin_in_mixed_case_comes_back_in_capitals_as_a_digits_only_one(ps: Pseudonyms) -> None:
-    assert ps.pin("2E219ae4").isupper() and ps.pin("12345678").isupper()
+    # (upper case: no lower-case letter; a pseudonym of digits only has none either)
+    assert all(p == p.upper() for p in (ps.pin("2E219ae4"), ps.pin("12345678")))
     assert ps.pin("2E219ae4") == ps.pin("2E219AE4") != ps.pin("12345678")
 
 
