@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import regex
 
@@ -103,7 +103,6 @@ class FileScanner:
         self._strings: dict[str, str] = {}
         self._searched: dict[tuple[str, str], regex.Match[str] | None] = {}
         self._named: dict[tuple[str, str, str | None], tuple[str | None, str | None, str | None]] = {}
-        self._clean: dict[tuple[Callable[[str], str | None], str], str | None] = {}
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -230,15 +229,7 @@ class FileScanner:
         # on the whole line, timestamp included, which never repeats.
         if p.role is not None:
             return self.matcher.search(p, text, self.dropped)
-        key = (p.id, text)
-        try:
-            return self._searched[key]
-        except KeyError:
-            pass
-        if len(self._searched) >= _MEMO_LIMIT:
-            self._searched.clear()
-        m = self._searched[key] = self.matcher.search(p, text, self.dropped)
-        return m
+        return _memo(self._searched, (p.id, text), lambda: self.matcher.search(p, text, self.dropped))
 
     def _line(
         self,
@@ -270,10 +261,10 @@ class FileScanner:
             self.stats.unparsed += 1
 
     def _keep(self, e: Event, p: Pattern, events: list[Event]) -> None:
-        if not self.fold_nameless or e.email or e.user_id or e.display_name or p.inherit_user:
-            events.append(e)
-            return
-        if p.opens_attempt or p.milestone or p.resumes:
+        """Hold ``e``, or fold it into its pattern's run (`fold_nameless`)."""
+        names_nobody = not (e.email or e.user_id or e.display_name)
+        may_join = p.inherit_user or p.opens_attempt or p.milestone or p.resumes
+        if not (self.fold_nameless and names_nobody and not may_join):
             events.append(e)
             return
         run = self._runs.get(p.id)
@@ -312,13 +303,9 @@ class FileScanner:
     def _event(
         self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
     ) -> Event:
-        key = (p.id, line.body, line.user)
-        named = self._named.get(key)
-        if named is None:
-            if len(self._named) >= _MEMO_LIMIT:
-                self._named.clear()
-            named = self._named[key] = _names_of(m, line.user)
-        email, display, user_id = named
+        email, display, user_id = _memo(
+            self._named, (p.id, line.body, line.user), lambda: _names_of(m, line.user)
+        )
         identity_from = None
         if p.inherit_user and not (email or display or user_id) and line.thread:
             if p.inherit_from is not None:
@@ -346,28 +333,13 @@ class FileScanner:
             kb=p.kb,
             opens_attempt=p.opens_attempt,
             resumes=p.resumes,
-            email=self._cleaned(email, clean_address),
+            email=self._maybe(clean_address(email)),
             user_id=user_id,
-            display_name=self._cleaned(display, clean_name),
+            display_name=self._maybe(clean_name(display)),
             thread=self._maybe(line.thread),
             text=self._one(_clip(line.body)),
             identity_from=identity_from,
         )
-
-    def _cleaned(self, text: str | None, clean: Callable[[str], str | None]) -> str | None:
-        """``clean(text)``, once per distinct text of this file, as one shared string."""
-        if text is None:
-            return None
-        key = (clean, text)
-        try:
-            return self._clean[key]
-        except KeyError:
-            pass
-        if len(self._clean) >= _MEMO_LIMIT:
-            self._clean.clear()
-        done = clean(text)
-        out = self._clean[key] = None if done is None else self._one(done)
-        return out
 
 
 def _names_of(m: regex.Match[str], user: str | None) -> tuple[str | None, str | None, str | None]:
@@ -544,3 +516,20 @@ def _last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime
                 return line.time
             end = start
     return None
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _memo(table: dict[_K, _V], key: _K, make: Callable[[], _V]) -> _V:
+    """``table[key]``, made by ``make`` the first time; the table starts over past `_MEMO_LIMIT`
+    entries (bounded memory, whatever the log)."""
+    try:
+        return table[key]
+    except KeyError:
+        pass
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    value = table[key] = make()
+    return value
