@@ -334,13 +334,13 @@ def test_markdown_exact(report: Report) -> None:
 
 
 def test_markdown_escapes_what_would_break_a_cell() -> None:
-    from bes_logdiag.render.markdown import _code, _text
+    from bes_logdiag.render.markdown import code, text
 
     assert (
-        _text("a|b *c* _d_ `e` <f> [g] \\h\nnext")
+        text("a|b *c* _d_ `e` <f> [g] \\h\nnext")
         == "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\<f\\> \\[g\\] \\\\h next"
     )
-    assert _code("odd|name`x.txt:3") == "`` odd\\|name`x.txt:3 ``"
+    assert code("odd|name`x.txt:3") == "`` odd\\|name`x.txt:3 ``"
 
 
 # --- machine formats parsed back and compared with json ----------------------------------------------

@@ -95,13 +95,14 @@ def _lines_of(src: Source, numbers: set[int], tars: TarReader) -> dict[int, str]
     base = 0
     with open_source(src, tars=tars) as stream:
         for chunk in read_chunks(stream, enc):
-            count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+            newlines = chunk.count(b"\n")
+            count = newlines + (0 if chunk.endswith(b"\n") else 1)
             if any(base < n <= base + count for n in numbers):
                 for n, raw in enumerate(chunk.split(b"\n"), base + 1):
                     if n in numbers:
                         text = decode_line(raw, enc).rstrip("\r\n")
                         out[n] = text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
-            base += chunk.count(b"\n")
+            base += newlines
             if base >= last:
                 break
     return out

@@ -40,6 +40,7 @@ from bes_logdiag.inflate import GZIP_MAGIC
 from bes_logdiag.library import Library
 from bes_logdiag.match import Matcher
 from bes_logdiag.model import Event, FileStats, Ignored, Report, Skipped, Status
+from bes_logdiag.parallel import _fallback_year
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.read import Source
 from bes_logdiag.scan import report_from_results
@@ -88,7 +89,7 @@ class LiveScan:
         """Files of a day before this one are not read (``--since``, or the 24 hours)."""
         self._clock = clock
         self._silent = silent_after.total_seconds()
-        self._default_year = config.year or datetime.now().year  # (as `parallel._fallback_year`)
+        self._default_year = config.year or _fallback_year()
         self._open: dict[str, _Open] = {}
         self._done: list[FileResult] = []
         self._skipped: dict[str, Skipped] = {}
@@ -129,7 +130,8 @@ class LiveScan:
                 op.events += events
                 op.stats = None
                 fed[ch.src.name] = ch.src
-                self.dirty = self.dirty or bool(events) or self._skipped.pop(ch.src.name, None) is not None
+                cleared = self._skipped.pop(ch.src.name, None) is not None  # (read again: no longer skipped)
+                self.dirty = self.dirty or bool(events) or cleared
             elif isinstance(ch, Found):
                 if ch.mode is Mode.WHOLE:
                     self._read_whole(ch.src)
@@ -280,7 +282,7 @@ def _is_gzip(src: Source) -> bool:
         return True
     try:
         with open(src.path, "rb") as f:
-            return f.read(2) == GZIP_MAGIC[:2]
+            return f.read(2) == GZIP_MAGIC
     except OSError:
         return False  # reading it will say what is wrong
 

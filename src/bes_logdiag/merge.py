@@ -180,9 +180,10 @@ def _taken(reports: Sequence[Saved]) -> list[set[str]]:
         mine: set[str] = set()
         for server in _servers(r.doc):
             span = _span(r.doc, server)
+            part = _part(r.doc, server) if server in seen else None
             duplicate = False
             for other, other_span in seen.get(server, []):
-                same = _part(r.doc, server) == _part(other.doc, server)
+                same = part == _part(other.doc, server)
                 if same:
                     duplicate = True
                     break

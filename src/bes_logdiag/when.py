@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import regex
 
+from bes_logdiag.settings import parse_duration
 from bes_logdiag.words import duration
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 # ``7d``, ``2h``, ``1h30m``, ``90s``; a leading ``-`` or a trailing ``ago`` says the same.  A unit
 # is required: a bare number is a day of the month to dateutil (``--since 7`` is the 7th).
 _RELATIVE = regex.compile(r"(?i)^\s*-?\s*((?:\d+(?:\.\d+)?\s*[dhms]\s*)+)(?:ago)?\s*$")
-_PART = regex.compile(r"(?i)(\d+(?:\.\d+)?)\s*([dhms])")
-_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 # Two defaults that differ in year, month and day (both leap years, both months of 31 days): a
 # field that comes out the same under both was in the text.
@@ -65,10 +64,9 @@ def parse_when(text: str, option: str, *, end: bool = False) -> When:
     the user."""
     m = _RELATIVE.match(text)
     if m:
-        seconds = sum(float(n) * _UNIT[u.lower()] for n, u in _PART.findall(m.group(1)))
-        try:
-            return When(option, text, end, back=timedelta(seconds=seconds))
-        except OverflowError:
+        try:  # (a unit is required here, so parse_duration's bare minutes never apply)
+            return When(option, text, end, back=parse_duration("".join(m.group(1).split())))
+        except ValueError:
             raise ValueError(f"{text!r} is longer than any log can span") from None
     a, b = _parse(text, _PROBE_A), _parse(text, _PROBE_B)
     year = a.year == b.year

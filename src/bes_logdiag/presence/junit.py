@@ -7,24 +7,17 @@ so a CI dashboard's verdict matches the exit code. A file without findings is on
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import TextIO
 
 from bes_logdiag.presence.check import FAILING, Capacity, CheckReport
 from bes_logdiag.presence.rules import Finding
+from bes_logdiag.render.junit import clean
 
 CLASSNAME = "bes-logdiag.presence"
 CLEAN_CASE = "configuration file"
 """The name of the one case of a file without findings."""
-# XML 1.0 forbids most C0 controls, and ElementTree writes them as they are: a stray control
-# character in a config value or file name must not make the report unparsable (as render/junit.py).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
 
 
 def _case_names(findings: list[Finding]) -> list[str]:
@@ -57,7 +50,7 @@ def _suite(root: ET.Element, capacity: Capacity, findings: list[Finding]) -> Cou
     failures = sum(f.severity in FAILING for f in findings)
     counts: Counter[str] = Counter(tests=max(len(findings), 1), failures=failures, errors=0, skipped=0)
     attrib = {
-        "name": _clean(capacity.file),
+        "name": clean(capacity.file),
         **{k: str(counts[k]) for k in ("tests", "failures", "errors", "skipped")},
     }
     suite = ET.SubElement(root, "testsuite", attrib)
@@ -72,14 +65,14 @@ def _suite(root: ET.Element, capacity: Capacity, findings: list[Finding]) -> Cou
     if not findings:
         ET.SubElement(suite, "testcase", classname=CLASSNAME, name=CLEAN_CASE)
     for finding, name in zip(findings, _case_names(findings)):
-        case = ET.SubElement(suite, "testcase", classname=CLASSNAME, name=_clean(name))
+        case = ET.SubElement(suite, "testcase", classname=CLASSNAME, name=clean(name))
         if finding.severity in FAILING:
             failure = ET.SubElement(
-                case, "failure", message=_clean(finding.message), type=finding.severity.value
+                case, "failure", message=clean(finding.message), type=finding.severity.value
             )
-            failure.text = _clean(_details(finding))
+            failure.text = clean(_details(finding))
         else:
-            ET.SubElement(case, "system-out").text = _clean(_details(finding))
+            ET.SubElement(case, "system-out").text = clean(_details(finding))
     return counts
 
 

@@ -9,47 +9,31 @@ before it is pasted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TextIO
 
 from bes_logdiag.presence.check import Capacity, CheckReport
 from bes_logdiag.presence.render import CHECKLIST_TITLE, summary_line
 from bes_logdiag.presence.rules import Finding
-from bes_logdiag.render.safe import terminal
+from bes_logdiag.render.markdown import code, row, text
 
 FINDINGS_HEADER = ("File", "Line", "Severity", "Key", "Rule", "Message")
 CAPACITY_HEADER = ("File", "Endpoints", "Per endpoint", "Capacity")
 NO_FINDINGS = "No findings."
-_MARKUP = re.compile(r"([\\|*_`<>\[\]])")
-
-
-def _text(value: str) -> str:
-    return _MARKUP.sub(r"\\\1", terminal(" ".join(value.split())))
-
-
-def _code(value: str) -> str:
-    value = terminal(" ".join(value.split())).replace("|", "\\|")
-    # A backtick inside needs a longer fence (CommonMark code spans); spaces keep it off the edges.
-    return f"`` {value} ``" if "`" in value else f"`{value}`"
-
-
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
 
 
 def _table(header: Sequence[str], rows: list[list[str]]) -> list[str]:
-    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+    return [row(header), row(["---"] * len(header)), *(row(r) for r in rows)]
 
 
 def _finding_cells(f: Finding) -> list[str]:
     return [
-        _code(f.file),
+        code(f.file),
         str(f.line) if f.line is not None else "-",
         f.severity.value,
-        _code(f.key),
-        _code(f.rule),
-        _text(f.message),
+        code(f.key),
+        code(f.rule),
+        text(f.message),
     ]
 
 
@@ -57,7 +41,7 @@ def _capacity_cells(c: Capacity) -> list[str]:
     def number(n: int | None) -> str:
         return str(n) if n is not None else "invalid"
 
-    return [_code(c.file), str(c.endpoints), number(c.per_endpoint), number(c.total)]
+    return [code(c.file), str(c.endpoints), number(c.per_endpoint), number(c.total)]
 
 
 def write(report: CheckReport, out: TextIO) -> None:
@@ -67,8 +51,8 @@ def write(report: CheckReport, out: TextIO) -> None:
         lines = [NO_FINDINGS]
     # Each blank line ends a table: GFM would take a following plain line as one more row.
     lines += ["", *_table(CAPACITY_HEADER, [_capacity_cells(c) for c in report.capacity])]
-    lines += ["", _text(summary_line(report.findings, len(report.capacity)))]
+    lines += ["", text(summary_line(report.findings, len(report.capacity)))]
     if report.checklist:
-        lines += ["", f"**{_text(CHECKLIST_TITLE)}**", ""]
-        lines += [f"- **{_text(item.topic)}**: {_text(item.text)}" for item in report.checklist]
+        lines += ["", f"**{text(CHECKLIST_TITLE)}**", ""]
+        lines += [f"- **{text(item.topic)}**: {text(item.text)}" for item in report.checklist]
     out.write("\n".join(lines) + "\n")

@@ -14,11 +14,9 @@ from pathlib import Path, PurePosixPath
 
 import regex
 
-from bes_logdiag.read import READ_ERRORS, file_info
+from bes_logdiag.read import _TAR_NAME, GLOB_CHARS, READ_ERRORS, file_info, os_reason
 
 ZIP, TAR, FILE = "zip", "tar", "file"
-_TAR_NAME = regex.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", regex.IGNORECASE)
-_GLOB_CHARS = set("*?[")
 NOT_LOGS = regex.compile(
     r"^(?:thumbs\.db|ehthumbs\.db|desktop\.ini|\.ds_store"
     r"|.*\.(?:ini|xml|config|json|html?|db|lnk|url|exe|dll|msi|cab|pdf|docx?|xlsx?|pptx?|png|jpe?g|gif|bmp"
@@ -74,7 +72,7 @@ def plan_units(paths: Sequence[str], skip: Iterable[Path] = ()) -> tuple[list[Un
             _add_folder(p, add, missing)
         elif p.is_file():
             add(p, PurePosixPath(p.name))
-        elif _GLOB_CHARS & set(raw):
+        elif GLOB_CHARS & set(raw):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 missing.append(Missing(raw, "no file matches this pattern"))
@@ -94,8 +92,7 @@ def _add_folder(folder: Path, add: Callable[[Path, PurePosixPath], None], missin
     top_name = folder.resolve().name or "root"
 
     def refused(e: OSError) -> None:
-        why = e.strerror.lower() if e.strerror else str(e)
-        missing.append(Missing(str(e.filename or folder), f"cannot list this folder: {why}"))
+        missing.append(Missing(str(e.filename or folder), f"cannot list this folder: {os_reason(e)}"))
 
     found = False
     for top, dirs, names in os.walk(folder, onerror=refused):

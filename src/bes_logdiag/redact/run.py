@@ -166,12 +166,4 @@ def _work(unit: Unit, rel: str) -> tuple[list[Outcome], Mapping | None]:
     return found, part
 
 
-def summary_counts(result: RedactResult) -> dict[str, int]:
-    """How many inputs ended in each status."""
-    counts: dict[str, int] = {}
-    for o in result.outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    return counts
-
-
-__all__ = ["COPIED", "MAP", "RedactConfig", "RedactResult", "redact_paths", "summary_counts"]
+__all__ = ["COPIED", "MAP", "RedactConfig", "RedactResult", "redact_paths"]

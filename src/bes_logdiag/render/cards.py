@@ -208,10 +208,3 @@ def context_map(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, An
 def needs_card(act: Mapping[str, Any]) -> bool:
     """Stalled, failed and in-progress activations get a card in every report."""
     return act.get("status") != "complete"
-
-
-def one_person(acts: Sequence[Mapping[str, Any]]) -> str | None:
-    """The name of the one person every activation belongs to (a ``scan --user`` report: a case
-    file), or None."""
-    names = {who(a).lower() for a in acts}
-    return who(acts[0]) if len(names) == 1 else None

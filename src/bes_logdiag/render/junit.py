@@ -32,7 +32,7 @@ NO_TIME = "0"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
@@ -96,17 +96,17 @@ def _passing_text(act: Activation, gate: Gate) -> str:
 def _testcase(suite: ET.Element, act: Activation, name: str, server: str, gate: Gate) -> None:
     last, d = act.last, act.last.diagnosis
     case = ET.SubElement(
-        suite, "testcase", classname=_clean(f"bes-logdiag.{server}"), name=_clean(name), time=NO_TIME
+        suite, "testcase", classname=clean(f"bes-logdiag.{server}"), name=clean(name), time=NO_TIME
     )
     if gate.fails(act):
-        failure = ET.SubElement(case, "failure", message=_clean(_verdict(act)), type=last.status.value)
-        failure.text = _clean(_failure_text(act))
+        failure = ET.SubElement(case, "failure", message=clean(_verdict(act)), type=last.status.value)
+        failure.text = clean(_failure_text(act))
         return
     if last.status is Status.IN_PROGRESS:
         waiting = f": waiting for {d.next_expected}" if d.next_expected else ""
         note = f" ({unconfirmed_note(last)})" if last.missing_logs else ""
-        ET.SubElement(case, "skipped", message=_clean(f"in progress{waiting}{note}"))
-    ET.SubElement(case, "system-out").text = _clean(_passing_text(act, gate))
+        ET.SubElement(case, "skipped", message=clean(f"in progress{waiting}{note}"))
+    ET.SubElement(case, "system-out").text = clean(_passing_text(act, gate))
 
 
 def _inputs_suite(root: ET.Element, skipped: tuple[Skipped, ...]) -> Counter[str]:
@@ -116,11 +116,11 @@ def _inputs_suite(root: ET.Element, skipped: tuple[Skipped, ...]) -> Counter[str
     suite = ET.SubElement(root, "testsuite", attrib, time=NO_TIME)
     for s in skipped:
         case = ET.SubElement(
-            suite, "testcase", classname=f"bes-logdiag.{INPUTS_SUITE}", name=_clean(s.path), time=NO_TIME
+            suite, "testcase", classname=f"bes-logdiag.{INPUTS_SUITE}", name=clean(s.path), time=NO_TIME
         )
         what = "partly skipped" if s.partial else "skipped"
-        error = ET.SubElement(case, "error", message=_clean(f"{what}: {s.reason}"), type="skipped-input")
-        error.text = _clean(f"{s.path}: {what}: {s.reason}\n--strict fails the run on any input not read")
+        error = ET.SubElement(case, "error", message=clean(f"{what}: {s.reason}"), type="skipped-input")
+        error.text = clean(f"{s.path}: {what}: {s.reason}\n--strict fails the run on any input not read")
     return counts
 
 
@@ -141,7 +141,7 @@ def build_tree(report: Report, gate: Gate | None = None, *, strict: bool = False
             "skipped": sum(a.last.status is Status.IN_PROGRESS and not gate.fails(a) for a in acts),
         }
         totals.update(counts)
-        attrib = {"name": _clean(server), **{k: str(v) for k, v in counts.items()}}
+        attrib = {"name": clean(server), **{k: str(v) for k, v in counts.items()}}
         suite = ET.SubElement(root, "testsuite", attrib, time=NO_TIME)
         for act, name in zip(acts, _unique_names(acts)):
             _testcase(suite, act, name, server, gate)

@@ -30,11 +30,11 @@ HEADER = ("Server", "User", "Status", "Stage", "KB", "Last milestone", "Evidence
 _MARKUP = re.compile(r"([\\|*_`<>\[\]])")
 
 
-def _text(value: str) -> str:
+def text(value: str) -> str:
     return _MARKUP.sub(r"\\\1", terminal(" ".join(value.split())))
 
 
-def _code(value: str) -> str:
+def code(value: str) -> str:
     value = terminal(" ".join(value.split())).replace("|", "\\|")
     # A backtick inside needs a longer fence (CommonMark code spans); spaces keep it off the edges.
     return f"`` {value} ``" if "`" in value else f"`{value}`"
@@ -50,21 +50,21 @@ def _brackets(text: str) -> str:
     return f"({text})" if text else ""
 
 
-def _row(cells: Sequence[str]) -> str:
+def row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
 def _cells(a: Activation) -> list[str]:
     last, d = a.last, a.last.diagnosis
-    milestone = _code(last.last_milestone) if last.last_milestone else "-"
+    milestone = code(last.last_milestone) if last.last_milestone else "-"
     return [
-        _text(server_name(a)),
-        _text(_who(a)),
+        text(server_name(a)),
+        text(_who(a)),
         last.status.value,
-        _text(f"{last.stage} {last.stage_name}"),
-        _text(" ".join(x for x in (kb_label(last), d.kb_title, _brackets(unconfirmed_note(last))) if x)),
+        text(f"{last.stage} {last.stage_name}"),
+        text(" ".join(x for x in (kb_label(last), d.kb_title, _brackets(unconfirmed_note(last))) if x)),
         f"{milestone} {human_time(last.last_progress)}",
-        ", ".join(_code(w) for w in d.evidence),
+        ", ".join(code(w) for w in d.evidence),
     ]
 
 
@@ -77,11 +77,11 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) ->
     acts = [activation_dict(a) for a in report.activations]
     loose = outside_of([unattached_dict(u) for u in outside], acts)
     person = person_of(acts, loose)
-    lines = [f"# Activation case file: {_text(person)}", ""] if person else []
-    lines += [_row(HEADER), _row(["---"] * len(HEADER))]
-    lines += [_row(_cells(a)) for a in report.activations]
+    lines = [f"# Activation case file: {text(person)}", ""] if person else []
+    lines += [row(HEADER), row(["---"] * len(HEADER))]
+    lines += [row(_cells(a)) for a in report.activations]
     # The blank line ends the table: GFM would take a following plain line as one more row.
-    lines += ["", _text(summary_line(report))]
+    lines += ["", text(summary_line(report))]
     shown = [(i, a) for i, a in enumerate(acts) if person or needs_card(a)]
     if shown:
         context = context_map(
@@ -100,17 +100,17 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) ->
 def outside_lines(o: Outside) -> list[str]:
     """One user's lines outside any activation on one server: what they are, then a list of the
     article and the first and last lines."""
-    lines = ["", f"### {_text(f'{o.who} on {o.server}: {headline(o)}')}", ""]
+    lines = ["", f"### {text(f'{o.who} on {o.server}: {headline(o)}')}", ""]
     if o.others:
-        lines.append(f"- **Names:** {_text(o.others)}")
+        lines.append(f"- **Names:** {text(o.others)}")
     for p in o.parts:
         if p.kb:
-            lines.append(f"- **Article:** {_text(' '.join(x for x in (p.kb, p.kb_title) if x))}")
+            lines.append(f"- **Article:** {text(' '.join(x for x in (p.kb, p.kb_title) if x))}")
         lines.append(
-            f"- {_code(p.first.where)} {_text(human_time(p.first.time))} {_text(p.first.text)}".rstrip()
+            f"- {code(p.first.where)} {text(human_time(p.first.time))} {text(p.first.text)}".rstrip()
         )
         if p.last is not None:
-            lines.append(f"- {_code(p.last.where)} {_text(human_time(p.last.time))} ({_text(last_note(p))})")
+            lines.append(f"- {code(p.last.where)} {text(human_time(p.last.time))} ({text(last_note(p))})")
     return lines
 
 
@@ -123,25 +123,25 @@ def _fence(lines: Sequence[str]) -> str:
 def card_lines(card: Card) -> list[str]:
     """One activation's card: a heading, the verdict's facts as a list, then the evidence."""
     head = f"{card.who} on {card.server}: {card.status} at stage {card.stage} ({card.stage_name})"
-    lines = ["", f"### {_text(head)}", ""]
+    lines = ["", f"### {text(head)}", ""]
     facts = []
     if card.others:
-        facts.append(f"- **Names:** {_text(card.others)}")
+        facts.append(f"- **Names:** {text(card.others)}")
     if card.unconfirmed:
-        facts.append(f"- **Verdict:** {_text(card.unconfirmed)}")
+        facts.append(f"- **Verdict:** {text(card.unconfirmed)}")
     if card.kb:
         title = f" {card.kb_title}" if card.kb_title else ""
-        facts.append(f"- **Article:** {_text(card.kb + ('?' if card.unconfirmed else '') + title)}")
+        facts.append(f"- **Article:** {text(card.kb + ('?' if card.unconfirmed else '') + title)}")
     if card.device:
-        facts.append(f"- **Device shows:** {_text(card.device)}")
-    facts.append(f"- **Why:** {_text(card.reason)}")
+        facts.append(f"- **Device shows:** {text(card.device)}")
+    facts.append(f"- **Why:** {text(card.reason)}")
     if card.next_expected:
-        facts.append(f"- **Expected next:** {_code(card.next_expected)}")
+        facts.append(f"- **Expected next:** {code(card.next_expected)}")
     if card.missing_logs:
-        facts.append(f"- **Missing logs:** {_text(', '.join(card.missing_logs))}")
+        facts.append(f"- **Missing logs:** {text(', '.join(card.missing_logs))}")
     if card.check:
-        facts.append(f"- **What to check:** {_text(card.check)}")
-    facts += [f"- **Also consider:** {_text(f'{c.kb} ({c.title}): {c.tell}')}" for c in card.candidates]
+        facts.append(f"- **What to check:** {text(card.check)}")
+    facts += [f"- **Also consider:** {text(f'{c.kb} ({c.title}): {c.tell}')}" for c in card.candidates]
     if card.attempts > 1:
         facts.append(f"- **Attempts:** {card.attempts}")
     lines += facts
@@ -156,8 +156,8 @@ def card_lines(card: Card) -> list[str]:
         fence = _fence(body)
         marked = ", ".join(str(n) for n in sorted(x.marked))
         which = f"lines {marked}" if len(x.marked) > 1 else f"line {marked}"
-        lines += ["", f"{_code(x.file)} {which}:", "", f"{fence}text", *body, fence]
+        lines += ["", f"{code(x.file)} {which}:", "", f"{fence}text", *body, fence]
     if card.bare:
         lines.append("")
-        lines += [f"- {_code(e.where)} {_text(e.text)}".rstrip() for e in card.bare]
+        lines += [f"- {code(e.where)} {text(e.text)}".rstrip() for e in card.bare]
     return lines
