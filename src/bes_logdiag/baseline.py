@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from bes_logdiag.errors import UsageError
 from bes_logdiag.model import Activation, Status
-from bes_logdiag.names import fold
+from bes_logdiag.names import fold_name
 
 FORMAT = "baseline"
 VERSION = 1
@@ -62,12 +62,8 @@ class Entry:
         if self.user_id and act.user_id:
             return self.user_id == act.user_id
         if self.display_name and act.display_name:
-            return _folded(self.display_name) == _folded(act.display_name)
+            return fold_name(self.display_name) == fold_name(act.display_name)
         return False
-
-
-def _folded(name: str) -> str:
-    return " ".join(fold(name).split())
 
 
 @dataclass(frozen=True)

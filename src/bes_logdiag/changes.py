@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bes_logdiag.model import Activation, Attempt, Event, Report, Status
-from bes_logdiag.names import fold
+from bes_logdiag.names import fold_name
 
 
 class ChangeKind(str, enum.Enum):
@@ -155,5 +155,5 @@ def names_of(a: Activation) -> Sequence[tuple[str | None, str, str]]:
     if a.user_id:
         out.append((a.server, "id", a.user_id))
     if a.display_name:
-        out.append((a.server, "name", " ".join(fold(a.display_name).split())))
+        out.append((a.server, "name", fold_name(a.display_name)))
     return out

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes
 from bes_logdiag.model import Join
-from bes_logdiag.names import fold
+from bes_logdiag.names import fold, fold_name
 from bes_logdiag.usermap import MapEntry
 
 
@@ -75,7 +75,7 @@ class _LoggedNames:
 
 def _name_form(display: str) -> str:
     """``Müller,Jürgen`` and ``Müller, Jürgen`` alike: folded, spaces evened out."""
-    last, comma, first = " ".join(fold(display).split()).partition(",")
+    last, comma, first = fold_name(display).partition(",")
     return f"{last.strip()}, {first.strip()}" if comma else last
 
 

@@ -13,6 +13,11 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def fold_name(text: str) -> str:
+    """``text`` folded (`fold`), its runs of spaces as one: how names are compared."""
+    return " ".join(fold(text).split())
+
+
 def name_keys(display: str) -> set[str]:
     """Address local parts a display name stands for: ``Dundas, Ian`` -> ``ian.dundas`` and kin."""
     if "," in display:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bes_logdiag.model import Activation, Event, Report, Status, Unattached
-from bes_logdiag.names import fold
+from bes_logdiag.names import fold_name
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Unmatched:
 
 def _name_forms(text: str) -> set[str]:
     """``Müller, Jürgen`` as ``mueller, juergen`` and ``juergen mueller`` (accents folded)."""
-    name = " ".join(fold(text).split())
+    name = fold_name(text)
     last, comma, first = name.partition(",")
     return {name, f"{first.strip()} {last.strip()}"} if comma else {name}
 
@@ -51,7 +51,7 @@ def _forms(email: str | None, user_id: str | None, display_name: str | None) -> 
 def names_match(query: str, email: str | None, user_id: str | None, display_name: str | None) -> bool:
     """An address, a numeric user id or a display name (``Last, First`` or ``First Last``), in
     any case and spacing, accents folded as the identity join folds them."""
-    return " ".join(fold(query).split()) in _forms(email, user_id, display_name)
+    return fold_name(query) in _forms(email, user_id, display_name)
 
 
 def user_matches(query: str, act: Activation) -> bool:
@@ -141,7 +141,7 @@ def _near(query: str, names: Iterable[str]) -> list[str]:
     part with the addresses of its own domain (else ``nobody@example.com`` is near every address
     at example.com) and whole with the others (``ian.dundas@exmaple.com``); a display name as
     ``Last, First`` and as ``First Last``; accents folded."""
-    q = " ".join(fold(query).split())
+    q = fold_name(query)
     if q.isdigit():  # every user id is near every other: 2040 is no nearer 2004 than 2049
         return []
     local, at, domain = q.partition("@")

@@ -231,10 +231,13 @@ def make_config(
     *,
     output: Optional[Path],
     protect: Sequence[Path] = (),
+    max_expand: float | None = None,
 ) -> ScanConfig:
     """Check the shared options and build the core's config; bad values are usage errors.  The
     output (``-o`` FILE, or stdout when None) is checked here, before any log is read
-    (`check_output`); ``protect``: other files it must not overwrite (a ``--baseline``)."""
+    (`check_output`); ``protect``: other files it must not overwrite (a ``--baseline``);
+    ``max_expand``: ``--max-expand`` (None: the core's default)."""
+    from bes_logdiag.inflate import DEFAULT_MAX_EXPAND
     from bes_logdiag.settings import ScanConfig, parse_stall_after, parse_user_maps
 
     try:
@@ -253,14 +256,16 @@ def make_config(
         output,
         [*paths, *(str(p) for _, p in user_maps), *(str(p) for p in patterns), *(str(p) for p in protect)],
     )
-    return ScanConfig(
+    config = ScanConfig(
         paths=tuple(paths),
         users=user_maps,
         year=year,
         patterns=tuple(patterns),
         stall_after=thresholds,
         jobs=jobs,
+        max_expand=DEFAULT_MAX_EXPAND if max_expand is None else max_expand,
     )
+    return config
 
 
 PASTE_HINT = (

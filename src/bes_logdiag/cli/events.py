@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -75,8 +74,7 @@ def events(
     with handle_errors(debug):
         from bes_logdiag.select import Selection, select_lines
 
-        config = make_config(paths, users, year, patterns, [], jobs, output=output)
-        config = replace(config, max_expand=max_expand)
+        config = make_config(paths, users, year, patterns, [], jobs, output=output, max_expand=max_expand)
         everything = run_report(config, quiet=quiet, unattached_lines=True)
         start, end, notes = place_times(everything, *when)
         selection = Selection(tuple(user), tuple(server), start, end)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
@@ -230,8 +229,8 @@ def scan(
             jobs,
             output=output,
             protect=[baseline] if baseline else [],
+            max_expand=max_expand,
         )
-        config = replace(config, max_expand=max_expand)
         if redact_key is not None:  # (a bad key fails before the scan)
             from bes_logdiag.redact.keys import load_key
 

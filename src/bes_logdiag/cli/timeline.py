@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
@@ -101,8 +100,9 @@ def timeline(
         from bes_logdiag.select import Selection, group_selected, near_users, user_matches
         from bes_logdiag.words import plural
 
-        config = make_config(paths, users, year, patterns, stall_after, jobs, output=output)
-        config = replace(config, max_expand=max_expand)
+        config = make_config(
+            paths, users, year, patterns, stall_after, jobs, output=output, max_expand=max_expand
+        )
         if follow:
             from bes_logdiag.live import Watch
 
