@@ -37,7 +37,8 @@ def test_each_example_is_found_by_a_real_scan(tmp_path: Path, pattern: object, e
     """Prefilter, parser and regex together: the example in a file yields this pattern's event."""
     path = write_lines(tmp_path / "BB01_MAGT_01_20100521_0001.txt", [example], encoding="utf-8")
     src = Source(name=str(path), path=str(path), info=file_info(str(path)))
-    result = scan_source(src, Matcher(LIB), year=None, default_year=2010, thread_window=timedelta(minutes=5))
+    kw = {"year": None, "default_year": 2010, "thread_window": timedelta(minutes=5)}
+    result = scan_source(src, Matcher(LIB), **kw, compact=False)  # (every line an event)
     assert [e.pattern_id for e in result.events] == [pattern.id]  # type: ignore[attr-defined]
 
 

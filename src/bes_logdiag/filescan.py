@@ -25,12 +25,15 @@ from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
 from bes_logdiag.read import READ_ERRORS, Source, open_source
+from bes_logdiag.runs import Run
 
 SNIFF_BYTES = 64 * 1024
 """A file with no BES timestamp in this many first bytes is not a BES log."""
 ZIP_MAGIC = b"PK\x03\x04"
 _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
+_Names = tuple[str | None, str | None, str | None]
+"""The address, display name and user id a line names (`_names_of`)."""
 _MEMO_LIMIT = 50_000
 """Entries in each of a file's match memos before it starts over: bounded memory, whatever the
 log, while a dense log's repeated lines (a few thousand idle users) all fit."""
@@ -45,20 +48,8 @@ class FileResult:
     start of the next file of the same agent (a size rotation) is found."""
     fresh_start: bool = False
     """The file begins with its service starting up: no thread carries over from an earlier file."""
-    folded: tuple[tuple[str, int], ...] = ()
-    """``(pattern id, lines)``: lines that name nobody, folded into the events that stand for them
-    (`FileScanner.fold_nameless`), and not among ``events``."""
-
-
-@dataclass
-class _Run:
-    """The lines of one pattern that name nobody, as far as a file has them: the first (returned
-    as an event), the earliest and the latest, and how many there were."""
-
-    first: Event
-    earliest: Event
-    latest: Event
-    count: int = 1
+    runs: tuple[Run, ...] = ()
+    """The lines held compactly (`FileScanner.compact`); no run's first line is among ``events``."""
 
 
 class FileScanner:
@@ -74,14 +65,14 @@ class FileScanner:
         year: int | None,
         default_year: int,
         thread_window: timedelta,
-        fold_nameless: bool = True,
+        compact: bool = True,
     ) -> None:
         self.src = src
-        self.fold_nameless = fold_nameless
-        """Fold the lines that name nobody and cannot open an attempt or take an owner (a mailbox
-        error without its user, on every poll): they belong to no activation, so a flood of them
-        is held as one run per pattern (`folded`), not line by line.  Off for ``events``."""
-        self._runs: dict[str, _Run] = {}
+        self._loose = matcher.loose if compact else frozenset()
+        """The patterns whose lines are held as runs (`runs.Run`), one per pattern and names: they
+        can neither open an attempt, nor steer one, nor take a user from their thread (a mailbox
+        error on every poll).  None with ``compact=False`` (``events``, which lists every line)."""
+        self._runs: dict[tuple[str, _Names], Run] = {}
         self.matcher = matcher
         self.stats = FileStats(path=src.name, info=src.info)
         self.enc = Encoding()
@@ -102,7 +93,7 @@ class FileScanner:
         """Patterns that ran out of time on a line of this file."""
         self._strings: dict[str, str] = {}
         self._searched: dict[tuple[str, str], regex.Match[str] | None] = {}
-        self._named: dict[tuple[str, str, str | None], tuple[str | None, str | None, str | None]] = {}
+        self._named: dict[tuple[str, str, str | None], _Names] = {}
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -254,44 +245,30 @@ class FileScanner:
             self.owners.saw(line)
             if i in hits:
                 p, m = hits[i]
-                self._keep(self._event(p, m, line, line_no, buf, start), p, events)
+                if p.id in self._loose:
+                    self._hold(p, m, line, line_no, buf, start)
+                else:
+                    events.append(self._event(p, m, line, line_no, buf, start))
         if hits:
             self.stats.matched += 1
         elif not found.records:
             self.stats.unparsed += 1
 
-    def _keep(self, e: Event, p: Pattern, events: list[Event]) -> None:
-        """Hold ``e``, or fold it into its pattern's run (`fold_nameless`)."""
-        names_nobody = not (e.email or e.user_id or e.display_name)
-        may_join = p.inherit_user or p.opens_attempt or p.milestone or p.resumes
-        if not (self.fold_nameless and names_nobody and not may_join):
-            events.append(e)
-            return
-        run = self._runs.get(p.id)
+    def _hold(
+        self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
+    ) -> None:
+        """Add a line of a `loose` pattern to its run: as an event if it is the run's first."""
+        names = self._names(p, m, line)
+        run = self._runs.get((p.id, names))
         if run is None:
-            self._runs[p.id] = _Run(e, e, e)
-            events.append(e)
-            return
-        run.count += 1
-        if (e.time, e.line) < (run.earliest.time, run.earliest.line):
-            run.earliest = e
-        if (e.time, e.line) >= (run.latest.time, run.latest.line):
-            run.latest = e
+            first = self._event(p, m, line, line_no, buf, start)
+            self._runs[p.id, names] = Run(first)
+        else:
+            run.add(line.time, line_no, self._maybe(line.thread), self._one(_clip(line.body)))
 
-    def folded(self) -> tuple[list[Event], tuple[tuple[str, int], ...]]:
-        """The events that stand for the folded runs besides their first (the earliest and latest
-        line of each), and per pattern how many lines are folded into none of the events."""
-        extra: list[Event] = []
-        hidden: list[tuple[str, int]] = []
-        for pid, run in self._runs.items():
-            shown = [run.first]
-            for e in (run.earliest, run.latest):
-                if all(e is not other for other in shown):
-                    shown.append(e)
-            extra += shown[1:]
-            if run.count > len(shown):
-                hidden.append((pid, run.count - len(shown)))
-        return extra, tuple(hidden)
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        return tuple(self._runs.values())
 
     def _note_time(self, when: datetime) -> None:
         stats = self.stats
@@ -300,12 +277,13 @@ class FileScanner:
         if stats.last_time is None or when > stats.last_time:
             stats.last_time = when
 
+    def _names(self, p: Pattern, m: regex.Match[str], line: LogLine) -> _Names:
+        return _memo(self._named, (p.id, line.body, line.user), lambda: _names_of(m, line.user))
+
     def _event(
         self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
     ) -> Event:
-        email, display, user_id = _memo(
-            self._named, (p.id, line.body, line.user), lambda: _names_of(m, line.user)
-        )
+        email, display, user_id = self._names(p, m, line)
         identity_from = None
         if p.inherit_user and not (email or display or user_id) and line.thread:
             if p.inherit_from is not None:
@@ -342,7 +320,7 @@ class FileScanner:
         )
 
 
-def _names_of(m: regex.Match[str], user: str | None) -> tuple[str | None, str | None, str | None]:
+def _names_of(m: regex.Match[str], user: str | None) -> _Names:
     """The raw address, display name and user id a matched record names: the pattern's groups,
     else the header's ``{user}``."""
     email = m.group("email") if "email" in m.re.groupindex else None
@@ -374,7 +352,7 @@ def scan_source(
     max_expand: float = DEFAULT_MAX_EXPAND,
     stop: threading.Event | None = None,
     tars: TarReader | None = None,
-    fold_nameless: bool = True,
+    compact: bool = True,
 ) -> FileResult:
     """Read one source whole and return the events it holds and what reading it cost.
 
@@ -392,7 +370,7 @@ def scan_source(
         year=year,
         default_year=default_year,
         thread_window=thread_window,
-        fold_nameless=fold_nameless,
+        compact=compact,
     )
     events: list[Event] = []
     error: BaseException | None = None
@@ -422,8 +400,7 @@ def scan_source(
     except READ_ERRORS as e:
         error = e
     stats = scanner.finish(error)
-    extra, hidden = scanner.folded()
-    return FileResult(tuple(events + extra), stats, scanner.owners.tail, scanner.fresh_start, hidden)
+    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)
 
 
 def _not_a_log(head: bytes) -> str:

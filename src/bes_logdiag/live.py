@@ -416,6 +416,5 @@ class Watch:
 
 
 def _result(events: list[Event], stats: FileStats, scanner: FileScanner) -> FileResult:
-    """A followed file's result as it stands, with the events that stand for its folded lines."""
-    extra, hidden = scanner.folded()
-    return FileResult(tuple(events + extra), stats, scanner.owners.tail, scanner.fresh_start, hidden)
+    """A followed file's result as it stands."""
+    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)

@@ -47,7 +47,7 @@ class _Job:
     default_year: int
     thread_window: timedelta
     max_expand: float = DEFAULT_MAX_EXPAND
-    fold_nameless: bool = True
+    compact: bool = True
 
     def scan(
         self,
@@ -65,7 +65,7 @@ class _Job:
             max_expand=self.max_expand,
             stop=stop,
             tars=tars,
-            fold_nameless=self.fold_nameless,
+            compact=self.compact,
         )
 
 
@@ -138,16 +138,14 @@ class Reading(NamedTuple):
 
 
 def read_sources(
-    config: ScanConfig, library: Library, progress: Progress | None = None, *, fold_nameless: bool = True
+    config: ScanConfig, library: Library, progress: Progress | None = None, *, compact: bool = True
 ) -> Reading:
     """Every source's events and stats, in command-line order, whatever the number of jobs;
     sources that are not activation logs, or repeat another's bytes, are set aside unread."""
     found, skipped = discover(config.paths)
     sources, ignored = split_ignored(found, activation_services(library))
     sources, duplicates = find_duplicates(sources)
-    job = _Job(
-        config.year, config.year or _fallback_year(), config.thread_window, config.max_expand, fold_nameless
-    )
+    job = _Job(config.year, config.year or _fallback_year(), config.thread_window, config.max_expand, compact)
     matcher = Matcher(library, config.engine)
     results: list[FileResult] = []
     stdin = [s for s in sources if s.stdin]

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 
 from bes_logdiag.attempts import split_attempts
 from bes_logdiag.clock import ServerClocks
@@ -29,6 +30,7 @@ from bes_logdiag.model import (
 from bes_logdiag.parallel import Progress, read_sources
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.rotation import owners_across_rotation
+from bes_logdiag.runs import LineGroup, merge_runs
 from bes_logdiag.settings import ScanConfig
 from bes_logdiag.usermap import MapEntry, load_user_map
 from bes_logdiag.words import plural, some
@@ -41,9 +43,9 @@ def run_scan(
     every line of the unattached groups too (``Report.unattached_lines``, for ``events``)."""
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
-    # ``events`` wants every line: then no line that names nobody is folded (`FileScanner`).
+    # ``events`` wants every line: then none is held in a run (`FileScanner`).
     results, skipped, ignored, duplicates = read_sources(
-        config, library, progress, fold_nameless=not unattached_lines
+        config, library, progress, compact=not unattached_lines
     )
     return report_from_results(
         results, skipped, ignored, duplicates, library, config, user_map, map_notes,
@@ -76,13 +78,14 @@ def report_from_results(
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or _all_ignored(ignored) or "no input"
         raise InputError(f"nothing could be read ({what})")
     clocks = ServerClocks(stats)
-    events, repeat_notes = _dedupe(clocks.moments([e for r in results for e in r.events]))
+    runs, run_repeats = merge_runs((run for r in results for run in r.runs), clocks)
+    events, repeat_notes = _dedupe(clocks.moments([e for r in results for e in r.events]), run_repeats)
     notes = [w for s in stats for w in s.warnings] + map_notes + _duplicate_notes(duplicates) + repeat_notes
     notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
         duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
-        folded=[(r.stats.info.server, pid, n) for r in results for pid, n in r.folded],
+        runs=runs, run_files=[run.first for r in results for run in r.runs],
     )  # fmt: skip
 
 
@@ -100,10 +103,12 @@ def build_report(
     clocks: ServerClocks | None = None,
     unattached_lines: bool = False,
     log_end: Mapping[str | None, datetime] | None = None,
-    folded: Sequence[tuple[str | None, str, int]] = (),
+    runs: Sequence[LineGroup] = (),
+    run_files: Sequence[Event] = (),
 ) -> Report:
-    """The report of matched events.  ``folded``: ``(server, pattern id, lines)`` that name
-    nobody, read but not among the events (`filescan.FileResult.folded`)."""
+    """The report of matched events, and of the lines held in runs (`runs.merge_runs`), which
+    are not among ``events``; ``run_files``: each file's runs' first lines (the services whose
+    logs each file holds)."""
     # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
     # time, unless the clock stepped back after that line was written).
     clocks = ServerClocks(stats) if clocks is None else clocks
@@ -115,10 +120,12 @@ def build_report(
         if last is not None:
             moment = clocks.moment_of(last, key, path, None)
             ends_at[key] = max(ends_at.get(key, moment), moment)
-    for e in events:
+    for e in chain(events, (g.last for g in runs)):
         ends_at[e.server] = max(ends_at.get(e.server, e.moment), e.moment)
+    # A run stands in the identity join by its first line: its other lines name the same user.
+    group_of = {id(g.first): g for g in runs}
     persons, orphans, join_notes = join_identities(
-        events,
+        sorted(chain(events, (g.first for g in runs)), key=_order),
         user_map,
         request=library.milestone_with("request"),
         answer=library.milestone_with("answer"),
@@ -126,17 +133,28 @@ def build_report(
     )
     attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
     # Which services' logs cover which time: a verdict lacking the logs it rests on says so.
-    coverage = build_coverage(stats, events, library, ends_at, clocks)
+    coverage = build_coverage(stats, chain(events, run_files), library, ends_at, clocks)
     activations = []
     # Lines that fit no attempt: one group per server, user and pattern (an idle user's mailbox
     # error logged on every poll is one group, not 100,000 records).
     loose = _UnattachedGroups(keep_lines=unattached_lines)
     for e in orphans:
-        loose.add(e, (e.email, e.user_id, e.display_name))
-    for server, pid, lines in folded:
-        loose.add_folded(server, pid, lines)
+        group = group_of.get(id(e))
+        if group is None:
+            loose.add(e, (e.email, e.user_id, e.display_name))
+        else:
+            loose.add_group(group, (e.email, e.user_id, e.display_name))
     for p in persons:
-        cuts, extra = split_attempts(sorted(p.events, key=_order), library, attach)
+        own = [e for e in p.events if id(e) not in group_of]
+        if len(own) < len(p.events):
+            groups = [group_of[id(e)] for e in p.events if id(e) in group_of]
+            if any(e.opens_attempt and e.identity_from != "thread" for e in own):
+                # (split_attempts opens attempts only so: without one, no line can join any)
+                own += [x for g in groups for x in g.events()]
+            else:
+                for g in groups:
+                    loose.add_group(g, (p.email, p.user_id, p.display_name))
+        cuts, extra = split_attempts(sorted(own, key=_order), library, attach)
         for e in extra:
             loose.add(e, (p.email, p.user_id, p.display_name))
         if not cuts:
@@ -196,11 +214,21 @@ class _UnattachedGroups:
         elif order > group.last_key:
             group.last, group.last_key = e, order
 
-    def add_folded(self, server: str | None, pattern_id: str, lines: int) -> None:
-        """Lines that name nobody, counted into their group (whose events stand for them)."""
-        group = self._groups.get((server, (None, None, None), pattern_id))
-        if group is not None:
-            group.count += lines
+    def add_group(self, lines: LineGroup, names: _Names) -> None:
+        """A run's lines (`runs.LineGroup`), counted into their group."""
+        if self._lines is not None:
+            self._lines += lines.events()
+        key = (lines.first.server, names, lines.first.pattern_id)
+        first, last = _order(lines.first), _order(lines.last)
+        group = self._groups.get(key)
+        if group is None:
+            self._groups[key] = _Group(lines.first, lines.last, first, last, lines.count)
+            return
+        group.count += lines.count
+        if first < group.first_key:
+            group.first, group.first_key = lines.first, first
+        if last > group.last_key:
+            group.last, group.last_key = lines.last, last
 
     def groups(self) -> tuple[Unattached, ...]:
         """The groups in the order of their first lines."""
@@ -215,12 +243,14 @@ class _UnattachedGroups:
         return tuple(sorted(self._lines or (), key=lambda e: (e.time, e.file, e.line)))
 
 
-def _dedupe(events: Iterable[Event]) -> tuple[list[Event], list[str]]:
+def _dedupe(events: Iterable[Event], repeats: Counter[str]) -> tuple[list[Event], list[str]]:
     """The same line read twice (a file given twice, zipped and plain) counts once; the note
-    says how many repeated and where, so that the summary's file and line counts add up."""
+    says how many repeated and where (``repeats``: those of the runs, counted already), so that
+    the summary's file and line counts add up.  Within one file too: a mail that quotes the
+    excerpt it answers holds its lines twice."""
     seen: set[tuple[object, ...]] = set()
     out = []
-    repeats: Counter[str] = Counter()
+    repeats = +repeats
     for e in events:
         key = (e.server, e.time, e.pattern_id, e.text, e.email, e.user_id)
         if key in seen:

@@ -80,7 +80,7 @@ def test_a_run_without_line_ends_inside_a_log_is_named_and_the_lines_after_it_ar
     assert said is not None, long
     # All but the first MiB (passed on) and the block that ends the line (read as any block is).
     assert 64 - 1 - CHUNK_SIZE / MiB <= float(said.group(1)) <= 64 - 1
-    assert [e.line for e in result.events if e.error] == [3]
+    assert [e.line for e in (*result.events, *(r.first for r in result.runs)) if e.error] == [3]
 
     _, report, _ = scan_json(path)
     [skip] = report["inputs"]["skipped"]

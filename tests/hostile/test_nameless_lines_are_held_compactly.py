@@ -1,8 +1,9 @@
 """Memory bounded by activations, not by matched lines (issue 15): a line that names nobody and can
 neither open an attempt nor take its owner from its thread (a mailbox error without its user, on
-every poll) belongs to no activation, so a file's run of them is held as its first, earliest and
-latest line and a count, not line by line.  The report says the same as if every line were held;
-``events``, which lists every line, still gets them all."""
+every poll) belongs to no activation, so a file's run of them is held compactly (`runs.Run`), not
+as an event per line.  The report says the same as if every line were held; ``events``, which
+lists every line, still gets them all.  (tests/test_lines_outside_activations.py: lines that name
+a user.)"""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from builders import EU1, JOERG, activation, bes_line, merge, run_cli, scan_json, write_server
-
-from bes_logdiag.filescan import scan_source
-from bes_logdiag.match import Matcher
-from bes_logdiag.pattern_check import load_checked_library
-from bes_logdiag.read import discover
 
 T0 = datetime(2024, 3, 12, 9, 0)
 ERROR = "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/ou=Exchange/cn=x"
@@ -61,18 +57,3 @@ def test_events_still_lists_every_line(tmp_path: Path) -> None:
     result = run_cli("events", logs, "--format", "ndjson", "-q")
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert sum(1 for r in records if r["pattern"] == PATTERN and not r.get("email")) == NAMELESS + 1
-
-
-def test_the_scanner_holds_three_lines_of_the_run_not_all(tmp_path: Path) -> None:
-    logs = _logs(tmp_path / "logs")
-    (src,) = [s for s in discover([str(logs)])[0] if "_MAGT_" in s.name]
-    matcher = Matcher(load_checked_library(()))
-    kw = {"year": None, "default_year": 2024, "thread_window": timedelta(minutes=5)}
-    folded = scan_source(src, matcher, **kw)
-    nameless = [e for e in folded.events if e.pattern_id == PATTERN and not e.email]
-    assert len(nameless) == 3  # the first, the earliest, the latest
-    assert folded.folded == ((PATTERN, NAMELESS + 1 - 3),)
-    whole = scan_source(src, matcher, **kw, fold_nameless=False)
-    assert sum(1 for e in whole.events if e.pattern_id == PATTERN and not e.email) == NAMELESS + 1
-    assert whole.folded == ()
-    assert {e.where for e in nameless} <= {e.where for e in whole.events}

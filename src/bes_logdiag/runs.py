@@ -1,0 +1,197 @@
+"""Lines held compactly until they are known to matter: a pattern's lines for one user in one file
+that can neither open an attempt nor steer one (a mailbox error logged on every poll, a policy
+pushed to a bystander).
+
+A file's scan keeps each such line as a few numbers in a `Run` (its first line as an event); the
+report (`merge_runs`) joins a user's runs across files and builds events of the lines only when
+the user turns out to have an attempt they may fall into.  Every other user's lines are counted
+into the report's ``unattached`` groups as they are, never one event per line (issue 14: 110,000
+bystander lines cost 65 MB of JSON and most of the time; issue 15: memory grows with activations,
+not with matched lines).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import chain, islice
+from datetime import datetime, timedelta
+
+from bes_logdiag.clock import ServerClocks
+from bes_logdiag.model import Event
+
+_EPOCH = datetime(1, 1, 1)
+_US = timedelta(microseconds=1)
+
+RunKey = tuple[str | None, str, str | None, str | None, str | None]
+"""A run's server, pattern id, address, user id and display name."""
+
+
+def _micros(t: datetime) -> int:
+    return (t.toordinal() * 86_400 + t.hour * 3_600 + t.minute * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _time(micros: int) -> datetime:
+    return _EPOCH + (micros - 86_400_000_000) * _US
+
+
+class Run:
+    """One pattern's lines for one set of names (or none) in one file: the first as an event like
+    any other (``first``), each further line as its time, line number, thread and text, in arrays
+    (about 24 bytes a line, where an event takes some 300)."""
+
+    __slots__ = ("first", "times", "lines", "threads", "texts", "strings", "_index")
+
+    def __init__(self, first: Event) -> None:
+        self.first = first
+        self.times = array("q")
+        self.lines = array("q")
+        self.threads = array("l")
+        self.texts = array("l")
+        self.strings: list[str | None] = []
+        """The threads and texts the lines hold, each once (the arrays index it)."""
+        self._index: dict[str | None, int] = {}
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.times)
+
+    def add(self, time: datetime, line: int, thread: str | None, text: str) -> None:
+        self.times.append(_micros(time))
+        self.lines.append(line)
+        self.threads.append(self._string(thread))
+        self.texts.append(self._string(text))
+
+    def _string(self, s: str | None) -> int:
+        i = self._index.get(s)
+        if i is None:
+            i = self._index[s] = len(self.strings)
+            self.strings.append(s)
+        return i
+
+    @property
+    def key(self) -> RunKey:
+        e = self.first
+        return (e.server, e.pattern_id, e.email, e.user_id, e.display_name)
+
+    def raw(self) -> Iterator[tuple[int, int, str | None, str]]:
+        """The further lines as (time, line, thread, text)."""
+        for i in range(len(self.times)):
+            yield self.at(i)
+
+    def at(self, i: int) -> tuple[int, int, str | None, str]:
+        """The ``i``th further line as (time, line, thread, text)."""
+        s = self.strings
+        return self.times[i], self.lines[i], s[self.threads[i]], s[self.texts[i]]  # type: ignore[return-value]
+
+    def __getstate__(self) -> tuple[object, ...]:
+        # The index only serves `add`: a finished run crosses to the main process without it.
+        return (self.first, self.times, self.lines, self.threads, self.texts, self.strings)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self.first, self.times, self.lines, self.threads, self.texts, self.strings = state  # type: ignore[assignment]
+        self._index = {}
+
+
+@dataclass
+class LineGroup:
+    """A user's runs of one pattern on one server, across files: how many lines they hold (a
+    line read twice, from a copy of its file, counts once), the earliest and the latest."""
+
+    first: Event
+    """The earliest line (by moment, then file and line): the group's place in the identity join."""
+    last: Event
+    count: int
+    parts: list[Run]
+    clocks: ServerClocks
+    may_repeat: bool
+    """A line may have been read twice (`_may_repeat`): `merge_runs` counts it once."""
+
+    def events(self) -> list[Event]:
+        """Every line as an event, each once: for a user with an attempt the lines may fall into."""
+        seen: set[tuple[int, str]] | None = set() if self.may_repeat else None
+        return [_event(part.first, raw, self.clocks) for part in self.parts for raw in _lines(part, seen)]
+
+
+def merge_runs(runs: Iterable[Run], clocks: ServerClocks) -> tuple[list[LineGroup], Counter[str]]:
+    """The runs of every file (in the order the files were read) joined per server, pattern and
+    names; with how many lines each file repeats of lines already read (a copy of a file)."""
+    by_key: dict[RunKey, list[Run]] = {}
+    for run in runs:
+        by_key.setdefault(run.key, []).append(run)
+    repeats: Counter[str] = Counter()
+    return [_group(parts, clocks, repeats) for parts in by_key.values()], repeats
+
+
+def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> LineGroup:
+    may_repeat = _may_repeat(parts)
+    count = 0
+    seen: set[tuple[int, str]] | None = set() if may_repeat else None
+    for part in parts:
+        kept = sum(1 for _ in _lines(part, seen)) if may_repeat else part.count
+        repeats[part.first.file] += part.count - kept
+        count += kept
+    steps = bool(clocks.steps.get(parts[0].first.server))
+    ends = [e for part in parts for e in _ends(part, clocks, steps)]
+    return LineGroup(min(ends, key=_order), max(ends, key=_order), count, parts, clocks, may_repeat)
+
+
+def _order(e: Event) -> tuple[datetime, str, int]:
+    return (e.moment, e.file, e.line)
+
+
+def _may_repeat(parts: list[Run]) -> bool:
+    """Whether a line may have been read twice (`scan._dedupe`: a copy of its file, or a mail that
+    quotes the excerpt it answers): two parts (files) overlap in time, or the time of a part's
+    lines does not only go up.  Else every line is another, and none need be remembered."""
+    spans = []
+    for p in parts:
+        times = p.times
+        first = _micros(p.first.time)
+        if times and (times[0] <= first or not all(map(int.__lt__, times, islice(times, 1, None)))):
+            return True
+        spans.append((first, times[-1] if times else first))
+    spans.sort()
+    return any(later[0] <= earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+_Raw = tuple[int, int, str | None, str]
+"""A line of a run: its time (microseconds), line number, thread and text."""
+
+
+def _lines(part: Run, seen: set[tuple[int, str]] | None) -> Iterator[_Raw]:
+    """The part's lines, its first too; with ``seen`` (the time and text of the lines read), those
+    not read before (and they are added to it)."""
+    e = part.first
+    for raw in chain([(_micros(e.time), e.line, e.thread, e.text)], part.raw()):
+        if seen is not None:
+            key = (raw[0], raw[3])
+            if key in seen:
+                continue
+            seen.add(key)
+        yield raw
+
+
+def _ends(part: Run, clocks: ServerClocks, steps: bool) -> list[Event]:
+    """Events that include the earliest and the latest line of a part: its first line, and the
+    least and the greatest of the others by time and line (by moment where the clock stepped)."""
+    first = clocks.moments([part.first])[0]
+    if steps:
+        made = [_event(first, raw, clocks) for raw in _lines(part, None)]
+        return [min(made, key=_order), max(made, key=_order)]
+    if not part.times:
+        return [first]
+    numbered = range(len(part.times))
+    least = min(zip(part.times, part.lines, numbered))[2]
+    greatest = max(zip(part.times, part.lines, numbered))[2]
+    return [first, _event(first, part.at(least), clocks), _event(first, part.at(greatest), clocks)]
+
+
+def _event(template: Event, raw: _Raw, clocks: ServerClocks) -> Event:
+    micros, line, thread, text = raw
+    time = _time(micros)
+    moment = clocks.moment_of(time, template.server, template.file, line)
+    return replace(template, time=time, line=line, thread=thread, text=text,
+                   moment_at=None if moment == time else moment)  # fmt: skip
