@@ -16,8 +16,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import chain, islice
 from datetime import datetime, timedelta
+from itertools import chain, islice
 
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.model import Event
