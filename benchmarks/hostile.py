@@ -8,7 +8,8 @@
         rest passed over (decode.LONG_LINE), stopped at 1 GiB by the --max-expand default;
     (d) a gzip bomb of BES lines (1.2 GiB in about 1.2 MB, each line padded to 7 MiB: deflate
         packs ordinary repeated lines only ~280:1): stopped at 1 GiB by the --max-expand default;
-    (e) a 100 MB plain file where every line is a mailbox-open error of a bystander.
+    (e) a 100 MB plain file where every line is a mailbox-open error that names nobody;
+    (f) the same, each line naming one of 5,000 bystanders in its header (``{user@...}``).
 
 Each scan runs in its own process (``-f json -o FILE -q``); peak RSS is its ru_maxrss (Linux,
 macOS).  The inputs are written into a temporary folder and removed after.
@@ -52,8 +53,30 @@ def gzip_of_repeats(path: Path, piece: bytes, count: int) -> None:
         f.write(struct.pack("<II", crc, len(piece) * count & 0xFFFFFFFF))
 
 
-def line(t: datetime, text: str, tid: str = "E1C") -> bytes:
-    return f"[40000] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x{tid}}} {text}\r\n".encode()
+def line(t: datetime, text: str, tid: str = "E1C", user: str | None = None) -> bytes:
+    who = f" {{{user}}}" if user else ""
+    return f"[40000] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x{tid}}}{who} {text}\r\n".encode()
+
+
+def write_flood(path: Path, mb: int, *, named: bool) -> None:
+    """``mb`` MB of mailbox-open errors, 7 ms apart on 4,096 threads; ``named``: each names one of
+    5,000 users in its header."""
+    path.parent.mkdir()
+    with path.open("wb") as f:
+        written, i = 0, 0
+        while written < mb * 1_000_000:
+            block = b"".join(
+                line(
+                    DAY + timedelta(milliseconds=(i + k) * 7),
+                    "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
+                    f"MailboxDN=/o=EU/ou=Exchange/cn=Recipients/cn=user{(i + k) % 5000}",
+                    tid=f"{(i + k) % 4096:X}",
+                    user=f"user{(i + k) % 5000}@example.eu" if named else None,
+                )
+                for k in range(10_000)
+            )
+            f.write(block)
+            written, i = written + len(block), i + 10_000
 
 
 def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
@@ -77,28 +100,17 @@ def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
     noise = line(DAY, "[BBPROD01_MAGT] Device acknowledged delivery, RefId=91190, status=0")
     gzip_of_repeats(lines, noise[:-2] + b" " * (7 * MiB - len(noise)) + b"\r\n", 175)
     flood = root / "flood" / NAME
-    flood.parent.mkdir()
-    with flood.open("wb") as f:
-        written, i = 0, 0
-        while written < flood_mb * 1_000_000:
-            block = b"".join(
-                line(
-                    DAY + timedelta(milliseconds=(i + k) * 7),
-                    "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
-                    f"MailboxDN=/o=EU/ou=Exchange/cn=Recipients/cn=user{(i + k) % 5000}",
-                    tid=f"{(i + k) % 4096:X}",
-                )
-                for k in range(10_000)
-            )
-            f.write(block)
-            written, i = written + len(block), i + 10_000
+    write_flood(flood, flood_mb, named=False)
+    named = root / "named" / NAME
+    write_flood(named, flood_mb, named=True)
     return {
         "(0) 200 plain BES lines": small,
         "(a) gzip of zeros, 1 GiB": zeros,
         "(b) gzip of one letter, 1 GiB": letters,
         "(c) a BES line, then 1 GiB of zeros": after,
         "(d) gzip of BES lines, 1.2 GiB": lines,
-        f"(e) {flood_mb} MB of mailbox errors": flood,
+        f"(e) {flood_mb} MB of nameless mailbox errors": flood,
+        f"(f) {flood_mb} MB of named mailbox errors": named,
     }
 
 

@@ -48,8 +48,8 @@ class Run:
         self.first = first
         self.times = array("q")
         self.lines = array("q")
-        self.threads = array("l")
-        self.texts = array("l")
+        self.threads = array("i")
+        self.texts = array("i")
         self.strings: list[str | None] = []
         """The threads and texts the lines hold, each once (the arrays index it)."""
         self._index: dict[str | None, int] = {}
