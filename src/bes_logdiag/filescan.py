@@ -7,6 +7,7 @@ feeds it a whole file (`scan_source`); a live follower can feed it what a log ap
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from bes_logdiag.match import Matcher, date_of, match_line, search_once
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
-from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
+from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock, parse_line
 from bes_logdiag.read import READ_ERRORS, Source, open_source
 from bes_logdiag.runs import Run
 
@@ -94,6 +95,10 @@ class FileScanner:
         self._strings: dict[str, str] = {}
         self._searched: dict[tuple[str, str], regex.Match[str] | None] = {}
         self._named: dict[tuple[str, str, str | None], _Names] = {}
+        self._known: dict[tuple[tuple[int, ...], bytes | None, bytes], tuple[Run, str] | None] = {}
+        """Per candidate patterns, user and body of a line with a plain header (`PLAIN_HEADER`):
+        the run such a line adds to, or None when it matches nothing (`_again`)."""
+        self._threads: dict[bytes, str] = {}
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -231,7 +236,14 @@ class FileScanner:
         line_no: int,
         events: list[Event],
     ) -> None:
-        text = decode_line(buf[start:end], self.enc)
+        raw = buf[start:end]
+        plain = PLAIN_HEADER.match(raw) if raw.isascii() else None
+        key = None
+        if plain is not None and self.matcher.date_ids.isdisjoint(pattern_ids):
+            key = (pattern_ids, plain[8], plain[9])
+            if key in self._known and self._again(plain, self._known[key], line_no):
+                return
+        text = decode_line(raw, self.enc)
         patterns = [self.matcher.library.patterns[i] for i in pattern_ids]
         found = match_line(text, patterns, self.clock, self._search)
         if found.date is not None:
@@ -246,25 +258,54 @@ class FileScanner:
             if i in hits:
                 p, m = hits[i]
                 if p.id in self._loose:
-                    self._hold(p, m, line, line_no, buf, start)
+                    held = self._hold(p, m, line, line_no, buf, start)
+                    if key is not None and len(found.records) == 1:
+                        _remember(self._known, key, held)
                 else:
                     events.append(self._event(p, m, line, line_no, buf, start))
+            elif key is not None and len(found.records) == 1:
+                _remember(self._known, key, None)
         if hits:
             self.stats.matched += 1
         elif not found.records:
             self.stats.unparsed += 1
 
+    def _again(self, plain: re.Match[bytes], known: tuple[Run, str] | None, line_no: int) -> bool:
+        """A line whose body (and user, and candidate patterns) an earlier line of the file had,
+        read from its header alone: its time and thread, and the run it adds to (``known``), or
+        None when it matches nothing.  False when its time is no time (`parse_line` then says so)."""
+        mon, day, h, mi, s, ms, tid, user = plain.groups()[:8]
+        hour, minute, second = int(h), int(mi), int(s)
+        if hour > 23 or minute > 59 or second > 59:
+            return False
+        when = self.clock.resolve(int(mon), int(day), hour, minute, second, int(ms) * 1000)
+        if when is None:
+            return False
+        thread = self._threads.get(tid)
+        if thread is None:
+            thread = self._threads[tid] = tid.decode().upper()
+        self._note_time(when)
+        if user is not None:
+            self.owners.saw_user(thread, user.decode().strip(), when)
+        if known is not None:
+            run, text = known
+            run.add(when, line_no, thread, text)
+            self.stats.matched += 1
+        return True
+
     def _hold(
         self, p: Pattern, m: regex.Match[str], line: LogLine, line_no: int, buf: bytes, start: int
-    ) -> None:
-        """Add a line of a `loose` pattern to its run: as an event if it is the run's first."""
+    ) -> tuple[Run, str]:
+        """Add a line of a `loose` pattern to its run (as an event if it is the run's first);
+        the run and the text its lines keep."""
         names = self._names(p, m, line)
         run = self._runs.get((p.id, names))
+        text = self._one(_clip(line.body))
         if run is None:
-            first = self._event(p, m, line, line_no, buf, start)
-            self._runs[p.id, names] = Run(first)
+            run = self._runs[p.id, names] = Run(self._event(p, m, line, line_no, buf, start))
         else:
-            run.add(line.time, line_no, self._maybe(line.thread), self._one(_clip(line.body)))
+            run.add(line.time, line_no, self._maybe(line.thread), text)
+        return run, text
 
     @property
     def runs(self) -> tuple[Run, ...]:
@@ -510,3 +551,10 @@ def _memo(table: dict[_K, _V], key: _K, make: Callable[[], _V]) -> _V:
         table.clear()
     value = table[key] = make()
     return value
+
+
+def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
+    """``table[key] = value``, starting the table over past `_MEMO_LIMIT` entries."""
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    table[key] = value

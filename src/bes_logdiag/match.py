@@ -46,6 +46,7 @@ class Matcher:
         self._literals = tuple(p.prefilter for p in library.patterns)
         self.prefilter: Prefilter = make_prefilter(self.probes, engine)
         self.dates = tuple(p for p in library.patterns if p.role == "date")
+        self.date_ids = frozenset(i for i, p in enumerate(library.patterns) if p.role == "date")
         """The ``role = "date"`` patterns (a ``Current Date:`` line)."""
         self.inherited = frozenset(p.inherit_from for p in library.patterns if p.inherit_from)
         self.loose = frozenset(

@@ -70,8 +70,11 @@ class ThreadOwners:
 
     def saw(self, line: LogLine) -> None:
         """Remember the user a parsed line names on its thread."""
-        if line.user and line.thread:
-            self.last_user[line.thread] = (line.user, line.time)
+        self.saw_user(line.thread, line.user, line.time)
+
+    def saw_user(self, thread: str | None, user: str | None, time: datetime) -> None:
+        if user and thread:
+            self.last_user[thread] = (user, time)
 
     def saw_milestone(self, milestone: str | None, user: str | None, line: LogLine) -> None:
         """Remember whose milestone line a thread wrote (in file order)."""

@@ -47,6 +47,16 @@ _NEXT_RECORD = regex.compile(
     r"|(?<!\[\d{1,5}\]\s*)\s\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\)\s*:"
 )
 
+PLAIN_HEADER = re.compile(
+    rb"\[\d{1,5}\] \((\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\):"
+    rb"\{0x([0-9A-Fa-f]{1,8})\} (?:\{([^{}]*)\} )?(.*)",
+    re.DOTALL,
+)
+"""The header exactly as a server writes it (BES-LOGS.md section 2), in bytes:
+``[40000] (12/30 00:00:10.133):{0x1AEC} {user} body``.  Groups: month, day, hour, minute,
+second, milliseconds, thread, user, body.  `parse_line` reads such a line as it reads any
+other; `filescan.FileScanner` uses it to know a line's body without parsing it."""
+
 # Byte-level test for "this looks like a BES line": used to sniff files whose names say nothing.
 BES_LINE_BYTES = regex.compile(rb"\(\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)")
 
