@@ -18,19 +18,17 @@ import regex
 
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
+from bes_logdiag.filehead import SNIFF_BYTES, ZIP_MAGIC, first_time, last_time, not_a_log, starts_fresh
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip, TarReader
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
-from bes_logdiag.match import Matcher, date_of, match_line, search_once
+from bes_logdiag.match import Matcher, date_of, match_line
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
-from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock, parse_line
+from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock
 from bes_logdiag.read import READ_ERRORS, Source, open_source
 from bes_logdiag.runs import Run
 
-SNIFF_BYTES = 64 * 1024
-"""A file with no BES timestamp in this many first bytes is not a BES log."""
-ZIP_MAGIC = b"PK\x03\x04"
 _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
 _Names = tuple[str | None, str | None, str | None]
@@ -87,7 +85,7 @@ class FileScanner:
         self.clock = YearClock(*self._clock_args)
         self.owners = ThreadOwners(thread_window, matcher.inherited)
         self.fresh_start = False
-        """The file begins with its service starting up (`_starts_fresh`)."""
+        """The file begins with its service starting up (`filehead.starts_fresh`)."""
         self.look_back = LookBack()
         self.steps = StepFinder(self.clock.year)
         self.dropped: dict[str, str] = {}
@@ -134,11 +132,11 @@ class FileScanner:
         head = b"".join(chunks)
         if head.startswith(ZIP_MAGIC) or not BES_LINE_BYTES.search(head, 0, SNIFF_BYTES):
             if head:
-                self.stats.skipped = Skipped(self.src.name, _not_a_log(head))
+                self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
             return []
-        self.stats.first_time = _first_time(head, YearClock(*self._clock_args))
-        self.fresh_start = _starts_fresh(head, self.matcher)
+        self.stats.first_time = first_time(head, YearClock(*self._clock_args))
+        self.fresh_start = starts_fresh(head, self.matcher)
         return chunks
 
     def finish(self, error: BaseException | None = None) -> FileStats:
@@ -152,7 +150,7 @@ class FileScanner:
             stats.encoding = self.enc.label
             # A cut-off last line, or a tail without timestamps (a stack trace), may fill the last
             # chunk: the log ends at the last line with a timestamp, however far back.
-            ends = _last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
+            ends = last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
             if ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
         stats.clock_steps = self.steps.found
@@ -444,14 +442,6 @@ def scan_source(
     return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)
 
 
-def _not_a_log(head: bytes) -> str:
-    if head.startswith(ZIP_MAGIC):
-        return "a zip archive inside an archive, or without the .zip name: unpack it first"
-    if b"\n" not in head[:SNIFF_BYTES]:
-        return "not a BES log: no line end in its first 64 KiB (binary data, or a decompression bomb?)"
-    return "not a BES log: no line in its first 64 KiB has a BES timestamp"
-
-
 def _describe(e: BaseException) -> str:
     if isinstance(e, OSError) and e.strerror:
         return e.strerror.lower() if e.strerror else str(e)
@@ -461,79 +451,6 @@ def _describe(e: BaseException) -> str:
 
 def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _first_time(buf: bytes, clock: YearClock) -> datetime | None:
-    """The timestamp of the file's first parseable line: where its log starts.
-
-    Read from the head of the first chunk, so it does not depend on which lines the prefilter
-    picks (the lines in between are never parsed).
-    """
-    start = 0
-    for _ in range(200):
-        if start >= len(buf):
-            break
-        end = buf.find(b"\n", start)
-        end = len(buf) if end < 0 else end + 1
-        raw = buf[start:end]
-        start = end
-        if not BES_LINE_BYTES.search(raw):
-            continue
-        line = parse_line(decode_line(raw, Encoding()), clock)
-        if line is not None:
-            return line.time
-    return None
-
-
-_HEAD_LINES = 20
-"""How many first lines of a file tell whether it begins with its service starting up."""
-
-
-def _starts_fresh(head: bytes, matcher: Matcher) -> bool:
-    """Whether the file begins with its service starting up: a service start/stop line (event
-    id 5xxxx, BES-LOGS.md section 2) or a ``role = "date"`` line (the ``Current Date:`` an agent
-    prints when it starts) among its first lines.  A file cut by size goes on mid-stream instead.
-    Byte tests first: this runs for every file, and a folder may hold 20,000 small ones."""
-    lines = head.split(b"\n", _HEAD_LINES)[:_HEAD_LINES]
-    first = b"\n".join(lines)
-    if _SERVICE_LINE.search(first):
-        return True
-    for p in matcher.dates:
-        if any(lit in first for lit in p.prefilter):
-            for raw in lines:
-                if search_once(p, decode_line(raw, Encoding())):
-                    return True
-    return False
-
-
-_SERVICE_LINE = regex.compile(rb"(?m)^[^\n\[(]{0,8}\[5\d{0,4}\]\s*\(\s*\d{1,2}/\d{1,2}\s")
-"""A line whose event id begins with 5: the service starting or stopping (BES-LOGS.md section 2)."""
-
-
-_LAST_STAMP = regex.compile(BES_LINE_BYTES.pattern, regex.REVERSE)
-
-
-def _last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime | None:
-    """The timestamp of the last parseable line in `chunks` (newest first): where a log ends.
-
-    Searches backwards for the timestamp itself, so lines without one (a stack trace, a cut-off
-    line) cost nothing to pass over; gives up after 200 timestamps that do not parse.
-    """
-    tries = 200
-    for chunk in chunks:
-        end = len(chunk)
-        while tries:
-            m = _LAST_STAMP.search(chunk, 0, end)
-            if m is None:
-                break
-            tries -= 1
-            start = chunk.rfind(b"\n", 0, m.start()) + 1
-            stop = chunk.find(b"\n", m.end())
-            line = parse_line(decode_line(chunk[start : stop if stop >= 0 else len(chunk)], enc), clock)
-            if line is not None:
-                return line.time
-            end = start
-    return None
 
 
 _K = TypeVar("_K")

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import regex
 
 from bes_logdiag.decode import SNIFF_SIZE, detect_encoding
-from bes_logdiag.filescan import SNIFF_BYTES
+from bes_logdiag.filehead import SNIFF_BYTES
 from bes_logdiag.inflate import TarReader
 from bes_logdiag.library import Library
 from bes_logdiag.model import Ignored
