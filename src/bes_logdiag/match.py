@@ -46,16 +46,16 @@ class Matcher:
         self._literals = tuple(p.prefilter for p in library.patterns)
         self.prefilter: Prefilter = make_prefilter(self.probes, engine)
         self.dates = tuple(p for p in library.patterns if p.role == "date")
-        self.date_ids = frozenset(i for i, p in enumerate(library.patterns) if p.role == "date")
         """The ``role = "date"`` patterns (a ``Current Date:`` line)."""
+        self.date_ids = frozenset(i for i, p in enumerate(library.patterns) if p.role == "date")
         self.inherited = frozenset(p.inherit_from for p in library.patterns if p.inherit_from)
+        """The milestones some pattern takes its user from (`Pattern.inherit_from`)."""
         self.loose = frozenset(
             p.id for p in library.patterns
             if p.role is None and not (p.inherit_user or p.opens_attempt or p.milestone or p.resumes)
         )  # fmt: skip
         """The patterns whose lines can neither open an attempt, nor steer one, nor take their
         user from their thread: a file's scan holds them compactly (`runs.Run`)."""
-        """The milestones some pattern takes its user from (`Pattern.inherit_from`)."""
         self.runaway: dict[str, str] = {}
         """Patterns that ran out of time: id -> the start of the text they choked on.  Each is
         left out for the rest of this matcher's life (a catastrophic pattern would otherwise

@@ -95,6 +95,11 @@ class Event:
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
+    @property
+    def order(self) -> tuple[datetime, str, int]:
+        """How events sort: by moment, then where they were read."""
+        return (self.moment, self.file, self.line)
+
     # Spelled out: Python 3.10 cannot unpickle a frozen, slotted dataclass by itself, and events
     # cross process boundaries with the pure-Python engine's workers.
     # A dense log sends workers' events to the main process by the hundred thousand: the field

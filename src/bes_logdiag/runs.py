@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import chain, islice
+from operator import attrgetter
 
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.model import Event
@@ -135,11 +136,7 @@ def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> Lin
         count += kept
     steps = bool(clocks.steps.get(parts[0].first.server))
     ends = [e for part in parts for e in _ends(part, clocks, steps)]
-    return LineGroup(min(ends, key=_order), max(ends, key=_order), count, parts, clocks, may_repeat)
-
-
-def _order(e: Event) -> tuple[datetime, str, int]:
-    return (e.moment, e.file, e.line)
+    return LineGroup(min(ends, key=_ORDER), max(ends, key=_ORDER), count, parts, clocks, may_repeat)
 
 
 def _may_repeat(parts: list[Run]) -> bool:
@@ -156,6 +153,8 @@ def _may_repeat(parts: list[Run]) -> bool:
     spans.sort()
     return any(later[0] <= earlier[1] for earlier, later in zip(spans, spans[1:]))
 
+
+_ORDER = attrgetter("order")
 
 _Raw = tuple[int, int, str | None, str]
 """A line of a run: its time (microseconds), line number, thread and text."""
@@ -180,7 +179,7 @@ def _ends(part: Run, clocks: ServerClocks, steps: bool) -> list[Event]:
     first = clocks.moments([part.first])[0]
     if steps:
         made = [_event(first, raw, clocks) for raw in _lines(part, None)]
-        return [min(made, key=_order), max(made, key=_order)]
+        return [min(made, key=_ORDER), max(made, key=_ORDER)]
     if not part.times:
         return [first]
     numbered = range(len(part.times))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
+from operator import attrgetter
 
 from bes_logdiag.attempts import split_attempts
 from bes_logdiag.clock import ServerClocks
@@ -173,8 +174,8 @@ def build_report(
     )
 
 
-def _order(e: Event) -> tuple[datetime, str, int]:
-    return (e.moment, e.file, e.line)
+_order = attrgetter("order")
+"""An event's sort key (`Event.order`)."""
 
 
 _Names = tuple[str | None, str | None, str | None]
@@ -202,33 +203,28 @@ class _UnattachedGroups:
     def add(self, e: Event, names: _Names) -> None:
         if self._lines is not None:
             self._lines.append(e)
-        key = (e.server, names, e.pattern_id)
-        order = _order(e)
-        group = self._groups.get(key)
-        if group is None:
-            self._groups[key] = _Group(e, e, order, order)
-            return
-        group.count += 1
-        if order < group.first_key:
-            group.first, group.first_key = e, order
-        elif order > group.last_key:
-            group.last, group.last_key = e, order
+        order = e.order
+        self._count((e.server, names, e.pattern_id), _Group(e, e, order, order))
 
     def add_group(self, lines: LineGroup, names: _Names) -> None:
         """A run's lines (`runs.LineGroup`), counted into their group."""
         if self._lines is not None:
             self._lines += lines.events()
-        key = (lines.first.server, names, lines.first.pattern_id)
-        first, last = _order(lines.first), _order(lines.last)
+        first, last = lines.first, lines.last
+        self._count(
+            (first.server, names, first.pattern_id), _Group(first, last, first.order, last.order, lines.count)
+        )
+
+    def _count(self, key: tuple[str | None, _Names, str], new: _Group) -> None:
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = _Group(lines.first, lines.last, first, last, lines.count)
+            self._groups[key] = new
             return
-        group.count += lines.count
-        if first < group.first_key:
-            group.first, group.first_key = lines.first, first
-        if last > group.last_key:
-            group.last, group.last_key = lines.last, last
+        group.count += new.count
+        if new.first_key < group.first_key:
+            group.first, group.first_key = new.first, new.first_key
+        if new.last_key > group.last_key:
+            group.last, group.last_key = new.last, new.last_key
 
     def groups(self) -> tuple[Unattached, ...]:
         """The groups in the order of their first lines."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -51,7 +52,7 @@ def steps(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     for i, act in enumerate(acts):
         for n, attempt in enumerate(act.attempts, 1):
             prev: datetime | None = None
-            for e in sorted(attempt.events, key=lambda e: (e.moment, e.file, e.line)):
+            for e in sorted(attempt.events, key=attrgetter("order")):
                 # measured in moments: the night a clock steps back shows no negative gap
                 gap = (e.moment - prev).total_seconds() if prev is not None else None
                 prev = e.moment
