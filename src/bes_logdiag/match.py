@@ -84,7 +84,12 @@ class Matcher:
             if end < 0:
                 end = len(buf)
             line = buf[start:end]
-            keep = tuple(i for i in sorted(lines[start]) if any(lit in line for lit in literals[i]))
+            ids = lines[start]
+            if len(ids) == 1:  # (the usual case, without the generators)
+                (i,) = ids
+                keep: tuple[int, ...] = (i,) if any(lit in line for lit in literals[i]) else ()
+            else:
+                keep = tuple(i for i in sorted(ids) if any(lit in line for lit in literals[i]))
             if keep:
                 out.append((start, end, keep))
         return out

@@ -134,9 +134,12 @@ def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> Lin
         kept = sum(1 for _ in _lines(part, seen)) if may_repeat else part.count
         repeats[part.first.file] += part.count - kept
         count += kept
-    steps = bool(clocks.steps.get(parts[0].first.server))
-    ends = [e for part in parts for e in _ends(part, clocks, steps)]
-    return LineGroup(min(ends, key=_ORDER), max(ends, key=_ORDER), count, parts, clocks, may_repeat)
+    if clocks.steps.get(parts[0].first.server):
+        ends = [e for part in parts for e in _ends_by_moment(part, clocks)]
+        first, last = min(ends, key=_ORDER), max(ends, key=_ORDER)
+    else:
+        first, last = _ends(parts, clocks)
+    return LineGroup(first, last, count, parts, clocks, may_repeat)
 
 
 def _may_repeat(parts: list[Run]) -> bool:
@@ -173,19 +176,35 @@ def _lines(part: Run, seen: set[tuple[int, str]] | None) -> Iterator[_Raw]:
         yield raw
 
 
-def _ends(part: Run, clocks: ServerClocks, steps: bool) -> list[Event]:
-    """Events that include the earliest and the latest line of a part: its first line, and the
-    least and the greatest of the others by time and line (by moment where the clock stepped)."""
-    first = clocks.moments([part.first])[0]
-    if steps:
-        made = [_event(first, raw, clocks) for raw in _lines(part, None)]
-        return [min(made, key=_ORDER), max(made, key=_ORDER)]
-    if not part.times:
-        return [first]
-    numbered = range(len(part.times))
-    least = min(zip(part.times, part.lines, numbered))[2]
-    greatest = max(zip(part.times, part.lines, numbered))[2]
-    return [first, _event(first, part.at(least), clocks), _event(first, part.at(greatest), clocks)]
+def _ends(parts: list[Run], clocks: ServerClocks) -> tuple[Event, Event]:
+    """The earliest and the latest line of the parts, on a server whose clock did not step: by
+    time, file and line, compared as numbers; only those two become events."""
+    ends = []
+    for n, part in enumerate(parts):
+        f = part.first
+        ends.append((_micros(f.time), f.file, f.line, n, -1))
+        if part.times:
+            least, greatest = min(_numbered(part)), max(_numbered(part))
+            ends += [
+                (least[0], f.file, least[1], n, least[2]),
+                (greatest[0], f.file, greatest[1], n, greatest[2]),
+            ]
+    made = []
+    for _, _, _, n, i in (min(ends), max(ends)):
+        part = parts[n]
+        made.append(part.first if i < 0 else _event(part.first, part.at(i), clocks))
+    return made[0], made[1]
+
+
+def _numbered(part: Run) -> Iterator[tuple[int, int, int]]:
+    """The part's further lines as (time, line number, index)."""
+    return zip(part.times, part.lines, range(len(part.times)))
+
+
+def _ends_by_moment(part: Run, clocks: ServerClocks) -> list[Event]:
+    """The earliest and the latest line of a part by moment, on a server whose clock stepped."""
+    made = [_event(part.first, raw, clocks) for raw in _lines(part, None)]
+    return [min(made, key=_ORDER), max(made, key=_ORDER)]
 
 
 def _event(template: Event, raw: _Raw, clocks: ServerClocks) -> Event:
