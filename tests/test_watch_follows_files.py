@@ -212,6 +212,33 @@ def test_an_unreadable_new_file_is_told_once_and_read_when_it_can_be(
     assert str(locked) in {f.path for f in tick.report.inputs.files}
 
 
+def test_a_log_that_becomes_readable_with_a_milestone_in_it_is_no_longer_skipped(
+    bes: Bes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read that ends the refusal also brings an activation's first milestone: the report
+    shows the activation and no longer lists the file as skipped."""
+    clock = Clock()
+    w = watch(bes.root, clock)
+    w.start()
+    ian = user(IAN, T0)
+    magt = bes.path("MAGT", DAY)
+    read_at = follow.read_at
+
+    def refused(path: str, start: int, size: int) -> bytes:
+        if path == str(magt):
+            raise PermissionError(13, "Permission denied", path)
+        return read_at(path, start, size)
+
+    monkeypatch.setattr(follow, "read_at", refused)
+    bes.step(ian, "etp")
+    told = [s for t in ticks(w, 3) for s in t.report.inputs.skipped]
+    assert {(s.path, s.reason) for s in told} == {(str(magt), "permission denied")}
+    monkeypatch.setattr(follow, "read_at", read_at)
+    after = ticks(w, 2)
+    assert [k for t in after for k in kinds(t.changes)] == [("started", "etp_received")]
+    assert not after[-1].report.inputs.skipped
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="named pipes in a folder are POSIX")
 def test_a_named_pipe_that_appears_is_told_once_never_opened(bes: Bes) -> None:
     clock = Clock()

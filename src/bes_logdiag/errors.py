@@ -21,3 +21,10 @@ class UsageError(BesLogdiagError):
 
 class ConfigError(BesLogdiagError):
     """A BEMS configuration file that cannot be parsed."""
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message ("" when it has none): what a one-line message
+    quotes of an error from a library (zlib, tarfile, the OS)."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""

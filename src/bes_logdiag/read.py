@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 import regex
 
+from bes_logdiag.errors import first_line
 from bes_logdiag.inflate import (
     DEFAULT_MAX_EXPAND,
     GZIP_MAGIC,
@@ -365,7 +366,7 @@ def _add_tar_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
                     )
                 )
     except (*READ_ERRORS, struct.error) as e:
-        why = _first_line(e) or type(e).__name__
+        why = first_line(e) or type(e).__name__
         if isinstance(e, tarfile.ReadError) and seen == 0:
             why = "not a tar archive, or a damaged one"
         skipped.append(Skipped(name, f"not a readable tar archive ({why})", partial=found > 0))
@@ -378,11 +379,6 @@ def _ends_whole(tf: tarfile.TarFile) -> bool:
     tf.fileobj.seek(tf.offset)
     rest = tf.fileobj.read(2 * tarfile.BLOCKSIZE)
     return bool(rest) and not rest.strip(b"\0")
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else ""
 
 
 @contextmanager

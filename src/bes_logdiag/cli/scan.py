@@ -30,6 +30,7 @@ from bes_logdiag.cli.common import (
     WIDTH,
     YEAR,
     Color,
+    check_output,
     check_strict,
     handle_errors,
     make_config,
@@ -237,7 +238,8 @@ def scan(
             secret = load_key(redact_key)
         if write_baseline is not None:
             inputs = [*paths, *(str(p) for _, p in config.users), *(str(p) for p in patterns)]
-            _check_baseline_output(write_baseline, [*inputs, *([str(output)] if output else [])])
+            # (it may be the --baseline file: that updates it)
+            check_output(write_baseline, [*inputs, *([str(output)] if output else [])], "--write-baseline")
         gate = Gate(frozenset(FAILING[fail_on]), read_baseline(baseline) if baseline is not None else None)
         everything = run_report(config, quiet=quiet, bar=color is not Color.never)
         start, end, notes = place_times(everything, *when)
@@ -373,18 +375,6 @@ def _baseline_notes(everything: Report, report: Report, gate: Gate) -> list[str]
             f"(fixed, or its verdict changed): {some([e.described for e in gone])}"
         )
     return notes
-
-
-def _check_baseline_output(path: Path, inputs: list[str]) -> None:
-    """Before any log is read: --write-baseline FILE can be written and is no input nor the -o
-    report (it may be the --baseline file: that updates it)."""
-    from bes_logdiag.errors import UsageError
-    from bes_logdiag.settings import check_output_path
-
-    try:
-        check_output_path(path, inputs)
-    except ValueError as e:
-        raise UsageError(f"--write-baseline {path}: {e}") from e
 
 
 def _write_baseline(report: Report, path: Path) -> None:

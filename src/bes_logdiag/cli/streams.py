@@ -95,9 +95,10 @@ def warn(message: str) -> None:
 STDOUT_CLOSED = "standard output is closed: give -o FILE to write the report to a file"
 
 
-def check_output(output: Optional[Path], inputs: list[str]) -> None:
-    """Before anything is read: stdout is open, or the ``-o`` file can be written and is no input
-    (`settings.check_output_path`).  A refusal is a UsageError (one line, exit 2)."""
+def check_output(output: Optional[Path], inputs: list[str], option: str = "-o") -> None:
+    """Before anything is read: stdout is open, or the ``-o`` file (or ``option``'s) can be
+    written and is no input (`settings.check_output_path`).  A refusal is a UsageError (one
+    line, exit 2)."""
     from bes_logdiag.errors import UsageError
     from bes_logdiag.settings import check_output_path
 
@@ -108,7 +109,7 @@ def check_output(output: Optional[Path], inputs: list[str]) -> None:
     try:
         check_output_path(output, inputs)
     except ValueError as e:
-        raise UsageError(f"-o {output}: {e}") from e
+        raise UsageError(f"{option} {output}: {e}") from e
 
 
 OUTPUT_ERRORS = "bes-logdiag-replace"

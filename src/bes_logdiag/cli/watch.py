@@ -237,22 +237,17 @@ def _mode(fmt: WatchFormat | None, output: Path | None) -> WatchFormat:
 
     if output is not None:
         return fmt or WatchFormat.ndjson
+    from bes_logdiag.render.table import is_terminal
+
     live_ok = progress_wanted(False, sys.stdout)
     if fmt is None:
         if live_ok:
             return WatchFormat.table
-        return WatchFormat.lines if _isatty(sys.stdout) else WatchFormat.ndjson
+        return WatchFormat.lines if is_terminal(sys.stdout) else WatchFormat.ndjson
     if fmt is WatchFormat.table and not live_ok:
         warn("--format table: a live table needs a terminal (and no NO_COLOR); one line per change instead")
         return WatchFormat.lines
     return fmt
-
-
-def _isatty(stream: TextIO | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (OSError, ValueError):
-        return False
 
 
 @contextmanager
@@ -334,7 +329,9 @@ def _watch(
         if mode is WatchFormat.lines:
             _under_way(tick, selection, w.since, out)
         return follow()[1]
-    display = LiveBoard(out, stderr_too=_isatty(sys.stderr))
+    from bes_logdiag.render.table import is_terminal
+
+    display = LiveBoard(out, stderr_too=is_terminal(sys.stderr))
     with display:
         display.show(board(tick), force=True)
         verdict, code = follow()

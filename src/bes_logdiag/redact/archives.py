@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from bes_logdiag.errors import first_line
 from bes_logdiag.inflate import GZIP_MAGIC, Capped, Gunzip, open_zip_member
 from bes_logdiag.read import READ_ERRORS, file_info
 from bes_logdiag.redact.grammar import Redactor
@@ -76,7 +77,7 @@ def redact_unit(unit: Unit, out_rel: str, redactor: Redactor, settings: Settings
         if unit.kind == TAR:
             return _tar(unit, target, redactor, settings)
     except (*READ_ERRORS, tarfile.TarError) as e:
-        return [_unreadable(unit.path, f"not a readable archive ({_first_line(e)})", target, settings)]
+        return [_unreadable(unit.path, f"not a readable archive ({_why(e)})", target, settings)]
 
     @contextmanager
     def stored() -> Iterator[BinaryIO]:
@@ -158,7 +159,7 @@ def _content(
                 else:
                     done = redact_stream(source, out, redactor, head)
     except READ_ERRORS as e:
-        return _left_out(name, UNPARSED, _first_line(e), stored, sink, settings, shown)
+        return _left_out(name, UNPARSED, _why(e), stored, sink, settings, shown)
     why = done.problem or problem
     return Outcome(name, PARTIAL if why else WRITTEN, shown, why, done.lines)
 
@@ -185,7 +186,7 @@ def _left_out(
         with stored() as raw, sink() as out:
             shutil.copyfileobj(raw, out)
     except READ_ERRORS as e:
-        return Outcome(name, UNPARSED, None, f"{why}; it could not be copied either ({_first_line(e)})")
+        return Outcome(name, UNPARSED, None, f"{why}; it could not be copied either ({_why(e)})")
     return Outcome(name, COPIED, shown, why)
 
 
@@ -299,7 +300,7 @@ def _tar(unit: Unit, target: Path, redactor: Redactor, settings: Settings) -> li
                 outcomes.append(outcome)
         except (*READ_ERRORS, tarfile.TarError) as e:
             outcomes.append(
-                Outcome(unit.path, PARTIAL, str(target), f"the tar archive breaks off ({_first_line(e)})")
+                Outcome(unit.path, PARTIAL, str(target), f"the tar archive breaks off ({_why(e)})")
             )
     if not written:
         target.unlink()
@@ -330,6 +331,5 @@ def _tar_sink(tout: tarfile.TarFile, info: tarfile.TarInfo) -> Opener:
     return sink
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+def _why(e: BaseException) -> str:
+    return first_line(e) or type(e).__name__

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from bes_logdiag.decode import CHUNK_SIZE, MAX_LINE, SNIFF_SIZE, detect_encoding
+from bes_logdiag.errors import first_line
 from bes_logdiag.read import READ_ERRORS
 from bes_logdiag.redact.grammar import Redactor
 
@@ -58,7 +59,7 @@ def _blocks(head: bytes, source: BinaryIO, counter: _Counter) -> Iterator[bytes]
         try:
             block = source.read(CHUNK_SIZE)
         except READ_ERRORS as e:
-            counter.problem = _first_line(e) or type(e).__name__
+            counter.problem = first_line(e) or type(e).__name__
             return
         if not block:
             return
@@ -158,14 +159,9 @@ def read_head(source: BinaryIO) -> tuple[bytes, str | None]:
         try:
             block = source.read(SNIFF_BYTES - size)
         except READ_ERRORS as e:
-            return b"".join(parts), _first_line(e) or type(e).__name__
+            return b"".join(parts), first_line(e) or type(e).__name__
         if not block:
             break
         parts.append(block)
         size += len(block)
     return b"".join(parts), None
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else ""

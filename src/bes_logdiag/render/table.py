@@ -59,9 +59,10 @@ class Screen:
     (``--color never``); None: rich decides (a terminal, FORCE_COLOR, NO_COLOR)."""
 
 
-def _is_terminal(out: TextIO) -> bool:
+def is_terminal(out: TextIO | None) -> bool:
+    """Whether ``out`` is a terminal (not when it is None, closed, or has no ``isatty``)."""
     try:
-        return hasattr(out, "isatty") and out.isatty()
+        return out is not None and hasattr(out, "isatty") and out.isatty()
     except (OSError, ValueError):
         return False
 
@@ -77,7 +78,7 @@ def output_width(
     columns = environ.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    return None if _is_terminal(out) else _PIPE_WIDTH
+    return None if is_terminal(out) else _PIPE_WIDTH
 
 
 def console_for(out: TextIO, screen: Screen | None = None) -> Console:
