@@ -247,14 +247,22 @@ def select_lines(report: Report, sel: Selection) -> Report:
         for name in _forms(u.email, u.user_id, u.display_name)
     }
 
+    # A dense log names the same users on every line: each query is folded once, and each set of
+    # names turned into its forms once.
+    wanted = {fold_name(q) for q in sel.users}
+    forms_of: dict[tuple[str | None, str | None, str | None], set[str]] = {}
+
     def keep(e: Event) -> bool:
         if sel.servers and not _server_in(e.server, sel.servers):
             return False
-        if sel.users and not (
-            any(names_match(q, e.email, e.user_id, e.display_name) for q in sel.users)
-            or any((e.server or "", n) in known for n in _forms(e.email, e.user_id, e.display_name))
-        ):
-            return False
+        if sel.users:
+            names = (e.email, e.user_id, e.display_name)
+            forms = forms_of.get(names)
+            if forms is None:
+                forms = forms_of[names] = _forms(*names)
+            server = e.server or ""
+            if wanted.isdisjoint(forms) and not any((server, n) in known for n in forms):
+                return False
         return _line_in_time(e, sel)
 
     lines = tuple(e for e in report.unattached_lines if keep(e))
