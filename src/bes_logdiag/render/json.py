@@ -87,13 +87,21 @@ def user_id_value(uid: str | None) -> int | str | None:
     return int(uid) if uid is not None and uid.isdigit() else uid
 
 
-def activation_dict(act: Activation) -> dict[str, Any]:
-    """One activation: the last attempt's fields at the top, earlier attempts under ``attempts``."""
+def activation_names(act: Activation) -> dict[str, Any]:
+    """An activation's server and names, as `activation_dict` begins (what `render.outside`
+    compares groups with)."""
     return {
         "server": act.server,
         "email": act.email,
         "user_id": user_id_value(act.user_id),
         "display_name": act.display_name,
+    }
+
+
+def activation_dict(act: Activation) -> dict[str, Any]:
+    """One activation: the last attempt's fields at the top, earlier attempts under ``attempts``."""
+    return {
+        **activation_names(act),
         **attempt_dict(act.last),
         "joins": [{"kind": j.kind, "detail": j.detail} for j in act.joins],
         "attempts": [attempt_dict(a) for a in act.attempts[:-1]],

@@ -377,11 +377,11 @@ def _details(console: Console, a: Activation, gate: Gate) -> None:
 def _outside(console: Console, report: Report, groups: Sequence[Unattached]) -> None:
     """Each chosen user's lines outside any activation, as the details of a problem are told:
     what they are, the article, the first and the last line."""
-    from bes_logdiag.render.json import activation_dict, unattached_dict
+    from bes_logdiag.render.json import activation_names, unattached_dict
     from bes_logdiag.render.outside import headline, last_note, outside_of
 
     t = terminal
-    acts = [activation_dict(a) for a in report.activations]
+    acts = [activation_names(a) for a in report.activations]
     for o in outside_of([unattached_dict(u) for u in groups], acts):
         console.print(Text(f"\n{t(o.who)} on {t(o.server)}: {t(headline(o))}", style="bold"))
         if o.others:

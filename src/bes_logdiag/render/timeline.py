@@ -29,7 +29,13 @@ from rich.table import Table
 from rich.text import Text
 
 from bes_logdiag.model import Activation, Status, Unattached
-from bes_logdiag.render.json import activation_dict, event_dict, unattached_dict, write_document
+from bes_logdiag.render.json import (
+    activation_dict,
+    activation_names,
+    event_dict,
+    unattached_dict,
+    write_document,
+)
 from bes_logdiag.render.outside import Outside, headline, outside_of
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import Screen, console_for
@@ -270,7 +276,7 @@ def write_table(
         wide = _fits_wide(rows, names, console.width)
         console.print(_table(rows, names, wide, closing_step(act, log_end)))
     for n, o in enumerate(
-        outside_of([unattached_dict(u) for u in outside], [activation_dict(a) for a in acts])
+        outside_of([unattached_dict(u) for u in outside], [activation_names(a) for a in acts])
     ):
         if acts or n:
             console.print()
