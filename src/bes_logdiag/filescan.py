@@ -7,7 +7,6 @@ feeds it a whole file (`scan_source`); a live follower can feed it what a log ap
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,7 @@ from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock
 from bes_logdiag.read import READ_ERRORS, Source, open_source
-from bes_logdiag.runs import Run
+from bes_logdiag.runs import Run, pack, unpack
 
 _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
@@ -49,6 +48,12 @@ class FileResult:
     """The file begins with its service starting up: no thread carries over from an earlier file."""
     runs: tuple[Run, ...] = ()
     """The lines held compactly (`FileScanner.compact`); no run's first line is among ``events``."""
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "runs": pack(self.runs)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, runs=unpack(state["runs"]))  # type: ignore[arg-type]
 
 
 class FileScanner:
@@ -97,6 +102,8 @@ class FileScanner:
         """Per candidate patterns, user and body of a line with a plain header (`PLAIN_HEADER`):
         the run such a line adds to, or None when it matches nothing (`_again`)."""
         self._threads: dict[bytes, str] = {}
+        self._users: dict[bytes, str] = {}
+        """Thread ids (upper-cased) and users of plain headers, decoded once."""
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
@@ -238,8 +245,9 @@ class FileScanner:
         plain = PLAIN_HEADER.match(raw) if raw.isascii() else None
         key = None
         if plain is not None and self.matcher.date_ids.isdisjoint(pattern_ids):
-            key = (pattern_ids, plain[8], plain[9])
-            if key in self._known and self._again(plain, self._known[key], line_no):
+            fields = plain.groups()
+            key = (pattern_ids, fields[7], fields[8])
+            if key in self._known and self._again(fields, self._known[key], line_no):
                 return
         text = decode_line(raw, self.enc)
         patterns = [self.matcher.library.patterns[i] for i in pattern_ids]
@@ -268,11 +276,12 @@ class FileScanner:
         elif not found.records:
             self.stats.unparsed += 1
 
-    def _again(self, plain: re.Match[bytes], known: tuple[Run, str] | None, line_no: int) -> bool:
+    def _again(self, fields: tuple[bytes, ...], known: tuple[Run, str] | None, line_no: int) -> bool:
         """A line whose body (and user, and candidate patterns) an earlier line of the file had,
-        read from its header alone: its time and thread, and the run it adds to (``known``), or
-        None when it matches nothing.  False when its time is no time (`parse_line` then says so)."""
-        mon, day, h, mi, s, ms, tid, user = plain.groups()[:8]
+        read from its header alone (``fields``: `PLAIN_HEADER`'s groups): its time and thread, and
+        the run it adds to (``known``), or None when it matches nothing.  False when its time is
+        no time (`parse_line` then says so)."""
+        mon, day, h, mi, s, ms, tid, user, _ = fields
         hour, minute, second = int(h), int(mi), int(s)
         if hour > 23 or minute > 59 or second > 59:
             return False
@@ -281,10 +290,15 @@ class FileScanner:
             return False
         thread = self._threads.get(tid)
         if thread is None:
-            thread = self._threads[tid] = tid.decode().upper()
+            thread = tid.decode().upper()
+            _remember(self._threads, tid, thread)
         self._note_time(when)
         if user is not None:
-            self.owners.saw_user(thread, user.decode().strip(), when)
+            name = self._users.get(user)
+            if name is None:
+                name = user.decode().strip()
+                _remember(self._users, user, name)
+            self.owners.saw_user(thread, name, when)
         if known is not None:
             run, text = known
             run.add(when, line_no, thread, text)

@@ -41,7 +41,7 @@ class Matcher:
                 patterns_of.setdefault(probe, []).append(pi)
         patterns_of.setdefault(Probe((BOM,)), [])
         self.probes: tuple[Probe, ...] = tuple(patterns_of)
-        self._patterns_of = tuple(tuple(ids) for ids in patterns_of.values())
+        self._patterns_of = tuple(frozenset(ids) for ids in patterns_of.values())
         self._bom = self.probes.index(Probe((BOM,)))
         self._literals = tuple(p.prefilter for p in library.patterns)
         self.prefilter: Prefilter = make_prefilter(self.probes, engine)
@@ -66,17 +66,14 @@ class Matcher:
         hits = self.prefilter.scan(buf)
         if not hits:
             return []
-        lines: dict[int, set[int]] = {}
+        lines: dict[int, frozenset[int]] = {}
         rfind, patterns_of, bom = buf.rfind, self._patterns_of, self._bom
         for off, probe in hits:
             start = rfind(b"\n", 0, off) + 1
+            # a BOM can split a probe's run: try every pattern
+            found = frozenset(range(len(self._literals))) if probe == bom else patterns_of[probe]
             ids = lines.get(start)
-            if ids is None:
-                ids = lines[start] = set()
-            if probe == bom:  # a BOM can split a probe's run: try every pattern
-                ids.update(range(len(self._literals)))
-            else:
-                ids.update(patterns_of[probe])
+            lines[start] = found if ids is None else ids | found
         out = []
         find, literals = buf.find, self._literals
         for start in sorted(lines):

@@ -43,7 +43,7 @@ class Run:
     any other (``first``), each further line as its time, line number, thread and text, in arrays
     (about 24 bytes a line, where an event takes some 300)."""
 
-    __slots__ = ("first", "times", "lines", "threads", "texts", "strings", "_index")
+    __slots__ = ("first", "times", "lines", "threads", "texts", "strings", "_index", "_shape")
 
     def __init__(self, first: Event) -> None:
         self.first = first
@@ -54,12 +54,14 @@ class Run:
         self.strings: list[str | None] = []
         """The threads and texts the lines hold, each once (the arrays index it)."""
         self._index: dict[str | None, int] = {}
+        self._shape: Shape | None = None
 
     @property
     def count(self) -> int:
         return 1 + len(self.times)
 
     def add(self, time: datetime, line: int, thread: str | None, text: str) -> None:
+        self._shape = None
         self.times.append(_micros(time))
         self.lines.append(line)
         self.threads.append(self._string(thread))
@@ -87,13 +89,60 @@ class Run:
         s = self.strings
         return self.times[i], self.lines[i], s[self.threads[i]], s[self.texts[i]]  # type: ignore[return-value]
 
-    def __getstate__(self) -> tuple[object, ...]:
-        # The index only serves `add`: a finished run crosses to the main process without it.
-        return (self.first, self.times, self.lines, self.threads, self.texts, self.strings)
+    @property
+    def shape(self) -> Shape:
+        """Where the run's lines begin and end in time, which are the earliest and the latest,
+        and whether their times only go up (worked out once; a worker does it before the run
+        crosses to the main process)."""
+        if self._shape is None:
+            self._shape = _shape_of(self)
+        return self._shape
 
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        self.first, self.times, self.lines, self.threads, self.texts, self.strings = state  # type: ignore[assignment]
-        self._index = {}
+
+def pack(runs: tuple[Run, ...]) -> tuple[object, ...]:
+    """A file's runs as a few lists and arrays, to cross to the main process: pickling a dense
+    file's thousands of runs one object and four arrays each cost more than reading them."""
+    sizes = array("q", [len(r.times) for r in runs])
+    times, lines, threads, texts = array("q"), array("q"), array("i"), array("i")
+    for r in runs:
+        times += r.times
+        lines += r.lines
+        threads += r.threads
+        texts += r.texts
+    firsts = [r.first for r in runs]
+    return firsts, sizes, times, lines, threads, texts, [r.strings for r in runs], [r.shape for r in runs]
+
+
+def unpack(packed: tuple[object, ...]) -> tuple[Run, ...]:
+    """The runs `pack` packed (without the index that only serves `Run.add`)."""
+    firsts, sizes, times, lines, threads, texts, strings, shapes = packed
+    out = []
+    at = 0
+    for first, n, kept, shape in zip(firsts, sizes, strings, shapes):  # type: ignore[call-overload]
+        run = Run.__new__(Run)
+        run.first, run.strings, run._shape, run._index = first, kept, shape, {}
+        end = at + n
+        run.times, run.lines = times[at:end], lines[at:end]  # type: ignore[index]
+        run.threads, run.texts = threads[at:end], texts[at:end]  # type: ignore[index]
+        out.append(run)
+        at = end
+    return tuple(out)
+
+
+Shape = tuple[int, int, int, int, bool]
+"""A run's first and last time (microseconds), the index of its earliest and of its latest line by
+time and line number (-1: the first line), and whether its times only go up (`Run.shape`)."""
+
+
+def _shape_of(run: Run) -> Shape:
+    times, first = run.times, _micros(run.first.time)
+    if not times:
+        return first, first, -1, -1, True
+    head = (first, run.first.line, -1)
+    least = min(head, min(_numbered(run)))
+    greatest = max(head, max(_numbered(run)))
+    rising = first < times[0] and all(map(int.__lt__, times, islice(times, 1, None)))
+    return first, times[-1], least[2], greatest[2], rising
 
 
 @dataclass
@@ -148,11 +197,10 @@ def _may_repeat(parts: list[Run]) -> bool:
     lines does not only go up.  Else every line is another, and none need be remembered."""
     spans = []
     for p in parts:
-        times = p.times
-        first = _micros(p.first.time)
-        if times and (times[0] <= first or not all(map(int.__lt__, times, islice(times, 1, None)))):
+        start, end, _, _, rising = p.shape
+        if not rising:
             return True
-        spans.append((first, times[-1] if times else first))
+        spans.append((start, end))
     spans.sort()
     return any(later[0] <= earlier[1] for earlier, later in zip(spans, spans[1:]))
 
@@ -181,19 +229,19 @@ def _ends(parts: list[Run], clocks: ServerClocks) -> tuple[Event, Event]:
     time, file and line, compared as numbers; only those two become events."""
     ends = []
     for n, part in enumerate(parts):
-        f = part.first
-        ends.append((_micros(f.time), f.file, f.line, n, -1))
-        if part.times:
-            least, greatest = min(_numbered(part)), max(_numbered(part))
-            ends += [
-                (least[0], f.file, least[1], n, least[2]),
-                (greatest[0], f.file, greatest[1], n, greatest[2]),
-            ]
+        _, _, least, greatest, _ = part.shape
+        ends += [(*_place(part, least), n, least), (*_place(part, greatest), n, greatest)]
     made = []
     for _, _, _, n, i in (min(ends), max(ends)):
         part = parts[n]
         made.append(part.first if i < 0 else _event(part.first, part.at(i), clocks))
     return made[0], made[1]
+
+
+def _place(part: Run, i: int) -> tuple[int, str, int]:
+    """The time, file and line number of a part's ``i``th further line (-1: its first)."""
+    f = part.first
+    return (_micros(f.time), f.file, f.line) if i < 0 else (part.times[i], f.file, part.lines[i])
 
 
 def _numbered(part: Run) -> Iterator[tuple[int, int, int]]:
