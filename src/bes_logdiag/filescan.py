@@ -32,6 +32,10 @@ _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
 _Names = tuple[str | None, str | None, str | None]
 """The address, display name and user id a line names (`_names_of`)."""
+_Key = tuple[tuple[int, ...], bytes | None, bytes]
+"""A line's candidate patterns, and the user and body of its plain header (`FileScanner._known`)."""
+_UNKNOWN = object()
+"""Not in `FileScanner._known`."""
 _MEMO_LIMIT = 50_000
 """Entries in each of a file's match memos before it starts over: bounded memory, whatever the
 log, while a dense log's repeated lines (a few thousand idle users) all fit."""
@@ -98,9 +102,10 @@ class FileScanner:
         self._strings: dict[str, str] = {}
         self._searched: dict[tuple[str, str], regex.Match[str] | None] = {}
         self._named: dict[tuple[str, str, str | None], _Names] = {}
-        self._known: dict[tuple[tuple[int, ...], bytes | None, bytes], tuple[Run, str] | None] = {}
+        self._known: dict[_Key, tuple[Run, str] | None] = {}
         """Per candidate patterns, user and body of a line with a plain header (`PLAIN_HEADER`):
         the run such a line adds to, or None when it matches nothing (`_again`)."""
+        self._dates = matcher.date_ids
         self._threads: dict[bytes, str] = {}
         self._users: dict[bytes, str] = {}
         """Thread ids (upper-cased) and users of plain headers, decoded once."""
@@ -203,13 +208,7 @@ class FileScanner:
         # The prefilter and the newline count are the only passes over every byte.
         found = self.matcher.candidates(buf)
         if found:
-            count = buf.count
-            newlines_before = 0
-            prev = 0
-            for start, end, pattern_ids in found:
-                newlines_before += count(b"\n", prev, start)
-                prev = start
-                self._line(buf, start, end, pattern_ids, self._line_base + newlines_before + 1, events)
+            self._candidates(buf, found, events)
         self.damage.note(buf, self._line_base, self.enc)
         self.steps.see(buf, self._line_base)
         self._line_base += buf.count(b"\n")
@@ -232,23 +231,48 @@ class FileScanner:
             return self.matcher.search(p, text, self.dropped)
         return _memo(self._searched, (p.id, text), lambda: self.matcher.search(p, text, self.dropped))
 
+    def _candidates(
+        self, buf: bytes, found: list[tuple[int, int, tuple[int, ...]]], events: list[Event]
+    ) -> None:
+        """The lines of a chunk that may hold a pattern.  A line with a plain header whose
+        candidate patterns, user and body an earlier line of the file had is read from its
+        header alone (`_again`); any other is parsed (`_line`).  One loop with its names bound:
+        a dense log runs it for every matched line."""
+        count, base, known_of, dates, plain_header = (
+            buf.count,
+            self._line_base,
+            self._known.get,
+            self._dates,
+            PLAIN_HEADER.match,
+        )
+        newlines_before = prev = 0
+        for start, end, pattern_ids in found:
+            newlines_before += count(b"\n", prev, start)
+            prev = start
+            line_no = base + newlines_before + 1
+            raw = buf[start:end]
+            key = None
+            plain = plain_header(raw) if raw.isascii() else None
+            if plain is not None and dates.isdisjoint(pattern_ids):
+                fields = plain.groups()
+                key = (pattern_ids, fields[7], fields[8])
+                known = known_of(key, _UNKNOWN)
+                if known is not _UNKNOWN and self._again(fields, known, line_no):  # type: ignore[arg-type]
+                    continue
+            self._line(raw, buf, start, pattern_ids, line_no, events, key)
+
     def _line(
         self,
+        raw: bytes,
         buf: bytes,
         start: int,
-        end: int,
         pattern_ids: tuple[int, ...],
         line_no: int,
         events: list[Event],
+        key: _Key | None,
     ) -> None:
-        raw = buf[start:end]
-        plain = PLAIN_HEADER.match(raw) if raw.isascii() else None
-        key = None
-        if plain is not None and self.matcher.date_ids.isdisjoint(pattern_ids):
-            fields = plain.groups()
-            key = (pattern_ids, fields[7], fields[8])
-            if key in self._known and self._again(fields, self._known[key], line_no):
-                return
+        """Parse and match one line (``raw``, at ``start`` in ``buf``); ``key``: the line's place
+        in `_known` when it has a plain header, so that the next line like it need not be parsed."""
         text = decode_line(raw, self.enc)
         patterns = [self.matcher.library.patterns[i] for i in pattern_ids]
         found = match_line(text, patterns, self.clock, self._search)
@@ -292,7 +316,11 @@ class FileScanner:
         if thread is None:
             thread = tid.decode().upper()
             _remember(self._threads, tid, thread)
-        self._note_time(when)
+        stats = self.stats  # (`_note_time`, inline)
+        if stats.first_time is None or when < stats.first_time:
+            stats.first_time = when
+        if stats.last_time is None or when > stats.last_time:
+            stats.last_time = when
         if user is not None:
             name = self._users.get(user)
             if name is None:
@@ -302,7 +330,7 @@ class FileScanner:
         if known is not None:
             run, text = known
             run.add(when, line_no, thread, text)
-            self.stats.matched += 1
+            stats.matched += 1
         return True
 
     def _hold(

@@ -112,6 +112,13 @@ class YearClock:
         self, month: int, day: int, hour: int, minute: int, second: int, micro: int
     ) -> datetime | None:
         """The full datetime for a timestamp, or None when no year makes it a real date."""
+        ref = self._ref
+        if ref is not None and ref.day == day and ref.month == month:  # the usual case: the same day
+            try:
+                self._ref = when = ref.replace(hour=hour, minute=minute, second=second, microsecond=micro)
+            except ValueError:  # 24:00 ...
+                return None
+            return when
         for year in (self._year, self._year + 1, self._year - 1):
             try:
                 when = datetime(year, month, day, hour, minute, second, micro)
@@ -120,7 +127,6 @@ class YearClock:
             break
         else:
             return None
-        ref = self._ref
         if ref is not None:
             if when < ref - self._HALF_YEAR:
                 when = _with_year(when, when.year + 1) or when
