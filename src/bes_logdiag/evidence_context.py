@@ -88,22 +88,27 @@ def _regular(path: str) -> bool:
 
 
 def _lines_of(src: Source, numbers: set[int], tars: TarReader) -> dict[int, str]:
-    """The lines of ``src`` with these numbers (1 = first), reading no further than the last."""
-    last = max(numbers)
+    """The lines of ``src`` with these numbers (1 = first), reading no further than the last.
+    Each chunk holding one is split into its lines once, and only the lines wanted are decoded
+    (10,000 activations want tens of thousands of lines, spread over every chunk of a log)."""
+    wanted = sorted(numbers)
     out: dict[int, str] = {}
     enc = Encoding()
     base = 0
+    at = 0
     with open_source(src, tars=tars) as stream:
         for chunk in read_chunks(stream, enc):
             newlines = chunk.count(b"\n")
-            count = newlines + (0 if chunk.endswith(b"\n") else 1)
-            if any(base < n <= base + count for n in numbers):
-                for n, raw in enumerate(chunk.split(b"\n"), base + 1):
-                    if n in numbers:
-                        text = decode_line(raw, enc).rstrip("\r\n")
-                        out[n] = text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+            end = base + newlines + (0 if chunk.endswith(b"\n") else 1)
+            if at < len(wanted) and wanted[at] <= end:
+                lines = chunk.split(b"\n")
+                while at < len(wanted) and wanted[at] <= end:
+                    n = wanted[at]
+                    at += 1
+                    text = decode_line(lines[n - base - 1], enc).rstrip("\r\n")
+                    out[n] = text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
             base += newlines
-            if base >= last:
+            if at == len(wanted):
                 break
     return out
 
@@ -125,7 +130,8 @@ def read_context(report: Report, around: int = AROUND) -> Iterator[EvidenceConte
                 lines = _lines_of(src, numbers, tars)
             except READ_ERRORS:
                 continue
-            for line, when in sorted(evidence.items()):
+            for line in sorted(evidence):
+                when = evidence[line]
                 if f"{when:%m/%d %H:%M:%S}" not in lines.get(line, ""):
                     continue
                 span = [n for n in range(max(1, line - around), line + around + 1) if n in lines]
