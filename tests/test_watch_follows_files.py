@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from builders import accept_text, bes_line
-from test_watch_support import DAY, IAN, SERVER, Bes, Clock, user
+from test_watch_support import DAY, IAN, SERVER, Bes, Clock, refuse_reading, user
 
 from bes_logdiag import follow
 from bes_logdiag.changes import Change, ChangeKind
@@ -195,18 +195,11 @@ def test_an_unreadable_new_file_is_told_once_and_read_when_it_can_be(
     w = watch(bes.root, clock)
     w.start()
     locked = bes.path("CMNG", DAY)
-    read_at = follow.read_at
-
-    def refused(path: str, start: int, size: int) -> bytes:
-        if path == str(locked):
-            raise PermissionError(13, "Permission denied", path)
-        return read_at(path, start, size)
-
-    monkeypatch.setattr(follow, "read_at", refused)
+    readable = refuse_reading(monkeypatch, locked)
     bes.write("CMNG", bes_line(T0, "Total Msgs Pending 0", tid="9C4", eid=30000))
     told = [s for t in ticks(w, 4) for s in t.report.inputs.skipped]
     assert {(s.path, s.reason) for s in told} == {(str(locked), "permission denied")}
-    monkeypatch.setattr(follow, "read_at", read_at)
+    readable()
     tick = ticks(w, 2)[-1]
     assert not tick.report.inputs.skipped
     assert str(locked) in {f.path for f in tick.report.inputs.files}
@@ -222,18 +215,11 @@ def test_a_log_that_becomes_readable_with_a_milestone_in_it_is_no_longer_skipped
     w.start()
     ian = user(IAN, T0)
     magt = bes.path("MAGT", DAY)
-    read_at = follow.read_at
-
-    def refused(path: str, start: int, size: int) -> bytes:
-        if path == str(magt):
-            raise PermissionError(13, "Permission denied", path)
-        return read_at(path, start, size)
-
-    monkeypatch.setattr(follow, "read_at", refused)
+    readable = refuse_reading(monkeypatch, magt)
     bes.step(ian, "etp")
     told = [s for t in ticks(w, 3) for s in t.report.inputs.skipped]
     assert {(s.path, s.reason) for s in told} == {(str(magt), "permission denied")}
-    monkeypatch.setattr(follow, "read_at", read_at)
+    readable()
     after = ticks(w, 2)
     assert [k for t in after for k in kinds(t.changes)] == [("started", "etp_received")]
     assert not after[-1].report.inputs.skipped

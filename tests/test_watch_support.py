@@ -86,6 +86,22 @@ class Clock:
         self.now += seconds
 
 
+def refuse_reading(monkeypatch: pytest.MonkeyPatch, locked: Path) -> Callable[[], None]:
+    """Reading ``locked`` fails with "permission denied" (`follow.read_at`) until the function
+    returned is called."""
+    from bes_logdiag import follow
+
+    read_at = follow.read_at
+
+    def refused(path: str, start: int, size: int) -> bytes:
+        if path == str(locked):
+            raise PermissionError(13, "Permission denied", path)
+        return read_at(path, start, size)
+
+    monkeypatch.setattr(follow, "read_at", refused)
+    return lambda: monkeypatch.setattr(follow, "read_at", read_at)
+
+
 def started_watch(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """An event set once ``watch`` (or ``timeline --follow``) has read the logs it found at the
     start: a writer thread waits for it, so that what it writes is news to the watch."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from builders import run_cli
-from test_watch_support import ANNA, DAY, IAN, Bes, started_watch, user, writer
+from test_watch_support import ANNA, DAY, IAN, Bes, refuse_reading, started_watch, user, writer
 
 T0 = DAY.replace(hour=9)
 FAST = ("--interval", "0.05s", "-q")
@@ -150,17 +150,8 @@ def test_an_activation_under_way_at_the_start_is_shown_and_followed(
 def test_an_unreadable_new_file_is_named_once(bes: Bes, monkeypatch: pytest.MonkeyPatch) -> None:
     from builders import bes_line
 
-    from bes_logdiag import follow
-
     locked = bes.path("CMNG", DAY)
-    read_at = follow.read_at
-
-    def refused(path: str, start: int, size: int) -> bytes:
-        if path == str(locked):
-            raise PermissionError(13, "Permission denied", path)
-        return read_at(path, start, size)
-
-    monkeypatch.setattr(follow, "read_at", refused)
+    refuse_reading(monkeypatch, locked)
     ready = started_watch(monkeypatch)
     writer(ready, [lambda: bes.write("CMNG", bes_line(T0, "Total Msgs Pending 0", tid="9C4", eid=30000))])
     result = run_cli("watch", bes.root, "--timeout", "0.6s", "--interval", "0.05s")
