@@ -6,6 +6,7 @@ first and last lines, and notes; a line read twice (a copy of a file) still coun
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from dataclasses import astuple
 from datetime import datetime, timedelta
@@ -159,3 +160,21 @@ def test_the_cli_counts_each_line_once_when_the_folder_is_given_twice(tmp_path: 
     counts = {u["email"]: u["count"] for u in report["unattached"] if u["pattern"] == MAILBOX}
     assert counts == {**dict.fromkeys(BYSTANDERS, 500), None: 200}
     assert code == 1
+
+
+def test_a_files_runs_cross_to_another_process_whole(tmp_path: Path) -> None:
+    """A worker process hands its results over pickled (`runs.pack`): every line of every run,
+    and where each run begins and ends, arrive as they were."""
+    logs = _world(tmp_path / "logs")
+    (src,) = [
+        s
+        for s in discover([str(logs)])[0]
+        if "_MAGT_" in s.name and "Copy" not in s.name and f"{T0:%Y%m%d}" in s.name
+    ]
+    kw = {"year": None, "default_year": 2024, "thread_window": timedelta(minutes=5)}
+    held = scan_source(src, Matcher(load_checked_library(())), **kw)
+    back = pickle.loads(pickle.dumps(held))
+    assert [(r.first, list(r.raw()), r.shape) for r in back.runs] == [
+        (r.first, list(r.raw()), r.shape) for r in held.runs
+    ]
+    assert back.events == held.events and back.stats == held.stats
