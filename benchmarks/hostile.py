@@ -9,7 +9,8 @@
     (d) a gzip bomb of BES lines (1.2 GiB in about 1.2 MB, each line padded to 7 MiB: deflate
         packs ordinary repeated lines only ~280:1): stopped at 1 GiB by the --max-expand default;
     (e) a 100 MB plain file where every line is a mailbox-open error that names nobody;
-    (f) the same, each line naming one of 5,000 bystanders in its header (``{user@...}``).
+    (f) the same, each line naming one of 5,000 bystanders in its header (``{user@...}``);
+    (g) the same, each line naming another user: the report has a group per line.
 
 Each scan runs in its own process (``-f json -o FILE -q``); peak RSS is its ru_maxrss (Linux,
 macOS).  The inputs are written into a temporary folder and removed after.
@@ -58,9 +59,9 @@ def line(t: datetime, text: str, tid: str = "E1C", user: str | None = None) -> b
     return f"[40000] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x{tid}}}{who} {text}\r\n".encode()
 
 
-def write_flood(path: Path, mb: int, *, named: bool) -> None:
+def write_flood(path: Path, mb: int, *, named: bool, users: int = 5000) -> None:
     """``mb`` MB of mailbox-open errors, 7 ms apart on 4,096 threads; ``named``: each names one of
-    5,000 users in its header."""
+    ``users`` users in its header (0: each another)."""
     path.parent.mkdir()
     with path.open("wb") as f:
         written, i = 0, 0
@@ -71,7 +72,7 @@ def write_flood(path: Path, mb: int, *, named: bool) -> None:
                     "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, "
                     f"MailboxDN=/o=EU/ou=Exchange/cn=Recipients/cn=user{(i + k) % 5000}",
                     tid=f"{(i + k) % 4096:X}",
-                    user=f"user{(i + k) % 5000}@example.eu" if named else None,
+                    user=f"user{(i + k) % users if users else i + k}@example.eu" if named else None,
                 )
                 for k in range(10_000)
             )
@@ -103,6 +104,8 @@ def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
     write_flood(flood, flood_mb, named=False)
     named = root / "named" / NAME
     write_flood(named, flood_mb, named=True)
+    everyone = root / "everyone" / NAME
+    write_flood(everyone, flood_mb, named=True, users=0)
     return {
         "(0) 200 plain BES lines": small,
         "(a) gzip of zeros, 1 GiB": zeros,
@@ -111,6 +114,7 @@ def make_inputs(root: Path, flood_mb: int) -> dict[str, Path]:
         "(d) gzip of BES lines, 1.2 GiB": lines,
         f"(e) {flood_mb} MB of nameless mailbox errors": flood,
         f"(f) {flood_mb} MB of named mailbox errors": named,
+        f"(g) {flood_mb} MB, each line another user": everyone,
     }
 
 

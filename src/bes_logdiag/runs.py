@@ -38,22 +38,28 @@ def _time(micros: int) -> datetime:
     return _EPOCH + (micros - 86_400_000_000) * _US
 
 
+_NO_NUMBERS = array("q")
+_NO_INDEXES = array("i")
+_NO_STRINGS: list[str | None] = []
+_NO_INDEX: dict[str | None, int] = {}
+"""Shared by every run of one line: never added to (`Run.add` makes a run its own first)."""
+
+
 class Run:
     """One pattern's lines for one set of names (or none) in one file: the first as an event like
     any other (``first``), each further line as its time, line number, thread and text, in arrays
-    (about 24 bytes a line, where an event takes some 300)."""
+    (about 24 bytes a line, where an event takes some 300).  A run of one line (a flood of lines
+    that each name another user) shares empty arrays, made its own at its second line."""
 
     __slots__ = ("first", "times", "lines", "threads", "texts", "strings", "_index", "_shape")
 
     def __init__(self, first: Event) -> None:
         self.first = first
-        self.times = array("q")
-        self.lines = array("q")
-        self.threads = array("i")
-        self.texts = array("i")
-        self.strings: list[str | None] = []
+        self.times = self.lines = _NO_NUMBERS
+        self.threads = self.texts = _NO_INDEXES
+        self.strings: list[str | None] = _NO_STRINGS
         """The threads and texts the lines hold, each once (the arrays index it)."""
-        self._index: dict[str | None, int] = {}
+        self._index: dict[str | None, int] = _NO_INDEX
         self._shape: Shape | None = None
 
     @property
@@ -62,6 +68,9 @@ class Run:
 
     def add(self, time: datetime, line: int, thread: str | None, text: str) -> None:
         self._shape = None
+        if self.times is _NO_NUMBERS:
+            self.times, self.lines, self.threads, self.texts = array("q"), array("q"), array("i"), array("i")
+            self.strings, self._index = [], {}
         self.times.append(_micros(time))
         self.lines.append(line)
         self.threads.append(self._string(thread))
@@ -110,7 +119,9 @@ def pack(runs: tuple[Run, ...]) -> tuple[object, ...]:
         threads += r.threads
         texts += r.texts
     firsts = [r.first for r in runs]
-    return firsts, sizes, times, lines, threads, texts, [r.strings for r in runs], [r.shape for r in runs]
+    # (a run of one line is its first: no strings, and a shape worked out in no time)
+    strings = [r.strings if r.times else None for r in runs]
+    return firsts, sizes, times, lines, threads, texts, strings, [r.shape if r.times else None for r in runs]
 
 
 def unpack(packed: tuple[object, ...]) -> tuple[Run, ...]:
@@ -119,13 +130,14 @@ def unpack(packed: tuple[object, ...]) -> tuple[Run, ...]:
     out = []
     at = 0
     for first, n, kept, shape in zip(firsts, sizes, strings, shapes):  # type: ignore[call-overload]
-        run = Run.__new__(Run)
-        run.first, run.strings, run._shape, run._index = first, kept, shape, {}
-        end = at + n
-        run.times, run.lines = times[at:end], lines[at:end]  # type: ignore[index]
-        run.threads, run.texts = threads[at:end], texts[at:end]  # type: ignore[index]
+        run = Run(first)
+        if n:
+            end = at + n
+            run.times, run.lines = times[at:end], lines[at:end]  # type: ignore[index]
+            run.threads, run.texts = threads[at:end], texts[at:end]  # type: ignore[index]
+            run.strings, run._shape, run._index = kept, shape, {}
+            at = end
         out.append(run)
-        at = end
     return tuple(out)
 
 
@@ -145,7 +157,7 @@ def _shape_of(run: Run) -> Shape:
     return first, times[-1], least[2], greatest[2], rising
 
 
-@dataclass
+@dataclass(slots=True)
 class LineGroup:
     """A user's runs of one pattern on one server, across files: how many lines they hold (a
     line read twice, from a copy of its file, counts once), the earliest and the latest."""
@@ -176,6 +188,9 @@ def merge_runs(runs: Iterable[Run], clocks: ServerClocks) -> tuple[list[LineGrou
 
 
 def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> LineGroup:
+    one = parts[0]
+    if len(parts) == 1 and not one.times and not clocks.steps.get(one.first.server):
+        return LineGroup(one.first, one.first, 1, parts, clocks, False)  # (one line: a flood of users)
     may_repeat = _may_repeat(parts)
     count = 0
     seen: set[tuple[int, str]] | None = set() if may_repeat else None
