@@ -299,3 +299,15 @@ def test_no_context_from_standard_input_or_a_file_changed_since(stalled_logs: Pa
     moved = next(copy_of.glob("*MAGT*"))
     moved.write_text("\n" * 3 + moved.read_text(encoding="utf-8"), encoding="utf-8")  # rotated, rewritten
     assert list(read_context(report)) == []
+
+
+def test_the_lines_around_the_evidence_stop_at_the_files_last_line(stalled_logs: Path) -> None:
+    """John's key line is the last line but one of the MAGT log: its context holds the two lines
+    before it and the file's last line, and no empty line after the file's end."""
+    magt = next(stalled_logs.glob("*MAGT*"))
+    last = len(magt.read_bytes().splitlines())
+    _, doc, _ = scan_json(stalled_logs, "-q")
+    (context,) = doc["context"]
+    assert context["evidence"] == f"{magt}:{last - 1}"
+    assert context["first_line"] == last - 3
+    assert len(context["lines"]) == 4 and all(context["lines"])
