@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.prefilter import hyperscan_available
-from bes_logdiag.redact.grammar import TLDS, Redactor
+from bes_logdiag.redact.grammar import Redactor
 from bes_logdiag.redact.keys import load_key
 from bes_logdiag.redact.plainlines import Flags, fits_plain_lines
 from bes_logdiag.redact.pseudonyms import Pseudonyms
+from bes_logdiag.redact.tokens import TLDS
 
 ENGINES = ["python", *(["hyperscan"] if hyperscan_available() else [])]
 SERVERS = ["BES_EU_01", "bbprod01"]

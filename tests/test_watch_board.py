@@ -11,14 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
-from test_watch_support import ANNA, DAY, IAN, SERVER, Bes, Clock, user
+from test_watch_support import ANNA, IAN, SERVER, T0, Clock, day_begun, user, watching
 
 from bes_logdiag.changes import ChangeKind
-from bes_logdiag.live import Tick, Watch
+from bes_logdiag.live import Tick
 from bes_logdiag.render.live import KEEP, Board, Recent, board_view, change_dict
-from bes_logdiag.settings import ScanConfig
-
-T0 = DAY.replace(hour=9)
 
 
 def shown(tick: Tick, recent: Recent, width: int = 160) -> list[str]:
@@ -36,11 +33,9 @@ def row(lines: list[str], who: str) -> list[str]:
 
 
 def test_the_board_shows_what_is_under_way_stalled_and_done(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
+    bes = day_begun(tmp_path)
     clock = Clock()
-    w = Watch(ScanConfig(paths=(str(bes.root),), jobs=1), interval=1.0, clock=clock, sleep=clock.sleep)
-    w.start()
+    w = watching(bes.root, clock)
     recent = Recent()
     ian, anna = user(IAN, T0), user(ANNA, T0, upto="key", etp_tid="2AEC", key_tid="24D4")
     for s in ian.keep[:6]:
@@ -84,11 +79,9 @@ def test_the_board_shows_what_is_under_way_stalled_and_done(tmp_path: Path) -> N
 
 
 def test_a_silent_server_is_named_above_the_table(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
+    bes = day_begun(tmp_path)
     clock = Clock()
-    w = Watch(ScanConfig(paths=(str(bes.root),), jobs=1), interval=1.0, clock=clock, sleep=clock.sleep)
-    w.start()
+    w = watching(bes.root, clock)
     bes.step(user(IAN, T0), "etp")
     w.next()
     clock.now += 600
@@ -99,11 +92,8 @@ def test_a_silent_server_is_named_above_the_table(tmp_path: Path) -> None:
 
 
 def test_a_narrow_terminal_keeps_names_whole(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
-    clock = Clock()
-    w = Watch(ScanConfig(paths=(str(bes.root),), jobs=1), interval=1.0, clock=clock, sleep=clock.sleep)
-    w.start()
+    bes = day_begun(tmp_path)
+    w = watching(bes.root)
     bes.step(user(IAN, T0), "etp")
     for width in (100, 70):
         lines = shown(w.next(), Recent(), width=width)
@@ -113,11 +103,8 @@ def test_a_narrow_terminal_keeps_names_whole(tmp_path: Path) -> None:
 
 
 def test_a_change_is_the_activation_of_scan_json_and_what_changed(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
-    clock = Clock()
-    w = Watch(ScanConfig(paths=(str(bes.root),), jobs=1), interval=1.0, clock=clock, sleep=clock.sleep)
-    w.start()
+    bes = day_begun(tmp_path)
+    w = watching(bes.root)
     bes.step(user(IAN, T0), "etp")
     (change,) = w.next().changes
     doc = json.loads(json.dumps(change_dict(change)))

@@ -9,28 +9,15 @@ from pathlib import Path
 
 import pytest
 from builders import bes_line
-from test_watch_support import ANNA, DAY, IAN, Bes, Clock, user
+from test_watch_support import ANNA, IAN, T0, Bes, Clock, day_begun, user, watching
 
 from bes_logdiag.changes import ChangeKind, diff_reports
 from bes_logdiag.live import Watch
-from bes_logdiag.settings import ScanConfig
-
-T0 = DAY.replace(hour=9)
 
 
 @pytest.fixture
 def bes(tmp_path: Path) -> Bes:
-    b = Bes(tmp_path / "Logs")
-    b.start_day(T0 - timedelta(minutes=5))
-    return b
-
-
-def watch(bes: Bes, clock: Clock, **config: object) -> Watch:
-    w = Watch(
-        ScanConfig(paths=(str(bes.root),), jobs=1, **config), interval=1.0, clock=clock, sleep=clock.sleep
-    )  # type: ignore[arg-type]
-    w.start()
-    return w
+    return day_begun(tmp_path)
 
 
 def told(w: Watch) -> list[tuple[str, str | None, str | None, int]]:
@@ -42,7 +29,7 @@ def told(w: Watch) -> list[tuple[str, str | None, str | None, int]]:
 
 
 def test_an_error_line_is_a_failure_with_its_kb(bes: Bes) -> None:
-    w = watch(bes, Clock())
+    w = watching(bes.root)
     ian = user(IAN, T0)
     bes.step(ian, "etp")
     bes.write("MAGT", bes_line(T0 + timedelta(seconds=20), "User not started - the OpenDatabase() failed",
@@ -58,7 +45,7 @@ def test_an_error_line_is_a_failure_with_its_kb(bes: Bes) -> None:
 
 def test_a_stall_that_moves_again_is_resumed(bes: Bes) -> None:
     clock = Clock()
-    w = watch(bes, clock, stall_after={None: timedelta(seconds=10)})
+    w = watching(bes.root, clock, stall_after={None: timedelta(seconds=10)})
     ian = user(IAN, T0)
     bes.step(ian, "etp")
     bes.step(ian, "key")
@@ -71,7 +58,7 @@ def test_a_stall_that_moves_again_is_resumed(bes: Bes) -> None:
 
 def test_a_retry_starts_a_new_attempt(bes: Bes) -> None:
     clock = Clock()
-    w = watch(bes, clock, stall_after={1: timedelta(seconds=10)})
+    w = watching(bes.root, clock, stall_after={1: timedelta(seconds=10)})
     bes.step(user(IAN, T0), "etp")
     w.next()
     clock.now += 20
@@ -82,7 +69,7 @@ def test_a_retry_starts_a_new_attempt(bes: Bes) -> None:
 
 
 def test_two_users_in_one_poll_are_told_in_log_time_order(bes: Bes) -> None:
-    w = watch(bes, Clock())
+    w = watching(bes.root)
     ian, anna = user(IAN, T0), user(ANNA, T0 + timedelta(seconds=1), etp_tid="2AEC", key_tid="24D4")
     # Anna's lines reach MAGT first in the file: the order told is the order of their times.
     bes.step(anna, "etp")
@@ -98,7 +85,7 @@ def test_two_users_in_one_poll_are_told_in_log_time_order(bes: Bes) -> None:
 
 
 def test_an_activation_known_by_more_names_later_is_the_same_one(bes: Bes) -> None:
-    w = watch(bes, Clock())
+    w = watching(bes.root)
     ian = user(IAN, T0)
     for s in ("etp", "key", "accept", "books"):
         bes.step(ian, s)
@@ -117,7 +104,7 @@ def test_an_activation_known_by_more_names_later_is_the_same_one(bes: Bes) -> No
 
 
 def test_every_activation_is_new_against_no_report(bes: Bes) -> None:
-    w = watch(bes, Clock())
+    w = watching(bes.root)
     ian = user(IAN, T0)
     for s in ian.keep:
         bes.step(ian, s)

@@ -12,20 +12,37 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from builders import accept_text, bes_line
-from test_watch_support import DAY, IAN, SERVER, Bes, Clock, refuse_reading, user
+from builders import Activation, accept_text, bes_line
+from test_watch_support import (
+    DAY,
+    ETP_TO_COMPLETE,
+    IAN,
+    SERVER,
+    T0,
+    Bes,
+    Clock,
+    day_begun,
+    refuse_reading,
+    user,
+    watch,
+    watching,
+)
 
 from bes_logdiag import follow
 from bes_logdiag.changes import Change, ChangeKind
 from bes_logdiag.live import Tick, Watch
 from bes_logdiag.settings import ScanConfig
 
-T0 = DAY.replace(hour=9)
 
-
-def watch(root: Path, clock: Clock, **config: object) -> Watch:
-    cfg = ScanConfig(paths=(str(root),), jobs=1, **config)  # type: ignore[arg-type]
-    return Watch(cfg, interval=1.0, clock=clock, sleep=clock.sleep)
+def watching_ian(
+    bes: Bes, first: str, *more: str, clock: Clock | None = None, **config: object
+) -> tuple[Watch, Activation, Path]:
+    """A watch started on ``bes``'s logs, then Ian's steps ``first, *more`` written (from T0): the
+    watch, Ian, and the file the last step went to."""
+    w = watching(bes.root, clock, **config)
+    ian = user(IAN, T0)
+    written = [bes.step(ian, step) for step in (first, *more)]
+    return w, ian, written[-1]
 
 
 def kinds(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, str | None]]:
@@ -38,17 +55,11 @@ def ticks(w: Watch, n: int) -> list[Tick]:
 
 @pytest.fixture
 def bes(tmp_path: Path) -> Bes:
-    b = Bes(tmp_path / "Logs")
-    b.start_day(T0 - timedelta(minutes=5))
-    return b
+    return day_begun(tmp_path)
 
 
 def test_lines_appended_are_read_once(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, _, magt = watching_ian(bes, "etp")
     assert kinds(w.next().changes) == [("started", "etp_received")]
     for n in range(3):
         bes.noise(T0 + timedelta(seconds=5 + n), n)
@@ -59,12 +70,7 @@ def test_lines_appended_are_read_once(bes: Bes) -> None:
 
 
 def test_a_key_accept_in_the_next_iteration_belongs_to_the_key_before_it(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    bes.step(ian, "etp")
-    bes.step(ian, "key")
+    w, ian, _ = watching_ian(bes, "etp", "key")
     w.next()
     first = w.follower.following
     # The Messaging Agent restarts: its next line, the KEY_ACCEPT on the key's thread, which
@@ -81,9 +87,7 @@ def test_a_key_accept_in_the_next_iteration_belongs_to_the_key_before_it(bes: Be
 
 
 def test_an_activation_goes_on_in_the_next_day_folder(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
+    w = watching(bes.root)
     ian = user(IAN, DAY.replace(hour=23, minute=59, second=58))
     bes.step(ian, "etp")
     assert kinds(w.next().changes) == [("started", "etp_received")]
@@ -97,11 +101,7 @@ def test_an_activation_goes_on_in_the_next_day_folder(bes: Bes) -> None:
 
 
 def test_a_truncated_file_is_read_again_from_its_start(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, ian, magt = watching_ian(bes, "etp")
     w.next()
     read = magt.stat().st_size
     magt.write_bytes(b"")
@@ -117,11 +117,7 @@ def test_a_truncated_file_is_read_again_from_its_start(bes: Bes) -> None:
 def test_a_file_replaced_by_a_longer_copy_of_itself_is_not_read_twice(bes: Bes) -> None:
     """A mirror of the logs on a share (robocopy) writes each file anew: what was read is there
     again, with more after it."""
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, ian, magt = watching_ian(bes, "etp")
     w.next()
     copy = magt.with_suffix(".tmp")
     shutil.copyfile(magt, copy)
@@ -135,11 +131,7 @@ def test_a_file_replaced_by_a_longer_copy_of_itself_is_not_read_twice(bes: Bes) 
 
 
 def test_a_file_replaced_by_other_content_is_read_again(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, _, magt = watching_ian(bes, "etp")
     w.next()
     size = magt.stat().st_size
     magt.write_bytes(b"")
@@ -151,12 +143,7 @@ def test_a_file_replaced_by_other_content_is_read_again(bes: Bes) -> None:
 
 
 def test_a_deleted_file_is_told_once_and_what_was_read_stays(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    for s in ("etp", "key", "accept", "books", "policy", "getconfig"):
-        bes.step(ian, s)
+    w, _, _ = watching_ian(bes, "etp", "key", "accept", "books", "policy", "getconfig")
     w.next()
     sync = bes.path("SYNC", DAY)
     sync.unlink()
@@ -167,11 +154,7 @@ def test_a_deleted_file_is_told_once_and_what_was_read_stays(bes: Bes) -> None:
 
 
 def test_a_folder_that_disappears_and_comes_back_is_followed_on(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, ian, magt = watching_ian(bes, "etp")
     w.next()
     away = bes.root.with_name("Logs.away")
     bes.root.rename(away)
@@ -191,9 +174,7 @@ def test_a_folder_that_disappears_and_comes_back_is_followed_on(bes: Bes) -> Non
 def test_an_unreadable_new_file_is_told_once_and_read_when_it_can_be(
     bes: Bes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
+    w = watching(bes.root)
     locked = bes.path("CMNG", DAY)
     readable = refuse_reading(monkeypatch, locked)
     bes.write("CMNG", bes_line(T0, "Total Msgs Pending 0", tid="9C4", eid=30000))
@@ -210,9 +191,7 @@ def test_a_log_that_becomes_readable_with_a_milestone_in_it_is_no_longer_skipped
 ) -> None:
     """The read that ends the refusal also brings an activation's first milestone: the report
     shows the activation and no longer lists the file as skipped."""
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
+    w = watching(bes.root)
     ian = user(IAN, T0)
     magt = bes.path("MAGT", DAY)
     readable = refuse_reading(monkeypatch, magt)
@@ -227,9 +206,7 @@ def test_a_log_that_becomes_readable_with_a_milestone_in_it_is_no_longer_skipped
 
 @pytest.mark.skipif(sys.platform == "win32", reason="named pipes in a folder are POSIX")
 def test_a_named_pipe_that_appears_is_told_once_never_opened(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
+    w = watching(bes.root)
     pipe = bes.root / "20240311" / "capture.pipe"
     os.mkfifo(pipe)
     changes = [c for _ in range(3) for c in list(w.follower.poll())]
@@ -237,11 +214,7 @@ def test_a_named_pipe_that_appears_is_told_once_never_opened(bes: Bes) -> None:
 
 
 def test_nul_bytes_a_share_shows_before_the_data_are_waited_for(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    magt = bes.step(ian, "etp")
+    w, ian, magt = watching_ian(bes, "etp")
     end = magt.stat().st_size
     key = ian.line("key")[2].encode() + b"\r\n"
     with open(magt, "ab") as f:
@@ -257,11 +230,7 @@ def test_nul_bytes_a_share_shows_before_the_data_are_waited_for(bes: Bes) -> Non
 
 def test_a_stall_is_judged_by_the_newest_line_and_the_wall_time_since(bes: Bes) -> None:
     clock = Clock()
-    w = watch(bes.root, clock, stall_after={None: timedelta(seconds=30)})
-    w.start()
-    ian = user(IAN, T0)
-    bes.step(ian, "etp")
-    bes.step(ian, "key")
+    w, _, _ = watching_ian(bes, "etp", "key", clock=clock, stall_after={None: timedelta(seconds=30)})
     w.next()
     read_at = clock.now
     seen: list[tuple[float, str]] = []
@@ -274,11 +243,7 @@ def test_a_stall_is_judged_by_the_newest_line_and_the_wall_time_since(bes: Bes) 
 
 def test_a_silent_server_is_told_silent_and_stalls_nobody(bes: Bes) -> None:
     clock = Clock()
-    w = watch(bes.root, clock)  # stage 2 threshold: 15 minutes
-    w.start()
-    ian = user(IAN, T0)
-    bes.step(ian, "etp")
-    key = bes.step(ian, "key")
+    w, ian, key = watching_ian(bes, "etp", "key", clock=clock)  # stage 2 threshold: 15 minutes
     w.next()
     clock.now += 3600  # an hour with no line from the server
     quiet = w.next()
@@ -296,8 +261,7 @@ def test_a_silent_server_is_told_silent_and_stalls_nobody(bes: Bes) -> None:
 
 
 def test_nothing_written_means_nothing_read_and_no_change(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
+    w = watch(bes.root)
     first = w.start()
     polls = [list(w.follower.poll()) for _ in range(3)]
     assert polls == [[], [], []]
@@ -306,43 +270,26 @@ def test_nothing_written_means_nothing_read_and_no_change(bes: Bes) -> None:
 
 
 def test_the_order_of_changes_from_etp_to_slowsync_complete(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
+    w = watching(bes.root)
     ian = user(IAN, T0)
     told: list[tuple[str, str | None]] = []
     for s in ian.keep:
         bes.step(ian, s)
         told += kinds(w.next().changes)
-    assert told == [
-        ("started", "etp_received"),
-        ("milestone", "key_generated"),
-        ("milestone", "key_accept_sent"),
-        ("milestone", "service_books_requested"),
-        ("milestone", "itpolicy_queued"),
-        ("milestone", "slowsync_started"),
-        ("milestone", "calendar_sync"),
-        ("milestone", "slowsync_progress"),
-        ("completed", "slowsync_complete"),
-    ]
+    assert told == ETP_TO_COMPLETE
 
 
 def test_the_watch_reads_the_24_hours_before_the_newest_line(bes: Bes) -> None:
     old = DAY - timedelta(days=3)
     bes.write("MAGT", bes_line(old.replace(hour=8), accept_text(1), tid="1"), old)
-    clock = Clock()
-    w = watch(bes.root, clock)
+    w = watch(bes.root)
     tick = w.start()
     assert tick.notes == ("1 file of days before 2024-03-09 not read (give --since to read further back)",)
     assert w.since == DAY.replace(hour=8, minute=55) - timedelta(hours=24)
 
 
 def test_a_watch_left_open_for_days_keeps_a_window_of_the_logs(bes: Bes) -> None:
-    clock = Clock()
-    w = watch(bes.root, clock)
-    w.start()
-    ian = user(IAN, T0)
-    bes.step(ian, "etp")
+    w, _, _ = watching_ian(bes, "etp")
     assert kinds(w.next().changes) == [("started", "etp_received")]
     later = DAY + timedelta(days=3, hours=9)
     bes.start_day(later)  # the BES writes on, three days later, in a new day folder
@@ -366,9 +313,7 @@ def test_a_new_servers_folder_is_followed(tmp_path: Path) -> None:
     root = tmp_path / "captured"
     first = Bes(root / SERVER / "Logs")
     first.start_day(T0 - timedelta(minutes=5))
-    clock = Clock()
-    w = watch(root, clock)
-    w.start()
+    w = watching(root)
     second = Bes(root / "BES_EAST_02" / "Logs", server="BES_EAST_02")
     second.start_day(T0 - timedelta(minutes=1))
     second.step(user(IAN, T0), "etp")
@@ -382,8 +327,7 @@ def test_gzip_logs_beside_are_read_whole_once(bes: Bes) -> None:
     earlier = bes.root / "20240311" / f"{SERVER}_MAGT_02_20240311_0001.txt.gz"
     ian = user(IAN, T0 - timedelta(hours=1), upto="key")
     earlier.write_bytes(gzip.compress(b"".join(ian.line(s)[2].encode() + b"\r\n" for s in ian.keep)))
-    clock = Clock()
-    w = watch(bes.root, clock)
+    w = watch(bes.root)
     tick = w.start()
     (act,) = tick.report.activations
     assert [e.milestone for e in act.last.events] == ["etp_received", "key_generated"]

@@ -9,15 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_watch_support import DAY, IAN, Bes, user
+from test_watch_support import IAN, T0, day_begun, user
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-
-T0 = DAY.replace(hour=9)
 
 
 class Terminal:
@@ -77,8 +74,7 @@ def plain(received: bytes) -> str:
 
 
 def test_the_live_table_is_drawn_in_place_and_ends_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
+    bes = day_begun(tmp_path)
     ian = user(IAN, T0)
     bes.step(ian, "etp")
     term = Terminal("watch", bes.root, "--interval", "0.1s")
@@ -104,8 +100,7 @@ def test_the_live_table_is_drawn_in_place_and_ends_cleanly_on_ctrl_c(tmp_path: P
 
 
 def test_no_color_on_a_terminal_gets_lines_not_the_table(tmp_path: Path) -> None:
-    bes = Bes(tmp_path / "Logs")
-    bes.start_day(T0 - timedelta(minutes=5))
+    bes = day_begun(tmp_path)
     term = Terminal("watch", bes.root, "--interval", "0.1s", "--timeout", "0.5s", env={"NO_COLOR": "1"})
     term.proc.wait(timeout=30)
     term.close()

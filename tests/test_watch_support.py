@@ -1,6 +1,6 @@
 """What the watch tests share: a BES that writes its logs line by line into a temporary Logs folder
 (day folders, iterations, MAGT/POLC/SYNC files, in the BES grammar of builders.py), a clock the
-tests move by hand, and a writer thread for the command-line tests.  The one test here checks
+tests move by hand and a `live.Watch` on it, and a writer thread for the command-line tests.  The one test here checks
 that what the writer writes is what scan reads."""
 
 from __future__ import annotations
@@ -16,10 +16,29 @@ from typing import Any
 import pytest
 from builders import Activation, bes_line, bes_name, mail_text, scan_json
 
+from bes_logdiag.live import Watch
+from bes_logdiag.settings import ScanConfig
+
 SERVER = "BES_EU_01"
 DAY = datetime(2024, 3, 11)
+T0 = DAY.replace(hour=9)
+"""When the tests' activations start."""
 IAN = ("ian.dundas@example.eu", 1002, "Dundas, Ian")
 ANNA = ("anna.berg@example.eu", 1003, "Berg, Anna")
+FAST = ("--interval", "0.05s", "-q")
+"""``watch`` options for the command-line tests: a poll every 50 ms, no warnings on stderr."""
+ETP_TO_COMPLETE = [
+    ("started", "etp_received"),
+    ("milestone", "key_generated"),
+    ("milestone", "key_accept_sent"),
+    ("milestone", "service_books_requested"),
+    ("milestone", "itpolicy_queued"),
+    ("milestone", "slowsync_started"),
+    ("milestone", "calendar_sync"),
+    ("milestone", "slowsync_progress"),
+    ("completed", "slowsync_complete"),
+]
+"""(change, milestone) of each change a watch tells of an activation from ETP.DAT to complete."""
 
 
 @dataclass
@@ -49,6 +68,10 @@ class Bes:
         service, t, line = act.line(step)
         return self.write(service, line, datetime(t.year, t.month, t.day))
 
+    def steps(self, act: Activation, names: Iterable[str] | None = None) -> list[Callable[[], object]]:
+        """Each milestone line of ``act`` (``names``, else all it keeps) as a write, for `writer`."""
+        return [lambda s=s: self.step(act, s) for s in (act.keep if names is None else names)]  # type: ignore[misc]
+
     def noise(self, t: datetime, n: int = 0, service: str = "MAGT") -> Path:
         """A line of mail flow at ``t``: what a BES writes all the time."""
         return self.write(service, bes_line(t, mail_text(280000 + n), tid="1B44", user="cat@example.eu", eid=30085),
@@ -68,6 +91,14 @@ class Bes:
             )
 
 
+def day_begun(tmp_path: Path) -> Bes:
+    """A BES writing under ``tmp_path/Logs`` whose day has begun: every service's file of DAY,
+    with a first line five minutes before T0."""
+    bes = Bes(tmp_path / "Logs")
+    bes.start_day(T0 - timedelta(minutes=5))
+    return bes
+
+
 def user(names: tuple[str, int, str], t0: datetime, **kw: Any) -> Activation:
     """One activation as EU_SITE logs it (key 2 s after the ETP.DAT message, complete after 13 min)."""
     return Activation(*names, t0, **kw)
@@ -84,6 +115,20 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+
+def watch(root: Path, clock: Clock | None = None, **config: object) -> Watch:
+    """A `live.Watch` of ``root`` (one job, a poll a second) on ``clock``, not started yet."""
+    clock = Clock() if clock is None else clock
+    cfg = ScanConfig(paths=(str(root),), jobs=1, **config)  # type: ignore[arg-type]
+    return Watch(cfg, interval=1.0, clock=clock, sleep=clock.sleep)
+
+
+def watching(root: Path, clock: Clock | None = None, **config: object) -> Watch:
+    """`watch`, started: it has read what the logs held."""
+    w = watch(root, clock, **config)
+    w.start()
+    return w
 
 
 def refuse_reading(monkeypatch: pytest.MonkeyPatch, locked: Path) -> Callable[[], None]:

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from bes_logdiag.errors import UsageError
 from bes_logdiag.model import Activation, Status
 from bes_logdiag.names import fold_name
+from bes_logdiag.render.json import user_id_value
 
 FORMAT = "baseline"
 VERSION = 1
@@ -115,11 +116,6 @@ def _order(e: Entry) -> tuple[str, ...]:
     return (e.server or "", e.email or "", e.display_name or "", e.user_id or "", e.status.value, e.kb or "")
 
 
-def _user_id_value(user_id: str | None) -> int | str | None:
-    """A number in the file, as in the JSON report, when it is one."""
-    return int(user_id) if user_id and user_id.isdigit() else user_id
-
-
 def write_baseline(entries: Sequence[Entry], out: TextIO) -> None:
     """The baseline file: one entry a line, so that a change reads well in a diff."""
     items = [
@@ -127,7 +123,7 @@ def write_baseline(entries: Sequence[Entry], out: TextIO) -> None:
             {
                 "server": e.server,
                 "email": e.email,
-                "user_id": _user_id_value(e.user_id),
+                "user_id": user_id_value(e.user_id),  # (a number, as in the JSON report)
                 "display_name": e.display_name,
                 "status": e.status.value,
                 "kb": e.kb,

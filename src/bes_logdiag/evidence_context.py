@@ -63,6 +63,7 @@ def _sources(names: Sequence[str]) -> dict[str, Source]:
     pipe or standard input cannot be read a second time."""
     found: dict[str, Source] = {}
     archives: set[str] = set()
+    wanted = set(names)  # (an archive may hold thousands of members: each looked up once)
     for name in names:
         if _regular(name):
             found[name] = Source(name=name, path=name)
@@ -74,7 +75,7 @@ def _sources(names: Sequence[str]) -> dict[str, Source]:
             if archive not in archives and _regular(archive):
                 archives.add(archive)
                 sources, _ = discover([archive])
-                found.update((s.name, s) for s in sources if s.name in names and not s.stdin)
+                found.update((s.name, s) for s in sources if s.name in wanted and not s.stdin)
                 break
             cut = name.find("!", cut + 1)
     return found

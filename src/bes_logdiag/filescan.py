@@ -25,7 +25,7 @@ from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock
-from bes_logdiag.read import READ_ERRORS, Source, open_source
+from bes_logdiag.read import READ_ERRORS, Source, open_source, os_reason
 from bes_logdiag.runs import Run, pack, unpack
 
 _TEXT_LIMIT = 400
@@ -485,10 +485,11 @@ def scan_source(
 
 
 def _describe(e: BaseException) -> str:
+    """What broke off the reading, for the file's one-line message."""
     if isinstance(e, OSError) and e.strerror:
-        return e.strerror.lower() if e.strerror else str(e)
+        return os_reason(e)
     text = str(e) or type(e).__name__
-    return text[0].lower() + text[1:] if text else text
+    return text[0].lower() + text[1:]
 
 
 def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:

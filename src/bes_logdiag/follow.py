@@ -6,12 +6,11 @@ notifications late, coalesced or not at all, and a BES writes often enough that 
 second costs little (a listing of the folders that can still change and a ``stat`` of each file
 that can still grow; folders of days long past and files a newer iteration superseded are not
 looked at again).  No file is kept open between polls, so the BES can always delete or rotate
-its logs.
+its logs.  What a poll finds is told as `file_changes.FileChange` values.
 """
 
 from __future__ import annotations
 
-import enum
 import glob
 import os
 import stat
@@ -20,6 +19,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bes_logdiag.file_changes import (
+    Appended,
+    Closed,
+    FileChange,
+    Found,
+    Gone,
+    Grew,
+    Mode,
+    Restarted,
+    Returned,
+    Unreadable,
+)
+from bes_logdiag.model import FileInfo
 from bes_logdiag.read import GLOB_CHARS, Source, day_folder_date, discover, file_info, not_a_file, os_reason
 
 MAX_READ = 16 * 1024 * 1024
@@ -31,85 +43,16 @@ was rewritten (replaced by other content), not appended to."""
 _SETTLED = timedelta(days=2)
 """A day folder this much older than the newest beside it: a BES writes there no more."""
 
-
-class Mode(str, enum.Enum):
-    """How a file is followed (`Follower`'s ``mode_of`` decides it once per file)."""
-
-    READ = "read"
-    """Its bytes, as they are appended."""
-    SIZE = "size"
-    """Only that it grew: another service's log, whose last line still says how far its server's
-    logs reach."""
-    WHOLE = "whole"
-    """Read whole once when found (an archive member, gzip data): it cannot be followed."""
-    SKIP = "skip"
+_LogKey = tuple[object, ...]
+_LogOrder = tuple[datetime, int]
 
 
-@dataclass(frozen=True)
-class Found:
-    """A file (or archive member) seen for the first time."""
-
-    src: Source
-    mode: Mode
-
-
-@dataclass(frozen=True)
-class Appended:
-    """Bytes appended to a followed file since the last poll (or its content, on the first)."""
-
-    src: Source
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Grew:
-    """A file followed for its size only (`Mode.SIZE`) grew, or was seen for the first time."""
-
-    src: Source
-
-
-@dataclass(frozen=True)
-class Restarted:
-    """The file was truncated or replaced by other content: it is read again from its start."""
-
-    src: Source
-    reason: str
-
-
-@dataclass(frozen=True)
-class Closed:
-    """A newer iteration (``_0002``) or a newer day of the same log exists and this one has not
-    grown since: it will not grow again, and is no longer looked at."""
-
-    src: Source
-
-
-@dataclass(frozen=True)
-class Gone:
-    """A file, or a folder, that disappeared.  A folder's files are held (``files``): if it comes
-    back (a network share that dropped), they are followed on from where they were."""
-
-    path: str
-    folder: bool
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Returned:
-    """A folder (or a path given) that had disappeared, or did not exist yet, is there again."""
-
-    path: str
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A file or folder that cannot be read or listed: told once, tried again at every poll."""
-
-    path: str
-    reason: str
-
-
-FileChange = Found | Appended | Grew | Restarted | Closed | Gone | Returned | Unreadable
+def _place(info: FileInfo) -> tuple[_LogKey, _LogOrder] | None:
+    """Which log a BES file is part of (server, service, instance) and where in it (day,
+    iteration); None for a file whose name does not say."""
+    if info.server and info.service and info.day is not None and info.iteration is not None:
+        return (info.server, info.service, info.instance), (info.day, info.iteration)
+    return None
 
 
 @dataclass
@@ -177,7 +120,7 @@ class Follower:
     _limbo: dict[str, _Tail] = field(default_factory=dict)
     """The files of folders that disappeared, by path: followed on if they come back."""
     _dirs: dict[str, _Dir] = field(default_factory=dict)
-    _newest: dict[tuple[object, ...], tuple[datetime, int]] = field(default_factory=dict)
+    _newest: dict[_LogKey, _LogOrder] = field(default_factory=dict)
     """Per server, service and instance, the newest day and iteration seen."""
     _told: set[str] = field(default_factory=set)
     """Paths whose problem (not listable, not a file) has been told."""
@@ -286,25 +229,25 @@ class Follower:
                 if old not in subdirs:
                     out.append(self._vanished(old))
         present.update(dict.fromkeys(files))
-        days = [d for d in (day_folder_date(s) for s in subdirs) if d is not None]
-        newest = max(days, default=None)
+        days = {sub: day_folder_date(sub) for sub in subdirs}
+        newest = max((d for d in days.values() if d is not None), default=None)
         for sub in subdirs:
             self._walk(sub, present, out)
-            day = day_folder_date(sub)
+            day = days[sub]
             if sub in self._dirs and day is not None and newest is not None and newest - day >= _SETTLED:
                 self._dirs[sub].settled = True
         self._dirs[folder] = _Dir(files, subdirs)
 
     def _vanished(self, folder: str) -> Gone:
         """A folder that disappeared: its files go to limbo, its sub-folders are forgotten."""
-        inside = folder.rstrip("/\\") + os.sep
+        inside = (folder.rstrip("/\\") + os.sep, folder + "/")
         held = []
-        for path in [p for p in self._tails if p.startswith(inside) or p.startswith(folder + "/")]:
+        for path in [p for p in self._tails if p.startswith(inside)]:
             tail = self._tails.pop(path)
             if not tail.closed and tail.mode is Mode.READ:
                 held.append(path)
             self._limbo[path] = tail
-        for d in [d for d in self._dirs if d == folder or d.startswith(inside) or d.startswith(folder + "/")]:
+        for d in [d for d in self._dirs if d == folder or d.startswith(inside)]:
             del self._dirs[d]
         return Gone(folder, folder=True, files=tuple(held))
 
@@ -326,10 +269,9 @@ class Follower:
         self._tails[path] = tail
         if mode is not Mode.SKIP:
             out.append(Found(src, mode))
-        info = src.info
-        if info.server and info.service and info.day is not None and info.iteration is not None:
-            key = (info.server, info.service, info.instance)
-            order = (info.day, info.iteration)
+        place = _place(src.info)
+        if place is not None:
+            key, order = place
             if key not in self._newest or order > self._newest[key]:
                 self._newest[key] = order
         if mode in (Mode.READ, Mode.SIZE):
@@ -415,11 +357,12 @@ class Follower:
             out.append(Unreadable(tail.src.name, os_reason(e)))
 
     def _close_if_superseded(self, tail: _Tail, changed: bool, now: float, out: list[FileChange]) -> None:
-        info = tail.src.info
-        if not (info.server and info.service and info.day is not None and info.iteration is not None):
+        place = _place(tail.src.info)
+        if place is None:
             return
-        newest = self._newest.get((info.server, info.service, info.instance))
-        if newest is None or newest <= (info.day, info.iteration):
+        key, order = place
+        newest = self._newest.get(key)
+        if newest is None or newest <= order:
             return
         if changed or tail.quiet_since is None:
             tail.quiet_since = now

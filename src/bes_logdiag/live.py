@@ -20,12 +20,10 @@ from datetime import datetime, timedelta
 from bes_logdiag.changes import Change, diff_reports
 from bes_logdiag.decode import CHUNK_SIZE
 from bes_logdiag.errors import InputError
-from bes_logdiag.filescan import FileResult, FileScanner, scan_source
-from bes_logdiag.follow import (
+from bes_logdiag.file_changes import (
     Appended,
     Closed,
     FileChange,
-    Follower,
     Found,
     Gone,
     Grew,
@@ -33,8 +31,9 @@ from bes_logdiag.follow import (
     Restarted,
     Returned,
     Unreadable,
-    newest_day,
 )
+from bes_logdiag.filescan import FileResult, FileScanner, scan_source
+from bes_logdiag.follow import Follower, newest_day
 from bes_logdiag.ignore import activation_services, ignore_reason, read_last_time
 from bes_logdiag.inflate import GZIP_MAGIC
 from bes_logdiag.library import Library
@@ -179,8 +178,7 @@ class LiveScan:
         op.events += op.scanner.feed(b"", final=True)
         stats = op.scanner.finish()
         if stats.bytes or stats.skipped is not None and stats.skipped.reason != "empty file":
-            scanner = op.scanner
-            self._done.append(_result(op.events, stats, scanner))
+            self._done.append(_result(op, stats))
         self.dirty = True
 
     def _read_whole(self, src: Source) -> None:
@@ -234,8 +232,7 @@ class LiveScan:
             stats = self._stats(op)
             if stats.bytes == 0:  # (`finish` calls a file nothing was fed yet "empty")
                 continue
-            scanner = op.scanner
-            out.append(_result(op.events, stats, scanner))
+            out.append(_result(op, stats))
         return out
 
     def report(self) -> Report:
@@ -415,6 +412,7 @@ class Watch:
         return Tick(self._report, changes, tuple(notes), self.state.ends(now), self.state.silent(now), now)
 
 
-def _result(events: list[Event], stats: FileStats, scanner: FileScanner) -> FileResult:
-    """A followed file's result as it stands."""
-    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)
+def _result(op: _Open, stats: FileStats) -> FileResult:
+    """A followed file's result as it stands (or as it ended: `stats`)."""
+    scanner = op.scanner
+    return FileResult(tuple(op.events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)

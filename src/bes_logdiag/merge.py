@@ -181,12 +181,9 @@ def _taken(reports: Sequence[Saved]) -> list[set[str]]:
         for server in _servers(r.doc):
             span = _span(r.doc, server)
             part = _part(r.doc, server) if server in seen else None
-            duplicate = False
             for other, other_span in seen.get(server, []):
-                same = part == _part(other.doc, server)
-                if same:
-                    duplicate = True
-                    break
+                if part == _part(other.doc, server):
+                    break  # the same part again: taken once
                 if span is not None and other_span is not None and _overlap(span, other_span):
                     start, end = max(span[0], other_span[0]), min(span[1], other_span[1])
                     raise InputError(
@@ -194,7 +191,7 @@ def _taken(reports: Sequence[Saved]) -> list[set[str]]:
                         f"({start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S}) with other results: "
                         "scan each server's logs once, or into reports of times that do not overlap"
                     )
-            if not duplicate:
+            else:
                 mine.add(server)
                 seen.setdefault(server, []).append((r, span))
         taken.append(mine)

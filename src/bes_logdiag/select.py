@@ -63,11 +63,16 @@ def _server_in(server: str | None, servers: Iterable[str]) -> bool:
     return (server or "").lower() in {s.lower() for s in servers}
 
 
-def selected(act: Activation, sel: Selection) -> bool:
-    last = act.last
+def _whose(act: Activation, sel: Selection) -> bool:
+    """Whether the activation is a --user's, on a --server (the filters that are not times)."""
     if sel.users and not any(user_matches(u, act) for u in sel.users):
         return False
-    if sel.servers and not _server_in(act.server, sel.servers):
+    return not sel.servers or _server_in(act.server, sel.servers)
+
+
+def selected(act: Activation, sel: Selection) -> bool:
+    last = act.last
+    if not _whose(act, sel):
         return False
     if sel.since is not None and last.last_progress < sel.since:
         return False
@@ -231,9 +236,7 @@ def select_lines(report: Report, sel: Selection) -> Report:
     kept lines: the activations are a view for listing lines, not verdicts."""
     acts: list[Activation] = []
     for a in report.activations:
-        if sel.users and not any(user_matches(u, a) for u in sel.users):
-            continue
-        if sel.servers and not _server_in(a.server, sel.servers):
+        if not _whose(a, sel):
             continue
         attempts = tuple(
             dataclasses.replace(t, events=tuple(e for e in t.events if _line_in_time(e, sel)))
@@ -250,10 +253,11 @@ def select_lines(report: Report, sel: Selection) -> Report:
     # A dense log names the same users on every line: each query is folded once, and each set of
     # names turned into its forms once.
     wanted = {fold_name(q) for q in sel.users}
+    servers = {s.lower() for s in sel.servers}
     forms_of: dict[tuple[str | None, str | None, str | None], set[str]] = {}
 
     def keep(e: Event) -> bool:
-        if sel.servers and not _server_in(e.server, sel.servers):
+        if servers and (e.server or "").lower() not in servers:
             return False
         if sel.users:
             names = (e.email, e.user_id, e.display_name)

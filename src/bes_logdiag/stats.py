@@ -81,23 +81,34 @@ class FleetStats:
     """One per server, by name; activations with no server name last."""
 
 
-def stage_seconds(attempt: AttemptFacts) -> list[tuple[int, float]]:
-    """(stage, seconds) for each stage the attempt left: from its first milestone in stage N to its
-    first in stage N+1, and for stage 4 to the completion.  A stage it never left (still in it,
-    stalled, failed) or skipped in the logs is not counted; nor is a negative span (a clock an
-    admin turned back)."""
-    entered: dict[int, datetime] = {}
-    for stage, t in attempt.milestones:
-        if stage not in entered or t < entered[stage]:
-            entered[stage] = t
-    ends = {s: entered.get(s + 1) for s in STAGES[:-1]}
-    ends[STAGES[-1]] = attempt.completed
+def stage_spans(
+    entered: Mapping[int, datetime], completed: datetime | None
+) -> list[tuple[int, datetime, datetime]]:
+    """(stage, entered, left) for each stage an attempt left, from the time it first reached each
+    stage (`entered`) and its completion: from its first milestone in stage N to its first in
+    stage N+1, and for stage 4 to the completion.  A stage it never left (still in it, stalled,
+    failed) or skipped in the logs has none; nor has a negative span (a clock an admin turned
+    back).  The history's stage times (`history.durations`) are measured the same way."""
+    ends: dict[int, datetime | None] = {s: entered.get(s + 1) for s in STAGES[:-1]}
+    ends[STAGES[-1]] = completed
     out = []
     for stage in STAGES:
         start, end = entered.get(stage), ends[stage]
         if start is not None and end is not None and end >= start:
-            out.append((stage, (end - start).total_seconds()))
+            out.append((stage, start, end))
     return out
+
+
+def stage_seconds(attempt: AttemptFacts) -> list[tuple[int, float]]:
+    """(stage, seconds) for each stage the attempt left (`stage_spans`)."""
+    entered: dict[int, datetime] = {}
+    for stage, t in attempt.milestones:
+        if stage not in entered or t < entered[stage]:
+            entered[stage] = t
+    return [
+        (stage, (end - start).total_seconds())
+        for stage, start, end in stage_spans(entered, attempt.completed)
+    ]
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

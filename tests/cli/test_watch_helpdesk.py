@@ -12,17 +12,25 @@ from typing import Any
 
 import pytest
 from builders import run_cli
-from test_watch_support import ANNA, DAY, IAN, Bes, refuse_reading, started_watch, user, writer
-
-T0 = DAY.replace(hour=9)
-FAST = ("--interval", "0.05s", "-q")
+from test_watch_support import (
+    ANNA,
+    DAY,
+    ETP_TO_COMPLETE,
+    FAST,
+    IAN,
+    T0,
+    Bes,
+    day_begun,
+    refuse_reading,
+    started_watch,
+    user,
+    writer,
+)
 
 
 @pytest.fixture
 def bes(tmp_path: Path) -> Bes:
-    b = Bes(tmp_path / "Logs")
-    b.start_day(T0 - timedelta(minutes=5))
-    return b
+    return day_begun(tmp_path)
 
 
 def records(stdout: str) -> list[dict[str, Any]]:
@@ -32,8 +40,7 @@ def records(stdout: str) -> list[dict[str, Any]]:
 def steps_of(
     bes: Bes, names: tuple[str, int, str], upto: str = "complete", **kw: Any
 ) -> list[Callable[[], object]]:
-    act = user(names, T0, upto=upto, **kw)
-    return [lambda s=s: bes.step(act, s) for s in act.keep]  # type: ignore[misc]
+    return bes.steps(user(names, T0, upto=upto, **kw))
 
 
 def test_a_user_going_from_etp_to_slowsync_complete_exits_0(
@@ -46,17 +53,7 @@ def test_a_user_going_from_etp_to_slowsync_complete_exits_0(
     result = run_cli("watch", bes.root, "--user", IAN[0], "--until-done", "--timeout", "10s", *FAST)
     assert result.exit_code == 0, result.stderr
     told = records(result.stdout)
-    assert [(r["change"], r["event"]["milestone"]) for r in told] == [
-        ("started", "etp_received"),
-        ("milestone", "key_generated"),
-        ("milestone", "key_accept_sent"),
-        ("milestone", "service_books_requested"),
-        ("milestone", "itpolicy_queued"),
-        ("milestone", "slowsync_started"),
-        ("milestone", "calendar_sync"),
-        ("milestone", "slowsync_progress"),
-        ("completed", "slowsync_complete"),
-    ]
+    assert [(r["change"], r["event"]["milestone"]) for r in told] == ETP_TO_COMPLETE
     assert {r["email"] for r in told} == {IAN[0]}  # Anna's activation is not told
     last = told[-1]
     assert (last["status"], last["user_id"], last["display_name"], last["kb"]) == (

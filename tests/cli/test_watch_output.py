@@ -13,22 +13,16 @@ from typing import Any
 
 import pytest
 from builders import bes_line, command_text, run_cli, scan_json
-from test_watch_support import DAY, IAN, Bes, started_watch, user, writer
-
-T0 = DAY.replace(hour=9)
-FAST = ("--interval", "0.05s", "-q")
+from test_watch_support import FAST, IAN, T0, Bes, day_begun, started_watch, user, writer
 
 
 @pytest.fixture
 def bes(tmp_path: Path) -> Bes:
-    b = Bes(tmp_path / "Logs")
-    b.start_day(T0 - timedelta(minutes=5))
-    return b
+    return day_begun(tmp_path)
 
 
 def play(bes: Bes, monkeypatch: pytest.MonkeyPatch, upto: str = "complete") -> None:
-    act = user(IAN, T0, upto=upto)
-    writer(started_watch(monkeypatch), [lambda s=s: bes.step(act, s) for s in act.keep])  # type: ignore[misc]
+    writer(started_watch(monkeypatch), bes.steps(user(IAN, T0, upto=upto)))
 
 
 def test_a_change_carries_the_activation_as_scan_json_has_it(
@@ -50,7 +44,7 @@ def test_lines_for_a_person_show_log_text_never_obey_it(bes: Bes, monkeypatch: p
     evil = "Dun\x9b2Jdas\u202e, Ian"  # a C1 CSI (clear screen) and a right-to-left override
     line = bes_line(T0 + timedelta(seconds=40), command_text("GetConfig", evil, 1002), tid="1294", eid=46046)
     act = user(IAN, T0, upto="policy")
-    steps = [lambda s=s: bes.step(act, s) for s in act.keep] + [lambda: bes.write("SYNC", line)]  # type: ignore[misc]
+    steps = [*bes.steps(act), lambda: bes.write("SYNC", line)]
     writer(started_watch(monkeypatch), steps)
     result = run_cli("watch", bes.root, "--format", "lines", "--timeout", "0.8s", "--interval", "0.05s")
     assert result.exit_code == 3, result.stderr

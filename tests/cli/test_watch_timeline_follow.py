@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from builders import run_cli
-from test_watch_support import DAY, IAN, Bes, started_watch, user, writer
-
-T0 = DAY.replace(hour=9)
+from test_watch_support import IAN, T0, Bes, day_begun, started_watch, user, writer
 
 
 @pytest.fixture
 def bes(tmp_path: Path) -> Bes:
-    b = Bes(tmp_path / "Logs")
-    b.start_day(T0 - timedelta(minutes=5))
-    return b
+    return day_begun(tmp_path)
 
 
 def test_the_timeline_grows_a_line_per_step(bes: Bes, monkeypatch: pytest.MonkeyPatch) -> None:
     ian = user(IAN, T0)
     for s in ian.keep[:2]:
         bes.step(ian, s)
-    writer(started_watch(monkeypatch), [lambda s=s: bes.step(ian, s) for s in ian.keep[2:]])  # type: ignore[misc]
+    writer(started_watch(monkeypatch), bes.steps(ian, ian.keep[2:]))
     result = run_cli(
         "timeline", IAN[0], bes.root, "--follow", "--interval", "0.05s", "--timeout", "0.5s", "-q"
     )
@@ -45,7 +40,7 @@ def test_the_timeline_grows_a_line_per_step(bes: Bes, monkeypatch: pytest.Monkey
 
 def test_the_timeline_as_json_is_one_step_per_line(bes: Bes, monkeypatch: pytest.MonkeyPatch) -> None:
     ian = user(IAN, T0, upto="books")
-    writer(started_watch(monkeypatch), [lambda s=s: bes.step(ian, s) for s in ian.keep])  # type: ignore[misc]
+    writer(started_watch(monkeypatch), bes.steps(ian))
     result = run_cli(
         "timeline", IAN[0], bes.root, "--follow", "--format", "json", "--interval", "0.05s", "--timeout", "0.5s",
     )  # fmt: skip

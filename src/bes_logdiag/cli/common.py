@@ -27,7 +27,7 @@ from bes_logdiag.cli.wording import Command, Group, plain_message, typer_app
 from bes_logdiag.errors import BesLogdiagError
 
 if TYPE_CHECKING:
-    from bes_logdiag.model import Report
+    from bes_logdiag.model import Report, Skipped
     from bes_logdiag.render.table import Screen
     from bes_logdiag.select import Selection
     from bes_logdiag.settings import ScanConfig
@@ -180,12 +180,6 @@ def screen_of(width: Optional[int], color: Color) -> Screen:
     return Screen(width=width, color=COLOR_CHOICE[color])
 
 
-# --- help and messages in the tool's words --------------------------------------------------------
-
-# Typer's own notation: ``{PATH}...`` for a required argument in the usage line, ``<list[str]>``
-# after an argument, ``<a|b>`` and ``<list[a|b]>`` after a choice.
-
-
 def interrupted() -> typer.Exit:
     """Ctrl-C: say so on one line (a closed stderr drops it) and end with `EXIT_INTERRUPTED`."""
     with _guarded_stderr():
@@ -238,25 +232,21 @@ def make_config(
     (`check_output`); ``protect``: other files it must not overwrite (a ``--baseline``);
     ``max_expand``: ``--max-expand`` (None: the core's default)."""
     from bes_logdiag.inflate import DEFAULT_MAX_EXPAND
-    from bes_logdiag.settings import ScanConfig, parse_stall_after, parse_user_maps
+    from bes_logdiag.settings import ScanConfig, parse_stall_after
 
     try:
         thresholds = parse_stall_after(stall_after)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--stall-after") from e
-    try:
-        user_maps = parse_user_maps(users)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--users") from e
+    user_maps = user_maps_of(users)
     if year is not None and not 1990 <= year <= 2100:
         raise typer.BadParameter("give a four-digit year such as 2010", param_hint="--year")
-    if jobs < 0:
-        raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
+    check_jobs(jobs)
     check_output(
         output,
         [*paths, *(str(p) for _, p in user_maps), *(str(p) for p in patterns), *(str(p) for p in protect)],
     )
-    config = ScanConfig(
+    return ScanConfig(
         paths=tuple(paths),
         users=user_maps,
         year=year,
@@ -265,7 +255,22 @@ def make_config(
         jobs=jobs,
         max_expand=DEFAULT_MAX_EXPAND if max_expand is None else max_expand,
     )
-    return config
+
+
+def user_maps_of(users: list[str]) -> tuple[tuple[str | None, Path], ...]:
+    """``--users`` as the (server, file) pairs of `settings.parse_user_maps`; a bad value is a usage error."""
+    from bes_logdiag.settings import parse_user_maps
+
+    try:
+        return parse_user_maps(users)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--users") from e
+
+
+def check_jobs(jobs: int) -> None:
+    """``--jobs``: 0 (one per core) or more."""
+    if jobs < 0:
+        raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
 
 
 PASTE_HINT = (
@@ -325,10 +330,15 @@ def run_report(
         report = run_scan(config, progress, unattached_lines=unattached_lines)
     if not quiet:
         for s in report.inputs.skipped:
-            warn(f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}")
+            warn(skipped_note(s))
         for note in report.notes:
             warn(note)
     return report
+
+
+def skipped_note(s: Skipped) -> str:
+    """What is said on stderr of an input that was skipped, or partly."""
+    return f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}"
 
 
 def parse_times(since: Optional[str], until: Optional[str]) -> tuple[When | None, When | None]:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, RAW, check_output, handle_errors, output_stream
+from bes_logdiag.cli.common import DEBUG, OUTPUT, RAW, SERVER, check_output, handle_errors, output_stream
 from bes_logdiag.history.choices import HistoryFormat, Period
 
 
@@ -22,14 +22,10 @@ def history(
         help="Only attempts started in the last 30d, 12w or 6h (counted back from the newest "
         "attempt in the file), or since a date such as 2024-03-01.",
     ),
-    server: list[str] = typer.Option(
-        [], "--server", "-s", metavar="SERVER", help="Only this server (repeatable)."
-    ),
+    server: list[str] = SERVER,
     per: Period = typer.Option(Period.day, "--per", help="One row per day or per ISO week."),
     fmt: HistoryFormat = typer.Option(HistoryFormat.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
-    ),
+    output: Optional[Path] = OUTPUT,
     raw: bool = RAW,
     debug: bool = DEBUG,
 ) -> None:

@@ -54,11 +54,12 @@ def kb(
                 table.add_row(*(terminal_text(x) for x in (a.id, stage, a.title, a.device, a.check)))
             console.print(table)
             return
-        article = lib.articles.get(article_id(kbid))
+        wanted = article_id(kbid)
+        article = lib.articles.get(wanted)
         if article is None:
             import difflib
 
-            near = difflib.get_close_matches(article_id(kbid), sorted(lib.articles), n=1, cutoff=0.7)
+            near = difflib.get_close_matches(wanted, sorted(lib.articles), n=1, cutoff=0.7)
             hint = f"did you mean {near[0]}? " if near else ""
             raise UsageError(f"unknown article {kbid!r} ({hint}known: {', '.join(sorted(lib.articles))})")
         t = terminal

@@ -17,8 +17,11 @@ from bes_logdiag.cli.common import (
     JOBS,
     PATTERNS,
     QUIET,
+    check_jobs,
+    check_output,
     handle_errors,
     output_stream,
+    user_maps_of,
     warn,
 )  # fmt: skip
 from bes_logdiag.cli.scan import MAX_EXPAND
@@ -139,14 +142,10 @@ def _redact(
 ) -> bool:
     from bes_logdiag.redact.keys import load_key
     from bes_logdiag.redact.run import RedactConfig, redact_paths
-    from bes_logdiag.settings import default_engine, parse_user_maps
+    from bes_logdiag.settings import default_engine
 
-    if jobs < 0:
-        raise typer.BadParameter("must be 0 (one per core) or more", param_hint="--jobs")
-    try:
-        user_maps = parse_user_maps(users)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--users") from e
+    check_jobs(jobs)
+    user_maps = user_maps_of(users)
     _check_places(paths, output, key, map_out)
     secret = load_key(key)
     if secret.created and not quiet:
@@ -212,6 +211,7 @@ def _check_places(paths: list[str], output: Path, key: Path, map_out: Optional[P
     """The output folder is new or empty and no input folder holds it; the key and the mapping
     stay out of it."""
     from bes_logdiag.errors import UsageError
+    from bes_logdiag.settings import _inside
 
     out = os.path.realpath(output)
     if os.path.exists(out) and not os.path.isdir(out):
@@ -228,13 +228,6 @@ def _check_places(paths: list[str], output: Path, key: Path, map_out: Optional[P
         raise UsageError(f"--map-out {map_out}: it is the key file")
     if map_out is not None and not os.path.isdir(os.path.dirname(os.path.realpath(map_out))):
         raise UsageError(f"--map-out {map_out}: no such folder {map_out.parent}")
-
-
-def _inside(path: str, folder: str) -> bool:
-    try:
-        return os.path.commonpath([path, folder]) == folder
-    except ValueError:  # another drive (Windows)
-        return False
 
 
 def _stdin(key: Path, servers: bool, patterns: list[Path]) -> None:
@@ -275,11 +268,10 @@ def _reverse(
     key: Optional[Path],
     map_out: Optional[Path],
 ) -> None:
-    from bes_logdiag.cli.common import check_output
+    from bes_logdiag.cli.wording import _shown_lines
     from bes_logdiag.errors import InputError
     from bes_logdiag.redact.mapping import load_mapping
     from bes_logdiag.redact.reverse import reverse_report
-    from bes_logdiag.render.safe import terminal
 
     if map_in is None:
         raise typer.BadParameter("give the --map-out file of the redaction", param_hint="--map")
@@ -293,4 +285,4 @@ def _reverse(
         raise InputError(f"{report}: cannot read the report: {e.strerror or e}") from e
     text = reverse_report(data.decode("utf-8", "replace"), mapping, name=str(report))
     with output_stream(output) as out:
-        out.write("\n".join(terminal(t) for t in text.split("\n")) if out.isatty() else text)
+        out.write(_shown_lines(text) if out.isatty() else text)

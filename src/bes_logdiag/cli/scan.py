@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, TextIO
 
@@ -102,22 +101,6 @@ def parse_statuses(values: list[str]) -> tuple[Status, ...]:
             if status not in out:
                 out.append(status)
     return tuple(out)
-
-
-def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime | None:
-    """A date or time from the command line for a command that places it before reading any log
-    (``watch``): what it leaves out is taken from today, and from the start of the day, or
-    (``end``, for --until) its end.  ``scan`` and ``events`` take it from the logs instead
-    (`bes_logdiag.when`)."""
-    if text is None:
-        return None
-    from bes_logdiag.when import parse_when as parse
-    from bes_logdiag.when import resolve
-
-    try:
-        return resolve(parse(text, option, end=end), None)[0]
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint=option) from e
 
 
 @app.command()

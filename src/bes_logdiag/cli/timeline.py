@@ -34,10 +34,7 @@ from bes_logdiag.cli.watch import DEFAULT_INTERVAL, EXIT_TIMEOUT, FOLLOW_TIMEOUT
 from bes_logdiag.render import TimelineFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from bes_logdiag.live import Watch
-    from bes_logdiag.model import Activation
+    from bes_logdiag.live import Tick, Watch
 
 
 @app.command()
@@ -107,7 +104,6 @@ def timeline(
             from bes_logdiag.live import Watch
 
             w = Watch(config, interval=every)
-            code = 0
             with output_stream(None) as out:
                 code = _follow(user, w, fmt, out, Teller(quiet), timeout=limit)
             if code == EXIT_TIMEOUT:
@@ -152,7 +148,7 @@ def _follow(
     from bes_logdiag.render.live import change_line, step_line
     from bes_logdiag.render.table import console_for
     from bes_logdiag.render.text import STATUS_STYLE
-    from bes_logdiag.render.timeline import steps, write_table
+    from bes_logdiag.render.timeline import _split, steps, write_table
     from bes_logdiag.select import user_matches
 
     console = console_for(out)
@@ -161,8 +157,9 @@ def _follow(
     def key(s: dict[str, object]) -> tuple[object, ...]:
         return (s["server"], s["file"], s["line"], s["pattern"])
 
-    def show(acts: Sequence[Activation]) -> bool:
-        """Print the steps not printed yet; a new activation's as a whole timeline."""
+    def show(t: Tick) -> bool:
+        """Print the user's steps not printed yet; a new activation's as a whole timeline."""
+        acts = [a for a in t.report.activations if user_matches(user, a)]
         rows = [s for s in steps(acts) if key(s) not in printed]
         if fmt is TimelineFormat.json:
             out.write("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in rows))
@@ -174,24 +171,21 @@ def _follow(
                     printed.update(key(s) for s in mine)
             for s in rows:
                 if key(s) not in printed:
-                    name = str(s["file"])
                     # (one line each, however long: the terminal wraps it, a pipe keeps it whole)
-                    console.print(
-                        step_line(s, name[max(name.rfind(c) for c in "/\\!") + 1 :]), soft_wrap=True
-                    )
+                    console.print(step_line(s, _split(str(s["file"]))[1]), soft_wrap=True)
         printed.update(key(s) for s in rows)
         out.flush()
         return bool(rows)
 
     tick = w.start()
     tell.tick(tick)
-    if not show([a for a in tick.report.activations if user_matches(user, a)]):
+    if not show(tick):
         tell.say(f"no activation of {user!r} in these logs yet; waiting for one")
     quiet_since = tick.now
     while True:
         tick = w.next()
         tell.tick(tick)
-        grew = show([a for a in tick.report.activations if user_matches(user, a)])
+        grew = show(tick)
         verdicts = [
             c
             for c in tick.changes

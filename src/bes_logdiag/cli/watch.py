@@ -19,12 +19,15 @@ from bes_logdiag.cli.common import (
     EXIT_PROBLEMS,
     PATTERNS,
     QUIET,
+    SERVER,
     STALL_AFTER,
     USERS,
     YEAR,
     handle_errors,
     make_config,
+    output_errors,
     output_stream,
+    skipped_note,
     warn,
 )  # fmt: skip
 
@@ -86,9 +89,7 @@ def watch(
         metavar="USER",
         help="Follow only this user: address, user id or display name (repeatable).",
     ),
-    server: list[str] = typer.Option(
-        [], "--server", "-s", metavar="SERVER", help="Only this server (repeatable)."
-    ),
+    server: list[str] = SERVER,
     since: Optional[str] = typer.Option(
         None,
         "--since",
@@ -158,7 +159,6 @@ def watch(
     with handle_errors(debug):
         from datetime import timedelta
 
-        from bes_logdiag.cli.scan import parse_when
         from bes_logdiag.live import Watch
         from bes_logdiag.select import Selection
 
@@ -171,13 +171,27 @@ def watch(
         )
         selection = Selection(users=tuple(user), servers=tuple(server))
         tell = Teller(quiet)
-        code = EXIT_CLEAN
         with _output(output) as out:
             code = _watch(w, selection, out, _mode(fmt, output), tell, until_done=until_done, timeout=limit)
         if code == EXIT_TIMEOUT:
             tell.say(f"nothing changed for {timeout}: stopping (exit code 3)")
     if code != EXIT_CLEAN:
         raise typer.Exit(code)
+
+
+def parse_when(text: str | None, option: str) -> datetime | None:
+    """A date or time from the command line, placed before any log is read: what it leaves out
+    is taken from today, and from the start of the day.  ``scan`` and ``events`` take it from the
+    logs instead (`cli.common.parse_times`, `bes_logdiag.when`)."""
+    if text is None:
+        return None
+    from bes_logdiag.when import parse_when as parse
+    from bes_logdiag.when import resolve
+
+    try:
+        return resolve(parse(text, option), None)[0]
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=option) from e
 
 
 def parse_seconds(text: str, option: str) -> float:
@@ -214,7 +228,7 @@ class Teller:
         for note in tick.notes:
             self.say(note)
         for s in tick.report.inputs.skipped:
-            self.once(f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}")
+            self.once(skipped_note(s))
         for note in tick.report.notes:
             self.once(note)
         from bes_logdiag.words import duration
@@ -258,7 +272,6 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         with output_stream(None) as out:
             yield out
         return
-    from bes_logdiag.cli.common import output_errors
     from bes_logdiag.errors import UsageError
 
     try:
@@ -349,9 +362,10 @@ def _under_way(tick: Tick, selection: Selection, since: datetime | None, out: Te
     from bes_logdiag.select import selected
     from bes_logdiag.words import human_time
 
+    window = replace(selection, since=since)
     for a in tick.report.activations:
         last = a.last
-        if last.status is Status.IN_PROGRESS and selected(a, replace(selection, since=since)):
+        if last.status is Status.IN_PROGRESS and selected(a, window):
             when = human_time(last.last_progress, ms=True)
             out.write(
                 terminal(

@@ -13,6 +13,9 @@ from typing import Any, TextIO
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+# Typer's own notation: ``{PATH}...`` for a required argument in the usage line, ``<list[str]>``
+# after an argument, ``<a|b>`` and ``<list[a|b]>`` after a choice.
+
 _REQUIRED = re.compile(r"^\{(.*)\}")
 
 

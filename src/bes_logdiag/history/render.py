@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any, TextIO
 
 from bes_logdiag.history.choices import HistoryFormat
-from bes_logdiag.history.durations import STAGES
 from bes_logdiag.history.trend import PeriodRow, StageTime, Trend
 from bes_logdiag.render.csv import csv_cells
+from bes_logdiag.stats import STAGES
 from bes_logdiag.words import duration, human_time, plural
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import regex
 
 from bes_logdiag.history.choices import Period
-from bes_logdiag.history.durations import STAGES
 from bes_logdiag.history.store import open_history
 from bes_logdiag.model import Status
-from bes_logdiag.stats import percentile
+from bes_logdiag.stats import STAGES, percentile
 
 DOING = "cannot read the history"
 TOP_KB = 3

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from bes_logdiag.errors import first_line
+from bes_logdiag.filehead import ZIP_MAGIC
 from bes_logdiag.inflate import GZIP_MAGIC, Capped, Gunzip, open_zip_member
 from bes_logdiag.read import READ_ERRORS, file_info
 from bes_logdiag.redact.grammar import Redactor
 from bes_logdiag.redact.inputs import NESTED, NOT_LOGS, TAR, ZIP, Unit
-from bes_logdiag.redact.logs import looks_like_log, read_head, redact_stream
+from bes_logdiag.redact.logs import looks_like_log, read_head, reason_of, redact_stream
 from bes_logdiag.redact.usermaps import NotAUserMap, redact_user_map
 
 WRITTEN, PARTIAL, MAP, NOT_LOG, UNPARSED, COPIED = (
@@ -77,7 +77,7 @@ def redact_unit(unit: Unit, out_rel: str, redactor: Redactor, settings: Settings
         if unit.kind == TAR:
             return _tar(unit, target, redactor, settings)
     except (*READ_ERRORS, tarfile.TarError) as e:
-        return [_unreadable(unit.path, f"not a readable archive ({_why(e)})", target, settings)]
+        return [_unreadable(unit.path, f"not a readable archive ({reason_of(e)})", target, settings)]
 
     @contextmanager
     def stored() -> Iterator[BinaryIO]:
@@ -117,7 +117,7 @@ def _classify(name: str, head: bytes, problem: str | None) -> tuple[str, str | N
         return UNPARSED, "an archive inside an archive (unpack it first)"
     if NOT_LOGS.match(base):
         return NOT_LOG, f"not a log file ({base})"
-    if head[257:262] == b"ustar" or head.startswith(b"PK\x03\x04"):
+    if head[257:262] == b"ustar" or head.startswith(ZIP_MAGIC):
         return UNPARSED, "an archive under a name that does not say so (name it .zip, .tar or .tar.gz)"
     bes = file_info(name).service is not None
     if problem is not None and not head:
@@ -159,7 +159,7 @@ def _content(
                 else:
                     done = redact_stream(source, out, redactor, head)
     except READ_ERRORS as e:
-        return _left_out(name, UNPARSED, _why(e), stored, sink, settings, shown)
+        return _left_out(name, UNPARSED, reason_of(e), stored, sink, settings, shown)
     why = done.problem or problem
     return Outcome(name, PARTIAL if why else WRITTEN, shown, why, done.lines)
 
@@ -186,7 +186,7 @@ def _left_out(
         with stored() as raw, sink() as out:
             shutil.copyfileobj(raw, out)
     except READ_ERRORS as e:
-        return Outcome(name, UNPARSED, None, f"{why}; it could not be copied either ({_why(e)})")
+        return Outcome(name, UNPARSED, None, f"{why}; it could not be copied either ({reason_of(e)})")
     return Outcome(name, COPIED, shown, why)
 
 
@@ -300,7 +300,7 @@ def _tar(unit: Unit, target: Path, redactor: Redactor, settings: Settings) -> li
                 outcomes.append(outcome)
         except (*READ_ERRORS, tarfile.TarError) as e:
             outcomes.append(
-                Outcome(unit.path, PARTIAL, str(target), f"the tar archive breaks off ({_why(e)})")
+                Outcome(unit.path, PARTIAL, str(target), f"the tar archive breaks off ({reason_of(e)})")
             )
     if not written:
         target.unlink()
@@ -329,7 +329,3 @@ def _tar_sink(tout: tarfile.TarFile, info: tarfile.TarInfo) -> Opener:
             tout.addfile(info, spool)  # type: ignore[arg-type]
 
     return sink
-
-
-def _why(e: BaseException) -> str:
-    return first_line(e) or type(e).__name__

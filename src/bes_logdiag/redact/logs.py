@@ -15,11 +15,10 @@ from typing import BinaryIO
 
 from bes_logdiag.decode import CHUNK_SIZE, MAX_LINE, SNIFF_SIZE, detect_encoding
 from bes_logdiag.errors import first_line
+from bes_logdiag.filehead import SNIFF_BYTES
 from bes_logdiag.read import READ_ERRORS
 from bes_logdiag.redact.grammar import Redactor
 
-SNIFF_BYTES = 64 * 1024
-"""How much of a file's start is looked at to tell a log from another file (as the scan does)."""
 _UTF16_ERRORS = "bes-logdiag-redact-utf16"
 
 
@@ -59,7 +58,7 @@ def _blocks(head: bytes, source: BinaryIO, counter: _Counter) -> Iterator[bytes]
         try:
             block = source.read(CHUNK_SIZE)
         except READ_ERRORS as e:
-            counter.problem = first_line(e) or type(e).__name__
+            counter.problem = reason_of(e)
             return
         if not block:
             return
@@ -140,8 +139,13 @@ def _pass_or_replace(e: UnicodeError) -> tuple[str, int]:
         return "\ufffd", e.end
 
 
+def reason_of(e: BaseException) -> str:
+    """Why reading broke off, in a line: the error's first line, else its type's name."""
+    return first_line(e) or type(e).__name__
+
+
 def looks_like_log(head: bytes) -> bool:
-    """A BES timestamp in the first 64 KiB, as the scan sniffs a file whose name says nothing."""
+    """A BES timestamp in the first `SNIFF_BYTES`, as the scan sniffs a file whose name says nothing."""
     from bes_logdiag.parse import BES_LINE_BYTES
 
     encoding = detect_encoding(head[:SNIFF_SIZE])
@@ -159,7 +163,7 @@ def read_head(source: BinaryIO) -> tuple[bytes, str | None]:
         try:
             block = source.read(SNIFF_BYTES - size)
         except READ_ERRORS as e:
-            return b"".join(parts), first_line(e) or type(e).__name__
+            return b"".join(parts), reason_of(e)
         if not block:
             break
         parts.append(block)

@@ -34,15 +34,11 @@ class Mapping:
             for pseudonym, original in pairs.items():
                 mine.setdefault(pseudonym, original)
 
-    def __len__(self) -> int:
-        return sum(len(v) for v in self.entries.values())
-
     def write(self, path: Path) -> None:
         """Write the file whole or not at all, readable by its owner only."""
         doc = {"format": FORMAT, "version": VERSION, "pseudonyms": self.entries}
-        folder = path.parent if str(path.parent) else Path(".")
         try:
-            fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+            fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         except OSError as e:
             raise RedactError(f"{path}: cannot write the mapping file: {e.strerror or e}") from e
         try:

@@ -12,7 +12,7 @@ them all (`Flags`): hyperscan with a trigger for every alternative of the gramma
 start (`TRIGGERS`, each firing wherever its alternative can match, and sometimes where it
 cannot), or, without hyperscan, the grammar itself.  The rests whose only tokens can be PINs,
 user ids and ``[Last, First:N]`` (`PLAIN_TRIGGERS`) are cut by one more split and replaced
-through dictionaries too (`grammar.PLAIN_TOKENS`); the others go through the grammar's loop, all
+through dictionaries too (`tokens.PLAIN_TOKENS`); the others go through the grammar's loop, all
 at once.  A line with a byte that is not ASCII goes through it whole (the grammar reads its names
 as UTF-8 or cp1252, by the line).  A line not in BES's form is text of the rest before it.
 
@@ -55,20 +55,20 @@ TRIGGERS: tuple[tuple[str, bool], ...] = (
     (rf"\([{_WS_IN_LINE}]*(?:\n|[0-9]{{1,2}}/)", False),
     ("@", False),  # an address
     (r"\.[0-9]{1,3}\.[0-9]", False),  # an IPv4 address
-    ("", True),  # a host name's top-level domain (`grammar.TLDS`, filled in by `triggers`)
+    ("", True),  # a host name's top-level domain (`tokens.TLDS`, filled in by `triggers`)
     (r"[0-9A-Fa-f:]:(?::|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)", False),  # an IPv6 address
     (r"(?:imei|subject|cn) ?=", True),  # keywords and "=" (CN=: an LDAP DN)
     (r"(?:imei|subject) ?:", True),  # keywords and ":"
     (r"/(?:o|ou|cn|dc)=", True),  # an Exchange DN
 )
-"""Where the alternatives of `grammar.BRANCHES` may start in a line's rest, but for the plain
+"""Where the alternatives of `tokens.BRANCHES` may start in a line's rest, but for the plain
 tokens': (pattern, caseless) for hyperscan.  With ``--servers``, each server name is one more."""
 PLAIN_TRIGGERS: tuple[tuple[str, bool], ...] = (
     (r"\[[^\[\]\r\n]*:[0-9]+\]", False),  # [Last, First:N]
     (r"(?:user(?:config)?id|pin) ?=", True),
     (r"pin ?:", True),
 )
-"""Where the plain tokens (`grammar.PLAIN_TOKENS`) may start."""
+"""Where the plain tokens (`tokens.PLAIN_TOKENS`) may start."""
 _HARD, _WIDE, _PLAIN = 0, 1, 2
 SEEN_LIMIT = 1 << 15
 """Tokens remembered per kind with their replacement (a speed-up only: `Pseudonyms` keeps its
@@ -182,7 +182,7 @@ class PlainLines:
         replace: Sequence[tuple[str, Replace]] = (),
     ) -> None:
         """`user`: the pseudonym of an ASCII {user} field (itself when it names nobody);
-        `tokens`: the plain tokens' regex, a group per token (`grammar.PLAIN_TOKENS`), and per
+        `tokens`: the plain tokens' regex, a group per token (`tokens.PLAIN_TOKENS`), and per
         group what the split leaves out in front of it and the replacement of the whole."""
         if tokens.groups != len(replace):
             raise ValueError("one replacement per group of the plain tokens' regex")

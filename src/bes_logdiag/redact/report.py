@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from bes_logdiag.model import (
     Activation,
@@ -97,6 +98,15 @@ def _known_names(
     return rows
 
 
+class _Names(TypedDict):
+    """The fields `_ReportRedactor.names` gives, for `dataclasses.replace`."""
+
+    server: str | None
+    email: str | None
+    user_id: str | None
+    display_name: str | None
+
+
 def _head(path: str) -> str:
     """What comes before a path's last two parts (with its separator), or "" when it has no more."""
     cuts = [m.start() for m in _PATH_PARTS.finditer(path)]
@@ -176,6 +186,15 @@ class _ReportRedactor:
     def user_id(self, user_id: str | None) -> str | None:
         return self.ps.user_id(user_id) if user_id and user_id.isdigit() else user_id
 
+    def names(self, x: Activation | Event | Unattached) -> _Names:
+        """The server and the three names an activation, an event or a group of lines carries."""
+        return _Names(
+            server=self.server(x.server),
+            email=self.email(x.email),
+            user_id=self.user_id(x.user_id),
+            display_name=self.display(x.display_name),
+        )
+
     def report(self, report: Report) -> Report:
         return replace(
             report,
@@ -190,10 +209,7 @@ class _ReportRedactor:
     def activation(self, a: Activation) -> Activation:
         return replace(
             a,
-            server=self.server(a.server),
-            email=self.email(a.email),
-            user_id=self.user_id(a.user_id),
-            display_name=self.display(a.display_name),
+            **self.names(a),
             attempts=tuple(self.attempt(t) for t in a.attempts),
             joins=tuple(Join(j.kind, self.text(j.detail)) for j in a.joins),
             notes=tuple(self.text(n) for n in a.notes),
@@ -210,21 +226,15 @@ class _ReportRedactor:
     def event(self, e: Event) -> Event:
         return replace(
             e,
-            server=self.server(e.server),
+            **self.names(e),
             file=self.path(e.file),
-            email=self.email(e.email),
-            user_id=self.user_id(e.user_id),
-            display_name=self.display(e.display_name),
             text=self.text(e.text),
         )
 
     def unattached(self, u: Unattached) -> Unattached:
         return replace(
             u,
-            server=self.server(u.server),
-            email=self.email(u.email),
-            user_id=self.user_id(u.user_id),
-            display_name=self.display(u.display_name),
+            **self.names(u),
             first=self.event(u.first),
             last=self.event(u.last),
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bes_logdiag.evidence_context import split_where
+from bes_logdiag.model import Candidate
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,6 @@ class EvidenceLine:
 
     where: str
     text: str
-
-
-@dataclass(frozen=True)
-class Candidate:
-    kb: str
-    title: str
-    tell: str
 
 
 @dataclass(frozen=True)

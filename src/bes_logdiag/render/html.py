@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from bes_logdiag import __version__
 from bes_logdiag.model import Report, Unattached
 from bes_logdiag.render.batch import batched
-from bes_logdiag.render.cards import context_map, other_names, stage_names, who
+from bes_logdiag.render.cards import context_map, other_names, stage_names, unconfirmed, who
 from bes_logdiag.render.html_assets import CSS, JS
 from bes_logdiag.render.html_details import details_section
 from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
@@ -195,14 +195,11 @@ def _outside(loose: Sequence[Outside]) -> str:
 
 def _summary(doc: Mapping[str, Any], counts: Mapping[str, int]) -> str:
     total = sum(counts.values())
-    unconfirmed = sum(
-        1 for a in doc.get("activations") or () if a.get("status") == "stalled" and a.get("missing_logs")
-    )
+    stalls = sum(1 for a in doc.get("activations") or () if unconfirmed(a))
     items = "".join(f"<li>{status(s)}: <strong>{counts[s]:,}</strong></li>" for s in STATUSES)
     extra = (
-        f"<p>{plural(unconfirmed, 'stall')} unconfirmed: "
-        "the logs that would show them moving on are missing.</p>"
-        if unconfirmed
+        f"<p>{plural(stalls, 'stall')} unconfirmed: the logs that would show them moving on are missing.</p>"
+        if stalls
         else ""
     )
     return (
@@ -320,15 +317,16 @@ def _listing(
 
 
 COLUMNS = (
-    ("server", "Server", ""),
-    ("user", "User", ""),
-    ("status", "Status", "number"),
-    ("stage", "Stage", "number"),
-    ("kb", "KB", ""),
-    ("time", "Started", ""),
-    ("last", "Last milestone", ""),
-    ("tries", "Tries", "number"),
+    ("Server", ""),
+    ("User", ""),
+    ("Status", "number"),
+    ("Stage", "number"),
+    ("KB", ""),
+    ("Started", ""),
+    ("Last milestone", ""),
+    ("Tries", "number"),
 )
+"""The activations table's headings, each with the ``data-type`` its column sorts by."""
 
 
 def _table(acts: Sequence[Mapping[str, Any]], counts: Mapping[str, int]) -> str:
@@ -354,7 +352,7 @@ def _table(acts: Sequence[Mapping[str, Any]], counts: Mapping[str, int]) -> str:
         '<thead role="rowgroup"><tr role="row">'
         + "".join(
             f'<th scope="col" role="columnheader"{f" data-type={chr(34)}{t}{chr(34)}" if t else ""}>{h}</th>'
-            for _, h, t in COLUMNS
+            for h, t in COLUMNS
         )
         + "</tr></thead>\n",
     ]
@@ -370,10 +368,10 @@ def _row(i: int, a: Mapping[str, Any]) -> str:
         str(x) for x in (a.get("email"), a.get("display_name"), a.get("user_id")) if x is not None
     )
     kb = a.get("kb") or ""
-    unconfirmed = st == "stalled" and a.get("missing_logs")
-    kb_text = (f"{esc(kb)}{'?' if unconfirmed else ''} " if kb else "") + esc(a.get("kb_title") or "")
-    if unconfirmed:
-        kb_text += f' <span class="small">(unconfirmed: no {esc(" or ".join(a["missing_logs"]))} log)</span>'
+    note = unconfirmed(a)
+    kb_text = (f"{esc(kb)}{'?' if note else ''} " if kb else "") + esc(a.get("kb_title") or "")
+    if note:
+        kb_text += f' <span class="small">({esc(note)})</span>'
     others_html = f'<br><span class="small">{esc(others)}</span>' if others else ""
     last = a.get("last_milestone") or "-"
     stage = int(a.get("stage") or 0)

@@ -152,7 +152,7 @@ def _report_items(report: Report) -> dict[str, Any]:
         "unattached": (unattached_dict(u) for u in report.unattached),
         "notes": list(report.notes),
         "stats": _stats_of(report),
-        "context": _context_of(report),
+        "context": context_items(report),
     }
 
 
@@ -162,8 +162,9 @@ def _stats_of(report: Report) -> dict[str, Any]:
     return stats_dict(fleet_stats(facts_of(a) for a in report.activations))
 
 
-def _context_of(report: Report) -> Iterator[dict[str, Any]]:
-    """The lines around the evidence (`evidence_context`), read when the encoder reaches them."""
+def context_items(report: Report) -> Iterator[dict[str, Any]]:
+    """The JSON ``context`` items: the lines around the evidence (`evidence_context`), read when
+    the encoder reaches them."""
     from bes_logdiag.evidence_context import read_context
 
     for c in read_context(report):

@@ -70,7 +70,12 @@ def change_dict(c: Change) -> dict[str, Any]:
 def write_ndjson(changes: Iterable[Change], out: TextIO) -> None:
     """One JSON object per line (json.dumps escapes a newline inside a value), flushed at once:
     a hook reading the stream sees each change as it is told."""
-    text = "".join(json.dumps(change_dict(c), ensure_ascii=False) + "\n" for c in changes)
+    _write_now((json.dumps(change_dict(c), ensure_ascii=False) for c in changes), out)
+
+
+def _write_now(lines: Iterable[str], out: TextIO) -> None:
+    """Write the lines, if any, at once and flush them."""
+    text = "".join(line + "\n" for line in lines)
     if text:
         out.write(text)
         out.flush()
@@ -103,10 +108,7 @@ def change_line(c: Change) -> str:
 
 
 def write_lines(changes: Iterable[Change], out: TextIO) -> None:
-    text = "".join(change_line(c) + "\n" for c in changes)
-    if text:
-        out.write(text)
-        out.flush()
+    _write_now((change_line(c) for c in changes), out)
 
 
 def verdict_text(c: Change) -> Text:
@@ -179,9 +181,11 @@ _ORDER = {Status.FAILED: 0, Status.STALLED: 1, Status.IN_PROGRESS: 2, Status.COM
 
 def board_view(b: Board, width: int) -> RenderableType:
     """The header, the table of activations under way or changed lately, the summary of the others."""
-    shown = [a for a in b.activations if _visible(a, b)]
+    shown: list[Activation] = []
+    rest: list[Activation] = []
+    for a in b.activations:
+        (shown if _visible(a, b) else rest).append(a)
     shown.sort(key=lambda a: (_ORDER[a.last.status], -a.last.last_progress.timestamp()))
-    rest = [a for a in b.activations if not _visible(a, b)]
     parts: list[RenderableType] = [_header(b, shown)]
     for server, (last, quiet) in sorted(b.silent.items(), key=lambda kv: kv[0] or ""):
         parts.append(

@@ -71,8 +71,7 @@ def _cells(a: Activation) -> list[str]:
 def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) -> None:
     """The table, the summary, the cards; ``outside``: the chosen users' lines outside any
     activation (``--user``)."""
-    from bes_logdiag.evidence_context import read_context
-    from bes_logdiag.render.json import activation_dict, unattached_dict
+    from bes_logdiag.render.json import activation_dict, context_items, unattached_dict
 
     acts = [activation_dict(a) for a in report.activations]
     loose = outside_of([unattached_dict(u) for u in outside], acts)
@@ -84,9 +83,7 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) ->
     lines += ["", text(summary_line(report))]
     shown = [(i, a) for i, a in enumerate(acts) if person or needs_card(a)]
     if shown:
-        context = context_map(
-            {"evidence": c.where, "first_line": c.first, "lines": c.lines} for c in read_context(report)
-        )
+        context = context_map(context_items(report))
         lines += ["", "## Details"]
         for i, a in shown:
             lines += card_lines(card_of(i, a, context))
