@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from bes_logdiag.errors import UsageError
 from bes_logdiag.model import Activation, Status
 from bes_logdiag.names import fold_name
-from bes_logdiag.render.json import user_id_value
+from bes_logdiag.render.json import dumps, user_id_value
 
 FORMAT = "baseline"
 VERSION = 1
@@ -119,7 +119,7 @@ def _order(e: Entry) -> tuple[str, ...]:
 def write_baseline(entries: Sequence[Entry], out: TextIO) -> None:
     """The baseline file: one entry a line, so that a change reads well in a diff."""
     items = [
-        json.dumps(
+        dumps(
             {
                 "server": e.server,
                 "email": e.email,
@@ -127,8 +127,7 @@ def write_baseline(entries: Sequence[Entry], out: TextIO) -> None:
                 "display_name": e.display_name,
                 "status": e.status.value,
                 "kb": e.kb,
-            },
-            ensure_ascii=False,
+            }
         )
         for e in entries
     ]

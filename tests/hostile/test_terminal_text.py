@@ -249,11 +249,21 @@ def test_json_keeps_the_text_exactly(world: World) -> None:
     assert any(f"MailboxDN={DN}" in s for s in texts)
     assert any(ADMIN_TITLE in s for s in texts)
     assert any(HOSTILE_FAILURE in s for s in texts)
+    # ... while the text itself, which a terminal may show, holds them as escapes: JSON's own for
+    # C0 controls, ``\u`` escapes for the bidi override and the C1 controls it would leave raw
+    assert not any(c in result.stdout for c in RAW)
+    assert "\\u202e" in result.stdout and "\\u009b" in result.stdout
+
+    events = run_cli("events", world.logs, "--format", "ndjson", "-q")
+    assert not any(c in events.stdout for c in RAW)
+    lines = [json.loads(line) for line in events.stdout.splitlines()]
+    assert {r["email"] for r in lines} >= {MALLORY.lower()} and any(DN in r["text"] for r in lines)
 
     timeline = run_cli("timeline", "6060", world.logs, "-f", "json", "-q")
     assert timeline.exit_code == 0, timeline.stderr
     tl = json.loads(timeline.stdout)
     assert tl["activations"][0]["display_name"] == ZED_NAME
+    assert not any(c in timeline.stdout for c in RAW)
     assert all(SERVER in m["file"] for m in tl["milestones"])
 
 

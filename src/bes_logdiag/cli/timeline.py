@@ -140,11 +140,10 @@ def _follow(
 ) -> int:
     """The timeline as it stands, then each new step as the logs grow; a change of verdict on a
     line of its own.  Returns the exit code: 3 when --timeout passed with no new step."""
-    import json
-
     from rich.text import Text
 
     from bes_logdiag.changes import ChangeKind
+    from bes_logdiag.render.json import dumps
     from bes_logdiag.render.live import change_line, step_line
     from bes_logdiag.render.table import console_for
     from bes_logdiag.render.text import STATUS_STYLE
@@ -162,7 +161,7 @@ def _follow(
         acts = [a for a in t.report.activations if user_matches(user, a)]
         rows = [s for s in steps(acts) if key(s) not in printed]
         if fmt is TimelineFormat.json:
-            out.write("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in rows))
+            out.write("".join(dumps(s) + "\n" for s in rows))
         else:
             for act in acts:
                 mine = steps([act])

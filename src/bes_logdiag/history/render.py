@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TextIO
@@ -11,6 +10,7 @@ from typing import Any, TextIO
 from bes_logdiag.history.choices import HistoryFormat
 from bes_logdiag.history.trend import PeriodRow, StageTime, Trend
 from bes_logdiag.render.csv import csv_cells
+from bes_logdiag.render.json import dumps
 from bes_logdiag.stats import STAGES
 from bes_logdiag.words import duration, human_time, plural
 
@@ -52,7 +52,7 @@ def trend_dict(trend: Trend) -> dict[str, Any]:
 
 
 def write_json(trend: Trend, out: TextIO) -> None:
-    out.write(json.dumps(trend_dict(trend), ensure_ascii=False) + "\n")
+    out.write(dumps(trend_dict(trend)) + "\n")
 
 
 CSV_COLUMNS = (

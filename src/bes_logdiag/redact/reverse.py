@@ -11,6 +11,7 @@ from typing import Any
 
 from bes_logdiag.redact.mapping import Mapping
 from bes_logdiag.redact.pseudonyms import cased
+from bes_logdiag.render.json import dumps
 
 _TOKENS = (
     r"(?P<address>[\w.+'%-]+@[\w.-]*\w)",
@@ -103,15 +104,13 @@ def _json(text: str, t: Translator) -> str | None:
     """JSON (one document) or ndjson (one per line), translated value by value; None when it is
     neither."""
     try:
-        return json.dumps(t.value(json.loads(text)), ensure_ascii=False) + (
-            "\n" if text.endswith("\n") else ""
-        )
+        return dumps(t.value(json.loads(text))) + ("\n" if text.endswith("\n") else "")
     except ValueError:
         pass
     out = []
     try:
         for line in text.splitlines():
-            out.append(json.dumps(t.value(json.loads(line)), ensure_ascii=False) if line.strip() else line)
+            out.append(dumps(t.value(json.loads(line))) if line.strip() else line)
     except ValueError:
         return None
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")

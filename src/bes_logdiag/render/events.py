@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import heapq
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TextIO
@@ -17,7 +16,7 @@ from typing import Any, TextIO
 from bes_logdiag.model import Activation, Event, Report
 from bes_logdiag.render.batch import batched
 from bes_logdiag.render.csv import csv_cells
-from bes_logdiag.render.json import iso_time, user_id_value
+from bes_logdiag.render.json import dumps, iso_time, user_id_value
 
 COLUMNS = (
     "time", "server", "service", "file", "line", "pattern", "milestone", "error", "kb", "stage",
@@ -67,7 +66,7 @@ def event_records(report: Report) -> Iterator[dict[str, Any]]:
 def write_ndjson(report: Report, out: TextIO) -> None:
     with batched(out) as b:
         for rec in event_records(report):
-            b.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            b.write(dumps(rec) + "\n")
 
 
 def write_json(report: Report, out: TextIO) -> None:
@@ -76,7 +75,7 @@ def write_json(report: Report, out: TextIO) -> None:
         b.write('{"events": [')
         sep = "\n"
         for rec in event_records(report):
-            b.write(sep + json.dumps(rec, ensure_ascii=False))
+            b.write(sep + dumps(rec))
             sep = ",\n"
         b.write("\n]}\n")
 

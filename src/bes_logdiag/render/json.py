@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bes_logdiag.model import Activation, Attempt, Event, FileStats, Report, Status, Unattached
 from bes_logdiag.render.batch import batched
+from bes_logdiag.render.safe import json_safe
 from bes_logdiag.render.text import status_counts
 
 if TYPE_CHECKING:
@@ -216,8 +217,10 @@ def unattached_dict(u: Unattached) -> dict[str, Any]:
     }
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def dumps(value: object) -> str:
+    """One JSON text, non-ASCII as it is, the characters a terminal would obey or hide escaped
+    (`safe.json_safe`): every JSON output writes its values so."""
+    return json_safe(json.dumps(value, ensure_ascii=False))
 
 
 def encode_pieces(doc: dict[str, Any]) -> Iterator[str]:
@@ -225,14 +228,14 @@ def encode_pieces(doc: dict[str, Any]) -> Iterator[str]:
     list an item at a time, so that no list of 10,000 activations is built, nor its whole text."""
     sep = "{"
     for key, value in doc.items():
-        yield f"{sep}{_dumps(key)}: "
+        yield f"{sep}{dumps(key)}: "
         sep = ", "
         if not isinstance(value, Iterator):
-            yield _dumps(value)
+            yield dumps(value)
             continue
         items = "["
         for item in value:
-            yield items + _dumps(item)
+            yield items + dumps(item)
             items = ", "
         yield "[]" if items == "[" else "]"
     yield "{}\n" if sep == "{" else "}\n"

@@ -9,7 +9,6 @@ and log lines are shown, never interpreted as escape sequences or rich markup.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from rich.text import Text
 
 from bes_logdiag.changes import Change, ChangeKind, names_of
 from bes_logdiag.model import Activation, Status
-from bes_logdiag.render.json import activation_dict, event_dict
+from bes_logdiag.render.json import activation_dict, dumps, event_dict
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.text import STATUS_STYLE, kb_label, other_names, server_name, unconfirmed_note, who
 from bes_logdiag.words import duration, human_time, plural
@@ -70,7 +69,7 @@ def change_dict(c: Change) -> dict[str, Any]:
 def write_ndjson(changes: Iterable[Change], out: TextIO) -> None:
     """One JSON object per line (json.dumps escapes a newline inside a value), flushed at once:
     a hook reading the stream sees each change as it is told."""
-    _write_now((json.dumps(change_dict(c), ensure_ascii=False) for c in changes), out)
+    _write_now((dumps(change_dict(c)) for c in changes), out)
 
 
 def _write_now(lines: Iterable[str], out: TextIO) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from bes_logdiag.model import Report
 from bes_logdiag.render.batch import batched
-from bes_logdiag.render.json import activation_dict
+from bes_logdiag.render.json import activation_dict, dumps
 
 
 def write(report: Report, out: TextIO) -> None:
@@ -15,4 +14,4 @@ def write(report: Report, out: TextIO) -> None:
     # non-ASCII is written as is: the CLI's output stream is UTF-8, as JSON Lines requires.
     with batched(out) as b:
         for act in report.activations:
-            b.write(json.dumps(activation_dict(act), ensure_ascii=False) + "\n")
+            b.write(dumps(activation_dict(act)) + "\n")

@@ -8,7 +8,8 @@ terminals that take 8-bit controls, and a right-to-left override (U+202E) turns 
 so the sequence is printed, not interpreted.  It is the one helper for this destination: the
 renderers for people and every line on stderr use it.  Rich markup is a separate matter: data
 reaches rich only inside ``rich.text.Text`` objects (`terminal_text`), never in a markup string.
-Machine formats (json, ndjson, csv, junit) keep the data as it came.
+Machine formats (json, ndjson, csv, junit) keep the data as it came; JSON writes the characters
+a terminal would obey or hide as ``\\u`` escapes (`json_safe`), which any reader decodes back.
 """
 
 from __future__ import annotations
@@ -52,6 +53,22 @@ def terminal(text: str) -> str:
     if text.isprintable():  # the common case, at C speed: nothing to show
         return text
     return _HIDDEN.sub(_shown, text)
+
+
+_RAW_IN_JSON = re.compile(
+    "[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+"""What `_HIDDEN` holds that ``json.dumps(ensure_ascii=False)`` leaves as it is (it escapes C0
+controls itself; lone surrogates are the output stream's to replace)."""
+
+
+def json_safe(text: str) -> str:
+    """JSON text with DEL, the C1 controls and the invisible and bidi format characters written as
+    ``\\u`` escapes: the same data for any JSON reader, and a ``\\u202e`` in an address printed
+    to a terminal is shown, not obeyed (an 8-bit CSI, U+009B, neither)."""
+    if text.isascii() and "\x7f" not in text:  # the common case, at C speed
+        return text
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def terminal_text(text: str, style: str = "") -> Text:
