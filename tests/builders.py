@@ -1922,6 +1922,19 @@ def scan_json(*args: object, **kw: Any) -> tuple[int, dict[str, Any], str]:
     return run_json("scan", *args, **kw)  # type: ignore[no-any-return]
 
 
+def unattached_users(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A JSON report's (or timeline's) ``unattached``, one flat dict per server, pattern and user:
+    the item's fields with the user's names and numbers, ``evidence`` as ``file:line`` strings
+    read through the item's ``files``, in the report's order."""
+    out = []
+    for item in doc["unattached"]:
+        shared = {k: v for k, v in item.items() if k not in ("users", "files", "count", "first", "last")}
+        for u in item["users"]:
+            where = [f"{item['files'][f]}:{line}" for f, line in u["evidence"]]
+            out.append({**shared, **u, "evidence": where})
+    return out
+
+
 def presence_cli(*args: object, input: str | bytes | None = None) -> Result:
     """``bes-logdiag presence ARGS`` through CliRunner."""
     return run_cli("presence", *args, input=input)

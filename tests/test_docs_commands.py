@@ -302,6 +302,16 @@ RUN = (
         before="bes-logdiag scan shared/ --format json -o answer.json --quiet || test $? = 1",
     ),
     Run(
+        "jq -c '.unattached[] as $g | $g.users[] | …' report.json",
+        0,
+        "README (JSON, from schema 2 to 3): one flat line per user, the first line's file:line read back",
+        stdout=(
+            '"email":"david.dietz@example.com","count":1,',
+            'BBPROD01_MAGT_02_20231230_0001.txt:554"}',
+        ),
+        before="bes-logdiag scan sample_logs --format json -o report.json --quiet || test $? = 1",
+    ),
+    Run(
         "bes-logdiag scan sample_logs --history activations.sqlite -o report.json --format json",
         1,
         SCAN_SAMPLE,

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from builders import JOERG, activation, data_file, rows, run_cli
+from builders import JOERG, activation, data_file, rows, run_cli, unattached_users
 
 SEED = data_file("seed_excerpt.txt").read_text(encoding="utf-8").splitlines()
 EMAIL, UID, DISPLAY = "ian.dundas@example.net", 2573, "Last, First"
@@ -501,7 +501,7 @@ def test_timeline_events_and_scan_agree_on_stdin(case: str) -> None:
     joined = [e for e in evs if e["activation"] is not None]
     assert sorted((e["time"], e["line"], e["milestone"]) for e in joined) == in_scan
     # unattached lines are grouped in the scan's report (schema 2), one by one in events
-    assert len(evs) - len(joined) == sum(u["count"] for u in rep["unattached"])
+    assert len(evs) - len(joined) == sum(u["count"] for u in unattached_users(rep))
     assert rep["activations"]
     for act in rep["activations"]:
         for who in (act["email"], str(act["user_id"]), act["display_name"]):
@@ -531,7 +531,7 @@ def test_timeline_of_someone_not_in_the_paste() -> None:
 def test_a_pasted_policy_push_is_unattached_with_all_three_names() -> None:
     rep = scan(text([SEED[4]]))
     assert rep["activations"] == []
-    (loose,) = rep["unattached"]
+    (loose,) = unattached_users(rep)
     assert (loose["milestone"], loose["pattern"], loose["user_id"]) == (
         "itpolicy_queued",
         "polc.itpolicy-queued",

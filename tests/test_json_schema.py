@@ -57,10 +57,10 @@ def sample() -> dict[str, Any]:
 
 def test_schema_version_is_the_documented_one(sample: dict[str, Any]) -> None:
     section = json_section()
-    assert sample["schema_version"] == SCHEMA_VERSION == 2
+    assert sample["schema_version"] == SCHEMA_VERSION == 3
     assert f"(`schema_version` {SCHEMA_VERSION})" in section
     assert f'"schema_version": {SCHEMA_VERSION},' in section
-    assert "From schema 1 to 2" in section
+    assert "From schema 2 to 3" in section and "From schema 1 to 2" in section
 
 
 def test_top_level_fields_are_the_example_ones(sample: dict[str, Any]) -> None:
@@ -89,8 +89,12 @@ def test_attempt_fields_are_the_documented_slice(sample: dict[str, Any]) -> None
 
 def test_unattached_group_fields_are_documented(sample: dict[str, Any]) -> None:
     assert sample["unattached"], "the sample has lines that belong to no activation"
+    users_row = row_of("unattached", "users")
     for group in sample["unattached"]:
         assert list(group) == documented()["unattached"]
+        for user in group["users"]:
+            assert [k for k in user if f"`{k}`" not in users_row] == []
+            assert all(0 <= f < len(group["files"]) for f, _ in user["evidence"])
 
 
 def test_input_fields_are_documented(sample: dict[str, Any]) -> None:

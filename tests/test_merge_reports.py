@@ -88,7 +88,7 @@ def test_overlapping_time_with_other_results_is_refused(hosts: dict[str, Any], t
     assert not target.exists()
 
 
-@pytest.mark.parametrize("version", [1, 3, "2"])
+@pytest.mark.parametrize("version", [2, 4, "3"])
 def test_another_schema_version_is_refused_naming_the_file(
     hosts: dict[str, Any], tmp_path: Path, version: object
 ) -> None:
@@ -98,7 +98,7 @@ def test_another_schema_version_is_refused_naming_the_file(
     code, _, err = merge(hosts[PROD], path)
     assert code == 2
     assert err == (
-        f"bes-logdiag: error: {path}: schema_version {version!r}, but this bes-logdiag reads 2: "
+        f"bes-logdiag: error: {path}: schema_version {version!r}, but this bes-logdiag reads 3: "
         "scan that host again with this version\n"
     )
 
@@ -119,7 +119,7 @@ def test_another_schema_version_is_refused_naming_the_file(
             "not a bes-logdiag scan report (no schema_version); give the output of scan --format json",
         ),
         (
-            '{"schema_version": 2, "inputs": {}}',
+            '{"schema_version": 3, "inputs": {}}',
             "not a bes-logdiag scan report ('activations' is missing or not a list)",
         ),
     ],

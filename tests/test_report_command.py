@@ -82,7 +82,7 @@ def test_another_schema_version_is_refused(saved: dict[str, Path], tmp_path: Pat
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"bes-logdiag: error: {old}: schema_version 1, but this bes-logdiag reads 2: "
+        f"bes-logdiag: error: {old}: schema_version 1, but this bes-logdiag reads 3: "
         "scan that host again with this version\n"
     )
 

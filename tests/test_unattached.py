@@ -1,5 +1,6 @@
-"""Lines that belong to no activation: grouped in the report (one group per server, user and pattern,
-README "JSON", `unattached`), listed one by one by ``events``, which streams them in time order."""
+"""Lines that belong to no activation: grouped in the report (one item per server and pattern, one
+entry per user in it, README "JSON", `unattached`), listed one by one by ``events``, which streams
+them in time order."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from builders import (
     policy_text,
     run_cli,
     scan_json,
+    unattached_users,
     write_lines,
     write_server,
     write_user_map,
@@ -51,50 +53,74 @@ def poll_logs(tmp_path: Path) -> Path:
 
 
 def group_of(doc: dict[str, Any], pattern: str, email: str | None = None) -> dict[str, Any]:
-    groups: list[dict[str, Any]] = doc["unattached"]
-    (group,) = [g for g in groups if g["pattern"] == pattern and g["email"] == email]
+    """One user's lines of one pattern, flat (`builders.unattached_users`)."""
+    (group,) = [g for g in unattached_users(doc) if g["pattern"] == pattern and g["email"] == email]
     return group
 
 
-def test_a_mailbox_error_on_every_poll_is_one_group(tmp_path: Path) -> None:
+def test_a_mailbox_error_on_every_poll_is_one_entry(tmp_path: Path) -> None:
     _, doc, _ = scan_json(poll_logs(tmp_path), "-q")
     assert doc["activations"] == []
-    assert len(doc["unattached"]) == 3
-    assert group_of(doc, "magt.mailbox-open-failed", IDLE) == {
+    mailbox, push = doc["unattached"]
+    assert mailbox == {
         "server": "BB01",
-        "email": IDLE,
-        "user_id": None,
-        "display_name": None,
         "pattern": "magt.mailbox-open-failed",
         "milestone": None,
         "error": "mailbox_not_reachable",
         "kb": "KB02276",
-        "count": 60,
-        "first": "2010-05-21T03:00:00.000",
+        "count": 61,
+        "first": "2010-05-21T02:59:00.000",
         "last": "2010-05-21T07:55:00.000",
-        "evidence": [f"{tmp_path / MAGT1}:2", f"{tmp_path / MAGT2}:30"],
-        "text": "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=X/cn=idle.user",
+        "text": "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=X/cn=one",
+        "files": [str(tmp_path / MAGT1), str(tmp_path / MAGT2)],
+        "users": [
+            {
+                "email": "one@x.net",
+                "user_id": None,
+                "display_name": None,
+                "count": 1,
+                "first": "2010-05-21T02:59:00.000",
+                "last": "2010-05-21T02:59:00.000",
+                "evidence": [[0, 1]],
+            },
+            {
+                "email": IDLE,
+                "user_id": None,
+                "display_name": None,
+                "count": 60,
+                "first": "2010-05-21T03:00:00.000",
+                "last": "2010-05-21T07:55:00.000",
+                "evidence": [[0, 2], [1, 30]],
+            },
+        ],
     }
-    one = group_of(doc, "magt.mailbox-open-failed", "one@x.net")
-    assert (one["count"], one["first"], one["last"]) == (
-        1,
-        "2010-05-21T02:59:00.000",
-        "2010-05-21T02:59:00.000",
-    )
-    assert one["evidence"] == [f"{tmp_path / MAGT1}:1"]
-    push = group_of(doc, "polc.itpolicy-queued")
-    assert (push["user_id"], push["milestone"], push["count"], push["first"], push["last"]) == (
-        77,
+    assert (push["pattern"], push["milestone"], push["count"], push["first"], push["last"]) == (
+        "polc.itpolicy-queued",
         "itpolicy_queued",
         2,
         "2010-05-21T04:00:00.000",
         "2010-05-21T05:00:00.000",
     )
+    assert [(u["email"], u["user_id"]) for u in push["users"]] == [(None, 77)]
+
+
+def test_the_entries_of_many_users_share_the_words_and_paths(tmp_path: Path) -> None:
+    """2,000 users whose mailboxes cannot be opened: one item, whose pattern, text and file paths
+    are written once; each user's entry is short (schema 3's reason)."""
+    users = [f"user{n:04}@example.net" for n in range(2000)]
+    write_lines(tmp_path / MAGT1, [mailbox_error(T0 + timedelta(seconds=n), u) for n, u in enumerate(users)])
+    code, doc, _ = scan_json(tmp_path, "-q")
+    (item,) = doc["unattached"]
+    assert (item["count"], len(item["users"]), item["files"]) == (2000, 2000, [str(tmp_path / MAGT1)])
+    assert [u["email"] for u in item["users"]] == users
+    assert item["users"][1999]["evidence"] == [[0, 2000]]
+    longest = max(len(json.dumps(u)) for u in item["users"])
+    assert longest < 200, longest
 
 
 def test_groups_come_in_the_order_of_their_first_lines(tmp_path: Path) -> None:
     _, doc, _ = scan_json(poll_logs(tmp_path), "-q")
-    assert [(g["email"], g["user_id"]) for g in doc["unattached"]] == [
+    assert [(g["email"], g["user_id"]) for g in unattached_users(doc)] == [
         ("one@x.net", None),
         (IDLE, None),
         (None, 77),
@@ -112,7 +138,7 @@ def test_a_group_carries_the_names_the_user_map_knows(tmp_path: Path) -> None:
 def test_events_lists_every_line_of_every_group(tmp_path: Path) -> None:
     _, doc, _ = scan_json(poll_logs(tmp_path), "-q")
     records = [json.loads(x) for x in run_cli("events", tmp_path, "-q", "-j", "1").stdout.splitlines()]
-    assert len(records) == sum(g["count"] for g in doc["unattached"]) == 63
+    assert len(records) == sum(g["count"] for g in unattached_users(doc)) == 63
     assert all(r["activation"] is None for r in records)
     times = [r["time"] for r in records]
     assert times == sorted(times)
@@ -137,7 +163,7 @@ def test_lines_of_an_activation_are_in_no_group(tmp_path: Path) -> None:
     write_server(tmp_path, EU1, parts)
     _, doc, _ = scan_json(tmp_path, "-q")
     assert [a["email"] for a in doc["activations"]] == ["anja.horvat@example.eu"]
-    assert [(g["email"], g["count"]) for g in doc["unattached"]] == [(IDLE, 1)]
+    assert [(g["email"], g["count"]) for g in unattached_users(doc)] == [(IDLE, 1)]
 
 
 def old_event_records(report: Report) -> list[dict[str, Any]]:

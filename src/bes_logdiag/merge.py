@@ -114,6 +114,14 @@ def _attempt_times(act: Any) -> Any:
     return out
 
 
+def _unattached_times(item: Any) -> Any:
+    """An ``unattached`` item: its times and its users'."""
+    out = _timed(item, ("first", "last"))
+    if isinstance(out, dict) and isinstance(out.get("users"), list):
+        out["users"] = [_timed(u, ("first", "last")) for u in out["users"]]
+    return out
+
+
 def with_iso_times(doc: Mapping[str, Any]) -> dict[str, Any]:
     """``doc`` with every time of the fields this version writes in its form (milliseconds):
     a report saved by an earlier version (microseconds) merges with one of this version."""
@@ -126,7 +134,7 @@ def with_iso_times(doc: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(doc.get("log_end"), dict):
         out["log_end"] = {k: _iso(v) for k, v in doc["log_end"].items()}
     if isinstance(doc.get("unattached"), list):
-        out["unattached"] = [_timed(u, ("first", "last")) for u in doc["unattached"]]
+        out["unattached"] = [_unattached_times(u) for u in doc["unattached"]]
     return out
 
 

@@ -11,7 +11,17 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from builders import EU1, JOERG, activation, bes_line, merge, run_cli, scan_json, write_server
+from builders import (
+    EU1,
+    JOERG,
+    activation,
+    bes_line,
+    merge,
+    run_cli,
+    scan_json,
+    unattached_users,
+    write_server,
+)
 
 T0 = datetime(2024, 3, 12, 9, 0)
 ERROR = "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/ou=Exchange/cn=x"
@@ -38,7 +48,7 @@ def _logs(root: Path) -> Path:
 def test_the_report_counts_every_nameless_line_and_keeps_the_first_and_last(tmp_path: Path) -> None:
     logs = _logs(tmp_path / "logs")
     _, report, _ = scan_json(logs)
-    groups = {(u["email"], u["pattern"]): u for u in report["unattached"]}
+    groups = {(u["email"], u["pattern"]): u for u in unattached_users(report)}
     nameless = groups[(None, PATTERN)]
     assert nameless["count"] == NAMELESS + 1
     assert nameless["first"].startswith("2024-03-12T08:59:59")  # the line stamped earliest

@@ -119,7 +119,7 @@ def write_html(
     """The page of a JSON report ``doc``; ``trend``, the history's trend (a section after the
     statistics); ``sources`` names the saved reports it came from,
     ``now`` is when it was made (the clock's time by default), and ``outside`` lists the chosen
-    users' groups of lines outside any activation (items of the JSON ``unattached``)."""
+    users' groups of lines outside any activation (`render.json.unattached_dict`)."""
     acts: list[Mapping[str, Any]] = list(doc.get("activations") or ())
     loose = outside_of(outside, acts)
     person = person_of(acts, loose)

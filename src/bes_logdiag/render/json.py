@@ -10,7 +10,7 @@ encoded an activation at a time and written in batches of about 1 MB (`render.ba
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,11 +22,11 @@ from bes_logdiag.render.text import status_counts
 if TYPE_CHECKING:
     from bes_logdiag.stats import FleetStats, GroupStats
 
-SCHEMA_VERSION = 2
-"""2: ``unattached`` lists groups (one per server, user and pattern), no longer every line.
-``stats`` and ``context`` were added later within 2: fields may be added, never renamed.  Times
-went from 6 digits of microseconds to 3 of milliseconds within 2 as well (`iso_time`): the same
-ISO 8601 values, which every ISO 8601 parser reads either way."""
+SCHEMA_VERSION = 3
+"""3: ``unattached`` holds one item per server and pattern, its users under ``users`` and their
+first and last lines as indexes into the item's ``files`` (README, "From schema 2 to 3").
+2: ``unattached`` lists groups (one per server, user and pattern), no longer every line.
+Within a version fields may be added, never renamed."""
 
 
 def iso_time(t: datetime) -> str:
@@ -150,7 +150,7 @@ def _report_items(report: Report) -> dict[str, Any]:
             "duplicates": [{"path": d.path, "same_as": d.same_as} for d in inputs.duplicates],
         },
         "log_end": {k or "": _time(v) for k, v in sorted(report.log_end.items(), key=lambda kv: kv[0] or "")},
-        "unattached": (unattached_dict(u) for u in report.unattached),
+        "unattached": unattached_items(report.unattached),
         "notes": list(report.notes),
         "stats": _stats_of(report),
         "context": context_items(report),
@@ -198,7 +198,9 @@ def stats_dict(stats: FleetStats) -> dict[str, Any]:
 
 
 def unattached_dict(u: Unattached) -> dict[str, Any]:
-    """One group of unattached lines: who, which pattern, how many, and the first and last line."""
+    """One group of unattached lines, flat: who, which pattern, how many, and the first and last
+    line (what `render.outside` words for a chosen user).  The JSON lists them per server and
+    pattern (`unattached_items`)."""
     first = u.first
     return {
         "server": u.server,
@@ -215,6 +217,71 @@ def unattached_dict(u: Unattached) -> dict[str, Any]:
         "evidence": [first.where] if u.count == 1 else [first.where, u.last.where],
         "text": first.text,
     }
+
+
+class _PatternItem:
+    """One item of the JSON ``unattached`` being gathered: one server's lines of one pattern."""
+
+    def __init__(self, first: Unattached) -> None:
+        self.item: dict[str, Any] = {
+            "server": first.server,
+            "pattern": first.pattern_id,
+            "milestone": first.milestone,
+            "error": first.error,
+            "kb": first.kb,
+            "count": 0,
+            "first": _time(first.first.time),
+            "last": None,
+            "text": first.first.text,
+            "files": [],
+            "users": [],
+        }
+        self.index: dict[str, int] = {}
+        self.last = first.last
+
+    def _at(self, e: Event) -> list[int]:
+        """``[file, line]``: the line, its file as an index into ``files``."""
+        n = self.index.get(e.file)
+        if n is None:
+            n = self.index[e.file] = len(self.index)
+            self.item["files"].append(e.file)
+        return [n, e.line]
+
+    def add(self, u: Unattached) -> None:
+        self.item["count"] += u.count
+        if u.last.order > self.last.order:
+            self.last = u.last
+        self.item["users"].append(
+            {
+                "email": u.email,
+                "user_id": user_id_value(u.user_id),
+                "display_name": u.display_name,
+                "count": u.count,
+                "first": _time(u.first.time),
+                "last": _time(u.last.time),
+                "evidence": [self._at(u.first)] if u.count == 1 else [self._at(u.first), self._at(u.last)],
+            }
+        )
+
+    def done(self) -> dict[str, Any]:
+        self.item["last"] = _time(self.last.time)
+        return self.item
+
+
+def unattached_items(groups: Iterable[Unattached]) -> list[dict[str, Any]]:
+    """The JSON ``unattached``: the groups (one per server, user and pattern) gathered per server
+    and pattern, in the order of their first lines.  What the pattern says, the total and the
+    first line's text are written once per item; each user gets their count, times and first and
+    last line, a line as ``[file, line]`` with ``file`` an index into the item's ``files``: 2,000
+    users whose mailboxes cannot be opened make 2,000 short entries, not 2,000 copies of the same
+    paths and words (README, "unattached")."""
+    items: dict[tuple[str | None, str], _PatternItem] = {}
+    for u in groups:
+        key = (u.server, u.pattern_id)
+        if key not in items:
+            items[key] = _PatternItem(u)
+        items[key].add(u)
+    return [i.done() for i in items.values()]
 
 
 def dumps(value: object) -> str:

@@ -3,9 +3,9 @@ any activation: a user whose mailbox the service account cannot open, and who th
 activated, reads "no activation, but 14 mailbox_not_reachable errors (KB02276) from ... to ...",
 with the first and the last of those lines, rather than a bare "no activation".
 
-Built from the JSON ``unattached`` groups (`render.json.unattached_dict`), as the cards are built
-from the JSON activations (`render.cards`), so that the table, Markdown, HTML and the timeline
-say the same.  Only words and values here: each renderer escapes them for where they go.
+Built from the flat groups of `render.json.unattached_dict` (one per server, user and pattern), as
+the cards are built from the JSON activations (`render.cards`), so that the table, Markdown, HTML
+and the timeline say the same.  Only words and values here: each renderer escapes them for where they go.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _part(g: Mapping[str, Any]) -> Part:
 
 
 def outside_of(groups: Iterable[Mapping[str, Any]], acts: Sequence[Mapping[str, Any]] = ()) -> list[Outside]:
-    """The groups (JSON ``unattached`` items) per user and server, in the order of their first
+    """The groups (`render.json.unattached_dict`) per user and server, in the order of their first
     lines; ``acts`` (JSON ``activations``) tells which users have an activation there too."""
     by_key: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for g in groups:

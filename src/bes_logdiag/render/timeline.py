@@ -34,6 +34,7 @@ from bes_logdiag.render.json import (
     activation_names,
     event_dict,
     unattached_dict,
+    unattached_items,
     write_document,
 )
 from bes_logdiag.render.outside import Outside, headline, outside_of
@@ -79,7 +80,7 @@ def write_json(
         "user": query,
         "activations": [activation_dict(a) for a in acts],
         "milestones": steps(acts),
-        "unattached": [unattached_dict(u) for u in outside],
+        "unattached": unattached_items(outside),
     }
     write_document(doc, out)
 
