@@ -11,6 +11,7 @@ read as the admin's clock does; only lines before a step are shifted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -45,8 +46,24 @@ _HEADER_STAMP = regex.compile(
 )
 """The timestamp of a line's header (within its first characters), not one quoted in a message."""
 _LAST_HEADER_STAMP = regex.compile(_HEADER_STAMP.pattern, regex.REVERSE)
-_STAMP_TEXT = regex.compile(rb"(?m)^[^\n(]{0,24}\(\s*(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2})")
-"""The text of each line's header stamp, to the second."""
+_STAMP_BODY = rb"[^\n(]{0,24}\(\s*(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2})"
+_FIRST_STAMP_TEXT = re.compile(_STAMP_BODY)
+_NEXT_STAMP_TEXT = re.compile(rb"\n" + _STAMP_BODY)
+"""The text of a line's header stamp, to the second: of the line at a position (``match``), of
+the lines after a line end (``findall``).  Three times faster than ``(?m)^`` (which is tried at
+every byte) over a folder of 20,000 small files, which are read line by line (`FULL_SCAN_BYTES`)."""
+
+
+def _stamp_texts(buf: bytes, start: int, end: int) -> list[bytes]:
+    """The header stamps of the lines that begin in ``buf[start:end]``."""
+    stamps = _NEXT_STAMP_TEXT.findall(buf, start, end)
+    if start == 0 or buf[start - 1 : start] == b"\n":
+        first = _FIRST_STAMP_TEXT.match(buf, start, end)
+        if first is not None:
+            stamps.insert(0, first.group(1))
+    return stamps
+
+
 _PADDED = len(b"01/02 03:04:05")
 
 
@@ -167,7 +184,7 @@ class StepFinder:
         stamps are already sorted, after the latest time seen, and nowhere near a daylight-saving
         change holds no step.  Anything else (a stamp without zero padding, New Year, lines a few
         milliseconds out of order) is read line by line."""
-        stamps = _STAMP_TEXT.findall(buf, start, end)
+        stamps = _stamp_texts(buf, start, end)
         if not stamps:
             return True
         latest = self._latest

@@ -1,15 +1,17 @@
 """Inputs with the same bytes as another (a copy, a rename, the file also inside a zip): read once.
 
 Decided by content, cheaply: only sources whose sizes collide are hashed, first their first
-64 KiB, then, where those agree too, all of them.  Gzip data is compared as stored: a ``.gz`` and
-its plain original are two inputs here, and the scan's line-level dedupe keeps their lines from
-counting twice.
+64 KiB, then, where those agree too, all of them.  The first hash is taken by the reader as it
+reads the source anyway (`Source.hash_head`, `head_digest`): a folder of 20,000 small files of
+alike sizes is not read twice.  Gzip data is compared as stored: a ``.gz`` and its plain original
+are two inputs here, and the scan's line-level dedupe keeps their lines from counting twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import IO
 
 from bes_logdiag.inflate import TarReader
@@ -21,18 +23,41 @@ HEAD_BYTES = 64 * 1024
 _BLOCK = 1 << 20
 
 
-def find_duplicates(sources: Sequence[Source]) -> tuple[list[Source], list[Duplicate]]:
-    """The sources to read, in order, and those whose bytes another of them holds.
+def mark_same_sizes(sources: Sequence[Source]) -> list[Source]:
+    """``sources``, those whose size another shares marked to have their head hashed as they are
+    read (`Source.hash_head`)."""
+    files = _files(sources)
+    same = {id(s) for group in _split(files, lambda s: s.content_size) for s in group}
+    return [dataclasses.replace(s, hash_head=True) if id(s) in same else s for s in sources]
+
+
+def head_digest(head: bytes) -> bytes:
+    """The hash of a source's first bytes as stored (its first `HEAD_BYTES`, or fewer)."""
+    return hashlib.blake2b(head[:HEAD_BYTES], digest_size=32).digest()
+
+
+def stored_head_digest(src: Source, tars: TarReader | None = None) -> bytes | None:
+    """`head_digest` of a source read as stored (gzip data not inflated); None if unreadable."""
+    return _hash(src, HEAD_BYTES, tars if tars is not None else TarReader())
+
+
+def find_duplicates(
+    sources: Sequence[Source], heads: Mapping[int, bytes | None] | None = None
+) -> tuple[list[Source], list[Duplicate]]:
+    """The sources to read, in order, and those whose bytes another of them holds.  ``heads``:
+    the `head_digest` of each source marked by `mark_same_sizes`, by ``id``, as its reader took
+    it (otherwise they are read here).
 
     Of identical sources the one read is the one with a plain BES name, then a file rather than a
     zip member, then the first given.  Two BES names of different servers are both read: they
     are two servers' logs, however alike.
     """
-    files = [s for s in sources if s.content_size and not s.stdin]  # (an empty file is skipped)
-    groups = _split(files, lambda s: s.content_size)
+    groups = _split(_files(sources), lambda s: s.content_size)
+    if heads is not None:
+        groups = [g for group in groups for g in _split(group, lambda s: heads.get(id(s)))]
     tars = TarReader()
     try:
-        for limit in (HEAD_BYTES, None):
+        for limit in (HEAD_BYTES, None) if heads is None else (None,):
             # Every source of every group, hashed in reading order: a compressed tar's members
             # are read in one pass (`TarReader`), not the archive once per member.
             todo = sorted((s for group in groups for s in group), key=reading_order)
@@ -57,6 +82,10 @@ def find_duplicates(sources: Sequence[Source]) -> tuple[list[Source], list[Dupli
                 same_as[id(s)] = keep
     kept = [s for s in sources if id(s) not in same_as]
     return kept, [Duplicate(s.name, same_as[id(s)].name) for s in sources if id(s) in same_as]
+
+
+def _files(sources: Iterable[Source]) -> list[Source]:
+    return [s for s in sources if s.content_size and not s.stdin]  # (an empty file is skipped)
 
 
 def _split(sources: Iterable[Source], key: Callable[[Source], Hashable | None]) -> list[list[Source]]:

@@ -17,6 +17,7 @@ import regex
 
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
+from bes_logdiag.duplicates import head_digest, stored_head_digest
 from bes_logdiag.filehead import SNIFF_BYTES, ZIP_MAGIC, first_time, last_time, not_a_log, starts_fresh
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip, TarReader
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
@@ -52,6 +53,8 @@ class FileResult:
     """The file begins with its service starting up: no thread carries over from an earlier file."""
     runs: tuple[Run, ...] = ()
     """The lines held compactly (`FileScanner.compact`); no run's first line is among ``events``."""
+    head: bytes | None = None
+    """With `Source.hash_head`: the hash of its first bytes as stored (`duplicates.head_digest`)."""
 
     def __getstate__(self) -> dict[str, object]:
         return {**self.__dict__, "runs": pack(self.runs)}
@@ -455,12 +458,17 @@ def scan_source(
     )
     events: list[Event] = []
     error: BaseException | None = None
+    head: bytes | None = None
     try:
         with open_source(src, max_expand=max_expand, tars=tars) as stream:
+            if src.hash_head and isinstance(stream, Gunzip):
+                head = stored_head_digest(src, tars)
             read = 0
             for block in read_blocks(stream):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
+                if src.hash_head and not read and head is None:
+                    head = head_digest(block)  # (the first block holds `HEAD_BYTES`, or all)
                 read += len(block)
                 events += scanner.feed(block)
                 if scanner.refused:
@@ -481,7 +489,7 @@ def scan_source(
     except READ_ERRORS as e:
         error = e
     stats = scanner.finish(error)
-    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs)
+    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs, head)
 
 
 def _describe(e: BaseException) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from bes_logdiag.duplicates import find_duplicates
+from bes_logdiag.duplicates import find_duplicates, mark_same_sizes
 from bes_logdiag.filescan import FileResult, scan_source
 from bes_logdiag.ignore import activation_services, split_ignored
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, TarReader
@@ -144,7 +144,7 @@ def read_sources(
     sources that are not activation logs, or repeat another's bytes, are set aside unread."""
     found, skipped = discover(config.paths)
     sources, ignored = split_ignored(found, activation_services(library))
-    sources, duplicates = find_duplicates(sources)
+    sources = mark_same_sizes(sources)
     job = _Job(config.year, config.year or _fallback_year(), config.thread_window, config.max_expand, compact)
     matcher = Matcher(library, config.engine)
     results: list[FileResult] = []
@@ -162,6 +162,12 @@ def read_sources(
         results.append(r)
         if progress:
             progress.advance(r.stats, 0)
+    # Copies are told once all is read, by the hashes the readers took (`duplicates`): a copy's
+    # result is set aside, as if it had not been read.
+    read = [*files, *stdin]
+    kept, duplicates = find_duplicates(read, {id(s): r.head for s, r in zip(read, results) if s.hash_head})
+    keep = {id(s) for s in kept}
+    results = [r for s, r in zip(read, results) if id(s) in keep]
     return Reading(results, skipped, ignored, duplicates)
 
 
