@@ -122,7 +122,10 @@ def build_report(
             moment = clocks.moment_of(last, key, path, None)
             ends_at[key] = max(ends_at.get(key, moment), moment)
     for e in chain(events, (g.last for g in runs)):
-        ends_at[e.server] = max(ends_at.get(e.server, e.moment), e.moment)
+        moment = e.moment
+        end = ends_at.get(e.server)
+        if end is None or moment > end:
+            ends_at[e.server] = moment
     # A run stands in the identity join by its first line: its other lines name the same user.
     group_of = {id(g.first): g for g in runs}
     persons, orphans, join_notes = join_identities(

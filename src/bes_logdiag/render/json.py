@@ -42,19 +42,19 @@ def _time(t: datetime | None) -> str | None:
 
 
 def event_dict(e: Event) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "time": _time(e.time),
-        "stage": e.stage,
-        "file": e.file,
-        "line": e.line,
-        "pattern": e.pattern_id,
-        "service": e.service,
-        "text": e.text,
-    }
-    if e.milestone:
-        out = {"milestone": e.milestone, **out}
+    out: dict[str, Any] = {}
     if e.error:
-        out = {"error": e.error, "kb": e.kb, **out}
+        out["error"] = e.error
+        out["kb"] = e.kb
+    if e.milestone:
+        out["milestone"] = e.milestone
+    out["time"] = iso_time(e.time)
+    out["stage"] = e.stage
+    out["file"] = e.file
+    out["line"] = e.line
+    out["pattern"] = e.pattern_id
+    out["service"] = e.service
+    out["text"] = e.text
     if e.identity_from:
         out["identity_from"] = e.identity_from
     return out
