@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bes_logdiag.parse import YearClock, parse_line, split_records
+from bes_logdiag.parse import YearClock, parse_line, plain_header_time, split_records
 
 
 def clock(year: int = 2010) -> YearClock:
@@ -183,3 +183,46 @@ def test_valid_lines_round_trip(
     assert ln.thread == (f"{thread:X}" if thread is not None else None)
     assert ln.user == user
     assert ln.body == message.strip()
+
+
+_stamps = st.tuples(
+    st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)
+)
+
+
+@given(
+    stamps=st.lists(_stamps, min_size=1, max_size=8),
+    millis=st.integers(0, 999),
+    prefix=st.sampled_from(["[40000] ", "[5] ", "", "> [40000] ", "\ufeff[40000] "]),
+    thread=st.sampled_from(["{0x1AEC} ", "{0x1aec}", "", "{0xZZ} "]),
+    user=st.sampled_from(["", "{kim@example.eu} ", "{ spaced } "]),
+    body=st.sampled_from(["OpenMsgStore failed", "", "(01/02 03:04:05.678) glued", "x\r"]),
+    year=st.sampled_from([2011, 2012]),
+)
+def test_a_plain_headers_time_is_the_time_the_parser_reads(
+    stamps: list[tuple[int, int, int, int, int]],
+    millis: int,
+    prefix: str,
+    thread: str,
+    user: str,
+    body: str,
+    year: int,
+) -> None:
+    """Where a file's log starts and ends is read from a plain header's bytes alone
+    (`plain_header_time`): the same time as the parser's, and the same year carried on to the
+    next line, over lines in any order, impossible dates and hours, and headers the fast reading
+    does not take (which the parser then reads)."""
+    fast, slow = YearClock(datetime(year, 12, 30), year), YearClock(datetime(year, 12, 30), year)
+    for month, day, hour, minute, second in stamps:
+        text = f"{prefix}({month:02d}/{day:02d} {hour:02d}:{minute:02d}:{second:02d}.{millis:03d}):"
+        text += f"{thread}{user}{body}"
+        raw = text.encode("utf-8")
+        parsed = parse_line(text, slow)
+        when = plain_header_time(raw, fast)
+        if when is None:
+            # not taken: the parser reads it, from the same clock
+            line = parse_line(text, fast)
+            assert (line.time if line else None) == (parsed.time if parsed else None)
+        else:
+            assert parsed is not None and when == parsed.time
+        assert (fast.year, fast._ref) == (slow.year, slow._ref)

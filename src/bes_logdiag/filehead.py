@@ -9,7 +9,7 @@ import regex
 
 from bes_logdiag.decode import Encoding, decode_line
 from bes_logdiag.match import Matcher, search_once
-from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
+from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, plain_header_time
 
 SNIFF_BYTES = 64 * 1024
 """A file with no BES timestamp in this many first bytes is not a BES log."""
@@ -41,6 +41,9 @@ def first_time(buf: bytes, clock: YearClock) -> datetime | None:
         start = end
         if not BES_LINE_BYTES.search(raw):
             continue
+        when = plain_header_time(raw, clock)
+        if when is not None:
+            return when
         line = parse_line(decode_line(raw, Encoding()), clock)
         if line is not None:
             return line.time
@@ -91,7 +94,11 @@ def last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime 
             tries -= 1
             start = chunk.rfind(b"\n", 0, m.start()) + 1
             stop = chunk.find(b"\n", m.end())
-            line = parse_line(decode_line(chunk[start : stop if stop >= 0 else len(chunk)], enc), clock)
+            raw = chunk[start : stop if stop >= 0 else len(chunk)]
+            when = plain_header_time(raw, clock)
+            if when is not None:
+                return when
+            line = parse_line(decode_line(raw, enc), clock)
             if line is not None:
                 return line.time
             end = start

@@ -208,13 +208,13 @@ class FileScanner:
         stats.bytes += len(buf)
         if self._last_buf:
             self.look_back.remember(self._last_buf)
-        # The prefilter and the newline count are the only passes over every byte.
+        # The prefilter and the newline count are the only passes over every byte: the lines
+        # before the last candidate are counted on the way to it (`_candidates`), the rest here.
         found = self.matcher.candidates(buf)
-        if found:
-            self._candidates(buf, found, events)
+        counted, upto = self._candidates(buf, found, events) if found else (0, 0)
         self.damage.note(buf, self._line_base, self.enc)
         self.steps.see(buf, self._line_base)
-        self._line_base += buf.count(b"\n")
+        self._line_base += counted + buf.count(b"\n", upto)
         self._last_buf = buf
 
     def _one(self, text: str) -> str:
@@ -236,11 +236,12 @@ class FileScanner:
 
     def _candidates(
         self, buf: bytes, found: list[tuple[int, int, tuple[int, ...]]], events: list[Event]
-    ) -> None:
+    ) -> tuple[int, int]:
         """The lines of a chunk that may hold a pattern.  A line with a plain header whose
         candidate patterns, user and body an earlier line of the file had is read from its
         header alone (`_again`); any other is parsed (`_line`).  One loop with its names bound:
-        a dense log runs it for every matched line."""
+        a dense log runs it for every matched line.  Gives the newlines before the last line's
+        start, and that start."""
         count, base, known_of, dates, plain_header = (
             buf.count,
             self._line_base,
@@ -263,6 +264,7 @@ class FileScanner:
                 if known is not _UNKNOWN and self._again(fields, known, line_no):  # type: ignore[arg-type]
                     continue
             self._line(raw, buf, start, pattern_ids, line_no, events, key)
+        return newlines_before, prev
 
     def _line(
         self,

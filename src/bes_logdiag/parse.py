@@ -144,6 +144,21 @@ def _with_year(when: datetime, year: int) -> datetime | None:
         return None
 
 
+def plain_header_time(buf: bytes, clock: YearClock, pos: int = 0) -> datetime | None:
+    """The time of the line at ``pos`` in ``buf`` when it begins with a plain header
+    (`PLAIN_HEADER`), read from its bytes as `parse_line` reads it (and moving ``clock`` on as
+    that does); None otherwise, or when its time is no time.  Where a file's log starts and ends
+    is asked of every file, and a folder may hold 20,000 small ones."""
+    m = PLAIN_HEADER.match(buf, pos)
+    if m is None:
+        return None
+    mon, day, h, mi, s, ms = m.groups()[:6]
+    hour, minute, second = int(h), int(mi), int(s)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return clock.resolve(int(mon), int(day), hour, minute, second, int(ms) * 1000)
+
+
 def parse_line(text: str, clock: YearClock) -> LogLine | None:
     """Parse one record; None when it does not follow the BES grammar.
 
