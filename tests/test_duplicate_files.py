@@ -2,7 +2,8 @@
 
 An admin's folder holds Windows Explorer's ``X - Copy.txt``, a ``.bak``, the day folder zipped beside
 it.  Copy-marked names still parse as BES names (BES-LOGS.md section 1), and a source whose bytes
-another source holds is listed under ``inputs.duplicates`` with a note, not read and not "skipped".
+another source holds is listed under ``inputs.duplicates`` with a note, its lines not counted, and
+not "skipped".
 """
 
 from __future__ import annotations
@@ -270,6 +271,24 @@ def test_a_gz_and_its_original_are_two_inputs_whose_lines_count_once(
     assert rep["inputs"]["files_read"] == 4
     assert verdicts(rep) == verdicts(clean)
     assert any(n.startswith(f"8 matched lines in {packed} repeat") for n in rep["notes"]), rep["notes"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_copy_of_a_gz_is_read_once(day: dict[str, Path], clean: dict[str, Any], jobs: str) -> None:
+    """Gzip data of the same size is hashed as stored, once the scan has inflated it: two
+    byte-identical .gz files are one input, a third with other bytes of that size is another."""
+    packed = day["MAGT"].parent / "packed" / (day["MAGT"].name + ".gz")
+    packed.parent.mkdir()
+    data = gzip.compress(day["MAGT"].read_bytes(), mtime=0)
+    packed.write_bytes(data)
+    copy = packed.with_name(packed.name.replace(".txt.gz", " - Copy.txt.gz"))
+    copy.write_bytes(data)
+    other = packed.with_name(packed.name.replace("_0001.txt.gz", "_0002.txt.gz"))
+    other.write_bytes(data[:-8] + bytes(8))  # the same size, a damaged trailer
+    rep = report(scan(day["MAGT"].parent, "--jobs", jobs))
+    assert dups(rep) == [(str(copy), str(packed))]
+    assert rep["inputs"]["files_read"] == 5
+    assert verdicts(rep) == verdicts(clean)
 
 
 def test_two_servers_logs_with_the_same_bytes_are_both_read(day: dict[str, Path]) -> None:

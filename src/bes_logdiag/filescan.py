@@ -461,15 +461,15 @@ def scan_source(
     events: list[Event] = []
     error: BaseException | None = None
     head: bytes | None = None
+    inflating = False
     try:
         with open_source(src, max_expand=max_expand, tars=tars) as stream:
-            if src.hash_head and isinstance(stream, Gunzip):
-                head = stored_head_digest(src, tars)
+            inflating = isinstance(stream, Gunzip)
             read = 0
             for block in read_blocks(stream):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
-                if src.hash_head and not read and head is None:
+                if src.hash_head and not read and not inflating:
                     head = head_digest(block)  # (the first block holds `HEAD_BYTES`, or all)
                 read += len(block)
                 events += scanner.feed(block)
@@ -490,6 +490,8 @@ def scan_source(
                     )
     except READ_ERRORS as e:
         error = e
+    if src.hash_head and inflating:  # gzip data is compared as stored: read apart, once it is closed
+        head = stored_head_digest(src, tars)
     stats = scanner.finish(error)
     return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs, head)
 
