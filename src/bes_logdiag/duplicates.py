@@ -1,4 +1,4 @@
-"""Inputs with the same bytes as another (a copy, a rename, the file also inside a zip): read once.
+"""Inputs with the same bytes as another (a copy, a rename, the file also inside a zip): counted once.
 
 Decided by content, cheaply: only sources whose sizes collide are hashed, first their first
 64 KiB, then, where those agree too, all of them.  The first hash is taken by the reader as it
@@ -44,13 +44,13 @@ def stored_head_digest(src: Source, tars: TarReader | None = None) -> bytes | No
 def find_duplicates(
     sources: Sequence[Source], heads: Mapping[int, bytes | None] | None = None
 ) -> tuple[list[Source], list[Duplicate]]:
-    """The sources to read, in order, and those whose bytes another of them holds.  ``heads``:
+    """The sources to count, in order, and those whose bytes another of them holds.  ``heads``:
     the `head_digest` of each source marked by `mark_same_sizes`, by ``id``, as its reader took
     it (otherwise they are read here).
 
-    Of identical sources the one read is the one with a plain BES name, then a file rather than a
-    zip member, then the first given.  Two BES names of different servers are both read: they
-    are two servers' logs, however alike.
+    Of identical sources the one counted is the one with a plain BES name, then a file rather
+    than a zip member, then the first given.  Two BES names of different servers are both
+    counted: they are two servers' logs, however alike.
     """
     groups = _split(_files(sources), lambda s: s.content_size)
     if heads is not None:

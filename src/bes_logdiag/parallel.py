@@ -141,7 +141,8 @@ def read_sources(
     config: ScanConfig, library: Library, progress: Progress | None = None, *, compact: bool = True
 ) -> Reading:
     """Every source's events and stats, in command-line order, whatever the number of jobs;
-    sources that are not activation logs, or repeat another's bytes, are set aside unread."""
+    sources that are not activation logs are set aside unread, and those that repeat another's
+    bytes are read but set aside."""
     found, skipped = discover(config.paths)
     sources, ignored = split_ignored(found, activation_services(library))
     sources = mark_same_sizes(sources)
