@@ -109,7 +109,7 @@ def test_the_entries_of_many_users_share_the_words_and_paths(tmp_path: Path) -> 
     are written once; each user's entry is short (schema 3's reason)."""
     users = [f"user{n:04}@example.net" for n in range(2000)]
     write_lines(tmp_path / MAGT1, [mailbox_error(T0 + timedelta(seconds=n), u) for n, u in enumerate(users)])
-    code, doc, _ = scan_json(tmp_path, "-q")
+    _, doc, _ = scan_json(tmp_path, "-q")
     (item,) = doc["unattached"]
     assert (item["count"], len(item["users"]), item["files"]) == (2000, 2000, [str(tmp_path / MAGT1)])
     assert [u["email"] for u in item["users"]] == users
