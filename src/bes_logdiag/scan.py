@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -48,10 +50,27 @@ def run_scan(
     results, skipped, ignored, duplicates = read_sources(
         config, library, progress, compact=not unattached_lines
     )
-    return report_from_results(
-        results, skipped, ignored, duplicates, library, config, user_map, map_notes,
-        unattached_lines=unattached_lines,
-    )  # fmt: skip
+    with collector_paused():
+        return report_from_results(
+            results, skipped, ignored, duplicates, library, config, user_map, map_notes,
+            unattached_lines=unattached_lines,
+        )  # fmt: skip
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while, back on after.  Building a report makes
+    objects by the hundred thousand (10,000 activations: their attempts, verdicts, lists) and
+    frees next to none, and none of them refer to each other in a cycle: each collection would
+    only walk them all again (a quarter of the report's time at 10,000 activations, 0.25 s of
+    1.0 s).  Objects freed are still freed at once, by their reference counts."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def report_from_results(

@@ -202,6 +202,7 @@ def scan(
     screen = screen_of(width, color)
     with handle_errors(debug):
         from bes_logdiag.baseline import Gate, read_baseline
+        from bes_logdiag.scan import collector_paused
         from bes_logdiag.select import Selection, outside_shown, select
 
         config = make_config(
@@ -246,7 +247,7 @@ def scan(
         # The HTML report shows the history's trend, this scan included: the scan is recorded
         # first, and a history that cannot be used leaves the report without it (then exit 2).
         trend, refused = _recorded(history, everything, paths) if fmt is Format.html else (None, None)
-        with output_stream(output) as out:
+        with output_stream(output) as out, collector_paused():  # (the report is all kept)
             _write(
                 fmt, report, out, raw=raw, screen=screen, gate=gate, strict=strict, outside=outside,
                 trend=trend,
