@@ -47,10 +47,10 @@ def run_scan(
     library = load_checked_library(config.patterns)
     user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
     # ``events`` wants every line: then none is held in a run (`FileScanner`).
-    results, skipped, ignored, duplicates = read_sources(
-        config, library, progress, compact=not unattached_lines
-    )
     with collector_paused():
+        results, skipped, ignored, duplicates = read_sources(
+            config, library, progress, compact=not unattached_lines
+        )
         return report_from_results(
             results, skipped, ignored, duplicates, library, config, user_map, map_notes,
             unattached_lines=unattached_lines,
@@ -59,11 +59,12 @@ def run_scan(
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a while, back on after.  Building a report makes
-    objects by the hundred thousand (10,000 activations: their attempts, verdicts, lists) and
-    frees next to none, and none of them refer to each other in a cycle: each collection would
-    only walk them all again (a quarter of the report's time at 10,000 activations, 0.25 s of
-    1.0 s).  Objects freed are still freed at once, by their reference counts."""
+    """Python's cyclic garbage collector off for a while, back on after.  A scan keeps what it
+    makes to the end (every file's result, 20,000 of them in a folder of small files; then the
+    activations, attempts and verdicts, by the hundred thousand), and none of it refers to
+    itself in a cycle: each collection would only walk it all again (at 10,000 activations a
+    quarter of the report's time, 0.25 s of 1.0 s; 0.3 s of reading 20,000 files).  Objects
+    are still freed at once, by their reference counts."""
     was = gc.isenabled()
     gc.disable()
     try:
