@@ -389,3 +389,30 @@ def test_a_full_disk_behind_stdout_is_one_clear_line() -> None:
     assert (
         proc.stderr.decode().strip() == "bes-logdiag: error: cannot write the output: No space left on device"
     )
+
+
+@pytest.mark.parametrize(
+    ("module", "loop", "args"),
+    [
+        ("bes_logdiag.cli.watch", "_watch", ("watch", SAMPLE_LOGS)),
+        (
+            "bes_logdiag.cli.timeline",
+            "_follow",
+            ("timeline", "tom.reed@example.com", SAMPLE_LOGS, "--follow"),
+        ),
+    ],
+    ids=["watch", "timeline --follow"],
+)
+def test_a_reader_gone_from_a_live_output_ends_it_quietly(
+    monkeypatch: pytest.MonkeyPatch, module: str, loop: str, args: tuple[object, ...]
+) -> None:
+    """``watch | head -3``: the pipe closes while changes are still being written.  The live
+    output stops with exit code 0 and says nothing, as `scan` and `events` do."""
+    import importlib
+
+    def closed_pipe(*_: object, **__: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(importlib.import_module(module), loop, closed_pipe)
+    result = run_cli(*args, "-q")
+    assert (result.exit_code, result.stderr) == (0, "")

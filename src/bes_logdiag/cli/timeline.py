@@ -104,6 +104,7 @@ def timeline(
             from bes_logdiag.live import Watch
 
             w = Watch(config, interval=every)
+            code = 0  # (a reader gone, `output_stream` ends the output quietly)
             with output_stream(None) as out:
                 code = _follow(user, w, fmt, out, Teller(quiet), timeout=limit)
             if code == EXIT_TIMEOUT:

@@ -171,6 +171,7 @@ def watch(
         )
         selection = Selection(users=tuple(user), servers=tuple(server))
         tell = Teller(quiet)
+        code = EXIT_CLEAN  # (a reader gone, `output_stream` ends the output quietly: nothing more to say)
         with _output(output) as out:
             code = _watch(w, selection, out, _mode(fmt, output), tell, until_done=until_done, timeout=limit)
         if code == EXIT_TIMEOUT:
