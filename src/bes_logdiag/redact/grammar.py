@@ -264,9 +264,15 @@ class Redactor:
     def _host(self, m: re.Match[str], s: str, lo: int) -> Span | None:
         dot = m.start()
         start = dot
-        # back to the host name's start, no further than `lo` (a line end stops it anyway)
-        before = s[max(lo, s.rfind("\n", lo, dot) + 1) : dot]
-        start -= len(before) - len(before.rstrip(_HOST_CHARS))
+        # back to the host name's start, no further than `lo`, 64 characters at a time: a match
+        # costs the length of its name, never that of the line before it
+        while start > lo:
+            floor = max(lo, start - 64)
+            before = s[floor:start]
+            kept = before.rstrip(_HOST_CHARS)
+            start = floor + len(kept)
+            if kept:
+                break
         while start < dot and s[start] in ".-":
             start += 1
         if start == dot or (start > 0 and s[start - 1] == "@"):
