@@ -351,7 +351,16 @@ def test_only_sources_whose_sizes_collide_are_hashed(
     heads = sorted(name for name, limit in hashed if limit is not None)
     wholes = sorted(name for name, limit in hashed if limit is None)
     assert heads == sorted(str(p) for p in (day["SYNC"], same_size, day["POLC"], copy))
-    assert wholes == sorted([str(day["POLC"]), str(copy)]), "different heads: not read to the end"
+    assert wholes == [], "no longer than their first 64 KiB: the heads tell them apart, or alike"
+
+    # Longer than their heads, the same there, different after: read to the end, both kept.
+    hashed.clear()
+    longer = [day["MAGT"].with_name(f"longer {n}.txt") for n in (1, 2)]
+    for n, path in enumerate(longer):
+        path.write_bytes(b"x" * duplicates.HEAD_BYTES + b"tail %d\n" % n)
+    kept, found = duplicates.find_duplicates(discover([str(day["MAGT"].parent)])[0])
+    assert [(d.path, d.same_as) for d in found] == [(str(copy), str(day["POLC"]))]
+    assert sorted(name for name, limit in hashed if limit is None) == sorted(map(str, longer))
 
 
 def test_the_messy_folder_of_an_admin_gives_the_verdicts_of_the_clean_one(

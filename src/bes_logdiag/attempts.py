@@ -29,9 +29,7 @@ def split_attempts(
             current.append(e)
             state.add(e, ms)
             continue
-        if not e.opens_attempt or e.identity_from == "thread":
-            # A line whose user came from its thread (the KEY_ACCEPT) only adds to an attempt
-            # the user has under way: on its own it would invent an activation for a guess.
+        if not can_open(e):
             loose.append(e)
             continue
         current = [e]
@@ -39,6 +37,13 @@ def split_attempts(
         state = _AttemptState()
         state.add(e, ms)
     return attempts, loose
+
+
+def can_open(e: Event) -> bool:
+    """Whether a line may begin an attempt.  A line whose user came from its thread (the
+    KEY_ACCEPT) only adds to an attempt the user has under way: on its own it would invent an
+    activation for a guess."""
+    return e.opens_attempt and e.identity_from != "thread"
 
 
 @dataclass

@@ -36,9 +36,9 @@ def head_digest(head: bytes) -> bytes:
     return hashlib.blake2b(head[:HEAD_BYTES], digest_size=32).digest()
 
 
-def stored_head_digest(src: Source, tars: TarReader | None = None) -> bytes | None:
+def stored_head_digest(src: Source, tars: TarReader) -> bytes | None:
     """`head_digest` of a source read as stored (gzip data not inflated); None if unreadable."""
-    return _hash(src, HEAD_BYTES, tars if tars is not None else TarReader())
+    return _hash(src, HEAD_BYTES, tars)
 
 
 def find_duplicates(
@@ -46,23 +46,22 @@ def find_duplicates(
 ) -> tuple[list[Source], list[Duplicate]]:
     """The sources to count, in order, and those whose bytes another of them holds.  ``heads``:
     the `head_digest` of each source marked by `mark_same_sizes`, by ``id``, as its reader took
-    it (otherwise they are read here).
+    it (otherwise they are read here).  A source no longer than its head is told by it alone;
+    a longer one whose head another shares is hashed whole.
 
     Of identical sources the one counted is the one with a plain BES name, then a file rather
     than a zip member, then the first given.  Two BES names of different servers are both
     counted: they are two servers' logs, however alike.
     """
     groups = _split(_files(sources), lambda s: s.content_size)
-    if heads is not None:
-        groups = [g for group in groups for g in _split(group, lambda s: heads.get(id(s)))]
     tars = TarReader()
     try:
-        for limit in (HEAD_BYTES, None) if heads is None else (None,):
-            # Every source of every group, hashed in reading order: a compressed tar's members
-            # are read in one pass (`TarReader`), not the archive once per member.
-            todo = sorted((s for group in groups for s in group), key=reading_order)
-            digests = {id(s): _hash(s, limit, tars) for s in todo}
-            groups = [g for group in groups for g in _split(group, lambda s: digests[id(s)])]
+        if heads is None:
+            heads = _digests(groups, HEAD_BYTES, tars)
+        groups = _regroup(groups, heads)
+        told = [g for g in groups if (g[0].content_size or 0) <= HEAD_BYTES]  # (one size a group)
+        longer = [g for g in groups if (g[0].content_size or 0) > HEAD_BYTES]
+        groups = told + _regroup(longer, _digests(longer, None, tars))
     finally:
         tars.close()
     order = {id(s): i for i, s in enumerate(sources)}
@@ -82,6 +81,19 @@ def find_duplicates(
                 same_as[id(s)] = keep
     kept = [s for s in sources if id(s) not in same_as]
     return kept, [Duplicate(s.name, same_as[id(s)].name) for s in sources if id(s) in same_as]
+
+
+def _digests(groups: list[list[Source]], limit: int | None, tars: TarReader) -> dict[int, bytes | None]:
+    """The hash of every source of ``groups`` (of its first ``limit`` bytes), by ``id``, read in
+    reading order: a compressed tar's members in one pass (`TarReader`), not the archive once
+    per member."""
+    todo = sorted((s for group in groups for s in group), key=reading_order)
+    return {id(s): _hash(s, limit, tars) for s in todo}
+
+
+def _regroup(groups: list[list[Source]], digests: Mapping[int, bytes | None]) -> list[list[Source]]:
+    """Each group split by the digests of its sources (an unreadable one, None, stands alone)."""
+    return [g for group in groups for g in _split(group, lambda s: digests.get(id(s)))]
 
 
 def _files(sources: Iterable[Source]) -> list[Source]:

@@ -28,3 +28,8 @@ def first_line(e: BaseException) -> str:
     quotes of an error from a library (zlib, tarfile, the OS)."""
     text = str(e).strip()
     return text.splitlines()[0] if text else ""
+
+
+def reason_of(e: BaseException) -> str:
+    """Why reading broke off, in a line: the error's first line, else its type's name."""
+    return first_line(e) or type(e).__name__

@@ -41,13 +41,19 @@ def first_time(buf: bytes, clock: YearClock) -> datetime | None:
         start = end
         if not BES_LINE_BYTES.search(raw):
             continue
-        when = plain_header_time(raw, clock)
+        when = _line_time(raw, clock, Encoding())
         if when is not None:
             return when
-        line = parse_line(decode_line(raw, Encoding()), clock)
-        if line is not None:
-            return line.time
     return None
+
+
+def _line_time(raw: bytes, clock: YearClock, enc: Encoding) -> datetime | None:
+    """The time of one line: from its plain header's bytes when it has one, else parsed."""
+    when = plain_header_time(raw, clock)
+    if when is None:
+        line = parse_line(decode_line(raw, enc), clock)
+        when = line.time if line is not None else None
+    return when
 
 
 _HEAD_LINES = 20
@@ -94,12 +100,8 @@ def last_time(chunks: list[bytes], clock: YearClock, enc: Encoding) -> datetime 
             tries -= 1
             start = chunk.rfind(b"\n", 0, m.start()) + 1
             stop = chunk.find(b"\n", m.end())
-            raw = chunk[start : stop if stop >= 0 else len(chunk)]
-            when = plain_header_time(raw, clock)
+            when = _line_time(chunk[start : stop if stop >= 0 else len(chunk)], clock, enc)
             if when is not None:
                 return when
-            line = parse_line(decode_line(raw, enc), clock)
-            if line is not None:
-                return line.time
             end = start
     return None

@@ -25,7 +25,7 @@ from bes_logdiag.match import Matcher, date_of, match_line
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
-from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock
+from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock, header_time
 from bes_logdiag.read import READ_ERRORS, Source, open_source, os_reason
 from bes_logdiag.runs import Run, pack, unpack
 
@@ -52,7 +52,8 @@ class FileResult:
     fresh_start: bool = False
     """The file begins with its service starting up: no thread carries over from an earlier file."""
     runs: tuple[Run, ...] = ()
-    """The lines held compactly (`FileScanner.compact`); no run's first line is among ``events``."""
+    """The lines held compactly (``scan_source(compact=True)``, `FileScanner._loose`); no run's
+    first line is among ``events``."""
     head: bytes | None = None
     """With `Source.hash_head`: the hash of its first bytes as stored (`duplicates.head_digest`)."""
 
@@ -82,7 +83,7 @@ class FileScanner:
         self._loose = matcher.loose if compact else frozenset()
         """The patterns whose lines are held as runs (`runs.Run`), one per pattern and names: they
         can neither open an attempt, nor steer one, nor take a user from their thread (a mailbox
-        error on every poll).  None with ``compact=False`` (``events``, which lists every line)."""
+        error on every poll).  Empty with ``compact=False`` (``events``, which lists every line)."""
         self._runs: dict[tuple[str, _Names], Run] = {}
         self.matcher = matcher
         self.stats = FileStats(path=src.name, info=src.info)
@@ -311,10 +312,7 @@ class FileScanner:
         the run it adds to (``known``), or None when it matches nothing.  False when its time is
         no time (`parse_line` then says so)."""
         mon, day, h, mi, s, ms, tid, user, _ = fields
-        hour, minute, second = int(h), int(mi), int(s)
-        if hour > 23 or minute > 59 or second > 59:
-            return False
-        when = self.clock.resolve(int(mon), int(day), hour, minute, second, int(ms) * 1000)
+        when = header_time(self.clock, mon, day, h, mi, s, int(ms) * 1000)
         if when is None:
             return False
         thread = self._threads.get(tid)
@@ -345,11 +343,11 @@ class FileScanner:
         the run and the text its lines keep."""
         names = self._names(p, m, line)
         run = self._runs.get((p.id, names))
-        text = self._one(_clip(line.body))
         if run is None:
             run = self._runs[p.id, names] = Run(self._event(p, m, line, line_no, buf, start))
-        else:
-            run.add(line.time, line_no, self._maybe(line.thread), text)
+            return run, run.first.text
+        text = self._one(_clip(line.body))
+        run.add(line.time, line_no, self._maybe(line.thread), text)
         return run, text
 
     @property
@@ -491,7 +489,12 @@ def scan_source(
     except READ_ERRORS as e:
         error = e
     if src.hash_head and inflating:  # gzip data is compared as stored: read apart, once it is closed
-        head = stored_head_digest(src, tars)
+        reader = tars if tars is not None else TarReader()
+        try:
+            head = stored_head_digest(src, reader)
+        finally:
+            if tars is None:
+                reader.close()
     stats = scanner.finish(error)
     return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs, head)
 

@@ -39,7 +39,7 @@ from bes_logdiag.inflate import GZIP_MAGIC
 from bes_logdiag.library import Library
 from bes_logdiag.match import Matcher
 from bes_logdiag.model import Event, FileStats, Ignored, Report, Skipped, Status
-from bes_logdiag.parallel import _fallback_year
+from bes_logdiag.parallel import fallback_year
 from bes_logdiag.pattern_check import load_checked_library
 from bes_logdiag.read import Source
 from bes_logdiag.scan import report_from_results
@@ -88,7 +88,7 @@ class LiveScan:
         """Files of a day before this one are not read (``--since``, or the 24 hours)."""
         self._clock = clock
         self._silent = silent_after.total_seconds()
-        self._default_year = config.year or _fallback_year()
+        self._default_year = config.year or fallback_year()
         self._open: dict[str, _Open] = {}
         self._done: list[FileResult] = []
         self._skipped: dict[str, Skipped] = {}

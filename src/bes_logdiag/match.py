@@ -44,6 +44,8 @@ class Matcher:
         self._patterns_of = tuple(frozenset(ids) for ids in patterns_of.values())
         self._bom = self.probes.index(Probe((BOM,)))
         self._literals = tuple(p.prefilter for p in library.patterns)
+        self._every = frozenset(range(len(self._literals)))
+        """What a BOM's hit may be (it can split a probe's run): every pattern."""
         self.prefilter: Prefilter = make_prefilter(self.probes, engine)
         self.dates = tuple(p for p in library.patterns if p.role == "date")
         """The ``role = "date"`` patterns (a ``Current Date:`` line)."""
@@ -71,7 +73,7 @@ class Matcher:
         for off, probe in hits:
             start = rfind(b"\n", 0, off) + 1
             # a BOM can split a probe's run: try every pattern
-            found = frozenset(range(len(self._literals))) if probe == bom else patterns_of[probe]
+            found = self._every if probe == bom else patterns_of[probe]
             ids = lines.get(start)
             lines[start] = found if ids is None else ids | found
         out = []

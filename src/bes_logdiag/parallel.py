@@ -127,14 +127,14 @@ def _batches(files: list[Source], sizes: list[int]) -> Iterator[list[int]]:
 
 
 class Reading(NamedTuple):
-    """What reading the inputs gave: each read source's result, and the inputs not read."""
+    """What reading the inputs gave: each kept source's result, and the inputs set aside."""
 
     results: list[FileResult]
     skipped: list[Skipped]
     ignored: list[Ignored]
     """Not activation logs (other services' logs, Thumbs.db): not read, not a problem."""
     duplicates: list[Duplicate]
-    """The same bytes as a source that was read."""
+    """The same bytes as a source that was kept: read, and their results dropped."""
 
 
 def read_sources(
@@ -146,7 +146,7 @@ def read_sources(
     found, skipped = discover(config.paths)
     sources, ignored = split_ignored(found, activation_services(library))
     sources = mark_same_sizes(sources)
-    job = _Job(config.year, config.year or _fallback_year(), config.thread_window, config.max_expand, compact)
+    job = _Job(config.year, config.year or fallback_year(), config.thread_window, config.max_expand, compact)
     matcher = Matcher(library, config.engine)
     results: list[FileResult] = []
     stdin = [s for s in sources if s.stdin]
@@ -302,7 +302,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _fallback_year() -> int:
+def fallback_year() -> int:
     # Only for input with no date anywhere (no file-name date, day folder or Current Date line)
     # and no --year: the report says which files got it.
     return datetime.now().year

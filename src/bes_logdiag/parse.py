@@ -144,19 +144,31 @@ def _with_year(when: datetime, year: int) -> datetime | None:
         return None
 
 
-def plain_header_time(buf: bytes, clock: YearClock, pos: int = 0) -> datetime | None:
-    """The time of the line at ``pos`` in ``buf`` when it begins with a plain header
-    (`PLAIN_HEADER`), read from its bytes as `parse_line` reads it (and moving ``clock`` on as
-    that does); None otherwise, or when its time is no time.  Where a file's log starts and ends
-    is asked of every file, and a folder may hold 20,000 small ones."""
-    m = PLAIN_HEADER.match(buf, pos)
-    if m is None:
-        return None
-    mon, day, h, mi, s, ms = m.groups()[:6]
+_Digits = bytes | str
+"""A timestamp's digits, as the bytes of a plain header or the text of a parsed line."""
+
+
+def header_time(
+    clock: YearClock, month: _Digits, day: _Digits, h: _Digits, mi: _Digits, s: _Digits, micro: int
+) -> datetime | None:
+    """A header's time from its digits, or None when it is no time (25:00, 02/30): the one
+    reading of a timestamp, whether the line was parsed or its plain header taken as it is."""
     hour, minute, second = int(h), int(mi), int(s)
     if hour > 23 or minute > 59 or second > 59:
         return None
-    return clock.resolve(int(mon), int(day), hour, minute, second, int(ms) * 1000)
+    return clock.resolve(int(month), int(day), hour, minute, second, micro)
+
+
+def plain_header_time(raw: bytes, clock: YearClock) -> datetime | None:
+    """The time of a line that begins with a plain header (`PLAIN_HEADER`), read from its bytes
+    as `parse_line` reads it (and moving ``clock`` on as that does); None otherwise, or when its
+    time is no time.  Where a file's log starts and ends is asked of every file, and a folder
+    may hold 20,000 small ones."""
+    m = PLAIN_HEADER.match(raw)
+    if m is None:
+        return None
+    mon, day, h, mi, s, ms = m.groups()[:6]
+    return header_time(clock, mon, day, h, mi, s, int(ms) * 1000)
 
 
 def parse_line(text: str, clock: YearClock) -> LogLine | None:
@@ -173,10 +185,7 @@ def parse_line(text: str, clock: YearClock) -> LogLine | None:
         return None
     event, mon, day, h, mi, s, frac, tid, user, body = m.groups()
     micro = int(frac.ljust(6, "0")[:6]) if frac else 0
-    hour, minute, second = int(h), int(mi), int(s)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    when = clock.resolve(int(mon), int(day), hour, minute, second, micro)
+    when = header_time(clock, mon, day, h, mi, s, micro)
     if when is None:
         return None
     body = body.strip()

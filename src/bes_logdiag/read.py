@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import regex
 
-from bes_logdiag.errors import first_line
+from bes_logdiag.errors import reason_of
 from bes_logdiag.inflate import (
     DEFAULT_MAX_EXPAND,
     GZIP_MAGIC,
@@ -54,7 +54,7 @@ READ_ERRORS = (
 encrypted (RuntimeError), packed with a method Python lacks (NotImplementedError, a RuntimeError),
 fails its CRC (BadZipFile) or holds corrupt deflate data (zlib.error), and a tar member cut short
 (TarError) or inside corrupt xz data (LZMAError)."""
-_TAR_NAME = regex.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", regex.IGNORECASE)
+TAR_NAME = regex.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", regex.IGNORECASE)
 _TAR_MAGIC_AT = 257
 """Where a POSIX (ustar) or GNU tar header says ``ustar``: how a tar is told by content."""
 GLOB_CHARS = set("*?[")
@@ -271,7 +271,7 @@ def _may_be_archive(name: str) -> bool:
     """Whether `_archive_kind` could call this file an archive: a plain BES log name is never
     opened to find out."""
     base = os.path.basename(name)
-    return base.lower().endswith(".zip") or bool(_TAR_NAME.search(base)) or is_copy_name(base)
+    return base.lower().endswith(".zip") or bool(TAR_NAME.search(base)) or is_copy_name(base)
 
 
 def _archive_kind(path: Path) -> str | None:
@@ -282,7 +282,7 @@ def _archive_kind(path: Path) -> str | None:
     name = path.name
     if name.lower().endswith(".zip"):
         return "zip"
-    if _TAR_NAME.search(name):
+    if TAR_NAME.search(name):
         return "tar"
     if not is_copy_name(name):
         return None
@@ -369,7 +369,7 @@ def _add_tar_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
                     )
                 )
     except (*READ_ERRORS, struct.error) as e:
-        why = first_line(e) or type(e).__name__
+        why = reason_of(e)
         if isinstance(e, tarfile.ReadError) and seen == 0:
             why = "not a tar archive, or a damaged one"
         skipped.append(Skipped(name, f"not a readable tar archive ({why})", partial=found > 0))

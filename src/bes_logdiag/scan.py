@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from itertools import chain
 from operator import attrgetter
 
-from bes_logdiag.attempts import split_attempts
+from bes_logdiag.attempts import can_open, split_attempts
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.coverage import build_coverage
 from bes_logdiag.diagnose import diagnose_attempt
@@ -106,7 +106,7 @@ def report_from_results(
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
         duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
-        runs=runs, run_files=[run.first for r in results for run in r.runs],
+        runs=runs,
     )  # fmt: skip
 
 
@@ -125,11 +125,9 @@ def build_report(
     unattached_lines: bool = False,
     log_end: Mapping[str | None, datetime] | None = None,
     runs: Sequence[LineGroup] = (),
-    run_files: Sequence[Event] = (),
 ) -> Report:
     """The report of matched events, and of the lines held in runs (`runs.merge_runs`), which
-    are not among ``events``; ``run_files``: each file's runs' first lines (the services whose
-    logs each file holds)."""
+    are not among ``events``."""
     # The end of a server's logs, as the moment of its last line (`clock.ServerClocks`: the local
     # time, unless the clock stepped back after that line was written).
     clocks = ServerClocks(stats) if clocks is None else clocks
@@ -157,6 +155,8 @@ def build_report(
     )
     attach = max((s.stall_after for s in library.stages.values()), default=timedelta(hours=1))
     # Which services' logs cover which time: a verdict lacking the logs it rests on says so.
+    # (each file's runs' first lines say which services' logs it holds)
+    run_files = (part.first for g in runs for part in g.parts)
     coverage = build_coverage(stats, chain(events, run_files), library, ends_at, clocks)
     activations = []
     # Lines that fit no attempt: one group per server, user and pattern (an idle user's mailbox
@@ -169,11 +169,16 @@ def build_report(
         else:
             loose.add_group(group, (e.email, e.user_id, e.display_name))
     for p in persons:
-        own = [e for e in p.events if id(e) not in group_of]
-        if len(own) < len(p.events):
-            groups = [group_of[id(e)] for e in p.events if id(e) in group_of]
-            if any(e.opens_attempt and e.identity_from != "thread" for e in own):
-                # (split_attempts opens attempts only so: without one, no line can join any)
+        own: list[Event] = []
+        groups: list[LineGroup] = []
+        for e in p.events:
+            g = group_of.get(id(e))
+            if g is None:
+                own.append(e)
+            else:
+                groups.append(g)
+        if groups:
+            if any(map(can_open, own)):  # (without a line that opens an attempt, none can join one)
                 own += [x for g in groups for x in g.events()]
             else:
                 for g in groups:
@@ -205,7 +210,7 @@ _Names = tuple[str | None, str | None, str | None]
 """A user's email, user id and display name."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     first: Event
     last: Event
@@ -215,9 +220,9 @@ class _Group:
 
 
 class _UnattachedGroups:
-    """Fed the lines that belong to no activation, one at a time; keeps per group (server, user,
-    pattern) only its count and its first and last line, and every line only with ``keep_lines``
-    (for ``events``)."""
+    """Fed the lines that belong to no activation, a line or a user's run of lines at a time;
+    keeps per group (server, user, pattern) only its count and its first and last line, and every
+    line only with ``keep_lines`` (for ``events``)."""
 
     def __init__(self, *, keep_lines: bool = False) -> None:
         self._groups: dict[tuple[str | None, _Names, str], _Group] = {}
@@ -226,28 +231,27 @@ class _UnattachedGroups:
     def add(self, e: Event, names: _Names) -> None:
         if self._lines is not None:
             self._lines.append(e)
-        order = e.order
-        self._count((e.server, names, e.pattern_id), _Group(e, e, order, order))
+        self._count((e.server, names, e.pattern_id), e, e, 1)
 
     def add_group(self, lines: LineGroup, names: _Names) -> None:
-        """A run's lines (`runs.LineGroup`), counted into their group."""
+        """A user's lines of one pattern held in runs (`runs.LineGroup`, every file's), counted
+        into their group."""
         if self._lines is not None:
             self._lines += lines.events()
-        first, last = lines.first, lines.last
-        self._count(
-            (first.server, names, first.pattern_id), _Group(first, last, first.order, last.order, lines.count)
-        )
+        first = lines.first
+        self._count((first.server, names, first.pattern_id), first, lines.last, lines.count)
 
-    def _count(self, key: tuple[str | None, _Names, str], new: _Group) -> None:
+    def _count(self, key: tuple[str | None, _Names, str], first: Event, last: Event, count: int) -> None:
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = new
+            self._groups[key] = _Group(first, last, first.order, last.order, count)
             return
-        group.count += new.count
-        if new.first_key < group.first_key:
-            group.first, group.first_key = new.first, new.first_key
-        if new.last_key > group.last_key:
-            group.last, group.last_key = new.last, new.last_key
+        group.count += count
+        first_key, last_key = first.order, last.order
+        if first_key < group.first_key:
+            group.first, group.first_key = first, first_key
+        if last_key > group.last_key:
+            group.last, group.last_key = last, last_key
 
     def groups(self) -> tuple[Unattached, ...]:
         """The groups in the order of their first lines."""
@@ -269,7 +273,7 @@ def _dedupe(events: Iterable[Event], repeats: Counter[str]) -> tuple[list[Event]
     excerpt it answers holds its lines twice."""
     seen: set[tuple[object, ...]] = set()
     out = []
-    repeats = +repeats
+    repeats = +repeats  # (a copy, without the files `runs.merge_runs` counted no repeat in)
     for e in events:
         key = (e.server, e.time, e.pattern_id, e.text, e.email, e.user_id)
         if key in seen:
@@ -283,7 +287,7 @@ def _dedupe(events: Iterable[Event], repeats: Counter[str]) -> tuple[list[Event]
             f"{plural(sum(repeats.values()), 'matched line')} in {some(sorted(repeats))} repeat "
             "lines already read (the same logs given twice, or zipped and plain) and count once"
         )
-    return sorted(out, key=_order), notes
+    return out, notes
 
 
 DUPLICATE_NOTES = 10

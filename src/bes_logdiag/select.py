@@ -63,11 +63,12 @@ def _server_in(server: str | None, servers: Iterable[str]) -> bool:
     return (server or "").lower() in {s.lower() for s in servers}
 
 
-def _whose(act: Activation, sel: Selection) -> bool:
-    """Whether the activation is a --user's, on a --server (the filters that are not times)."""
-    if sel.users and not any(user_matches(u, act) for u in sel.users):
+def _whose(item: Activation | Unattached, sel: Selection) -> bool:
+    """Whether an activation (or a group of lines outside any) is a --user's, on a --server: the
+    filters that are not times."""
+    if sel.users and not any(names_match(u, item.email, item.user_id, item.display_name) for u in sel.users):
         return False
-    return not sel.servers or _server_in(act.server, sel.servers)
+    return not sel.servers or _server_in(item.server, sel.servers)
 
 
 def selected(act: Activation, sel: Selection) -> bool:
@@ -85,11 +86,7 @@ def group_selected(group: Unattached, sel: Selection) -> bool:
     """Whether a group of lines outside any activation is the --user's, on the --server, and runs
     into the time from --since to --until (from its first line to its last).  --status picks
     verdicts, and such lines have none: it keeps them all."""
-    if sel.users and not any(
-        names_match(u, group.email, group.user_id, group.display_name) for u in sel.users
-    ):
-        return False
-    if sel.servers and not _server_in(group.server, sel.servers):
+    if not _whose(group, sel):
         return False
     if sel.since is not None and group.last.time < sel.since:
         return False
@@ -243,16 +240,14 @@ def select_lines(report: Report, sel: Selection) -> Report:
             for t in a.attempts
         )
         acts.append(dataclasses.replace(a, attempts=attempts))
-    known = {
-        (u.server or "", name)
-        for u in report.unattached
-        if any(names_match(q, u.email, u.user_id, u.display_name) for q in sel.users)
-        for name in _forms(u.email, u.user_id, u.display_name)
-    }
-
     # A dense log names the same users on every line: each query is folded once, and each set of
     # names turned into its forms once.
     wanted = {fold_name(q) for q in sel.users}
+    known: set[tuple[str, str]] = set()
+    for u in report.unattached:
+        forms = _forms(u.email, u.user_id, u.display_name)
+        if not wanted.isdisjoint(forms):
+            known.update((u.server or "", n) for n in forms)
     servers = {s.lower() for s in sel.servers}
     forms_of: dict[tuple[str | None, str | None, str | None], set[str]] = {}
 

@@ -101,7 +101,7 @@ def check_output_path(output: Path, inputs: Sequence[str]) -> None:
         for path in found:
             if os.path.isdir(path):
                 folders = {_key(os.path.abspath(path)), _key(os.path.realpath(path))}
-                if any(_inside(n, f) for n in names for f in folders):
+                if any(inside(n, f) for n in names for f in folders):
                     raise ValueError(
                         f"it is inside the input folder {path}: the next scan would read the report as a log"
                     )
@@ -134,7 +134,7 @@ def _key(path: str) -> str:
     return os.path.normcase(path)
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
     try:
         return os.path.commonpath([path, folder]) == folder
     except ValueError:  # another drive (Windows)

@@ -32,8 +32,16 @@ class AttemptFacts:
 
     @cached_property
     def seconds(self) -> list[tuple[int, float]]:
-        """`stage_seconds`, worked out once: the fleet's and the server's statistics both count it."""
-        return stage_seconds(self)
+        """(stage, seconds) for each stage the attempt left (`stage_spans`), worked out once: the
+        fleet's and the server's statistics both count it."""
+        entered: dict[int, datetime] = {}
+        for stage, t in self.milestones:
+            if stage not in entered or t < entered[stage]:
+                entered[stage] = t
+        return [
+            (stage, (end - start).total_seconds())
+            for stage, start, end in stage_spans(entered, self.completed)
+        ]
 
 
 @dataclass(frozen=True)
@@ -103,18 +111,6 @@ def stage_spans(
         if start is not None and end is not None and end >= start:
             out.append((stage, start, end))
     return out
-
-
-def stage_seconds(attempt: AttemptFacts) -> list[tuple[int, float]]:
-    """(stage, seconds) for each stage the attempt left (`stage_spans`)."""
-    entered: dict[int, datetime] = {}
-    for stage, t in attempt.milestones:
-        if stage not in entered or t < entered[stage]:
-            entered[stage] = t
-    return [
-        (stage, (end - start).total_seconds())
-        for stage, start, end in stage_spans(entered, attempt.completed)
-    ]
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -211,7 +211,7 @@ def _check_places(paths: list[str], output: Path, key: Path, map_out: Optional[P
     """The output folder is new or empty and no input folder holds it; the key and the mapping
     stay out of it."""
     from bes_logdiag.errors import UsageError
-    from bes_logdiag.settings import _inside
+    from bes_logdiag.settings import inside
 
     out = os.path.realpath(output)
     if os.path.exists(out) and not os.path.isdir(out):
@@ -219,10 +219,10 @@ def _check_places(paths: list[str], output: Path, key: Path, map_out: Optional[P
     if os.path.isdir(out) and os.listdir(out):
         raise UsageError(f"-o {output}: the folder is not empty; give a new or empty folder")
     for raw in paths:
-        if raw != "-" and os.path.isdir(raw) and _inside(out, os.path.realpath(raw)):
+        if raw != "-" and os.path.isdir(raw) and inside(out, os.path.realpath(raw)):
             raise UsageError(f"-o {output}: it is inside the input folder {raw}")
     for option, path in (("--key", key), ("--map-out", map_out)):
-        if path is not None and _inside(os.path.realpath(path), out):
+        if path is not None and inside(os.path.realpath(path), out):
             raise UsageError(f"{option} {path}: it is inside the output folder, which is meant to be sent")
     if map_out is not None and os.path.realpath(map_out) == os.path.realpath(key):
         raise UsageError(f"--map-out {map_out}: it is the key file")
@@ -268,7 +268,7 @@ def _reverse(
     key: Optional[Path],
     map_out: Optional[Path],
 ) -> None:
-    from bes_logdiag.cli.wording import _shown_lines
+    from bes_logdiag.cli.wording import shown_lines
     from bes_logdiag.errors import InputError
     from bes_logdiag.redact.mapping import load_mapping
     from bes_logdiag.redact.reverse import reverse_report
@@ -285,4 +285,4 @@ def _reverse(
         raise InputError(f"{report}: cannot read the report: {e.strerror or e}") from e
     text = reverse_report(data.decode("utf-8", "replace"), mapping, name=str(report))
     with output_stream(output) as out:
-        out.write(_shown_lines(text) if out.isatty() else text)
+        out.write(shown_lines(text) if out.isatty() else text)

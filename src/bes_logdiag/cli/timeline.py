@@ -148,7 +148,7 @@ def _follow(
     from bes_logdiag.render.live import change_line, step_line
     from bes_logdiag.render.table import console_for
     from bes_logdiag.render.text import STATUS_STYLE
-    from bes_logdiag.render.timeline import _split, steps, write_table
+    from bes_logdiag.render.timeline import split_path, steps, write_table
     from bes_logdiag.select import user_matches
 
     console = console_for(out)
@@ -172,7 +172,7 @@ def _follow(
             for s in rows:
                 if key(s) not in printed:
                     # (one line each, however long: the terminal wraps it, a pipe keeps it whole)
-                    console.print(step_line(s, _split(str(s["file"]))[1]), soft_wrap=True)
+                    console.print(step_line(s, split_path(str(s["file"]))[1]), soft_wrap=True)
         printed.update(key(s) for s in rows)
         out.flush()
         return bool(rows)

@@ -78,7 +78,7 @@ class Command(TyperCommand):
             raise
 
 
-def _shown_lines(text: str) -> str:
+def shown_lines(text: str) -> str:
     """`terminal` on each line of `text`, its line ends kept."""
     from bes_logdiag.render.safe import terminal
 
@@ -99,7 +99,7 @@ def _show_safely(error: Exception) -> None:
         return
     message = getattr(error, "message", None)
     if isinstance(message, str):  # (line by line: no_args_is_help's message is the help)
-        error.message = _shown_lines(message)  # type: ignore[attr-defined]
+        error.message = shown_lines(message)  # type: ignore[attr-defined]
 
     def show_safely(file: TextIO | None = None) -> None:
         held = io.StringIO()
@@ -107,7 +107,7 @@ def _show_safely(error: Exception) -> None:
         out = sys.stderr if file is None else file
         if out is not None:  # (None: started with stderr closed)
             with suppress(OSError, ValueError):  # a broken stderr leaves the exit code 2
-                typer.echo(_shown_lines(held.getvalue()), file=out, nl=False)
+                typer.echo(shown_lines(held.getvalue()), file=out, nl=False)
 
     setattr(error, "show", show_safely)  # noqa: B010 (mypy refuses to assign to a method)
     setattr(error, "_shown_safely", True)  # noqa: B010 (a nested group's error is seen again)

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from bes_logdiag.errors import reason_of
 from bes_logdiag.filehead import ZIP_MAGIC
 from bes_logdiag.inflate import GZIP_MAGIC, Capped, Gunzip, open_zip_member
 from bes_logdiag.read import READ_ERRORS, file_info
 from bes_logdiag.redact.grammar import Redactor
 from bes_logdiag.redact.inputs import NESTED, NOT_LOGS, TAR, ZIP, Unit
-from bes_logdiag.redact.logs import looks_like_log, read_head, reason_of, redact_stream
+from bes_logdiag.redact.logs import looks_like_log, read_head, redact_stream
 from bes_logdiag.redact.usermaps import NotAUserMap, redact_user_map
 
 WRITTEN, PARTIAL, MAP, NOT_LOG, UNPARSED, COPIED = (

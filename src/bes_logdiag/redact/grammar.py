@@ -130,7 +130,8 @@ class Redactor:
     # -- plain lines (`PlainLines`): a token's text (ASCII) in, its replacement out -----------
 
     def _plain_user(self, raw: str) -> str:
-        """A {user} field, as `_user_name` reads it."""
+        """A {user} field's pseudonym: an address when it holds an ``@``, else a display name (a
+        parsed line's, `_user_name`, and a plain line's)."""
         if not raw.strip():
             return raw
         return self.ps.address(raw) if "@" in raw else self.ps.display(raw)
@@ -233,8 +234,7 @@ class Redactor:
         reads it, `filescan._names_of`), else a display name."""
         if not raw.strip():
             return None
-        user = self._real(raw, m)
-        name = self.ps.address(user) if "@" in user else self.ps.display(user)
+        name = self._plain_user(self._real(raw, m))
         if raw.isascii():  # (a non-ASCII one may read otherwise on a cp1252 line)
             if len(self._users) >= CACHE_LIMIT:
                 self._users.clear()

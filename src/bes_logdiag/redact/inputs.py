@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import regex
 
-from bes_logdiag.read import _TAR_NAME, GLOB_CHARS, READ_ERRORS, file_info, os_reason
+from bes_logdiag.read import GLOB_CHARS, READ_ERRORS, TAR_NAME, file_info, os_reason
 
 ZIP, TAR, FILE = "zip", "tar", "file"
 NOT_LOGS = regex.compile(
@@ -118,7 +118,7 @@ def _kind(path: Path) -> str:
     name = path.name.lower()
     if name.endswith(".zip"):
         return ZIP
-    if _TAR_NAME.search(name):
+    if TAR_NAME.search(name):
         return TAR
     return FILE
 

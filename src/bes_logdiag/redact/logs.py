@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from bes_logdiag.decode import CHUNK_SIZE, MAX_LINE, SNIFF_SIZE, detect_encoding
-from bes_logdiag.errors import first_line
+from bes_logdiag.errors import reason_of
 from bes_logdiag.filehead import SNIFF_BYTES
 from bes_logdiag.read import READ_ERRORS
 from bes_logdiag.redact.grammar import Redactor
@@ -137,11 +137,6 @@ def _pass_or_replace(e: UnicodeError) -> tuple[str, int]:
         if not isinstance(e, UnicodeDecodeError):
             raise e from None
         return "\ufffd", e.end
-
-
-def reason_of(e: BaseException) -> str:
-    """Why reading broke off, in a line: the error's first line, else its type's name."""
-    return first_line(e) or type(e).__name__
 
 
 def looks_like_log(head: bytes) -> bool:

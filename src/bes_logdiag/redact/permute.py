@@ -61,7 +61,7 @@ class KeyedHash:
         if network is None:
             side = isqrt(size - 1) + 1
             table = side <= TABLE_SIDE
-            rounds = [(f"{kind}/{r}", array("l", [-1]) * side if table else None) for r in range(ROUNDS)]
+            rounds = [(f"{kind}/{r}", array("i", [-1]) * side if table else None) for r in range(ROUNDS)]
             network = self._networks[(kind, size)] = (side, rounds)
         side, rounds = network
         while True:

@@ -178,8 +178,8 @@ class PlainLines:
         self,
         flags: Flags,
         user: Replace,
-        tokens: re.Pattern[str] = re.compile("(?!)"),
-        replace: Sequence[tuple[str, Replace]] = (),
+        tokens: re.Pattern[str],
+        replace: Sequence[tuple[str, Replace]],
     ) -> None:
         """`user`: the pseudonym of an ASCII {user} field (itself when it names nobody);
         `tokens`: the plain tokens' regex, a group per token (`tokens.PLAIN_TOKENS`), and per

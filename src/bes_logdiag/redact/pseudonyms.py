@@ -95,7 +95,7 @@ class Pseudonyms:
         self.mapping = mapping
         self.protected = frozenset(w.lower() for w in protected)
         self._caches: dict[str, dict[str, str]] = {}
-        self._pins = self._caches["pin"] = {}
+        self._pins: dict[str, str] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -130,7 +130,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _report_items(report: Report) -> dict[str, Any]:
-    """The report's fields, its two long lists (``activations``, ``unattached``) as iterators."""
+    """The report's fields, its long lists (``activations``, ``context``) as iterators."""
     inputs = report.inputs
     counts = {s.value: n for s, n in status_counts(report).items()}
     return {

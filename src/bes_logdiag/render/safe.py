@@ -26,10 +26,9 @@ if TYPE_CHECKING:  # rich is imported by the renderers that use it: stderr lines
 # U+2066-U+2069); the line and paragraph separators (U+2028, U+2029); and lone surrogates, which a
 # file name undecodable in the file system's encoding brings and no terminal encoding can write.
 # Every one of them is outside str.isprintable(), which is the fast path.
-_HIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ud800-\udfff\ufeff\ufff9-\ufffb]"
-)
+_INVISIBLE = "\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+"""DEL, the C1 controls and the invisible, bidi and separator characters (a character class's body)."""
+_HIDDEN = re.compile(f"[\x00-\x1f{_INVISIBLE}\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
 """A newline inside a field is shown as such; a tab is one space (rich would only expand it into
 spaces, and pasted logs often start with one)."""
@@ -55,9 +54,7 @@ def terminal(text: str) -> str:
     return _HIDDEN.sub(_shown, text)
 
 
-_RAW_IN_JSON = re.compile(
-    "[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
-)
+_RAW_IN_JSON = re.compile(f"[{_INVISIBLE}]")
 """What `_HIDDEN` holds that ``json.dumps(ensure_ascii=False)`` leaves as it is (it escapes C0
 controls itself; lone surrogates are the output stream's to replace)."""
 

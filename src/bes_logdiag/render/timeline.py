@@ -123,7 +123,7 @@ def _heading(act: Activation) -> Text:
     return head
 
 
-def _split(path: str) -> tuple[str, str]:
+def split_path(path: str) -> tuple[str, str]:
     """``logs/20100521/X.txt`` -> (``logs/20100521/``, ``X.txt``); also ``a.zip!X.txt`` and ``\\``."""
     cut = max(path.rfind(c) for c in "/\\!") + 1
     return path[:cut], path[cut:]
@@ -137,11 +137,11 @@ def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
     file once its folder is known; a name found in two folders keeps its full path."""
     folders: dict[str, set[str]] = {}
     for r in rows:
-        folder, name = _split(r["file"])
+        folder, name = split_path(r["file"])
         folders.setdefault(name, set()).add(folder)
-    short = {r["file"]: _split(r["file"])[1] for r in rows if len(folders[_split(r["file"])[1]]) == 1}
+    short = {r["file"]: split_path(r["file"])[1] for r in rows if len(folders[split_path(r["file"])[1]]) == 1}
     names = {r["file"]: terminal(short.get(r["file"], r["file"])) for r in rows}
-    shown = sorted({_split(f)[0] for f in short} - {""})
+    shown = sorted({split_path(f)[0] for f in short} - {""})
     return names, [terminal(f) for f in shown]
 
 
