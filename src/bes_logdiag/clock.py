@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import regex
@@ -358,7 +358,7 @@ class ServerClocks:
 
     def _with_moment(self, e: Event) -> Event:
         moment = self.moment_of(e.time, e.server, e.file, e.line)
-        return e if moment == e.time else replace(e, moment_at=moment)
+        return e if moment == e.time else e._replace(moment_at=moment)
 
     def _before(
         self, s: _ServerStep, when: datetime, stats: FileStats | None, line: int | None, server: str | None

@@ -114,6 +114,11 @@ class LineChunker:
         self._carry, self._pending, self._run, self._passing = [], 0, 0, False
         return out
 
+    @property
+    def transcodes(self) -> bool:
+        """Whether the buffers are transcoded (UTF-16 input), not the stream's own bytes."""
+        return self._decoder is not None
+
     def _start(self) -> bytes:
         head, self._head = self._head or b"", None
         self.enc.name = detect_encoding(head)

@@ -3,7 +3,9 @@
 The scan keeps only the lines a pattern matched; the lines before and after them (other threads,
 the mailbox's answer, the service restarting) are read again from the inputs once the verdicts are
 known, for the activations that did not complete.  Only the files holding such evidence are
-opened, each once, and read no further than the last line wanted.  What cannot be read again is
+opened, each once.  A line whose place in the file the scan noted (`Event.offset`) is read
+from there; the others (gzip data, archive members, UTF-16 text) are found by reading the file
+from the start, no further than the last line wanted.  What cannot be read again is
 left out, not an error: standard input and pipes (read once), a file gone or changed since (its
 line no longer carries the evidence's time).
 """
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from codecs import BOM_UTF8
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO, NamedTuple
 
 from bes_logdiag.decode import Encoding, decode_line, read_chunks
-from bes_logdiag.inflate import TarReader
+from bes_logdiag.inflate import GZIP_MAGIC, TarReader
 from bes_logdiag.model import Report, Status
 from bes_logdiag.read import READ_ERRORS, Source, discover, open_source
 
@@ -43,18 +47,26 @@ def split_where(where: str) -> tuple[str, int] | None:
     return (path, int(line)) if sep and line.isdigit() else None
 
 
-def _wanted(report: Report) -> dict[str, dict[int, datetime]]:
-    """Per file, the evidence lines of the activations that did not complete, with their times."""
-    wanted: dict[str, dict[int, datetime]] = {}
+class _Wanted(NamedTuple):
+    time: datetime
+    offset: int | None
+    """Where the line begins in the file (`Event.offset`), when the scan noted it."""
+
+
+def _wanted(report: Report) -> dict[str, dict[int, _Wanted]]:
+    """Per file, the evidence lines of the activations that did not complete, with their times
+    and places."""
+    wanted: dict[str, dict[int, _Wanted]] = {}
     for act in report.activations:
         last = act.last
         if last.status is Status.COMPLETE:
             continue
-        times = {e.where: e.time for e in last.events}
+        events = {e.where: e for e in last.events}
         for where in last.diagnosis.evidence:
             parts = split_where(where)
-            if parts is not None and where in times:
-                wanted.setdefault(parts[0], {})[parts[1]] = times[where]
+            e = events.get(where)
+            if parts is not None and e is not None:
+                wanted.setdefault(parts[0], {})[parts[1]] = _Wanted(e.time, e.offset)
     return wanted
 
 
@@ -88,7 +100,91 @@ def _regular(path: str) -> bool:
         return False
 
 
-def _lines_of(src: Source, numbers: set[int], tars: TarReader) -> dict[int, str]:
+def lines_around(
+    src: Source, evidence: Mapping[int, int | None], around: int, tars: TarReader | None = None
+) -> dict[int, str]:
+    """The lines of ``src`` from ``around`` before to ``around`` after each evidence line (its
+    number, with where it begins in the file when the scan noted that, `Event.offset`), as far as
+    the file has them, by number (1 = first)."""
+    lines: dict[int, str] = {}
+    placed = _placed_lines(src, evidence, around, lines)
+    numbers = {
+        n for line in evidence if line not in placed
+        for n in range(max(1, line - around), line + around + 1)
+    }  # fmt: skip
+    if numbers:
+        lines.update(_lines_of(src, numbers, tars))
+    return lines
+
+
+def _placed_lines(
+    src: Source, evidence: Mapping[int, int | None], around: int, out: dict[int, str]
+) -> set[int]:
+    """Into ``out``, the lines around each evidence line whose place is known, read from there;
+    gives the evidence lines so placed.  A plain file is read where its evidence is, not from its
+    start (10,000 activations want lines in nearly every 256 KiB of their logs).  An evidence
+    line whose lines do not all fall within `_WINDOWS` bytes each side of it (a stack trace, an
+    over-long line) is left to `_lines_of`; so is all of a file that holds gzip data (its places
+    are in the inflated text)."""
+    done: set[int] = set()
+    placed = sorted((offset, line) for line, offset in evidence.items() if offset is not None)
+    if not placed or src.member is not None or src.stdin:
+        return done
+    enc = Encoding()
+    with open(src.path, "rb") as f:
+        if f.read(len(GZIP_MAGIC)) == GZIP_MAGIC:
+            return done
+        for offset, line in placed:
+            for size in _WINDOWS:
+                found = _around(f, offset, size, around)
+                if found is not None:
+                    ahead, lines = found
+                    for n, raw in enumerate(lines, line - ahead):
+                        out[n] = _shown(decode_line(raw, enc))
+                    done.add(line)
+                    break
+    return done
+
+
+_WINDOWS = (2 * 1024, 64 * 1024)
+"""Bytes read each side of a placed evidence line for the lines around it, the second when the
+first holds too few whole lines (BES lines are far shorter)."""
+
+
+def _around(f: BinaryIO, offset: int, size: int, around: int) -> tuple[int, list[bytes]] | None:
+    """Up to ``around`` whole lines before the line at ``offset``, that line and up to ``around``
+    whole lines after it, with the number of lines before it; None when ``size`` bytes each side
+    hold fewer whole lines than the file has there, or ``offset`` is not where a line begins (the
+    file changed)."""
+    start = max(0, offset - size)
+    f.seek(start)
+    window = f.read(offset - start + size)
+    cut = offset - start
+    before = window[:cut].split(b"\n")
+    after = window[cut:].split(b"\n")
+    # A line before is whole if a line end (or the file's start) precedes it; a line after, if a
+    # line end follows it (or the file ends there).
+    if before[-1] or (start > 0 and len(before) < around + 2):
+        return None
+    if len(window) == cut + size:  # (not known to be the file's end)
+        if len(after) < around + 2:
+            return None
+    elif after[-1] == b"":
+        after.pop()  # (the file ends with a line end: no line after it)
+    if not after:
+        return None
+    if start == 0 and before[0].startswith(BOM_UTF8):
+        before[0] = before[0][len(BOM_UTF8) :]
+    lines_before = before[len(before) - 1 - around : -1] if len(before) > around else before[:-1]
+    return len(lines_before), lines_before + after[: around + 1]
+
+
+def _shown(text: str) -> str:
+    text = text.rstrip("\r\n")
+    return text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+
+
+def _lines_of(src: Source, numbers: set[int], tars: TarReader | None) -> dict[int, str]:
     """The lines of ``src`` with these numbers (1 = first), reading no further than the last.
     Each chunk holding one is split into its lines once, and only the lines wanted are decoded
     (10,000 activations want tens of thousands of lines, spread over every chunk of a log)."""
@@ -106,8 +202,7 @@ def _lines_of(src: Source, numbers: set[int], tars: TarReader) -> dict[int, str]
                 while at < len(wanted) and wanted[at] <= end:
                     n = wanted[at]
                     at += 1
-                    text = decode_line(lines[n - base - 1], enc).rstrip("\r\n")
-                    out[n] = text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+                    out[n] = _shown(decode_line(lines[n - base - 1], enc))
             base += newlines
             if at == len(wanted):
                 break
@@ -126,13 +221,12 @@ def read_context(report: Report, around: int = AROUND) -> Iterator[EvidenceConte
     try:
         for name, src in sources.items():
             evidence = wanted[name]
-            numbers = {n for line in evidence for n in range(max(1, line - around), line + around + 1)}
             try:
-                lines = _lines_of(src, numbers, tars)
+                lines = lines_around(src, {n: w.offset for n, w in evidence.items()}, around, tars)
             except READ_ERRORS:
                 continue
             for line in sorted(evidence):
-                when = evidence[line]
+                when = evidence[line].time
                 if f"{when:%m/%d %H:%M:%S}" not in lines.get(line, ""):
                     continue
                 span = [n for n in range(max(1, line - around), line + around + 1) if n in lines]

@@ -8,6 +8,7 @@ feeds it a whole file (`scan_source`); a live follower can feed it what a log ap
 from __future__ import annotations
 
 import threading
+from codecs import BOM_UTF8
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -117,6 +118,10 @@ class FileScanner:
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
         self._last_buf = b""
+        self._emitted = 0
+        """Bytes of the buffers matched so far (`_chunk`)."""
+        self._chunk_at: int | None = None
+        """Where the buffer being matched begins in the source's bytes; None for transcoded text."""
 
     @property
     def refused(self) -> bool:
@@ -207,6 +212,14 @@ class FileScanner:
         """Match one chunk of whole lines."""
         stats = self.stats
         stats.bytes += len(buf)
+        # Every byte of the stream is in one buffer, but for a BOM and what `LineChunker` passed
+        # over (an over-long line's middle): the buffer's place in the stream follows from those.
+        enc = self.enc
+        self._chunk_at = (
+            None if self._chunker.transcodes
+            else self._emitted + enc.passed_over + (len(BOM_UTF8) if enc.name == "utf-8-sig" else 0)
+        )  # fmt: skip
+        self._emitted += len(buf)
         if self._last_buf:
             self.look_back.remember(self._last_buf)
         # The prefilter and the newline count are the only passes over every byte: the lines
@@ -262,7 +275,7 @@ class FileScanner:
                 fields = plain.groups()
                 key = (pattern_ids, fields[7], fields[8])
                 known = known_of(key, _UNKNOWN)
-                if known is not _UNKNOWN and self._again(fields, known, line_no):  # type: ignore[arg-type]
+                if known is not _UNKNOWN and self._again(fields, known, line_no, start):  # type: ignore[arg-type]
                     continue
             self._line(raw, buf, start, pattern_ids, line_no, events, key)
         return newlines_before, prev
@@ -306,11 +319,13 @@ class FileScanner:
         elif not found.records:
             self.stats.unparsed += 1
 
-    def _again(self, fields: tuple[bytes, ...], known: tuple[Run, str] | None, line_no: int) -> bool:
-        """A line whose body (and user, and candidate patterns) an earlier line of the file had,
-        read from its header alone (``fields``: `PLAIN_HEADER`'s groups): its time and thread, and
-        the run it adds to (``known``), or None when it matches nothing.  False when its time is
-        no time (`parse_line` then says so)."""
+    def _again(
+        self, fields: tuple[bytes, ...], known: tuple[Run, str] | None, line_no: int, start: int
+    ) -> bool:
+        """A line (at ``start`` in the chunk) whose body (and user, and candidate patterns) an
+        earlier line of the file had, read from its header alone (``fields``: `PLAIN_HEADER`'s
+        groups): its time and thread, and the run it adds to (``known``), or None when it matches
+        nothing.  False when its time is no time (`parse_line` then says so)."""
         mon, day, h, mi, s, ms, tid, user, _ = fields
         when = header_time(self.clock, mon, day, h, mi, s, int(ms) * 1000)
         if when is None:
@@ -332,7 +347,7 @@ class FileScanner:
             self.owners.saw_user(thread, name, when)
         if known is not None:
             run, text = known
-            run.add(when, line_no, thread, text)
+            run.add(when, line_no, self._offset(start), thread, text)
             stats.matched += 1
         return True
 
@@ -347,8 +362,12 @@ class FileScanner:
             run = self._runs[p.id, names] = Run(self._event(p, m, line, line_no, buf, start))
             return run, run.first.text
         text = self._one(_clip(line.body))
-        run.add(line.time, line_no, self._maybe(line.thread), text)
+        run.add(line.time, line_no, self._offset(start), self._maybe(line.thread), text)
         return run, text
+
+    def _offset(self, start: int) -> int | None:
+        """Where the line at ``start`` in the chunk being matched begins in the source's bytes."""
+        return None if self._chunk_at is None else self._chunk_at + start
 
     @property
     def runs(self) -> tuple[Run, ...]:
@@ -401,6 +420,7 @@ class FileScanner:
             thread=self._maybe(line.thread),
             text=self._one(_clip(line.body)),
             identity_from=identity_from,
+            offset=self._offset(start),
         )
 
 

@@ -57,5 +57,5 @@ def _owned(e: Event, inherit: dict[str, str], tail: Tail, window: timedelta) -> 
     if user is None:
         return e
     if "@" in user:
-        return replace(e, email=clean_address(user), identity_from="thread")
-    return replace(e, display_name=clean_name(user), identity_from="thread")
+        return e._replace(email=clean_address(user), identity_from="thread")
+    return e._replace(display_name=clean_name(user), identity_from="thread")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain, islice
 from operator import attrgetter
@@ -47,15 +47,16 @@ _NO_INDEX: dict[str | None, int] = {}
 
 class Run:
     """One pattern's lines for one set of names (or none) in one file: the first as an event like
-    any other (``first``), each further line as its time, line number, thread and text, in arrays
-    (about 24 bytes a line, where an event takes some 300).  A run of one line (a flood of lines
+    any other (``first``), each further line as its time, line number, place in the file
+    (`Event.offset`, -1 for none), thread and text, in arrays (about 32 bytes a line, where an
+    event takes some 300).  A run of one line (a flood of lines
     that each name another user) shares empty arrays, made its own at its second line."""
 
-    __slots__ = ("first", "times", "lines", "threads", "texts", "strings", "_index", "_shape")
+    __slots__ = ("first", "times", "lines", "offsets", "threads", "texts", "strings", "_index", "_shape")
 
     def __init__(self, first: Event) -> None:
         self.first = first
-        self.times = self.lines = _NO_NUMBERS
+        self.times = self.lines = self.offsets = _NO_NUMBERS
         self.threads = self.texts = _NO_INDEXES
         self.strings: list[str | None] = _NO_STRINGS
         """The threads and texts the lines hold, each once (the arrays index it)."""
@@ -66,13 +67,15 @@ class Run:
     def count(self) -> int:
         return 1 + len(self.times)
 
-    def add(self, time: datetime, line: int, thread: str | None, text: str) -> None:
+    def add(self, time: datetime, line: int, offset: int | None, thread: str | None, text: str) -> None:
         self._shape = None
         if self.times is _NO_NUMBERS:
-            self.times, self.lines, self.threads, self.texts = array("q"), array("q"), array("i"), array("i")
+            self.times, self.lines, self.offsets = array("q"), array("q"), array("q")
+            self.threads, self.texts = array("i"), array("i")
             self.strings, self._index = [], {}
         self.times.append(_micros(time))
         self.lines.append(line)
+        self.offsets.append(-1 if offset is None else offset)
         self.threads.append(self._string(thread))
         self.texts.append(self._string(text))
 
@@ -88,15 +91,17 @@ class Run:
         e = self.first
         return (e.server, e.pattern_id, e.email, e.user_id, e.display_name)
 
-    def raw(self) -> Iterator[tuple[int, int, str | None, str]]:
-        """The further lines as (time, line, thread, text)."""
+    def raw(self) -> Iterator[_Raw]:
+        """The further lines as (time, line, place, thread, text)."""
         for i in range(len(self.times)):
             yield self.at(i)
 
-    def at(self, i: int) -> tuple[int, int, str | None, str]:
-        """The ``i``th further line as (time, line, thread, text)."""
+    def at(self, i: int) -> _Raw:
+        """The ``i``th further line as (time, line, place, thread, text)."""
         s = self.strings
-        return self.times[i], self.lines[i], s[self.threads[i]], s[self.texts[i]]  # type: ignore[return-value]
+        offset = self.offsets[i]
+        return (self.times[i], self.lines[i], None if offset < 0 else offset,
+                s[self.threads[i]], s[self.texts[i]])  # type: ignore[return-value]  # fmt: skip
 
     @property
     def shape(self) -> Shape:
@@ -112,28 +117,30 @@ def pack(runs: tuple[Run, ...]) -> tuple[object, ...]:
     """A file's runs as a few lists and arrays, to cross to the main process: pickling a dense
     file's thousands of runs one object and four arrays each cost more than reading them."""
     sizes = array("q", [len(r.times) for r in runs])
-    times, lines, threads, texts = array("q"), array("q"), array("i"), array("i")
+    times, lines, offsets, threads, texts = array("q"), array("q"), array("q"), array("i"), array("i")
     for r in runs:
         times += r.times
         lines += r.lines
+        offsets += r.offsets
         threads += r.threads
         texts += r.texts
     firsts = [r.first for r in runs]
     # (a run of one line is its first: no strings, and a shape worked out in no time)
     strings = [r.strings if r.times else None for r in runs]
-    return firsts, sizes, times, lines, threads, texts, strings, [r.shape if r.times else None for r in runs]
+    shapes = [r.shape if r.times else None for r in runs]
+    return firsts, sizes, times, lines, offsets, threads, texts, strings, shapes
 
 
 def unpack(packed: tuple[object, ...]) -> tuple[Run, ...]:
     """The runs `pack` packed (without the index that only serves `Run.add`)."""
-    firsts, sizes, times, lines, threads, texts, strings, shapes = packed
+    firsts, sizes, times, lines, offsets, threads, texts, strings, shapes = packed
     out = []
     at = 0
     for first, n, kept, shape in zip(firsts, sizes, strings, shapes):  # type: ignore[call-overload]
         run = Run(first)
         if n:
             end = at + n
-            run.times, run.lines = times[at:end], lines[at:end]  # type: ignore[index]
+            run.times, run.lines, run.offsets = times[at:end], lines[at:end], offsets[at:end]  # type: ignore[index]
             run.threads, run.texts = threads[at:end], texts[at:end]  # type: ignore[index]
             run.strings, run._shape, run._index = kept, shape, {}
             at = end
@@ -222,17 +229,17 @@ def _may_repeat(parts: list[Run]) -> bool:
 
 _ORDER = attrgetter("order")
 
-_Raw = tuple[int, int, str | None, str]
-"""A line of a run: its time (microseconds), line number, thread and text."""
+_Raw = tuple[int, int, int | None, str | None, str]
+"""A line of a run: its time (microseconds), line number, place in the file, thread and text."""
 
 
 def _lines(part: Run, seen: set[tuple[int, str]] | None) -> Iterator[_Raw]:
     """The part's lines, its first too; with ``seen`` (the time and text of the lines read), those
     not read before (and they are added to it)."""
     e = part.first
-    for raw in chain([(_micros(e.time), e.line, e.thread, e.text)], part.raw()):
+    for raw in chain([(_micros(e.time), e.line, e.offset, e.thread, e.text)], part.raw()):
         if seen is not None:
-            key = (raw[0], raw[3])
+            key = (raw[0], raw[4])
             if key in seen:
                 continue
             seen.add(key)
@@ -271,8 +278,8 @@ def _ends_by_moment(part: Run, clocks: ServerClocks) -> list[Event]:
 
 
 def _event(template: Event, raw: _Raw, clocks: ServerClocks) -> Event:
-    micros, line, thread, text = raw
+    micros, line, offset, thread, text = raw
     time = _time(micros)
     moment = clocks.moment_of(time, template.server, template.file, line)
-    return replace(template, time=time, line=line, thread=thread, text=text,
-                   moment_at=None if moment == time else moment)  # fmt: skip
+    return template._replace(time=time, line=line, thread=thread, text=text,
+                             moment_at=None if moment == time else moment, offset=offset)  # fmt: skip

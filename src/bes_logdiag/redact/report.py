@@ -224,8 +224,7 @@ class _ReportRedactor:
         return replace(t, events=tuple(self.event(e) for e in t.events), diagnosis=diagnosis)
 
     def event(self, e: Event) -> Event:
-        return replace(
-            e,
+        return e._replace(
             **self.names(e),
             file=self.path(e.file),
             text=self.text(e.text),
