@@ -59,10 +59,12 @@ class FileResult:
     """With `Source.hash_head`: the hash of its first bytes as stored (`duplicates.head_digest`)."""
 
     def __getstate__(self) -> dict[str, object]:
-        return {**self.__dict__, "runs": pack(self.runs)}
+        # (most files of a folder of small ones hold no run: nothing to pack)
+        return {**self.__dict__, "runs": pack(self.runs) if self.runs else None}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state, runs=unpack(state["runs"]))  # type: ignore[arg-type]
+        packed = state["runs"]
+        self.__dict__.update(state, runs=() if packed is None else unpack(packed))  # type: ignore[arg-type]
 
 
 class FileScanner:

@@ -79,8 +79,11 @@ def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
     from pathlib import Path
 
     # Ctrl-C at a terminal reaches the whole process group: the parent ends the workers
-    # (`_run`), and a worker must not print a traceback of its own meanwhile.
+    # (`_run`), and a worker must not print a traceback of its own meanwhile.  (Started with
+    # SIGINT blocked or ignored, `_workers_ignore_ctrl_c`: ignoring drops one pending.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER = Matcher(load_library(tuple(Path(d) for d in extra_dirs)), engine)
 
 
@@ -224,16 +227,16 @@ def _run(
         # messages, more than scanning a 5 KB iteration of a size-rotated log.
         futures: list[Future[list[FileResult]]] = []
         where: dict[int, tuple[int, int]] = {}  # file -> (its batch, its place in the batch)
-        with _workers_ignore_ctrl_c(not threads):
-            for batch in _batches(files, sizes):
-                for place, i in enumerate(batch):
-                    where[i] = (len(futures), place)
-                todo = [files[i] for i in batch]
-                if threads:
-                    futures.append(pool.submit(_scan_all, job, todo, matcher, stop))
-                else:
-                    futures.append(pool.submit(_work, todo, job))
         try:
+            with _workers_ignore_ctrl_c(not threads):
+                for batch in _batches(files, sizes):
+                    for place, i in enumerate(batch):
+                        where[i] = (len(futures), place)
+                    todo = [files[i] for i in batch]
+                    if threads:
+                        futures.append(pool.submit(_scan_all, job, todo, matcher, stop))
+                    else:
+                        futures.append(pool.submit(_work, todo, job))
             for i in range(len(files)):
                 batch_no, place = where[i]
                 yield futures[batch_no].result()[place]
@@ -262,12 +265,23 @@ def in_threads(engine: str, total_bytes: int) -> bool:
 
 @contextmanager
 def _workers_ignore_ctrl_c(processes: bool) -> Iterator[None]:
-    """While worker processes are started (the pool starts them as tasks are submitted), Ctrl-C is
-    ignored, so that a spawned worker inherits the ignoring from its first instruction: Ctrl-C at
-    a terminal reaches the whole process group, and a worker still importing would print a
-    traceback of its own before `_init_worker` ran.  The parent ends the workers (`_run`)."""
+    """While worker processes are started (the pool starts them as tasks are submitted), Ctrl-C
+    is held off, so that a spawned worker is started with it held off from its first instruction:
+    Ctrl-C at a terminal reaches the whole process group, and a worker still importing would print
+    a traceback of its own before `_init_worker` ran.  The parent ends the workers (`_run`).
+
+    Where signals can be blocked (not Windows), SIGINT is blocked, not ignored: a Ctrl-C that
+    comes meanwhile waits, and reaches the parent as the block ends.  Ignored, it was lost, and
+    the scan ran on to its end (a cold start spends a few tenths of a second here)."""
     if not processes or threading.current_thread() is not threading.main_thread():
         yield
+        return
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
