@@ -23,6 +23,7 @@ import codecs
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -2051,6 +2052,13 @@ def verdict_rows(report: Doc, *, seconds: bool = False) -> list[tuple[Any, ...]]
             )
         )
     return sorted(out, key=lambda r: tuple(str(x) for x in r))
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """``preexec_fn`` for a child that is sent Ctrl-C: SIGINT handled as in a terminal's foreground
+    job.  A suite run as a background job (``pytest &``, a CI step's background shell) starts its
+    children with SIGINT ignored, and bes-logdiag then keeps ignoring it, as a background job must."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_in_terminal(*args: object, columns: int = 200) -> bytes:

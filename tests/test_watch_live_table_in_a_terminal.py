@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from builders import ctrl_c_as_in_a_terminal
 from test_watch_support import IAN, T0, day_begun, user
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -40,6 +41,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env=env,
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
         os.close(slave)
         self.received = bytearray()

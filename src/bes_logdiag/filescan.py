@@ -36,6 +36,11 @@ _Names = tuple[str | None, str | None, str | None]
 """The address, display name and user id a line names (`_names_of`)."""
 _Key = tuple[tuple[int, ...], bytes | None, bytes]
 """A line's candidate patterns, and the user and body of its plain header (`FileScanner._known`)."""
+_Fixed = tuple[
+    tuple[str | None, str | None, str], tuple[str, int | None, str | None, str | None, str | None, bool]
+]
+"""What every event of one pattern in one file shares (`FileScanner._fixed_of`)."""
+_make_event = Event._make
 _UNKNOWN = object()
 """Not in `FileScanner._known`."""
 _MEMO_LIMIT = 50_000
@@ -113,6 +118,7 @@ class FileScanner:
         """Per candidate patterns, user and body of a line with a plain header (`PLAIN_HEADER`):
         the run such a line adds to, or None when it matches nothing (`_again`)."""
         self._dates = matcher.date_ids
+        self._fixed: dict[str, _Fixed] = {}
         self._threads: dict[bytes, str] = {}
         self._users: dict[bytes, str] = {}
         """Thread ids (upper-cased) and users of plain headers, decoded once."""
@@ -402,28 +408,25 @@ class FileScanner:
                 else:
                     display = owner
         self.owners.saw_milestone(p.milestone, email or display, line)
+        where, what = self._fixed.get(p.id) or self._fixed_of(p)
+        # (made from one tuple: the fields in `Event`'s order; keywords cost more than the tuple)
+        return _make_event((
+            line.time, *where, line_no, *what,
+            self._maybe(clean_address(email)), user_id, self._maybe(clean_name(display)),
+            self._maybe(line.thread), self._one(_clip(line.body)), identity_from, p.resumes, None,
+            self._offset(start),
+        ))  # fmt: skip
+
+    def _fixed_of(self, p: Pattern) -> _Fixed:
+        """The fields of every event of pattern ``p`` in this file that neither its line nor its
+        user changes: (server, service, file) and (pattern, stage, milestone, error, kb, opens)."""
         milestone = self.matcher.library.milestones.get(p.milestone) if p.milestone else None
-        return Event(
-            time=line.time,
-            server=self.src.info.server,
-            service=self.src.info.service or p.service,
-            file=self.src.name,
-            line=line_no,
-            pattern_id=p.id,
-            stage=milestone.stage if milestone else p.stage,
-            milestone=p.milestone,
-            error=p.error,
-            kb=p.kb,
-            opens_attempt=p.opens_attempt,
-            resumes=p.resumes,
-            email=self._maybe(clean_address(email)),
-            user_id=user_id,
-            display_name=self._maybe(clean_name(display)),
-            thread=self._maybe(line.thread),
-            text=self._one(_clip(line.body)),
-            identity_from=identity_from,
-            offset=self._offset(start),
+        info = self.src.info
+        fixed = self._fixed[p.id] = (
+            (info.server, info.service or p.service, self.src.name),
+            (p.id, milestone.stage if milestone else p.stage, p.milestone, p.error, p.kb, p.opens_attempt),
         )
+        return fixed
 
 
 def _names_of(m: regex.Match[str], user: str | None) -> _Names:

@@ -8,8 +8,8 @@ the checks of a pattern's examples alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import regex
 
@@ -117,8 +117,7 @@ def search_once(p: Pattern, text: str) -> regex.Match[str] | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class LineMatch:
+class LineMatch(NamedTuple):
     """What one physical line matched."""
 
     date: regex.Match[str] | None = None

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import SAMPLE_LOGS, bes_line
+from builders import SAMPLE_LOGS, bes_line, ctrl_c_as_in_a_terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 
@@ -47,6 +47,7 @@ def test_ctrl_c_stops_reading_at_once(big_folder: Path, tmp_path: Path, engine: 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     time.sleep(1.0 if engine == "python" else 0.5)  # (spawned workers take a moment to start)
     assert child.poll() is None, child.communicate()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import typer.core
 import typer.main
-from builders import run_cli
+from builders import ctrl_c_as_in_a_terminal, run_cli
 
 from bes_logdiag import cli
 
@@ -101,6 +101,7 @@ def test_a_real_sigint_while_parsing_says_interrupted(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     assert proc.returncode == 128 + signal.SIGINT
     assert proc.stderr == INTERRUPTED
