@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import regex
 from builders import (
     BOOKS_TEXT,
     accept_text,
@@ -23,11 +24,19 @@ from builders import (
     scan_json,
     write_lines,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bes_logdiag.clock import _stamp_texts
 
 SERVER = "BESDST01"
 FALL = datetime(2024, 11, 3)  # a Sunday: US daylight saving ends at 02:00, back to 01:00
 SPRING = datetime(2024, 3, 10)  # a Sunday: US daylight saving begins at 02:00, on to 03:00
 USER, UID, NAME = "rosa.diaz@example.com", 5150, "Diaz, Rosa"
+
+_ANY_HEADER_STAMP = regex.compile(rb"(?m)^[^\n(]{0,24}\(\s*(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2})")
+"""A line's header stamp, written the plain way (``^`` at every line start): what the clock
+check's two faster patterns must agree with."""
 
 
 def at(day: datetime, hh: int, mm: int, ss: int = 0) -> datetime:
@@ -204,3 +213,31 @@ def test_a_busy_log_finds_the_step_between_its_samples(tmp_path: Path) -> None:
     write(tmp_path, d, "MAGT", lines)
     _, report, _ = scan_json(tmp_path)
     assert any(SERVER in n and "goes back 1h" in n for n in report["notes"]), report["notes"]
+
+
+_STAMP_LINE = st.one_of(
+    # as servers write them, and as a paste or an older build leaves them
+    st.builds(lambda e, t: f"[{e:05d}] ({t:%m/%d %H:%M:%S}.{t.microsecond // 1000:03d}):{{0x1A}} x",
+              st.integers(0, 99999), st.datetimes(datetime(2023, 1, 1), datetime(2024, 12, 31))),
+    st.builds(lambda e, t: f"[{e}] ({t.month}/{t.day} {t:%H:%M:%S}):{{0x1A}} x",
+              st.integers(0, 99), st.datetimes(datetime(2023, 1, 1), datetime(2024, 12, 31))),
+    st.text(alphabet="[]()0123456789/:. x\r", max_size=40),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STAMP_LINE, max_size=30), st.booleans(), st.data())
+def test_the_stamps_a_stretch_is_checked_by_are_every_lines(
+    lines: list[str], end_nl: bool, data: st.DataObject
+) -> None:
+    """The stamps the clock check reads from a stretch of lines (`clock._stamp_texts`) are those
+    of the lines that begin in it, whichever of its two patterns finds them."""
+    buf = ("\n".join(lines) + ("\n" if end_nl else "")).encode()
+    start = data.draw(st.integers(0, len(buf)))
+    end = data.draw(st.integers(start, len(buf)))
+    expected = [
+        m.group(1)
+        for m in _ANY_HEADER_STAMP.finditer(buf, start, end)
+        if m.start() == 0 or buf[m.start() - 1 : m.start()] == b"\n"
+    ]
+    assert _stamp_texts(buf, start, end) == expected

@@ -54,9 +54,17 @@ the lines after a line end (``findall``).  Three times faster than ``(?m)^`` (wh
 every byte) over a folder of 20,000 small files, which are read line by line (`FULL_SCAN_BYTES`)."""
 
 
+_SERVERS_STAMP_TEXT = re.compile(rb"\n\[\d{5}\] \((\d\d/\d\d \d\d:\d\d:\d\d)\.")
+"""The same, in the one layout a server writes (``[40000] (12/30 00:00:10.133)``): found a third
+faster, and the same stamps whenever every line after a line end has it."""
+
+
 def _stamp_texts(buf: bytes, start: int, end: int) -> list[bytes]:
     """The header stamps of the lines that begin in ``buf[start:end]``."""
-    stamps = _NEXT_STAMP_TEXT.findall(buf, start, end)
+    stamps = _SERVERS_STAMP_TEXT.findall(buf, start, end)
+    # (a line end at ``end`` begins no line in the stretch)
+    if len(stamps) != buf.count(b"\n", start, end) - (buf[end - 1 : end] == b"\n"):
+        stamps = _NEXT_STAMP_TEXT.findall(buf, start, end)
     if start == 0 or buf[start - 1 : start] == b"\n":
         first = _FIRST_STAMP_TEXT.match(buf, start, end)
         if first is not None:
