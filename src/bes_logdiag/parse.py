@@ -47,6 +47,9 @@ _NEXT_RECORD = regex.compile(
     r"|(?<!\[\d{1,5}\]\s*)\s\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\)\s*:"
 )
 
+_STAMP_START = re.compile(r"\(\s*\d{1,2}/\d{1,2}\s")
+"""Where a timestamp may begin, as `_HEADER` and `_NEXT_RECORD` read one."""
+
 PLAIN_HEADER = re.compile(
     rb"\[\d{1,5}\] \((\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\):"
     rb"\{0x([0-9A-Fa-f]{1,8})\} (?:\{([^{}]*)\} )?(.*)",
@@ -70,6 +73,11 @@ def normalise(text: str) -> str:
 
 def split_records(text: str) -> list[str]:
     """Split a physical line holding several BES records (text copied from a table) into records."""
+    # A line with one timestamp holds one record (split or not, it parses to the same one): the
+    # usual case, told by the standard library's engine in a tenth of `_NEXT_RECORD`'s time.
+    stamp = _STAMP_START.search(text)
+    if stamp is None or _STAMP_START.search(text, stamp.end()) is None:
+        return [text]
     first = _NEXT_RECORD.search(text)
     if first is None:  # one record: the usual case
         return [text]
