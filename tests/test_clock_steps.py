@@ -241,3 +241,4 @@ def test_the_stamps_a_stretch_is_checked_by_are_every_lines(
         if m.start() == 0 or buf[m.start() - 1 : m.start()] == b"\n"
     ]
     assert _stamp_texts(buf, start, end) == expected
+    assert _stamp_texts(buf, start, end, buf.count(b"\n", start, end)) == expected  # (counted by the reader)

@@ -59,11 +59,14 @@ _SERVERS_STAMP_TEXT = re.compile(rb"\n\[\d{5}\] \((\d\d/\d\d \d\d:\d\d:\d\d)\.")
 faster, and the same stamps whenever every line after a line end has it."""
 
 
-def _stamp_texts(buf: bytes, start: int, end: int) -> list[bytes]:
-    """The header stamps of the lines that begin in ``buf[start:end]``."""
+def _stamp_texts(buf: bytes, start: int, end: int, newlines: int | None = None) -> list[bytes]:
+    """The header stamps of the lines that begin in ``buf[start:end]`` (``newlines``: its line
+    ends, when the caller counted them)."""
     stamps = _SERVERS_STAMP_TEXT.findall(buf, start, end)
+    if newlines is None:
+        newlines = buf.count(b"\n", start, end)
     # (a line end at ``end`` begins no line in the stretch)
-    if len(stamps) != buf.count(b"\n", start, end) - (buf[end - 1 : end] == b"\n"):
+    if len(stamps) != newlines - (buf[end - 1 : end] == b"\n"):
         stamps = _NEXT_STAMP_TEXT.findall(buf, start, end)
     if start == 0 or buf[start - 1 : start] == b"\n":
         first = _FIRST_STAMP_TEXT.match(buf, start, end)
@@ -91,10 +94,11 @@ class StepFinder:
         self._last: datetime | None = None
         """The time of the last line seen (a skipped hour is measured from it)."""
 
-    def see(self, buf: bytes, line_base: int) -> None:
-        """Look at one chunk of whole lines whose first line is line ``line_base + 1``."""
+    def see(self, buf: bytes, line_base: int, newlines: int | None = None) -> None:
+        """Look at one chunk of whole lines whose first line is line ``line_base + 1`` (and which
+        holds ``newlines`` line ends, when the caller counted them)."""
         if len(buf) <= FULL_SCAN_BYTES:
-            self._read(buf, 0, len(buf), line_base)
+            self._read(buf, 0, len(buf), line_base, newlines=newlines)
             return
         if self._smooth(buf):
             return
@@ -132,9 +136,18 @@ class StepFinder:
         self._last = t1
         return True
 
-    def _read(self, buf: bytes, start: int, end: int, line_base: int, *, sample_last: bool = False) -> None:
+    def _read(
+        self,
+        buf: bytes,
+        start: int,
+        end: int,
+        line_base: int,
+        *,
+        sample_last: bool = False,
+        newlines: int | None = None,
+    ) -> None:
         """Every line of ``buf[start:end]`` (``sample_last``: its last line, and the others only when
-        that shows a step)."""
+        that shows a step; ``newlines``: its line ends, when known)."""
         if sample_last:
             m = _LAST_HEADER_STAMP.search(buf, start, end)
             t = self._time(m) if m is not None else None
@@ -144,7 +157,7 @@ class StepFinder:
                     self._latest = t if self._latest is None else max(self._latest, t)
                     self._last = t
                 return
-        if self._in_order(buf, start, end):
+        if self._in_order(buf, start, end, newlines):
             return
         # Line by line, but in whole seconds as integers: a datetime only for a line that may be
         # a step.
@@ -186,13 +199,13 @@ class StepFinder:
         if last_m is not None:
             self._last = self._time(last_m) or self._last
 
-    def _in_order(self, buf: bytes, start: int, end: int) -> bool:
+    def _in_order(self, buf: bytes, start: int, end: int, newlines: int | None = None) -> bool:
         """Whether the stretch's stamps simply run on (the usual case, decided at C speed): as
         text, zero-padded ``MM/DD HH:MM:SS`` stamps sort as their times do, so a stretch whose
         stamps are already sorted, after the latest time seen, and nowhere near a daylight-saving
         change holds no step.  Anything else (a stamp without zero padding, New Year, lines a few
         milliseconds out of order) is read line by line."""
-        stamps = _stamp_texts(buf, start, end)
+        stamps = _stamp_texts(buf, start, end, newlines)
         if not stamps:
             return True
         latest = self._latest

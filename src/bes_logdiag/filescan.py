@@ -234,9 +234,10 @@ class FileScanner:
         # before the last candidate are counted on the way to it (`_candidates`), the rest here.
         found = self.matcher.candidates(buf)
         counted, upto = self._candidates(buf, found, events) if found else (0, 0)
+        newlines = counted + buf.count(b"\n", upto)
         self.damage.note(buf, self._line_base, self.enc)
-        self.steps.see(buf, self._line_base)
-        self._line_base += counted + buf.count(b"\n", upto)
+        self.steps.see(buf, self._line_base, newlines)
+        self._line_base += newlines
         self._last_buf = buf
 
     def _one(self, text: str) -> str:

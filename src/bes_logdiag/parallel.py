@@ -114,12 +114,14 @@ def _batches(files: list[Source], sizes: list[int]) -> Iterator[list[int]]:
     units: dict[object, list[int]] = {}
     for i, src in enumerate(files):
         units.setdefault(src.path if isinstance(src.entry, tarfile.TarInfo) else i, []).append(i)
+    sized = []  # (a folder of size-rotated logs: 20,000 units of one file)
     for unit in units.values():
-        unit.sort(key=lambda i: reading_order(files[i]))
+        if len(unit) > 1:
+            unit.sort(key=lambda i: reading_order(files[i]))
+        sized.append((sum(sizes[i] for i in unit) if len(unit) > 1 else sizes[unit[0]], unit))
     batch: list[int] = []
     held = 0
-    for unit in sorted(units.values(), key=lambda u: -sum(sizes[i] for i in u)):
-        size = sum(sizes[i] for i in unit)
+    for size, unit in sorted(sized, key=lambda su: -su[0]):
         if batch and (held + size > BATCH_BYTES or len(batch) + len(unit) > BATCH_FILES):
             yield batch
             batch, held = [], 0
