@@ -148,21 +148,28 @@ def read_sources(
     """Every source's events and stats, in command-line order, whatever the number of jobs;
     sources that are not activation logs are set aside unread, and those that repeat another's
     bytes are read but set aside."""
-    found, skipped = discover(config.paths)
-    sources, ignored = split_ignored(found, activation_services(library))
-    sources = mark_same_sizes(sources)
-    job = _Job(config.year, config.year or fallback_year(), config.thread_window, config.max_expand, compact)
     matcher = Matcher(library, config.engine)
-    results: list[FileResult] = []
-    stdin = [s for s in sources if s.stdin]
-    files = [s for s in sources if not s.stdin]
-    sizes = [s.size for s in files]
-    if progress:
-        progress.start(len(sources), sum(sizes))
-    for r, size in zip(_run(files, sizes, job, matcher, config), sizes):
-        results.append(r)
+    services = activation_services(library)
+    early = _EarlyStart(config, matcher.prefilter.name, services)
+    try:
+        found, skipped = discover(config.paths, early.found)
+        sources, ignored = split_ignored(found, services)
+        sources = mark_same_sizes(sources)
+        job = _Job(
+            config.year, config.year or fallback_year(), config.thread_window, config.max_expand, compact
+        )
+        results: list[FileResult] = []
+        stdin = [s for s in sources if s.stdin]
+        files = [s for s in sources if not s.stdin]
+        sizes = [s.size for s in files]
         if progress:
-            progress.advance(r.stats, size)
+            progress.start(len(sources), sum(sizes))
+        for r, size in zip(_run(files, sizes, job, matcher, config, early), sizes):
+            results.append(r)
+            if progress:
+                progress.advance(r.stats, size)
+    finally:
+        early.close()  # (not taken by `_run`: the input wanted no processes after all, or broke off)
     for s in stdin:
         r = job.scan(s, matcher)
         results.append(r)
@@ -184,18 +191,85 @@ PROCESS_MIN_BYTES = 48 * 1024 * 1024
 Measured on 2 cores: two processes already won on 76 MB (0.66 s against 0.80 s)."""
 
 
+class _EarlyStart:
+    """Worker processes started while `discover` still lists the input, as soon as the activation
+    logs found so far call for processes (`PROCESS_MIN_BYTES`, two files or more): a worker takes
+    a quarter of a second to start (an interpreter, the imports, the library compiled), about as
+    long as listing a folder of 20,000 size-rotated logs takes.  `_run` takes the pool when it
+    wants processes; otherwise (the rest of the input was ignored, copies) `close` ends it."""
+
+    def __init__(self, config: ScanConfig, engine: str, services: frozenset[str]) -> None:
+        self._config = config
+        self._engine = engine
+        self._services = services
+        self._most = _most_workers(config.jobs)
+        self._files = 0
+        self._bytes = 0
+        self.pool: Executor | None = None
+
+    def found(self, src: Source) -> None:
+        """`discover`'s word of each source."""
+        if self.pool is not None or self._most <= 1 or src.stdin:
+            return
+        if src.info.service is not None and src.info.service not in self._services:
+            return  # (ignored: `split_ignored`)
+        self._files += 1
+        self._bytes += src.size
+        if self._bytes >= PROCESS_MIN_BYTES and self._files >= 2:
+            self.pool = _process_pool(self._most, self._config, self._engine)
+            # A pool starts a process for a task no idle one can take: one no-op task per worker.
+            with _workers_ignore_ctrl_c(True):
+                for _ in range(min(self._most, self._files)):
+                    self.pool.submit(_ready)
+
+    def take(self) -> Executor | None:
+        pool, self.pool = self.pool, None
+        return pool
+
+    def close(self) -> None:
+        pool = self.take()
+        if pool is not None:
+            _terminate_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready() -> None:
+    """The task that has a worker process started (`_EarlyStart`)."""
+
+
+def _process_pool(workers: int, config: ScanConfig, engine: str) -> Executor:
+    # Imported here: multiprocessing costs every run 10 ms of start-up otherwise.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    extra = tuple(str(p) for p in config.patterns)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(extra, engine),
+    )
+
+
 def _run(
-    files: list[Source], sizes: list[int], job: _Job, matcher: Matcher, config: ScanConfig
+    files: list[Source],
+    sizes: list[int],
+    job: _Job,
+    matcher: Matcher,
+    config: ScanConfig,
+    early: _EarlyStart | None = None,
 ) -> Iterator[FileResult]:
     """Every file's result, in input order, read by as many workers as `_workers` says.
 
     With hyperscan, on input under `PROCESS_MIN_BYTES`, the workers are threads: the scan runs
     without the GIL, and threads start at once and share the compiled database.  Otherwise
     (`in_threads`) they are processes, started with ``spawn`` (as on Windows); each compiles the
-    library once.
+    library once.  Processes that ``early`` started while the input was listed are taken.
     """
     threads = in_threads(matcher.prefilter.name, sum(sizes))
     workers = _workers(config.jobs, sizes, threads)
+    if early is not None and (threads or workers <= 1):
+        early.close()  # (what was left after the copies and other services' logs is less)
     if workers <= 1:
         tars = TarReader()  # (`discover` lists a tar's members in a row, in archive order)
         try:
@@ -208,17 +282,7 @@ def _run(
     if threads:
         pool = ThreadPoolExecutor(max_workers=workers)
     else:
-        # Imported here: multiprocessing costs every run 10 ms of start-up otherwise.
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        extra = tuple(str(p) for p in config.patterns)
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(extra, matcher.prefilter.name),
-        )
+        pool = (early and early.take()) or _process_pool(workers, config, matcher.prefilter.name)
     # Set on Ctrl-C: a running thread's scan stops at its next block (`scan_source`).  Neither
     # shutdown(cancel_futures=True) nor a signal stops a running worker, and the interpreter joins
     # worker threads at exit (issue 15: 32.7 s); worker processes are terminated instead.
@@ -303,12 +367,17 @@ def _terminate_workers(pool: Executor) -> None:
 
 
 def _workers(jobs: int, sizes: list[int], threads: bool) -> int:
+    if jobs == AUTO_JOBS and sum(sizes) < (THREAD_MIN_BYTES if threads else PROCESS_MIN_BYTES):
+        return 1
+    return max(1, min(_most_workers(jobs), len(sizes)))
+
+
+def _most_workers(jobs: int) -> int:
+    """Workers for any number of files: ``--jobs``, or the cores."""
     if jobs != AUTO_JOBS:
         # More workers than 4 per core only cost memory (each holds a chunk and its results).
-        return max(1, min(jobs, len(sizes), 4 * _cores()))
-    if sum(sizes) < (THREAD_MIN_BYTES if threads else PROCESS_MIN_BYTES):
-        return 1
-    return max(1, min(_cores(), len(sizes)))
+        return max(1, min(jobs, 4 * _cores()))
+    return _cores()
 
 
 def _cores() -> int:

@@ -140,8 +140,11 @@ def _date(text: str) -> datetime | None:
         return None
 
 
-def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
-    """Expand the command line's paths (files, folders, globs, archives, ``-``) into sources."""
+def discover(
+    paths: Sequence[str], found: Callable[[Source], None] | None = None
+) -> tuple[list[Source], list[Skipped]]:
+    """Expand the command line's paths (files, folders, globs, archives, ``-``) into sources;
+    ``found`` is told of each as it is found (`parallel` starts its workers meanwhile)."""
     sources: list[Source] = []
     skipped: list[Skipped] = []
     seen: set[tuple[str, str | None]] = set()
@@ -154,6 +157,8 @@ def discover(paths: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
         if key not in seen:
             seen.add(key)
             sources.append(src)
+            if found is not None:
+                found(src)
 
     for raw in paths:
         if raw == "-":
