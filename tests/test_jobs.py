@@ -106,3 +106,35 @@ def test_jobs_and_engine_give_identical_json(
     assert r4 == busy_report[1]
     assert rpy == busy_report[1]
     assert rpy1 == busy_report[1]
+
+
+def test_workers_started_while_listing_are_ended_when_the_logs_want_none(
+    logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes start while the input is still listed, once what was found calls for them
+    (`parallel._EarlyStart`); when the activation logs turn out too few for them (an installer log
+    counted while listing is set aside), the scan reads in one thread, the same report comes out,
+    and no worker is left running."""
+    import multiprocessing
+
+    from bes_logdiag import parallel
+
+    magt = next(logs.rglob("*_MAGT_01_*.txt"))
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / magt.name).write_bytes(magt.read_bytes())
+    (folder / "install.log").write_text("Installing BlackBerry Enterprise Server\n" * 2000, encoding="utf-8")
+    one = _scan(folder, "1")
+    started: list[int] = []
+    real_pool = parallel._process_pool
+
+    def pool(workers: int, *args: object) -> object:
+        started.append(workers)
+        return real_pool(workers, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_process_pool", pool)
+    monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 1000)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    assert _scan(folder, "0") == one
+    assert started == [2], "the workers were started while listing"
+    assert multiprocessing.active_children() == []
