@@ -35,6 +35,8 @@ def join_by_map(
       An id that merely occurs in the logs never pulls in the address of a row.
     - a display name that rows of different people share is no key: it is not joined on.
     """
+    if not own and not shared:  # (no user map: nothing to index the logged names for)
+        return []
     present = set(ids.parent)
     logged = _LoggedNames(holders)
     used = [m for m in own if len(entry_nodes(m)) > 1 and not present.isdisjoint(entry_nodes(m))]

@@ -9,6 +9,8 @@ _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae
 
 def fold(text: str) -> str:
     """Lower-case ASCII for comparing names: ü -> ue, é -> e."""
+    if text.isascii():  # (most names: nothing to fold but the case)
+        return text.lower()
     text = text.lower().translate(_FOLD)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
