@@ -196,7 +196,8 @@ class _EarlyStart:
     logs found so far call for processes (`PROCESS_MIN_BYTES`, two files or more): a worker takes
     a quarter of a second to start (an interpreter, the imports, the library compiled), about as
     long as listing a folder of 20,000 size-rotated logs takes.  `_run` takes the pool when it
-    wants processes; otherwise (the rest of the input was ignored, copies) `close` ends it."""
+    wants processes; otherwise (a file counted while listing was set aside after all: an installer
+    log, macOS metadata) `close` ends it."""
 
     def __init__(self, config: ScanConfig, engine: str, services: frozenset[str]) -> None:
         self._config = config
@@ -269,7 +270,7 @@ def _run(
     threads = in_threads(matcher.prefilter.name, sum(sizes))
     workers = _workers(config.jobs, sizes, threads)
     if early is not None and (threads or workers <= 1):
-        early.close()  # (what was left after the copies and other services' logs is less)
+        early.close()  # (less was left to read than was counted while listing)
     if workers <= 1:
         tars = TarReader()  # (`discover` lists a tar's members in a row, in archive order)
         try:

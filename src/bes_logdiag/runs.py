@@ -49,8 +49,8 @@ class Run:
     """One pattern's lines for one set of names (or none) in one file: the first as an event like
     any other (``first``), each further line as its time, line number, place in the file
     (`Event.offset`, -1 for none), thread and text, in arrays (about 32 bytes a line, where an
-    event takes some 300).  A run of one line (a flood of lines
-    that each name another user) shares empty arrays, made its own at its second line."""
+    event takes some 300).  A run of one line (a flood of lines that each name another user)
+    shares empty arrays, made its own at its second line."""
 
     __slots__ = ("first", "times", "lines", "offsets", "threads", "texts", "strings", "_index", "_shape")
 
