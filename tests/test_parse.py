@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bes_logdiag.parse import YearClock, parse_line, plain_header_time, split_records
+from bes_logdiag.parse import YearClock, parse_line, plain_header_time, split_at_records, split_records
 
 
 def clock(year: int = 2010) -> YearClock:
@@ -228,22 +228,6 @@ def test_a_plain_headers_time_is_the_time_the_parser_reads(
         assert (fast.year, fast._ref) == (slow.year, slow._ref)
 
 
-def _records_split_by_record_starts_only(text: str) -> list[str]:
-    """`split_records` as it was before it first looked for a second timestamp: by `_NEXT_RECORD` alone."""
-    from bes_logdiag.parse import _NEXT_RECORD
-
-    first = _NEXT_RECORD.search(text)
-    if first is None:
-        return [text]
-    parts, start = [], 0
-    for m in _NEXT_RECORD.finditer(text, first.start()):
-        if m.start() > start:
-            parts.append(text[start : m.start()])
-            start = m.start() + 1
-    parts.append(text[start:])
-    return parts
-
-
 _record = st.builds(
     lambda event, pad, month, day, body: f"{event}({pad}{month}/{day} 10:11:12.130):{{0x1A}} {body}",
     st.sampled_from(["[40000] ", "[3] ", "", "> "]),
@@ -261,5 +245,5 @@ def test_a_line_parses_to_the_same_records_however_it_is_split(records: list[str
     text = before + " ".join(records)
     c1, c2 = clock(), clock()
     got = [parse_line(r, c1) for r in split_records(text)]
-    expected = [parse_line(r, c2) for r in _records_split_by_record_starts_only(text)]
+    expected = [parse_line(r, c2) for r in split_at_records(text)]
     assert [r for r in got if r is not None] == [r for r in expected if r is not None]

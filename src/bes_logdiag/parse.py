@@ -78,8 +78,13 @@ def split_records(text: str) -> list[str]:
     stamp = _STAMP_START.search(text)
     if stamp is None or _STAMP_START.search(text, stamp.end()) is None:
         return [text]
+    return split_at_records(text)
+
+
+def split_at_records(text: str) -> list[str]:
+    """`split_records` by the search for the start of a record alone."""
     first = _NEXT_RECORD.search(text)
-    if first is None:  # one record: the usual case
+    if first is None:  # one record
         return [text]
     parts: list[str] = []
     start = 0
