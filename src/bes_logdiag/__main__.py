@@ -4,16 +4,31 @@ Ctrl-C while the command line is still being imported (typer, the core: a few te
 second, longer on a loaded host) must end the run as Ctrl-C does later, with exit code 130 and
 one line, not a traceback, nor be swallowed by a destructor that happened to be running (which
 let the run go on).  Until the imports are done an interrupt is only noted; from then on the
-command line says it (`cli.main`, `cli.common.Group`, `cli.common.handle_errors`)."""
+command line says it (`cli.main`, `cli.common.Group`, `cli.common.handle_errors`).  One raised
+while a destructor runs, where Python only prints it and goes on, is raised again
+(`_raise_again`)."""
 
 from __future__ import annotations
 
+import _thread
 import signal
 import sys
 from contextlib import suppress
 
 
+def _raise_again(unraisable: sys.UnraisableHookArgs) -> None:
+    """``sys.unraisablehook``: a Ctrl-C that came while an object was freed (a compiled pattern,
+    as a module is imported) was raised inside its destructor, which cannot pass it on.  It is
+    signalled again, from another thread, to be raised where the run is once this has returned,
+    not printed as a traceback.  (Signalled from here, the handler would run at once, in here.)"""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt) and not sys.is_finalizing():
+        _thread.start_new_thread(_thread.interrupt_main, (signal.SIGINT,))
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
+    sys.unraisablehook = _raise_again
     interrupted: list[int] = []
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.SIG_IGN:  # (a shell's background job ignores Ctrl-C: so do we)

@@ -107,3 +107,47 @@ def test_a_real_sigint_while_parsing_says_interrupted(tmp_path: Path) -> None:
     assert proc.stderr == INTERRUPTED
     assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+IN_A_DESTRUCTOR = textwrap.dedent(
+    """
+    import os, signal, sys
+    import bes_logdiag.parallel
+    import bes_logdiag.__main__
+
+    class Freed:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)  # raised in here: Python only prints it
+            sum(range(1000))
+
+    read = bes_logdiag.parallel.read_sources
+
+    def read_while_something_is_freed(*args, **kwargs):
+        Freed()
+        return read(*args, **kwargs)
+
+    bes_logdiag.parallel.read_sources = read_while_something_is_freed
+    sys.argv = ["bes-logdiag", *sys.argv[1:]]
+    bes_logdiag.__main__.main()
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT sent by os.kill")
+def test_ctrl_c_while_a_destructor_runs_still_ends_the_run(tmp_path: Path) -> None:
+    """Ctrl-C that comes while an object is freed (a compiled pattern, as a module is imported)
+    is raised inside its destructor, where Python only prints it and goes on: the run went on to
+    the end and printed a traceback.  It is raised again where it stops the run."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_A_DESTRUCTOR, "scan", str(logs), "-f", "json", "-o", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (128 + signal.SIGINT, INTERRUPTED, "")
+    assert not report.exists()
