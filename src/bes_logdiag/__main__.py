@@ -45,6 +45,17 @@ def main() -> None:
         with suppress(AttributeError, OSError, ValueError):  # (stderr closed: the code still says it)
             sys.stderr.write("bes-logdiag: interrupted\n")
         raise SystemExit(130) from None
+    finally:
+        _keep_the_exit_code()
+
+
+def _keep_the_exit_code() -> None:
+    """The exit code is the one the run chose (130 after Ctrl-C).  CPython notes a Ctrl-C that
+    left code it ran from a string (a dataclass or named tuple being made as a module is imported
+    runs such code), and at the end of ``python -m bes_logdiag`` kills the process with SIGINT for
+    it, though it was handled: the caller saw -2, not 130 (a shell shows 130 for both).  Running
+    an empty string clears that note."""
+    exec("")
 
 
 if __name__ == "__main__":

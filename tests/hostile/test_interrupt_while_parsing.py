@@ -151,3 +151,37 @@ def test_ctrl_c_while_a_destructor_runs_still_ends_the_run(tmp_path: Path) -> No
     )
     assert (proc.returncode, proc.stderr, proc.stdout) == (128 + signal.SIGINT, INTERRUPTED, "")
     assert not report.exists()
+
+
+THROUGH_GENERATED_CODE = textwrap.dedent(
+    """
+    import sys
+    import typer.core
+    import bes_logdiag.__main__
+
+    def parse_from_generated_code(self, ctx, args):
+        exec("raise KeyboardInterrupt")  # as a dataclass or named tuple made at import time runs
+
+    typer.core.TyperCommand.parse_args = parse_from_generated_code
+    sys.argv = ["bes-logdiag", *sys.argv[1:]]
+    bes_logdiag.__main__.main()
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="exit by a signal")
+def test_ctrl_c_through_generated_code_still_exits_130(tmp_path: Path) -> None:
+    """CPython notes a Ctrl-C that left code run from a string and, though the run handled it,
+    killed a ``python -m`` process with SIGINT at exit: Python's subprocess saw -2, not 130."""
+    (tmp_path / "run_bes_logdiag.py").write_text(THROUGH_GENERATED_CODE, encoding="utf-8")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "run_bes_logdiag", "scan", str(logs)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (128 + signal.SIGINT, INTERRUPTED, "")
