@@ -72,6 +72,21 @@ def test_a_closed_stderr_still_exits_130(monkeypatch: pytest.MonkeyPatch) -> Non
     assert e.value.code == 130
 
 
+def _python(*args: str, path: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` as a terminal runs it (Ctrl-C handled); ``path``: where modules are found first."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), *sys.path])
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
+
+
 PROGRAM = textwrap.dedent(
     """
     import os, signal, sys
@@ -95,14 +110,7 @@ PROGRAM = textwrap.dedent(
 def test_a_real_sigint_while_parsing_says_interrupted(tmp_path: Path) -> None:
     """The program as run: ``python -m bes_logdiag``'s entry point, a real SIGINT."""
     report = tmp_path / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", PROGRAM, "scan", str(tmp_path), "-f", "json", "-o", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
+    proc = _python("-c", PROGRAM, "scan", str(tmp_path), "-f", "json", "-o", str(report))
     assert proc.returncode == 128 + signal.SIGINT
     assert proc.stderr == INTERRUPTED
     assert proc.stdout == ""
@@ -141,14 +149,7 @@ def test_ctrl_c_while_a_destructor_runs_still_ends_the_run(tmp_path: Path) -> No
     logs = tmp_path / "logs"
     logs.mkdir()
     report = tmp_path / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", IN_A_DESTRUCTOR, "scan", str(logs), "-f", "json", "-o", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
+    proc = _python("-c", IN_A_DESTRUCTOR, "scan", str(logs), "-f", "json", "-o", str(report))
     assert (proc.returncode, proc.stderr, proc.stdout) == (128 + signal.SIGINT, INTERRUPTED, "")
     assert not report.exists()
 
@@ -176,12 +177,5 @@ def test_ctrl_c_through_generated_code_still_exits_130(tmp_path: Path) -> None:
     (tmp_path / "run_bes_logdiag.py").write_text(THROUGH_GENERATED_CODE, encoding="utf-8")
     logs = tmp_path / "logs"
     logs.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-m", "run_bes_logdiag", "scan", str(logs)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
+    proc = _python("-m", "run_bes_logdiag", "scan", str(logs), path=tmp_path)
     assert (proc.returncode, proc.stderr, proc.stdout) == (128 + signal.SIGINT, INTERRUPTED, "")
