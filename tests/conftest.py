@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from builders import BUSY_SERVERS, BusyDay, busy_day, scan_json, write_busy_day, write_user_map
+from test_watch_support import Bes, day_begun
 
 from bes_logdiag.library import Library, load_library
 
@@ -46,3 +47,10 @@ def busy_maps(busy_world: BusyDay, tmp_path_factory: pytest.TempPathFactory) -> 
 def busy_report(busy_logs: Path, busy_maps: tuple[Path, Path]) -> tuple[int, dict[str, Any], str]:
     """``scan --format json`` of the busy day with the partial map: exit code, report, stderr."""
     return scan_json(busy_logs, "--users", busy_maps[0])
+
+
+@pytest.fixture
+def bes(tmp_path: Path) -> Bes:
+    """A server whose logs of the day have begun (`test_watch_support.day_begun`): what the watch
+    tests follow."""
+    return day_begun(tmp_path)

@@ -5,19 +5,12 @@ by yet.  Driven through `live.Watch` with a clock the test moves."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from builders import bes_line
-from test_watch_support import ANNA, IAN, T0, Bes, Clock, day_begun, user, watching
+from test_watch_support import ANNA, IAN, T0, Bes, Clock, user, watching
 
 from bes_logdiag.changes import ChangeKind, diff_reports
 from bes_logdiag.live import Watch
-
-
-@pytest.fixture
-def bes(tmp_path: Path) -> Bes:
-    return day_begun(tmp_path)
 
 
 def told(w: Watch) -> list[tuple[str, str | None, str | None, int]]:

@@ -21,7 +21,6 @@ from test_watch_support import (
     T0,
     Bes,
     Clock,
-    day_begun,
     refuse_reading,
     user,
     watch,
@@ -30,6 +29,7 @@ from test_watch_support import (
 
 from bes_logdiag import follow
 from bes_logdiag.changes import Change, ChangeKind
+from bes_logdiag.file_changes import Appended, Mode, Unreadable
 from bes_logdiag.live import Tick, Watch
 from bes_logdiag.settings import ScanConfig
 
@@ -51,11 +51,6 @@ def kinds(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, str | N
 
 def ticks(w: Watch, n: int) -> list[Tick]:
     return [w.next() for _ in range(n)]
-
-
-@pytest.fixture
-def bes(tmp_path: Path) -> Bes:
-    return day_begun(tmp_path)
 
 
 def test_lines_appended_are_read_once(bes: Bes) -> None:
@@ -210,7 +205,7 @@ def test_a_named_pipe_that_appears_is_told_once_never_opened(bes: Bes) -> None:
     pipe = bes.root / "20240311" / "capture.pipe"
     os.mkfifo(pipe)
     changes = [c for _ in range(3) for c in list(w.follower.poll())]
-    assert changes == [follow.Unreadable(str(pipe), "a named pipe, not a file")]
+    assert changes == [Unreadable(str(pipe), "a named pipe, not a file")]
 
 
 def test_nul_bytes_a_share_shows_before_the_data_are_waited_for(bes: Bes) -> None:
@@ -340,17 +335,15 @@ def test_a_file_bigger_than_one_read_is_read_whole_over_several_polls(bes: Bes) 
     for n in range(200):
         bes.noise(T0 + timedelta(seconds=n), n)
     magt = bes.path("MAGT", DAY)
-    f = follow.Follower([str(bes.root)], lambda src: follow.Mode.READ, clock=Clock(), max_read=1000)
+    f = follow.Follower([str(bes.root)], lambda src: Mode.READ, clock=Clock(), max_read=1000)
     got = b""
     polls = 0
     while polls == 0 or f.behind:
-        got += b"".join(
-            c.data for c in f.poll() if isinstance(c, follow.Appended) and c.src.path == str(magt)
-        )
+        got += b"".join(c.data for c in f.poll() if isinstance(c, Appended) and c.src.path == str(magt))
         polls += 1
     assert got == magt.read_bytes()
     assert polls > magt.stat().st_size // 1000
-    assert not [c for c in f.poll() if isinstance(c, follow.Appended)]
+    assert not [c for c in f.poll() if isinstance(c, Appended)]
 
 
 def test_the_watch_starts_from_what_scan_says() -> None:

@@ -36,7 +36,7 @@ def head_digest(head: bytes) -> bytes:
     return hashlib.blake2b(head[:HEAD_BYTES], digest_size=32).digest()
 
 
-def stored_head_digest(src: Source, tars: TarReader) -> bytes | None:
+def stored_head_digest(src: Source, tars: TarReader | None = None) -> bytes | None:
     """`head_digest` of a source read as stored (gzip data not inflated); None if unreadable."""
     return _hash(src, HEAD_BYTES, tars)
 
@@ -110,7 +110,7 @@ def _split(sources: Iterable[Source], key: Callable[[Source], Hashable | None]) 
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _hash(src: Source, limit: int | None, tars: TarReader) -> bytes | None:
+def _hash(src: Source, limit: int | None, tars: TarReader | None) -> bytes | None:
     h = hashlib.blake2b(digest_size=32)
     try:
         with open_stored(src, tars=tars) as f:  # (gzip data as stored, zip and tar members unpacked)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import BinaryIO, NamedTuple
 
 from bes_logdiag.decode import Encoding, decode_line, read_chunks
+from bes_logdiag.filescan import clip
 from bes_logdiag.inflate import GZIP_MAGIC, TarReader
 from bes_logdiag.model import Report, Status
 from bes_logdiag.read import READ_ERRORS, Source, discover, open_source
@@ -175,13 +176,12 @@ def _around(f: BinaryIO, offset: int, size: int, around: int) -> tuple[int, list
         return None
     if start == 0 and before[0].startswith(BOM_UTF8):
         before[0] = before[0][len(BOM_UTF8) :]
-    lines_before = before[len(before) - 1 - around : -1] if len(before) > around else before[:-1]
+    lines_before = before[-around - 1 : -1]
     return len(lines_before), lines_before + after[: around + 1]
 
 
 def _shown(text: str) -> str:
-    text = text.rstrip("\r\n")
-    return text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+    return clip(text.rstrip("\r\n"), LINE_LIMIT)
 
 
 def _lines_of(src: Source, numbers: set[int], tars: TarReader | None) -> dict[int, str]:

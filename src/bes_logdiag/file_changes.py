@@ -11,7 +11,7 @@ from bes_logdiag.read import Source
 
 
 class Mode(str, enum.Enum):
-    """How a file is followed (`Follower`'s ``mode_of`` decides it once per file)."""
+    """How a file is followed (`follow.Follower`'s ``mode_of`` decides it once per file)."""
 
     READ = "read"
     """Its bytes, as they are appended."""

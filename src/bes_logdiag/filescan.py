@@ -126,8 +126,6 @@ class FileScanner:
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
         self._last_buf = b""
-        self._emitted = 0
-        """Bytes of the buffers matched so far (`_chunk`)."""
         self._chunk_at: int | None = None
         """Where the buffer being matched begins in the source's bytes; None for transcoded text."""
 
@@ -219,15 +217,15 @@ class FileScanner:
     def _chunk(self, buf: bytes, events: list[Event]) -> None:
         """Match one chunk of whole lines."""
         stats = self.stats
-        stats.bytes += len(buf)
         # Every byte of the stream is in one buffer, but for a BOM and what `LineChunker` passed
-        # over (an over-long line's middle): the buffer's place in the stream follows from those.
+        # over (an over-long line's middle): the buffer begins after the buffers before it
+        # (``stats.bytes`` so far) and those.
         enc = self.enc
         self._chunk_at = (
             None if self._chunker.transcodes
-            else self._emitted + enc.passed_over + (len(BOM_UTF8) if enc.name == "utf-8-sig" else 0)
+            else stats.bytes + enc.passed_over + (len(BOM_UTF8) if enc.name == "utf-8-sig" else 0)
         )  # fmt: skip
-        self._emitted += len(buf)
+        stats.bytes += len(buf)
         if self._last_buf:
             self.look_back.remember(self._last_buf)
         # The prefilter and the newline count are the only passes over every byte: the lines
@@ -370,7 +368,7 @@ class FileScanner:
         if run is None:
             run = self._runs[p.id, names] = Run(self._event(p, m, line, line_no, buf, start))
             return run, run.first.text
-        text = self._one(_clip(line.body))
+        text = self._one(clip(line.body))
         run.add(line.time, line_no, self._offset(start), self._maybe(line.thread), text)
         return run, text
 
@@ -414,7 +412,7 @@ class FileScanner:
         return _make_event((
             line.time, *where, line_no, *what,
             self._maybe(clean_address(email)), user_id, self._maybe(clean_name(display)),
-            self._maybe(line.thread), self._one(_clip(line.body)), identity_from, p.resumes, None,
+            self._maybe(line.thread), self._one(clip(line.body)), identity_from, p.resumes, None,
             self._offset(start),
         ))  # fmt: skip
 
@@ -503,24 +501,14 @@ def scan_source(
                 events += scanner.feed(b"", final=True)
                 # (Gzip data cut short is told by its missing end marker, `Gunzip`; its size here
                 # is the inflated one.)
-                if (
-                    src.member is None
-                    and not src.stdin
-                    and not isinstance(stream, Gunzip)
-                    and read < src.size
-                ):
+                if src.member is None and not src.stdin and not inflating and read < src.size:
                     error = EOFError(
                         f"the file shrank while it was read ({src.size:,} bytes when found, {read:,} read)"
                     )
     except READ_ERRORS as e:
         error = e
     if src.hash_head and inflating:  # gzip data is compared as stored: read apart, once it is closed
-        reader = tars if tars is not None else TarReader()
-        try:
-            head = stored_head_digest(src, reader)
-        finally:
-            if tars is None:
-                reader.close()
+        head = stored_head_digest(src, tars)
     stats = scanner.finish(error)
     return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs, head)
 
@@ -533,7 +521,8 @@ def _describe(e: BaseException) -> str:
     return text[0].lower() + text[1:]
 
 
-def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
+def clip(text: str, limit: int = _TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis in the last one."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -31,7 +31,7 @@ from bes_logdiag.file_changes import (
     Returned,
     Unreadable,
 )
-from bes_logdiag.model import FileInfo
+from bes_logdiag.model import LogKey, LogOrder, log_place
 from bes_logdiag.read import GLOB_CHARS, Source, day_folder_date, discover, file_info, not_a_file, os_reason
 
 MAX_READ = 16 * 1024 * 1024
@@ -42,17 +42,6 @@ FINGERPRINT = 256
 was rewritten (replaced by other content), not appended to."""
 _SETTLED = timedelta(days=2)
 """A day folder this much older than the newest beside it: a BES writes there no more."""
-
-_LogKey = tuple[object, ...]
-_LogOrder = tuple[datetime, int]
-
-
-def _place(info: FileInfo) -> tuple[_LogKey, _LogOrder] | None:
-    """Which log a BES file is part of (server, service, instance) and where in it (day,
-    iteration); None for a file whose name does not say."""
-    if info.server and info.service and info.day is not None and info.iteration is not None:
-        return (info.server, info.service, info.instance), (info.day, info.iteration)
-    return None
 
 
 @dataclass
@@ -120,7 +109,7 @@ class Follower:
     _limbo: dict[str, _Tail] = field(default_factory=dict)
     """The files of folders that disappeared, by path: followed on if they come back."""
     _dirs: dict[str, _Dir] = field(default_factory=dict)
-    _newest: dict[_LogKey, _LogOrder] = field(default_factory=dict)
+    _newest: dict[LogKey, LogOrder] = field(default_factory=dict)
     """Per server, service and instance, the newest day and iteration seen."""
     _told: set[str] = field(default_factory=set)
     """Paths whose problem (not listable, not a file) has been told."""
@@ -269,7 +258,7 @@ class Follower:
         self._tails[path] = tail
         if mode is not Mode.SKIP:
             out.append(Found(src, mode))
-        place = _place(src.info)
+        place = log_place(src.info)
         if place is not None:
             key, order = place
             if key not in self._newest or order > self._newest[key]:
@@ -357,7 +346,7 @@ class Follower:
             out.append(Unreadable(tail.src.name, os_reason(e)))
 
     def _close_if_superseded(self, tail: _Tail, changed: bool, now: float, out: list[FileChange]) -> None:
-        place = _place(tail.src.info)
+        place = log_place(tail.src.info)
         if place is None:
             return
         key, order = place

@@ -123,8 +123,8 @@ def _unattached_times(item: Any) -> Any:
 
 
 def with_iso_times(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """``doc`` with every time of the fields this version writes in its form (milliseconds):
-    a report saved by an earlier version (microseconds) merges with one of this version."""
+    """``doc`` with every time of the fields this version writes in its form (milliseconds): a
+    report written by hand, or edited, with other ISO 8601 times merges as well."""
     out = dict(doc)
     out["activations"] = [_attempt_times(a) for a in doc["activations"]]
     inputs = dict(doc["inputs"])

@@ -30,6 +30,19 @@ class FileInfo:
     iteration: int | None = None
 
 
+LogKey = tuple[object, ...]
+"""Which log a BES file is part of: its server, service and instance."""
+LogOrder = tuple[datetime, int]
+"""Where in its log a BES file is: its day and iteration."""
+
+
+def log_place(info: FileInfo) -> tuple[LogKey, LogOrder] | None:
+    """Which log a BES file is part of and where in it; None for a file whose name does not say."""
+    if info.server and info.service and info.day is not None and info.iteration is not None:
+        return (info.server, info.service, info.instance), (info.day, info.iteration)
+    return None
+
+
 class LogLine(NamedTuple):
     """One parsed BES log line (a named tuple: every matched line is parsed into one, and a
     frozen dataclass takes three times as long to make)."""
@@ -133,11 +146,12 @@ class Ignored:
 
 @dataclass(frozen=True)
 class Duplicate:
-    """An input with the same bytes as one that was read (a copy, a rename, a zip member): read once."""
+    """An input with the same bytes as one that was kept (a copy, a rename, a zip member): read,
+    and its lines counted once."""
 
     path: str
     same_as: str
-    """The input that was read instead."""
+    """The input kept instead (both were read)."""
 
 
 @dataclass(frozen=True)

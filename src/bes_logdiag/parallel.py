@@ -1,5 +1,6 @@
-"""Reading every source: discovery, copies and ignored files set aside, then the files read in
-parallel (threads or spawned processes, `in_threads`), in input order."""
+"""Reading every source: discovery, ignored files set aside, the files read in parallel (threads
+or spawned processes, `in_threads`) in input order, then the results of copies dropped
+(`duplicates`)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def _init_worker(extra_dirs: tuple[str, ...], engine: str) -> None:
 
     # Ctrl-C at a terminal reaches the whole process group: the parent ends the workers
     # (`_run`), and a worker must not print a traceback of its own meanwhile.  (Started with
-    # SIGINT blocked or ignored, `_workers_ignore_ctrl_c`: ignoring drops one pending.)
+    # SIGINT blocked or ignored, `_workers_hold_ctrl_c`: ignoring drops one pending.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -219,7 +220,7 @@ class _EarlyStart:
         if self._bytes >= PROCESS_MIN_BYTES and self._files >= 2:
             self.pool = _process_pool(self._most, self._config, self._engine)
             # A pool starts a process for a task no idle one can take: one no-op task per worker.
-            with _workers_ignore_ctrl_c(True):
+            with _workers_hold_ctrl_c(True):
                 for _ in range(min(self._most, self._files)):
                     self.pool.submit(_ready)
 
@@ -295,7 +296,7 @@ def _run(
         futures: list[Future[list[FileResult]]] = []
         where: dict[int, tuple[int, int]] = {}  # file -> (its batch, its place in the batch)
         try:
-            with _workers_ignore_ctrl_c(not threads):
+            with _workers_hold_ctrl_c(not threads):
                 for batch in _batches(files, sizes):
                     for place, i in enumerate(batch):
                         where[i] = (len(futures), place)
@@ -331,7 +332,7 @@ def in_threads(engine: str, total_bytes: int) -> bool:
 
 
 @contextmanager
-def _workers_ignore_ctrl_c(processes: bool) -> Iterator[None]:
+def _workers_hold_ctrl_c(processes: bool) -> Iterator[None]:
     """While worker processes are started (the pool starts them as tasks are submitted), Ctrl-C
     is held off, so that a spawned worker is started with it held off from its first instruction:
     Ctrl-C at a terminal reaches the whole process group, and a worker still importing would print

@@ -106,7 +106,8 @@ def file_info(name: str, folder: str | None = None) -> FileInfo:
 
 def is_copy_name(name: str) -> bool:
     """The file name is a BES name with a copy's marks ("X - Copy.txt", "Copy of X.txt", "X.bak"),
-    or no BES name at all: when the same bytes also come under a plain BES name, that one is read."""
+    or no BES name at all: when the same bytes also come under a plain BES name, that one is kept
+    (the copy is read, its lines set aside)."""
     m, day = _bes_name(name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
     if m is None or day is None:
         return True

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bes_logdiag.filescan import FileResult
 from bes_logdiag.library import Library
-from bes_logdiag.model import Event
+from bes_logdiag.model import Event, LogKey, LogOrder, log_place
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import Tail, owner_in
 
@@ -27,14 +27,15 @@ def owners_across_rotation(
     inherit = {p.id: p.inherit_from for p in library.patterns if p.inherit_from}
     if not inherit:
         return list(results)
-    by_agent: dict[tuple[object, ...], list[FileResult]] = {}
+    by_agent: dict[LogKey, list[tuple[LogOrder, FileResult]]] = {}
     for r in results:
-        info = r.stats.info
-        if info.server and info.service and info.day is not None and info.iteration is not None:
-            by_agent.setdefault((info.server, info.service, info.instance), []).append(r)
+        place = log_place(r.stats.info)
+        if place is not None:
+            by_agent.setdefault(place[0], []).append((place[1], r))
     before_of: dict[int, FileResult] = {}
-    for files in by_agent.values():
-        files.sort(key=lambda r: (r.stats.info.day, r.stats.info.iteration))
+    for placed in by_agent.values():
+        placed.sort(key=lambda pr: pr[0])
+        files = [r for _, r in placed]
         for before, after in zip(files, files[1:]):
             gap = after.stats.info.day - before.stats.info.day  # type: ignore[operator]
             if gap <= timedelta(days=1) and not after.fresh_start and before.tail:

@@ -196,7 +196,8 @@ def merge_runs(runs: Iterable[Run], clocks: ServerClocks) -> tuple[list[LineGrou
 
 def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> LineGroup:
     one = parts[0]
-    if len(parts) == 1 and not one.times and not clocks.steps.get(one.first.server):
+    stepped = clocks.steps.get(one.first.server)
+    if len(parts) == 1 and not one.times and not stepped:
         return LineGroup(one.first, one.first, 1, parts, clocks, False)  # (one line: a flood of users)
     may_repeat = _may_repeat(parts)
     count = 0
@@ -205,7 +206,7 @@ def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> Lin
         kept = sum(1 for _ in _lines(part, seen)) if may_repeat else part.count
         repeats[part.first.file] += part.count - kept
         count += kept
-    if clocks.steps.get(parts[0].first.server):
+    if stepped:
         ends = [e for part in parts for e in _ends_by_moment(part, clocks)]
         first, last = min(ends, key=_ORDER), max(ends, key=_ORDER)
     else:

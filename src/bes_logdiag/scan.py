@@ -216,7 +216,7 @@ class _Group:
     last: Event
     first_key: tuple[datetime, str, int]
     last_key: tuple[datetime, str, int]
-    count: int = 1
+    count: int
 
 
 class _UnattachedGroups:

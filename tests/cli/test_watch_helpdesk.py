@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,17 +19,11 @@ from test_watch_support import (
     IAN,
     T0,
     Bes,
-    day_begun,
     refuse_reading,
     started_watch,
     user,
     writer,
 )
-
-
-@pytest.fixture
-def bes(tmp_path: Path) -> Bes:
-    return day_begun(tmp_path)
 
 
 def records(stdout: str) -> list[dict[str, Any]]:

@@ -13,12 +13,7 @@ from typing import Any
 
 import pytest
 from builders import bes_line, command_text, run_cli, scan_json
-from test_watch_support import FAST, IAN, T0, Bes, day_begun, started_watch, user, writer
-
-
-@pytest.fixture
-def bes(tmp_path: Path) -> Bes:
-    return day_begun(tmp_path)
+from test_watch_support import FAST, IAN, T0, Bes, started_watch, user, writer
 
 
 def play(bes: Bes, monkeypatch: pytest.MonkeyPatch, upto: str = "complete") -> None:

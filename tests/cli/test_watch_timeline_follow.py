@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from builders import run_cli
-from test_watch_support import IAN, T0, Bes, day_begun, started_watch, user, writer
-
-
-@pytest.fixture
-def bes(tmp_path: Path) -> Bes:
-    return day_begun(tmp_path)
+from test_watch_support import IAN, T0, Bes, started_watch, user, writer
 
 
 def test_the_timeline_grows_a_line_per_step(bes: Bes, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,11 +22,11 @@ with a plain character.  So each token is found from a character that starts it 
 (``(`` of the timestamp, ``[``, ``@``, ``.``, ``:``, ``=``, ``/``), keywords are checked by
 lookbehinds from their ``=``, and an address's local part, a host's first labels and an IP's
 first group are read backwards from there (`grammar.Redactor._email`, `_host`, `_ipv4`,
-`_ipv6`).  A line
-with none of them costs one pass in C; the ``{user}`` field, on nearly every line, one dictionary
-lookup (`grammar.Redactor.redact`).  Still, a match is a turn of a Python loop, and a log has one on
-nearly every line: a log's plain lines are done a block at a time without it (`plainlines`,
-`Redactor.redact_bytes`), and only the other lines go through the loop.
+`_ipv6`).  A line with none of them costs one pass in C; the ``{user}`` field, on nearly every
+line, one dictionary lookup (`grammar.Redactor.redact`).  Still, a match is a turn of a Python
+loop, and a log has one on nearly every line: a log's plain lines are done a block at a time
+without it (`plainlines`, `grammar.Redactor.redact_bytes`), and only the other lines go through
+the loop.
 """
 
 from __future__ import annotations

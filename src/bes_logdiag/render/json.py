@@ -1,10 +1,11 @@
 """JSON output: one object with ``activations``, ``inputs``, ``unattached``, ``notes``, ``stats`` and
 ``context`` (README, "JSON").
 
-The text is ``json.dumps(report_dict(report))``'s: no indentation, so that the C encoder does the
-work (Python's only indents in pure Python: 3.5 times slower on 10,000 activations, and it writes
-every token on its own to a stream PYTHONUNBUFFERED leaves unbuffered); ``jq .`` indents it.  It is
-encoded an activation at a time and written in batches of about 1 MB (`render.batch`).
+The text is `dumps`'s (``json.dumps`` with the escapes of `safe.json_safe`): no indentation, so
+that the C encoder does the work (Python's only indents in pure Python: 3.5 times slower on 10,000
+activations, and it writes every token on its own to a stream PYTHONUNBUFFERED leaves unbuffered);
+``jq .`` indents it.  It is encoded an activation at a time and written in batches of about 1 MB
+(`render.batch`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SCHEMA_VERSION = 3
 """3: ``unattached`` holds one item per server and pattern, its users under ``users`` and their
 first and last lines as indexes into the item's ``files`` (README, "From schema 2 to 3").
 2: ``unattached`` lists groups (one per server, user and pattern), no longer every line.
+Times are ISO 8601 to the millisecond (`iso_time`).
 Within a version fields may be added, never renamed."""
 
 

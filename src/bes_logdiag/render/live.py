@@ -67,7 +67,8 @@ def change_dict(c: Change) -> dict[str, Any]:
 
 
 def write_ndjson(changes: Iterable[Change], out: TextIO) -> None:
-    """One JSON object per line (json.dumps escapes a newline inside a value), flushed at once:
+    """One JSON object per line (`render.json.dumps` escapes a newline, and what a terminal would
+    obey, inside a value), flushed at once:
     a hook reading the stream sees each change as it is told."""
     _write_now((dumps(change_dict(c)) for c in changes), out)
 
