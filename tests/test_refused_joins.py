@@ -18,6 +18,7 @@ from builders import (
     key_text,
     policy_text,
     rows,
+    run_cli,
     scan_json,
     write_lines,
     write_user_map,
@@ -30,9 +31,11 @@ ANNA, PIET, SOFIA = "helpdesk.lead@example.eu", "ops-night@example.eu", "frontde
 """Addresses whose shape says nothing about a display name: only time or a map can join them."""
 
 
-def write_logs(root: Path, requests: list[tuple[str, float]], policies: list[tuple[int, float]]) -> Path:
+def write_logs(
+    root: Path, requests: list[tuple[str, float]], policies: list[tuple[int, float]], end: datetime = END
+) -> Path:
     """MAGT: each address's ETP.DAT pickup, key and service-book request (``seconds`` after T, each
-    on its own thread); POLC: each id's IT policy.  These and a SYNC file run until END."""
+    on its own thread); POLC: each id's IT policy.  These and a SYNC file run until ``end``."""
     magt: list[tuple[datetime, str]] = []
     for n, (email, sec) in enumerate(requests):
         tid = f"1A{n:02d}"
@@ -50,7 +53,7 @@ def write_logs(root: Path, requests: list[tuple[str, float]], policies: list[tup
         (T + timedelta(seconds=s), bes_line(T + timedelta(seconds=s), policy_text(uid), tid="E1C"))
         for uid, s in policies
     ]
-    last = bes_line(END, "Total Msgs Pending 0", tid="A2C", eid=30000)
+    last = bes_line(end, "Total Msgs Pending 0", tid="A2C", eid=30000)
     for code, lines in (("MAGT", magt), ("POLC", polc), ("SYNC", [])):
         path = root / bes_name(SERVER, code, T)
         write_lines(path, [x for _, x in sorted(lines, key=lambda p: p[0])] + [last])
@@ -111,3 +114,58 @@ def test_a_user_map_with_the_named_rows_resolves_the_refusal(tmp_path: Path) -> 
     code, rep, _ = scan_json(logs, "--users", users)
     assert rep["notes"] == []
     assert (SERVER, PIET, 301, "Nightly, Ops", "in_progress", 3, None) in rows(rep)
+
+
+def mass_activation(root: Path, groups: int) -> Path:
+    """``groups`` pairs of users who ask for service books 3 s apart, each pair followed by one IT
+    policy 10 s later (every pair refused), the pairs 5 minutes apart: a device-refresh day."""
+    requests: list[tuple[str, float]] = []
+    policies: list[tuple[int, float]] = []
+    for g in range(groups):
+        at = g * 300
+        requests += [(f"refresh{g:03d}a@example.eu", at), (f"refresh{g:03d}b@example.eu", at + 3)]
+        policies.append((400 + g, at + 10))
+    return write_logs(root, requests, policies, end=T + timedelta(seconds=groups * 300))
+
+
+def said(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "by time" in line]
+
+
+def test_a_mass_activation_day_says_ten_refusals_on_stderr_and_counts_the_rest(tmp_path: Path) -> None:
+    """One refused join per user would bury stderr on a device-refresh day; the JSON report
+    keeps every one, which the count line points to."""
+    logs = mass_activation(tmp_path / "logs", 13)
+    code, rep, err = scan_json(logs)
+    refused = [n for n in rep["notes"] if "not joining UserId=" in n]
+    assert len(refused) == 13
+    lines = said(err)
+    assert lines[:10] == [f"bes-logdiag: {n}" for n in refused[:10]]
+    assert lines[10:] == ["bes-logdiag: 3 more joins by time refused (--format json lists every one under notes)"]
+
+
+def test_ten_refusals_are_all_said(tmp_path: Path) -> None:
+    logs = mass_activation(tmp_path / "logs", 10)
+    code, rep, err = scan_json(logs)
+    assert said(err) == [f"bes-logdiag: {n}" for n in rep["notes"] if "by time" in n]
+    assert len(said(err)) == 10
+    assert "more joins" not in err
+
+
+def test_quiet_says_none_of_them(tmp_path: Path) -> None:
+    logs = mass_activation(tmp_path / "logs", 13)
+    code, rep, err = scan_json(logs, quiet=True)
+    assert err == ""
+    assert len(rep["notes"]) == 13
+
+
+def test_a_live_session_says_ten_refusals_and_then_that_the_rest_are_not_said(tmp_path: Path) -> None:
+    logs = mass_activation(tmp_path / "logs", 12)
+    result = run_cli("watch", logs, "--format", "lines", "--timeout", "0.3s", "--interval", "0.05s")
+    lines = said(result.stderr)
+    assert len(lines) == 11, result.stderr
+    assert all("not joining UserId=" in line for line in lines[:10])
+    assert lines[10] == (
+        "bes-logdiag: more joins by time refused are not said one by one "
+        "(scan --format json lists every one under notes)"
+    )

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes, event_nodes
 from bes_logdiag.map_join import join_by_map
-from bes_logdiag.model import Event, Join
+from bes_logdiag.model import Event, Join, Note
 from bes_logdiag.names import email_key, fold, name_keys
 from bes_logdiag.usermap import MapEntry
 from bes_logdiag.words import duration
@@ -148,6 +148,11 @@ def _join_server(
     return list(people.values()), orphans, notes
 
 
+_BY_NAME = "joins by name shape refused"
+_BY_TIME = "joins by time refused"
+"""The kinds of the notes of refused joins (`Note`): on a day of mass activations, one per user."""
+
+
 def _holders(events: list[Event]) -> dict[str, set[str]]:
     """Which display names each identity node is known by (ids from ``[Last, First:N]``)."""
     names: dict[str, set[str]] = defaultdict(set)
@@ -190,7 +195,8 @@ def _join_by_name(ids: IdentityGraph, holders: dict[str, set[str]], notes: list[
                 | {f"{sorted(holders[h])[0]} ({h[2:] if h.startswith('i:') else 'no id'})" for h in hs}
                 | {x[2:] for h in hs for x in fitted_by[h]}
             )
-            notes.append(f"{where}: not joining by name shape, more than one fits: {', '.join(options)}")
+            fitting = ", ".join(options)
+            notes.append(Note(f"{where}: not joining by name shape, more than one fits: {fitting}", _BY_NAME))
 
 
 def _join_by_time(
@@ -239,8 +245,11 @@ def _join_by_time(
             # which rows a user map needs
             asked = _listed(e.email for e in earlier if e.milestone == request)
             notes.append(
-                f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
-                f"{asked} asked for service books within {duration(window)} before it"
+                Note(
+                    f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
+                    f"{asked} asked for service books within {duration(window)} before it",
+                    _BY_TIME,
+                )
             )
             continue
         last = bisect_right(moments, r.moment + window, i + 1)
@@ -251,8 +260,11 @@ def _join_by_time(
         if later and later[0].milestone == answer:
             queued = _listed([p.user_id, *(e.user_id for e in later if e.milestone == answer)])
             notes.append(
-                f"{where}: not joining {r.email} by time: user ids {queued} had the IT policy queued "
-                f"within {duration(window)} after its service-book request"
+                Note(
+                    f"{where}: not joining {r.email} by time: user ids {queued} had the IT policy queued "
+                    f"within {duration(window)} after its service-book request",
+                    _BY_TIME,
+                )
             )
             continue
         if not open_request(r):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes
-from bes_logdiag.model import Join
+from bes_logdiag.model import Join, Note
 from bes_logdiag.names import fold, fold_name
 from bes_logdiag.usermap import MapEntry
 
@@ -50,7 +50,8 @@ def join_by_map(
         problem = clashes.get(m) or _contradiction(m, tied, logged)
         if problem is not None:
             names = ", ".join(x for x in (m.email, m.user_id, m.display_name) if x)
-            notes.append(f"{where}: not using user map row {m.source}:{m.line} ({names}): {problem}")
+            row = f"{m.source}:{m.line} ({names})"
+            notes.append(Note(f"{where}: not using user map row {row}: {problem}", "user map rows not used"))
             continue
         _union_row(ids, m, common)
         used.append(m)

@@ -30,6 +30,21 @@ class FileInfo:
     iteration: int | None = None
 
 
+class Note(str):
+    """A note of a kind that can come by the hundred: a join refused for each of the users who
+    activated within minutes of each other on a device-refresh day, a user map row refused for
+    each of its rows.  A plain string everywhere (JSON ``notes`` holds every one); on stderr the
+    first few of a ``kind`` are said and the rest counted (`cli.common.run_report`).  ``kind``
+    names them in the plural: "joins by time refused"."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str = "") -> Note:
+        note = super().__new__(cls, text)
+        note.kind = kind
+        return note
+
+
 LogKey = tuple[object, ...]
 """Which log a BES file is part of: its server, service and instance."""
 LogOrder = tuple[datetime, int]

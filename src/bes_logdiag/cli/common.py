@@ -7,7 +7,7 @@ import enum
 import io
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -331,9 +331,51 @@ def run_report(
     if not quiet:
         for s in report.inputs.skipped:
             warn(skipped_note(s))
-        for note in report.notes:
+        for note in said_notes(report.notes):
             warn(note)
     return report
+
+
+NOTES_OF_A_KIND = 10
+"""Notes of one kind (`model.Note`) said one by one on stderr; the rest are counted in one line."""
+
+
+class NoteFolder:
+    """What stderr says of the report's notes: each, except that of a kind that comes once per
+    user (a join refused for each of a mass activation's users) only the first `NOTES_OF_A_KIND`
+    are said, then one line for the rest (JSON keeps every note).  ``totals``: how many of each
+    kind there are, when all are known (a scan) and the line can count them; a live session says
+    once that the rest are not said."""
+
+    def __init__(self, totals: Mapping[str, int] | None = None) -> None:
+        self._totals = totals
+        self._said: dict[str, int] = {}
+
+    def say(self, note: str) -> str | None:
+        """The line to say for this note, or None."""
+        from bes_logdiag.model import Note
+
+        kind = note.kind if isinstance(note, Note) else ""
+        if not kind:
+            return note
+        said = self._said[kind] = self._said.get(kind, 0) + 1
+        if said <= NOTES_OF_A_KIND:
+            return note
+        if said > NOTES_OF_A_KIND + 1:
+            return None
+        if self._totals is None:
+            return f"more {kind} are not said one by one (scan --format json lists every one under notes)"
+        return f"{self._totals[kind] - NOTES_OF_A_KIND:,} more {kind} (--format json lists every one under notes)"
+
+
+def said_notes(notes: Sequence[str]) -> list[str]:
+    """The lines stderr says of all a report's notes (`NoteFolder`)."""
+    from collections import Counter
+
+    from bes_logdiag.model import Note
+
+    folder = NoteFolder(Counter(n.kind for n in notes if isinstance(n, Note)))
+    return [line for line in map(folder.say, notes) if line is not None]
 
 
 def skipped_note(s: Skipped) -> str:

@@ -23,6 +23,7 @@ from bes_logdiag.cli.common import (
     STALL_AFTER,
     USERS,
     YEAR,
+    NoteFolder,
     handle_errors,
     make_config,
     output_errors,
@@ -215,6 +216,7 @@ class Teller:
         self.quiet = quiet
         self._told: set[str] = set()
         self._silent: set[str | None] = set()
+        self._notes = NoteFolder()
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -231,7 +233,11 @@ class Teller:
         for s in tick.report.inputs.skipped:
             self.once(skipped_note(s))
         for note in tick.report.notes:
-            self.once(note)
+            if note not in self._told:
+                self._told.add(note)
+                line = self._notes.say(note)
+                if line is not None:
+                    self.say(line)
         from bes_logdiag.words import duration
 
         for server, (last, quiet) in tick.silent.items():
