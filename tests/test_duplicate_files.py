@@ -1,4 +1,4 @@
-"""The same log twice: copies by their names, and the same bytes under any name, read once.
+"""The same log twice: copies by their names, and the same bytes under any name, counted once.
 
 An admin's folder holds Windows Explorer's ``X - Copy.txt``, a ``.bak``, the day folder zipped beside
 it.  Copy-marked names still parse as BES names (BES-LOGS.md section 1), and a source whose bytes
@@ -109,7 +109,7 @@ def dups(rep: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def note(copy: Path | str, original: Path | str) -> str:
-    return f"{copy} holds the same bytes as {original}: read once"
+    return f"{copy} holds the same bytes as {original}: counted once"
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_names_that_only_look_alike_still_say_nothing() -> None:
         assert file_info(name).server is None, name
 
 
-# --- the same bytes, read once ----------------------------------------------------------------
+# --- the same bytes, counted once ----------------------------------------------------------------
 
 
 def test_an_explorer_copy_is_read_once_and_invents_nothing(
@@ -319,9 +319,9 @@ def test_many_duplicates_are_noted_by_name_up_to_ten(day: dict[str, Path]) -> No
     result = scan(day["POLC"].parent)
     rep = report(result)
     assert len(dups(rep)) == 12
-    named = [n for n in rep["notes"] if n.endswith(": read once") and " holds " in n]
+    named = [n for n in rep["notes"] if n.endswith(": counted once") and " holds " in n]
     assert len(named) == 10
-    assert "2 more inputs hold the same bytes as inputs already read: read once" in rep["notes"]
+    assert "2 more inputs hold the same bytes as inputs already read: counted once" in rep["notes"]
 
 
 # --- cheaply --------------------------------------------------------------------------------

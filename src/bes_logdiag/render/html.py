@@ -278,7 +278,7 @@ def _read(doc: Mapping[str, Any], acts: Sequence[Mapping[str, Any]]) -> str:
     parts.append(_listing("Ignored files (not activation logs)", inputs.get("ignored") or (), "reason"))
     parts.append(
         _listing(
-            "Files read once (copies)", inputs.get("duplicates") or (), "same_as", prefix="same bytes as "
+            "Files counted once (copies)", inputs.get("duplicates") or (), "same_as", prefix="same bytes as "
         )
     )
     notes = list(doc.get("notes") or ())
