@@ -141,7 +141,9 @@ def test_a_mass_activation_day_says_ten_refusals_on_stderr_and_counts_the_rest(t
     assert len(refused) == 13
     lines = said(err)
     assert lines[:10] == [f"bes-logdiag: {n}" for n in refused[:10]]
-    assert lines[10:] == ["bes-logdiag: 3 more joins by time refused (--format json lists every one under notes)"]
+    assert lines[10:] == [
+        "bes-logdiag: 3 more joins by time refused (--format json lists every one under notes)"
+    ]
 
 
 def test_ten_refusals_are_all_said(tmp_path: Path) -> None:

@@ -145,6 +145,10 @@ class Skipped:
     reason: str
     partial: bool = False
 
+    @property
+    def what(self) -> str:
+        return "partly skipped" if self.partial else "skipped"
+
 
 @dataclass(frozen=True)
 class Ignored:

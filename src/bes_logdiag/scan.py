@@ -296,11 +296,13 @@ counts the rest, and ``inputs.duplicates`` lists them all."""
 
 
 def _duplicate_notes(duplicates: Sequence[Duplicate]) -> list[str]:
-    notes = [f"{d.path} holds the same bytes as {d.same_as}: counted once" for d in duplicates[:DUPLICATE_NOTES]]
+    shown = duplicates[:DUPLICATE_NOTES]
+    notes = [f"{d.path} holds the same bytes as {d.same_as}: counted once" for d in shown]
     rest = len(duplicates) - DUPLICATE_NOTES
     if rest > 0:
         hold = "holds" if rest == 1 else "hold"
-        notes.append(f"{plural(rest, 'more input')} {hold} the same bytes as inputs already read: counted once")
+        more = plural(rest, "more input")
+        notes.append(f"{more} {hold} the same bytes as inputs already read: counted once")
     return notes
 
 

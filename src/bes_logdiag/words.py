@@ -1,5 +1,5 @@
-"""Words in messages: one place for plurals, for naming a few of many, for spans of time, and for
-times as people read them."""
+"""Words in messages: one place for plurals, for naming a few of many, for spans of time, for
+times as people read them, and for a file's name without its folders."""
 
 from __future__ import annotations
 
@@ -55,3 +55,9 @@ def human_time(t: datetime, *, ms: bool = False) -> str:
     """
     text = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     return f"{text}.{t.microsecond // 1000:03d}" if ms else text
+
+
+def split_path(path: str) -> tuple[str, str]:
+    """``logs/20100521/X.txt`` -> (``logs/20100521/``, ``X.txt``); also ``a.zip!X.txt`` and ``\\``."""
+    cut = max(path.rfind(c) for c in "/\\!") + 1
+    return path[:cut], path[cut:]

@@ -380,7 +380,7 @@ def said_notes(notes: Sequence[str]) -> list[str]:
 
 def skipped_note(s: Skipped) -> str:
     """What is said on stderr of an input that was skipped, or partly."""
-    return f"{s.path}: {'partly skipped' if s.partial else 'skipped'}: {s.reason}"
+    return f"{s.path}: {s.what}: {s.reason}"
 
 
 def parse_times(since: Optional[str], until: Optional[str]) -> tuple[When | None, When | None]:

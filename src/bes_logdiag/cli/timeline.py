@@ -148,8 +148,9 @@ def _follow(
     from bes_logdiag.render.live import change_line, step_line
     from bes_logdiag.render.table import console_for
     from bes_logdiag.render.text import STATUS_STYLE
-    from bes_logdiag.render.timeline import split_path, steps, write_table
+    from bes_logdiag.render.timeline import steps, write_table
     from bes_logdiag.select import user_matches
+    from bes_logdiag.words import split_path
 
     console = console_for(out)
     printed: set[tuple[object, ...]] = set()

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bes_logdiag.render.html_parts import esc
-from bes_logdiag.words import duration, human_time
+from bes_logdiag.words import duration, human_time, split_path
 
 WIDTH = 640
 LABEL_W = 128
@@ -183,7 +183,7 @@ def timeline_svg(index: int, act: Mapping[str, Any], log_end: datetime | None) -
 def _mark(s: Step, at: float) -> str:
     x, y = f"{at:.0f}", f"{_lane_y(s.stage):.0f}"
     # The file's name without its folders: the card's evidence names it whole.
-    where = s.where[max(s.where.rfind(c) for c in "/\\!") + 1 :]
+    where = split_path(s.where)[1]
     tip = esc(f"{'ERROR ' if s.error else ''}{s.name} · {human_time(s.time)} · {where}")
     if s.error:
         shape = f'd="M{x},{y} m-4,-4 l8,8 m0,-8 l-8,8"'

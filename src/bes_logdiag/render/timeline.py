@@ -41,7 +41,7 @@ from bes_logdiag.render.outside import Outside, headline, outside_of
 from bes_logdiag.render.safe import terminal, terminal_text
 from bes_logdiag.render.table import Screen, console_for
 from bes_logdiag.render.text import STATUS_STYLE, server_name, unconfirmed_note
-from bes_logdiag.words import duration, human_time, plural
+from bes_logdiag.words import duration, human_time, plural, split_path
 
 # The log line's column must keep at least this many characters beside the others, or the table
 # puts the file:line and the line under the step's name instead (narrow terminals, long paths).
@@ -121,12 +121,6 @@ def _heading(act: Activation) -> Text:
         head.append(f", {t(last.diagnosis.kb)} {t(str(last.diagnosis.kb_title))}")
     head.append(f"; {plural(len(act.attempts), 'attempt')}")
     return head
-
-
-def split_path(path: str) -> tuple[str, str]:
-    """``logs/20100521/X.txt`` -> (``logs/20100521/``, ``X.txt``); also ``a.zip!X.txt`` and ``\\``."""
-    cut = max(path.rfind(c) for c in "/\\!") + 1
-    return path[:cut], path[cut:]
 
 
 def _wheres(rows: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
