@@ -317,12 +317,18 @@ def hyperscan_available() -> bool:
 
 def make_prefilter(probes: Sequence[Probe], engine: str = "auto") -> Prefilter:
     """``auto`` takes hyperscan when it imports; ``python`` and ``hyperscan`` force one engine."""
+    return HyperscanPrefilter(probes) if uses_hyperscan(engine) else PythonPrefilter(probes)
+
+
+def uses_hyperscan(engine: str) -> bool:
+    """Whether an engine setting (auto, hyperscan, python) means hyperscan here; a usage error
+    for one that cannot be had."""
     if engine == "python" or (engine == "auto" and not hyperscan_available()):
-        return PythonPrefilter(probes)
+        return False
     if engine not in ("auto", "hyperscan"):
         raise UsageError(f"{engine}: unknown prefilter engine (use auto, hyperscan or python)")
     if not hyperscan_available():
         raise UsageError(
             "BES_LOGDIAG_ENGINE=hyperscan: the hyperscan module is not installed (use auto or python)"
         )
-    return HyperscanPrefilter(probes)
+    return True

@@ -28,9 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 from typing import Any
 
-from bes_logdiag.errors import UsageError
-from bes_logdiag.prefilter import hyperscan_available
-from bes_logdiag.settings import ENGINE_VARIABLE
+from bes_logdiag.prefilter import uses_hyperscan
 
 Replace = Callable[[str], str]
 """A token's text to the text that replaces it (itself, when it names nobody)."""
@@ -109,9 +107,7 @@ class Flags:
         self._grammar = grammar
         self._plain = frozenset(plain)
         self._patterns = triggers(tlds, servers)
-        self._hyperscan = engine == "hyperscan" or (engine == "auto" and hyperscan_available())
-        if self._hyperscan and not hyperscan_available():
-            raise UsageError(f"{ENGINE_VARIABLE}=hyperscan: the hyperscan module is not installed")
+        self._hyperscan = uses_hyperscan(engine)
         self._db: Any = None
         self._local = threading.local()
 
