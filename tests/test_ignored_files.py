@@ -229,6 +229,28 @@ def test_an_ignored_log_that_runs_into_new_year_ends_in_the_new_year(tmp_path: P
     assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
 
 
+def test_a_week_of_ignored_logs_ends_where_the_latest_with_a_line_ends(tmp_path: Path) -> None:
+    """Of an ignored log only its latest file is read for its last line (a year of Controller logs
+    is not read through before the scan); where that holds no line (the last two days' files
+    empty), the one before it is, and so on: the latest line still marks the end, and the
+    activation is stalled, not in progress."""
+    logs = tmp_path / "Logs"
+    write_lines(logs / DATE / bes_name(SERVER, "MAGT", DAY), [complete()["MAGT"][0]])
+    end = datetime(2024, 1, 3, 9, 0, 0)
+    for n in range(7):
+        day = DAY + timedelta(days=n)
+        path = logs / f"{day:%Y%m%d}" / bes_name(SERVER, "CTRL", day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if n < 5:
+            write_lines(path, health_checks(day, min(day + timedelta(hours=23), end)))
+        else:
+            path.write_bytes(b"")
+    _, rep = scan_json(logs)
+    assert len(ignored(rep)) == 7
+    assert rep["log_end"] == {SERVER: end.isoformat(timespec="milliseconds")}
+    assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
+
+
 # --- everyday files that are not logs ---------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from bes_logdiag.decode import SNIFF_SIZE, detect_encoding
 from bes_logdiag.filehead import SNIFF_BYTES
 from bes_logdiag.inflate import TarReader
 from bes_logdiag.library import Library
-from bes_logdiag.model import Ignored
+from bes_logdiag.model import Ignored, LogKey, LogOrder, log_place
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line
 from bes_logdiag.read import READ_ERRORS, Source, open_source
 
@@ -52,9 +52,10 @@ def activation_services(library: Library) -> frozenset[str]:
 
 def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[list[Source], list[Ignored]]:
     """The sources to analyse, in order, and those ignored, each with its reason.  An ignored
-    BES log still tells when its server's logs end: only its last 64 KiB are read for it."""
+    BES log still tells when its server's logs end: its last 64 KiB are read for it, where it
+    can be its server's latest (`_last_times`)."""
     kept: list[Source] = []
-    ignored: list[Ignored] = []
+    out: list[tuple[Source, str]] = []
     tars = TarReader()  # (a tar's members come in archive order: one pass, `TarReader`)
     try:
         for src in sources:
@@ -62,11 +63,53 @@ def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[
             if reason is None:
                 kept.append(src)
             else:
-                last = read_last_time(src, tars) if src.info.server is not None else None
-                ignored.append(Ignored(src.name, reason, src.info.server, last))
+                out.append((src, reason))
     finally:
         tars.close()
-    return kept, ignored
+    last = _last_times([src for src, _ in out])
+    return kept, [Ignored(src.name, reason, src.info.server, last.get(id(src))) for src, reason in out]
+
+
+def _last_times(logs: list[Source]) -> dict[int, datetime]:
+    """The time of the last line (by ``id``) of each ignored log's latest file with a line.  Of
+    the files of one log (one service's on one server, `model.log_place`) the latest is read,
+    and an earlier one only where the later ones hold no line (a log that has just started a
+    new, empty file): a BES starts a new file at midnight and at the size limit, so no earlier
+    file of a log ends later.  A year of other services' logs is not read through, file after
+    file, before the scan starts.  A dated file whose name gives no place in a log is read."""
+    unplaced: list[Source] = []
+    files_of: dict[LogKey, list[tuple[LogOrder, int, Source]]] = {}
+    for n, src in enumerate(logs):
+        if src.info.server is None or src.info.day is None:
+            continue  # (no time of its own to give: `read_last_time`)
+        place = log_place(src.info)
+        if place is None:
+            unplaced.append(src)
+        else:
+            files_of.setdefault(place[0], []).append((place[1], n, src))
+    times = _read_last_times(unplaced)
+    pending = [sorted(files) for files in files_of.values()]  # (each log's latest file last)
+    while pending:
+        # each log's latest file not read yet, all in input order (a tar's members in one pass)
+        latest = [files.pop() for files in pending]
+        found = _read_last_times([src for _, _, src in sorted(latest, key=lambda f: f[1])])
+        times.update(found)
+        pending = [files for files, (_, _, src) in zip(pending, latest) if files and id(src) not in found]
+    return times
+
+
+def _read_last_times(logs: list[Source]) -> dict[int, datetime]:
+    """Read in input order: a tar's members in one pass (`TarReader`)."""
+    times = {}
+    tars = TarReader()
+    try:
+        for src in logs:
+            t = read_last_time(src, tars)
+            if t is not None:
+                times[id(src)] = t
+    finally:
+        tars.close()
+    return times
 
 
 def ignore_reason(src: Source, services: frozenset[str], tars: TarReader | None = None) -> str | None:
