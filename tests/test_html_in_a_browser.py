@@ -221,3 +221,24 @@ def test_folded_cards_are_drawn_when_reached(
         assert w.errors == []
     finally:
         w.close()
+
+
+def test_errors_outside_any_activation_are_listed_and_linked(
+    watched: Watched, sample: dict[str, Any]
+) -> None:
+    """The sample's one mailbox error of a user who never activated has its row, named by user and
+    article, and the section its link in the page's contents."""
+    page = watched.open(sample["url"])
+    errors = [u for u in sample["doc"]["unattached"] if u["error"]]
+    rows = page.locator("#errors-outside tbody tr")
+    assert rows.count() == len(errors) == 1
+    cells = rows.nth(0).locator("td").all_inner_texts()
+    assert cells[:5] == [
+        errors[0]["server"],
+        "mailbox_not_reachable",
+        "KB02276 BES service account cannot open the user's mailbox",
+        "1",
+        errors[0]["users"][0]["email"],
+    ]
+    page.click("nav >> text=Errors outside any activation")
+    assert page.evaluate("location.hash") == "#errors-outside"

@@ -30,7 +30,16 @@ from bes_logdiag.render.html_assets import CSS, JS
 from bes_logdiag.render.html_details import details_section
 from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
 from bes_logdiag.render.html_stats import history_section, stats_section
-from bes_logdiag.render.outside import Outside, headline, last_note, outside_of, person_of
+from bes_logdiag.render.outside import (
+    NAMED_USERS,
+    ErrorsOutside,
+    Outside,
+    errors_outside,
+    headline,
+    last_note,
+    outside_of,
+    person_of,
+)
 from bes_logdiag.render.svg_charts import page_defs
 from bes_logdiag.render.svg_timeline import lanes
 from bes_logdiag.words import human_time, plural
@@ -88,6 +97,7 @@ def _header(
     details: bool,
     outside: bool,
     history: bool = False,
+    errors_outside: bool = False,
 ) -> str:
     made = f"Made by bes-logdiag {esc(__version__)} on {human_time(when_made)} {esc(f'{when_made:%Z}')}"
     if sources:
@@ -98,6 +108,7 @@ def _header(
     sections += [] if person else [("stats", "Statistics")]
     sections += [("history", "History")] if history and not person else []
     sections += [("activations", "Activations")]
+    sections += [("errors-outside", "Errors outside any activation")] if errors_outside else []
     sections += [("details", "Details")] if details else []
     sections += [("outside", "Outside any activation")] if outside else []
     links = "".join(f'<li><a href="#{k}">{v}</a></li>' for k, v in sections)
@@ -127,6 +138,8 @@ def write_html(
     context = context_map(doc.get("context") or ())
     log_end = {k: datetime.fromisoformat(v) for k, v in (doc.get("log_end") or {}).items() if v}
     counts = {s: sum(1 for a in acts if a.get("status") == s) for s in STATUSES}
+    # (a report of chosen users tells their own lines: ``outside``)
+    errors = [] if outside else errors_outside(doc.get("unattached") or ())
     title = f"Activation case file: {person}" if person else "BES activation report"
     with batched(out) as b:
         b.write(_head(title, len(acts), counts, names))
@@ -140,6 +153,7 @@ def write_html(
                 details=bool(acts) or not person,
                 outside=bool(loose),
                 history=trend is not None,
+                errors_outside=bool(errors),
             )  # fmt: skip
         )
         b.write("<main>\n")
@@ -154,6 +168,8 @@ def write_html(
             if trend is not None:
                 b.write(history_section(trend))
         b.write(_table(acts, counts))
+        if errors:
+            b.write(_errors_outside(errors))
         if not person:
             b.write(details_section(acts, context, log_end, person=False))
             if loose:
@@ -190,6 +206,36 @@ def _outside(loose: Sequence[Outside]) -> str:
         '<section id="outside" aria-labelledby="outside-h"><h2 id="outside-h">Outside any activation</h2>\n'
         '<p class="small">Lines of these users that belong to no activation: an activation begins with '
         "the device's ETP.DAT message, and none was under way.</p>\n" + "".join(cards) + "</section>\n"
+    )
+
+
+def _errors_outside(errors: Sequence[ErrorsOutside]) -> str:
+    """The errors of users with no activation (`render.outside.errors_outside`), most lines first:
+    on dense logs a mailbox the service account cannot open, for thousands who never activated."""
+    rows = []
+    for e in errors:
+        kb = f"<strong>{esc(e.kb)}</strong> {esc(e.kb_title or '')}" if e.kb else ""
+        users = ", ".join(e.users) if len(e.users) <= NAMED_USERS else f"{len(e.users):,}"
+        rows.append(
+            f"<tr><td>{esc(e.server)}</td><td><code>{esc(e.error)}</code></td><td>{kb}</td>"
+            f'<td class="num">{e.count:,}</td><td>{esc(users)}</td>'
+            f"<td>{esc(human_time(e.first))}</td><td>{esc(human_time(e.last))}</td></tr>"
+        )
+    heads = "".join(
+        f'<th scope="col"{cls}>{h}</th>'
+        for h, cls in (("Server", ""), ("Error", ""), ("Article", ""), ("Lines", ' class="num"'),
+                       ("Users", ""), ("First", ""), ("Last", ""))
+    )  # fmt: skip
+    return (
+        '<section id="errors-outside" aria-labelledby="errors-outside-h">'
+        '<h2 id="errors-outside-h">Errors outside any activation</h2>\n'
+        '<p class="small">Error lines of users with no activation under way: an activation begins with '
+        "the device's ETP.DAT message. <code>scan --user USER</code> tells one user's lines; "
+        "<code>events</code> lists every line.</p>\n"
+        '<div class="scroll" role="region" aria-label="Errors outside any activation" tabindex="0"><table>'
+        "<caption>Errors outside any activation, the most lines first</caption>"
+        f"<thead><tr>{heads}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>\n</section>\n"
     )
 
 

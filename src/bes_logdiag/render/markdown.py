@@ -21,7 +21,18 @@ from typing import TextIO
 
 from bes_logdiag.model import Activation, Report, Unattached
 from bes_logdiag.render.cards import Card, card_of, context_map, needs_card
-from bes_logdiag.render.outside import Outside, headline, last_note, outside_of, person_of
+from bes_logdiag.render.outside import (
+    ERRORS_HINT,
+    ERRORS_SHOWN,
+    Outside,
+    errors_outside,
+    errors_words,
+    headline,
+    last_note,
+    more_errors,
+    outside_of,
+    person_of,
+)
 from bes_logdiag.render.safe import terminal
 from bes_logdiag.render.text import kb_label, other_names, server_name, summary_line, unconfirmed_note, who
 from bes_logdiag.words import human_time
@@ -81,6 +92,8 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) ->
     lines += [row(_cells(a)) for a in report.activations]
     # The blank line ends the table: GFM would take a following plain line as one more row.
     lines += ["", text(summary_line(report))]
+    if not outside:  # (a report of chosen users tells their own lines: ``outside``)
+        lines += _errors_outside(report)
     shown = [(i, a) for i, a in enumerate(acts) if person or needs_card(a)]
     if shown:
         context = context_map(context_items(report))
@@ -92,6 +105,19 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) ->
         for o in loose:
             lines += outside_lines(o)
     out.write("\n".join(lines) + "\n")
+
+
+def _errors_outside(report: Report) -> list[str]:
+    """The errors of users with no activation (`render.outside.errors_outside`), most lines first."""
+    from bes_logdiag.render.json import unattached_items
+
+    errors = errors_outside(unattached_items(report.unattached))
+    if not errors:
+        return []
+    lines = ["", "## Errors outside any activation", "", text(f"{ERRORS_HINT}."), ""]
+    lines += [f"- {text(errors_words(e))}" for e in errors[:ERRORS_SHOWN]]
+    more = more_errors(errors)
+    return lines + ([f"- {text(more)}"] if more else [])
 
 
 def outside_lines(o: Outside) -> list[str]:

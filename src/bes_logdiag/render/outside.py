@@ -162,3 +162,75 @@ def person_of(acts: Sequence[Mapping[str, Any]], outside: Sequence[Outside]) -> 
     a ``scan --user`` report of someone with no activation is still theirs."""
     names = [who(a) for a in acts] + [o.who for o in outside]
     return names[0] if names and len({n.lower() for n in names}) == 1 else None
+
+
+@dataclass(frozen=True)
+class ErrorsOutside:
+    """One error's lines on one server that no activation took in (a JSON ``unattached`` item of
+    an error pattern): on dense logs, a mailbox the service account cannot open for 2,000 users
+    who never activated, which the table of activations does not show."""
+
+    server: str
+    error: str
+    kb: str | None
+    kb_title: str | None
+    count: int
+    users: tuple[str, ...]
+    """Each user's name (`render.cards.who`)."""
+    first: datetime
+    last: datetime
+
+
+ERRORS_SHOWN = 5
+"""Errors outside any activation named in a report of every user, the most lines first."""
+
+
+def errors_outside(items: Iterable[Mapping[str, Any]]) -> list[ErrorsOutside]:
+    """The error items of a report's ``unattached`` (`render.json.unattached_items`), the most
+    lines first."""
+    out = []
+    for item in items:
+        if not item.get("error"):
+            continue  # (milestones outside an activation: IT policy pushes, not a problem)
+        kb = item.get("kb")
+        article = library_text().articles.get(kb) if kb else None
+        out.append(
+            ErrorsOutside(
+                server=str(item.get("server") or "-"),
+                error=str(item["error"]),
+                kb=kb,
+                kb_title=article.title if article else None,
+                count=int(item.get("count") or 0),
+                users=tuple(who(u) for u in item.get("users") or ()),
+                first=datetime.fromisoformat(str(item["first"])),
+                last=datetime.fromisoformat(str(item.get("last") or item["first"])),
+            )
+        )
+    return sorted(out, key=lambda e: -e.count)
+
+
+NAMED_USERS = 3
+"""Users of an error outside any activation named one by one; more are counted."""
+
+
+def errors_words(e: ErrorsOutside) -> str:
+    """``7,980 mailbox_not_reachable errors (KB02276) of 1,959 users on BES_EAST_02, from
+    2023-12-30 00:00:00 to 2024-01-01 23:50:00``; ``... of kdoe@example.net on ...``."""
+    what = plural(e.count, f"{e.error} error")
+    if e.kb:
+        what += f" ({e.kb})"
+    who_ = ", ".join(e.users) if len(e.users) <= NAMED_USERS else plural(len(e.users), "user")
+    first, last = human_time(e.first), human_time(e.last)
+    when = f"at {first}" if first == last else f"from {first} to {last}"
+    return f"{what} of {who_} on {e.server}, {when}"
+
+
+def more_errors(errors: Sequence[ErrorsOutside]) -> str | None:
+    """What is said of the errors past `ERRORS_SHOWN`: ``and 3 more (12 lines)``."""
+    rest = errors[ERRORS_SHOWN:]
+    if not rest:
+        return None
+    return f"and {len(rest)} more ({plural(sum(e.count for e in rest), 'line')})"
+
+
+ERRORS_HINT = "scan --user USER tells one user's; events lists every line"

@@ -122,11 +122,36 @@ def write(
     if accepted:
         summary += f"; {accepted:,} accepted by the baseline"
     console.print(terminal_text(summary))
+    if not outside:
+        _errors_outside(console, report)
     problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
     for a in problems:
         _details(console, a, gate)
     if outside:
         _outside(console, report, outside)
+
+
+def _errors_outside(console: Console, report: Report) -> None:
+    """Under the summary: the errors of users with no activation (`render.outside.errors_outside`),
+    the most lines first."""
+    from bes_logdiag.render.json import unattached_items
+    from bes_logdiag.render.outside import (
+        ERRORS_HINT,
+        ERRORS_SHOWN,
+        errors_outside,
+        errors_words,
+        more_errors,
+    )
+
+    errors = errors_outside(unattached_items(report.unattached))
+    if not errors:
+        return
+    console.print(Text(f"Errors outside any activation ({ERRORS_HINT}):", style="bold"))
+    for e in errors[:ERRORS_SHOWN]:
+        console.print(terminal_text(f"  {errors_words(e)}"))
+    more = more_errors(errors)
+    if more:
+        console.print(terminal_text(f"  {more}"))
 
 
 # --- the table: the richest layout that fits -----------------------------------------------------
