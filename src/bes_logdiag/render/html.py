@@ -31,12 +31,12 @@ from bes_logdiag.render.html_details import details_section
 from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
 from bes_logdiag.render.html_stats import history_section, stats_section
 from bes_logdiag.render.outside import (
-    NAMED_USERS,
     ErrorsOutside,
     Outside,
     errors_outside,
     headline,
     last_note,
+    named_users,
     outside_of,
     person_of,
 )
@@ -215,7 +215,7 @@ def _errors_outside(errors: Sequence[ErrorsOutside]) -> str:
     rows = []
     for e in errors:
         kb = f"<strong>{esc(e.kb)}</strong> {esc(e.kb_title or '')}" if e.kb else ""
-        users = ", ".join(e.users) if len(e.users) <= NAMED_USERS else f"{len(e.users):,}"
+        users = named_users(e) or f"{len(e.users):,}"
         rows.append(
             f"<tr><td>{esc(e.server)}</td><td><code>{esc(e.error)}</code></td><td>{kb}</td>"
             f'<td class="num">{e.count:,}</td><td>{esc(users)}</td>'

@@ -213,13 +213,18 @@ NAMED_USERS = 3
 """Users of an error outside any activation named one by one; more are counted."""
 
 
+def named_users(e: ErrorsOutside) -> str | None:
+    """The users' names, when they are few enough to name (`NAMED_USERS`)."""
+    return ", ".join(e.users) if len(e.users) <= NAMED_USERS else None
+
+
 def errors_words(e: ErrorsOutside) -> str:
     """``7,980 mailbox_not_reachable errors (KB02276) of 1,959 users on BES_EAST_02, from
     2023-12-30 00:00:00 to 2024-01-01 23:50:00``; ``... of kdoe@example.net on ...``."""
     what = plural(e.count, f"{e.error} error")
     if e.kb:
         what += f" ({e.kb})"
-    who_ = ", ".join(e.users) if len(e.users) <= NAMED_USERS else plural(len(e.users), "user")
+    who_ = named_users(e) or plural(len(e.users), "user")
     first, last = human_time(e.first), human_time(e.last)
     when = f"at {first}" if first == last else f"from {first} to {last}"
     return f"{what} of {who_} on {e.server}, {when}"
