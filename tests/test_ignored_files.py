@@ -251,6 +251,42 @@ def test_a_week_of_ignored_logs_ends_where_the_latest_with_a_line_ends(tmp_path:
     assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
 
 
+def test_an_older_copy_of_an_ignored_log_does_not_hide_where_it_ends(tmp_path: Path) -> None:
+    """A ``.bak`` keeps the log's name, and so its place in the log: both are read, and the live
+    file, which runs on for two more hours, marks the end."""
+    folder = tmp_path / DATE
+    write_lines(folder / bes_name(SERVER, "MAGT", DAY), [complete()["MAGT"][0]])
+    ctrl = folder / bes_name(SERVER, "CTRL", DAY)
+    start = datetime(2024, 1, 1, 0, 0, 0, 203000)
+    write_lines(folder / f"{ctrl.name}.bak", health_checks(start, datetime(2024, 1, 1, 7, 15)))
+    write_lines(ctrl, health_checks(start, datetime(2024, 1, 1, 9, 0)))
+    _, rep = scan_json(folder)
+    assert rep["log_end"] == {SERVER: "2024-01-01T08:55:00.203"}  # (the last check before 09:00)
+    assert statuses(rep) == [(SERVER, EMAIL, "stalled", 1)]
+
+
+def test_of_a_year_of_an_ignored_log_only_the_latest_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its last line is all that is wanted of another service's log: the 30 earlier days' files
+    are not opened."""
+    import bes_logdiag.ignore as ignore
+
+    read: list[str] = []
+    real = ignore.read_last_time
+    monkeypatch.setattr(
+        ignore, "read_last_time", lambda src, tars=None: read.append(src.name) or real(src, tars)
+    )
+    for n in range(31):
+        day = DAY + timedelta(days=n)
+        write_lines(tmp_path / f"{day:%Y%m%d}" / bes_name(SERVER, "CTRL", day), health_checks(day, day))
+    write_lines(tmp_path / DATE / bes_name(SERVER, "MAGT", DAY), [complete()["MAGT"][0]])
+    _, rep = scan_json(tmp_path)
+    assert len(ignored(rep)) == 31
+    assert [Path(r).name for r in read] == [bes_name(SERVER, "CTRL", DAY + timedelta(days=30))]
+    assert rep["log_end"] == {SERVER: (DAY + timedelta(days=30)).isoformat(timespec="milliseconds")}
+
+
 # --- everyday files that are not logs ---------------------------------------------------------
 
 

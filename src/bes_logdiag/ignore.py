@@ -71,30 +71,36 @@ def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[
 
 
 def _last_times(logs: list[Source]) -> dict[int, datetime]:
-    """The time of the last line (by ``id``) of each ignored log's latest file with a line.  Of
-    the files of one log (one service's on one server, `model.log_place`) the latest is read,
-    and an earlier one only where the later ones hold no line (a log that has just started a
-    new, empty file): a BES starts a new file at midnight and at the size limit, so no earlier
-    file of a log ends later.  A year of other services' logs is not read through, file after
-    file, before the scan starts.  A dated file whose name gives no place in a log is read."""
-    unplaced: list[Source] = []
-    files_of: dict[LogKey, list[tuple[LogOrder, int, Source]]] = {}
-    for n, src in enumerate(logs):
+    """The time of the last line (by ``id``) of the ignored BES logs that can end their server's
+    logs.  Of the files of one log (one service's on one server, `model.log_place`) those of its
+    latest day and iteration are read (copies keep the name: each of them), and the others only
+    where those hold no line (a log that has just started a new, empty file): a BES starts a new
+    file at midnight and at the size limit, so no earlier file of a log ends later.  A year of
+    other services' logs is not read through, file after file, before the scan starts.  A dated
+    file whose name gives no place in a log is read.  Two passes at most, each in input order
+    (a compressed tar is inflated once per pass, `TarReader`)."""
+    first: set[int] = set()  # (read in the first pass)
+    files_of: dict[LogKey, list[tuple[LogOrder, Source]]] = {}
+    for src in logs:
         if src.info.server is None or src.info.day is None:
             continue  # (no time of its own to give: `read_last_time`)
         place = log_place(src.info)
         if place is None:
-            unplaced.append(src)
+            first.add(id(src))
         else:
-            files_of.setdefault(place[0], []).append((place[1], n, src))
-    times = _read_last_times(unplaced)
-    pending = [sorted(files) for files in files_of.values()]  # (each log's latest file last)
-    while pending:
-        # each log's latest file not read yet, all in input order (a tar's members in one pass)
-        latest = [files.pop() for files in pending]
-        found = _read_last_times([src for _, _, src in sorted(latest, key=lambda f: f[1])])
-        times.update(found)
-        pending = [files for files, (_, _, src) in zip(pending, latest) if files and id(src) not in found]
+            files_of.setdefault(place[0], []).append((place[1], src))
+    for files in files_of.values():
+        latest = max(order for order, _ in files)
+        first.update(id(src) for order, src in files if order == latest)
+    times = _read_last_times([s for s in logs if id(s) in first])
+    rest = {
+        id(src)
+        for files in files_of.values()
+        if not any(id(src) in times for _, src in files)
+        for _, src in files
+        if id(src) not in first
+    }
+    times.update(_read_last_times([s for s in logs if id(s) in rest]))
     return times
 
 
