@@ -192,7 +192,7 @@ def test_names_that_only_look_alike_still_say_nothing() -> None:
 # --- the same bytes, counted once ----------------------------------------------------------------
 
 
-def test_an_explorer_copy_is_read_once_and_invents_nothing(
+def test_an_explorer_copy_counts_once_and_invents_nothing(
     day: dict[str, Path], clean: dict[str, Any]
 ) -> None:
     copy = day["MAGT"].with_name(f"{SERVER}_MAGT_01_{DATE}_0001 - Copy.txt")
@@ -227,7 +227,7 @@ def test_an_explorer_copy_is_read_once_and_invents_nothing(
         f"../20240102/{SERVER}_MAGT_01_{DATE}_0001.txt",
     ],
 )
-def test_the_same_bytes_under_another_name_are_read_once(
+def test_the_same_bytes_under_another_name_count_once(
     day: dict[str, Path], clean: dict[str, Any], copy_name: str
 ) -> None:
     copy = (day["MAGT"].parent / copy_name).resolve()
@@ -239,7 +239,7 @@ def test_the_same_bytes_under_another_name_are_read_once(
     assert rep["inputs"]["files_read"] == 3
 
 
-def test_a_zip_given_beside_its_folder_is_read_once(day: dict[str, Path], clean: dict[str, Any]) -> None:
+def test_a_zip_given_beside_its_folder_counts_once(day: dict[str, Path], clean: dict[str, Any]) -> None:
     archive = day["MAGT"].parent.parent / f"{DATE}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in day.values():
@@ -274,7 +274,7 @@ def test_a_gz_and_its_original_are_two_inputs_whose_lines_count_once(
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_copy_of_a_gz_is_read_once(day: dict[str, Path], clean: dict[str, Any], jobs: str) -> None:
+def test_a_copy_of_a_gz_counts_once(day: dict[str, Path], clean: dict[str, Any], jobs: str) -> None:
     """Gzip data of the same size is hashed as stored, once the scan has inflated it: two
     byte-identical .gz files are one input, a third with other bytes of that size is another."""
     packed = day["MAGT"].parent / "packed" / (day["MAGT"].name + ".gz")

@@ -7,6 +7,7 @@ more counted.  A report of chosen users (``--user``) tells their own lines inste
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def block(stdout: str) -> list[str]:
     return [line.strip() for line in rest[: rest.index("") if "" in rest else len(rest)]]
 
 
-def test_thousands_of_idle_users_mailbox_errors_are_one_line_under_the_summary(tmp_path: Path) -> None:
+def test_idle_users_mailbox_errors_are_one_line_under_the_summary(tmp_path: Path) -> None:
     users = [f"idle{n:04d}@example.eu" for n in range(40)]
     write_server(tmp_path, "BB01", mailbox_errors(users, polls=3))
     out = scan(tmp_path)
@@ -76,6 +77,27 @@ def test_a_few_users_are_named(tmp_path: Path) -> None:
     assert block(scan(tmp_path)) == [
         "2 mailbox_not_reachable errors (KB02276) of kdoe@example.eu, jroe@example.eu on BB01, "
         "from 2024-05-21 08:00:00 to 2024-05-21 08:00:01"
+    ]
+
+
+def test_four_users_are_counted(tmp_path: Path) -> None:
+    users = ["a@example.eu", "b@example.eu", "c@example.eu", "d@example.eu"]
+    write_server(tmp_path, "BB01", mailbox_errors(users, polls=1))
+    assert block(scan(tmp_path)) == [
+        "4 mailbox_not_reachable errors (KB02276) of 4 users on BB01, from 2024-05-21 08:00:00 to 2024-05-21 08:00:03"
+    ]
+
+
+def test_one_error_logged_by_two_patterns_is_one_line(tmp_path: Path) -> None:
+    """``User not started`` and ``OpenDatabase() failed`` are both user_not_started (KB10321); lines
+    without a user belong to no activation."""
+    lines = [
+        bes_line(T0, "MAPIMailbox::OpenDatabase() failed, error=0x80040111", eid=20000),
+        bes_line(T0 + timedelta(seconds=5), "User not started", eid=20000),
+    ]
+    write_server(tmp_path, "BB01", lines)
+    assert block(scan(tmp_path)) == [
+        "2 user_not_started errors (KB10321) naming no user on BB01, from 2024-05-21 08:00:00 to 2024-05-21 08:00:05"
     ]
 
 
@@ -108,6 +130,39 @@ def test_a_report_of_one_user_tells_their_own_lines_instead(tmp_path: Path) -> N
     out = scan(tmp_path, "--user", "idle0002@example.eu")
     assert "Errors outside any activation" not in out
     assert "idle0002@example.eu on BB01: no activation, but 3 mailbox_not_reachable errors (KB02276)" in out
+
+
+def test_a_report_of_one_user_whose_activation_is_left_out_tells_nothing_outside(tmp_path: Path) -> None:
+    """README: a user whose activation ``--status`` leaves out gets none of this, nor everyone's."""
+    lines = mailbox_errors(["anna.berg@example.eu", "idle@example.eu"], polls=3)
+    write_server(tmp_path, "BB01", lines)
+    out = scan(tmp_path, "--user", "anna.berg@example.eu", "--status", "failed")
+    assert "Errors outside any activation" not in out
+    assert "mailbox_not_reachable" not in out
+
+
+def test_the_html_report_escapes_the_names_in_its_section(tmp_path: Path) -> None:
+    write_server(tmp_path, "BB01", mailbox_errors(["<img src=x onerror=alert(1)>@example.eu"], polls=1))
+    page = scan(tmp_path, "--format", "html")
+    section = page.split('<section id="errors-outside"')[1].split("</section>")[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;@example.eu" in section
+    assert "<img" not in section
+
+
+def test_a_report_drawn_from_an_edited_json_leaves_out_an_unreadable_item(tmp_path: Path) -> None:
+    users = [f"idle{n:04d}@example.eu" for n in range(4)]
+    write_server(tmp_path / "logs", "BB01", mailbox_errors(users, polls=3))
+    saved = tmp_path / "report.json"
+    assert run_cli("scan", tmp_path / "logs", "--format", "json", "-o", saved, "--jobs", "1").exit_code == 0
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    item = dict(doc["unattached"][0])
+    del item["first"]
+    doc["unattached"].append(item)
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    result = run_cli("report", saved, "-o", tmp_path / "page.html")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert page.count("<td><code>mailbox_not_reachable</code></td>") == 1
 
 
 def test_markdown_has_the_section(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def test_a_mass_activation_day_says_ten_refusals_on_stderr_and_counts_the_rest(t
     lines = said(err)
     assert lines[:10] == [f"bes-logdiag: {n}" for n in refused[:10]]
     assert lines[10:] == [
-        "bes-logdiag: 3 more joins by time refused (--format json lists every one under notes)"
+        "bes-logdiag: 3 more joins by time refused (scan --format json lists every one under notes)"
     ]
 
 

@@ -148,9 +148,9 @@ def _join_server(
     return list(people.values()), orphans, notes
 
 
+# The kinds of the notes of refused joins (`Note`): on a day of mass activations, one per user.
 _BY_NAME = "joins by name shape refused"
 _BY_TIME = "joins by time refused"
-"""The kinds of the notes of refused joins (`Note`): on a day of mass activations, one per user."""
 
 
 def _holders(events: list[Event]) -> dict[str, set[str]]:

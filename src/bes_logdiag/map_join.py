@@ -51,11 +51,15 @@ def join_by_map(
         if problem is not None:
             names = ", ".join(x for x in (m.email, m.user_id, m.display_name) if x)
             row = f"{m.source}:{m.line} ({names})"
-            notes.append(Note(f"{where}: not using user map row {row}: {problem}", "user map rows not used"))
+            notes.append(Note(f"{where}: not using user map row {row}: {problem}", _NOT_USED))
             continue
         _union_row(ids, m, common)
         used.append(m)
     return used
+
+
+_NOT_USED = "user map rows not used"
+"""The kind of the notes of refused rows (`Note`): a map of thousands can have thousands."""
 
 
 class _LoggedNames:

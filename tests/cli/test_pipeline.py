@@ -172,7 +172,7 @@ def test_plain_gzipped_and_zipped_logs_give_the_same_verdicts(tmp_path: Path, ba
         assert verdicts(result.stdout) == verdicts(baseline), path
     both = run_cli("scan", SAMPLE_LOGS, zpath, "-f", "json")
     assert verdicts(both.stdout) == verdicts(baseline)
-    # the zip's members are the same bytes as the plain files: each is read once and named
+    # the zip's members are the same bytes as the plain files: each counts once and is named
     inputs = json.loads(both.stdout)["inputs"]
     read = json.loads(baseline)["inputs"]["files_read"]
     assert inputs["files_read"] == read

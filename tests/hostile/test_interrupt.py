@@ -26,7 +26,7 @@ def big_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     block = (SAMPLE_LOGS / "BBPROD01" / "20231230" / "BBPROD01_MAGT_01_20231230_0001.txt").read_bytes()
     body = block * (FILE_BYTES // len(block))
     for n in range(FILES):
-        # (a first line of its own: files with the same bytes would be read once)
+        # (a first line of its own: files with the same bytes would count once)
         first = bes_line(f"12/30 00:00:{n:02d}.000", f"file {n}") + "\n"
         (folder / f"BBPROD01_MAGT_01_20231230_000{n + 1}.txt").write_bytes(first.encode() + body)
     return folder

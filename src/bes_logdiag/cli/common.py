@@ -364,8 +364,12 @@ class NoteFolder:
         if said > NOTES_OF_A_KIND + 1:
             return None
         if self._totals is None:
-            return f"more {kind} are not said one by one (scan --format json lists every one under notes)"
-        return f"{self._totals[kind] - NOTES_OF_A_KIND:,} more {kind} (--format json lists every one under notes)"
+            return f"more {kind} are not said one by one ({_ALL_NOTES})"
+        return f"{self._totals[kind] - NOTES_OF_A_KIND:,} more {kind} ({_ALL_NOTES})"
+
+
+_ALL_NOTES = "scan --format json lists every one under notes"
+"""Where the notes not said are (``events`` and ``timeline`` write no ``notes``)."""
 
 
 def said_notes(notes: Sequence[str]) -> list[str]:

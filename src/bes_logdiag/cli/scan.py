@@ -243,7 +243,8 @@ def scan(
             report = redact_report(
                 report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
             )
-        outside = tuple(g for g, tell in zip(report.unattached, shown) if tell)
+        # (a report of chosen users tells their own lines; one of everyone, everyone's errors)
+        outside = tuple(g for g, tell in zip(report.unattached, shown) if tell) if user else None
         # The HTML report shows the history's trend, this scan included: the scan is recorded
         # first, and a history that cannot be used leaves the report without it (then exit 2).
         trend, refused = _recorded(history, everything, paths) if fmt is Format.html else (None, None)
@@ -285,7 +286,7 @@ def _write(
     screen: Screen,
     gate: Gate,
     strict: bool,
-    outside: Sequence[Unattached] = (),
+    outside: Sequence[Unattached] | None = None,
     trend: Mapping[str, Any] | None = None,
 ) -> None:
     """The report in ``fmt``; the table and JUnit also take what the run decided (which

@@ -36,9 +36,9 @@ from bes_logdiag.render.outside import (
     errors_outside,
     headline,
     last_note,
-    named_users,
     outside_of,
     person_of,
+    users_words,
 )
 from bes_logdiag.render.svg_charts import page_defs
 from bes_logdiag.render.svg_timeline import lanes
@@ -66,14 +66,15 @@ def write(
     report: Report,
     out: TextIO,
     *,
-    outside: Sequence[Unattached] = (),
+    outside: Sequence[Unattached] | None = None,
     trend: Mapping[str, Any] | None = None,
 ) -> None:
-    """The page; ``outside``: the chosen users' lines outside any activation (``--user``);
-    ``trend``: the history's trend (``--history``, `history.render.trend_dict`)."""
+    """The page; ``outside``: a report of chosen users (``--user``): their lines outside any
+    activation; ``trend``: the history's trend (``--history``, `history.render.trend_dict`)."""
     from bes_logdiag.render.json import report_dict, unattached_dict
 
-    write_html(report_dict(report), out, outside=[unattached_dict(u) for u in outside], trend=trend)
+    loose = None if outside is None else [unattached_dict(u) for u in outside]
+    write_html(report_dict(report), out, outside=loose, trend=trend)
 
 
 def _head(title: str, acts: int, counts: Mapping[str, int], names: Mapping[int, str]) -> str:
@@ -97,7 +98,7 @@ def _header(
     details: bool,
     outside: bool,
     history: bool = False,
-    errors_outside: bool = False,
+    errors: bool = False,
 ) -> str:
     made = f"Made by bes-logdiag {esc(__version__)} on {human_time(when_made)} {esc(f'{when_made:%Z}')}"
     if sources:
@@ -108,7 +109,7 @@ def _header(
     sections += [] if person else [("stats", "Statistics")]
     sections += [("history", "History")] if history and not person else []
     sections += [("activations", "Activations")]
-    sections += [("errors-outside", "Errors outside any activation")] if errors_outside else []
+    sections += [("errors-outside", "Errors outside any activation")] if errors else []
     sections += [("details", "Details")] if details else []
     sections += [("outside", "Outside any activation")] if outside else []
     links = "".join(f'<li><a href="#{k}">{v}</a></li>' for k, v in sections)
@@ -124,22 +125,22 @@ def write_html(
     *,
     sources: Sequence[str] = (),
     now: datetime | None = None,
-    outside: Sequence[Mapping[str, Any]] = (),
+    outside: Sequence[Mapping[str, Any]] | None = None,
     trend: Mapping[str, Any] | None = None,
 ) -> None:
     """The page of a JSON report ``doc``; ``trend``, the history's trend (a section after the
     statistics); ``sources`` names the saved reports it came from,
     ``now`` is when it was made (the clock's time by default), and ``outside`` lists the chosen
-    users' groups of lines outside any activation (`render.json.unattached_dict`)."""
+    users' groups of lines outside any activation (`render.json.unattached_dict`) in a report of
+    chosen users; None, everyone's: then the errors outside any activation have a section."""
     acts: list[Mapping[str, Any]] = list(doc.get("activations") or ())
-    loose = outside_of(outside, acts)
+    loose = outside_of(outside or (), acts)
     person = person_of(acts, loose)
     names = stage_names(acts)
     context = context_map(doc.get("context") or ())
     log_end = {k: datetime.fromisoformat(v) for k, v in (doc.get("log_end") or {}).items() if v}
     counts = {s: sum(1 for a in acts if a.get("status") == s) for s in STATUSES}
-    # (a report of chosen users tells their own lines: ``outside``)
-    errors = [] if outside else errors_outside(doc.get("unattached") or ())
+    errors = errors_outside(doc.get("unattached") or ()) if outside is None else []
     title = f"Activation case file: {person}" if person else "BES activation report"
     with batched(out) as b:
         b.write(_head(title, len(acts), counts, names))
@@ -153,7 +154,7 @@ def write_html(
                 details=bool(acts) or not person,
                 outside=bool(loose),
                 history=trend is not None,
-                errors_outside=bool(errors),
+                errors=bool(errors),
             )  # fmt: skip
         )
         b.write("<main>\n")
@@ -215,9 +216,9 @@ def _errors_outside(errors: Sequence[ErrorsOutside]) -> str:
     rows = []
     for e in errors:
         kb = f"<strong>{esc(e.kb)}</strong> {esc(e.kb_title or '')}" if e.kb else ""
-        users = named_users(e) or f"{len(e.users):,}"
+        users = users_words(e).removeprefix("of ")
         rows.append(
-            f"<tr><td>{esc(e.server)}</td><td><code>{esc(e.error)}</code></td><td>{kb}</td>"
+            f"<tr><td>{esc(e.server or '-')}</td><td><code>{esc(e.error)}</code></td><td>{kb}</td>"
             f'<td class="num">{e.count:,}</td><td>{esc(users)}</td>'
             f"<td>{esc(human_time(e.first))}</td><td>{esc(human_time(e.last))}</td></tr>"
         )

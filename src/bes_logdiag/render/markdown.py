@@ -79,20 +79,20 @@ def _cells(a: Activation) -> list[str]:
     ]
 
 
-def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] = ()) -> None:
-    """The table, the summary, the cards; ``outside``: the chosen users' lines outside any
-    activation (``--user``)."""
+def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] | None = None) -> None:
+    """The table, the summary, the errors outside any activation, the cards; ``outside``: a report
+    of chosen users (``--user``): their lines outside any activation instead of everyone's errors."""
     from bes_logdiag.render.json import activation_dict, context_items, unattached_dict
 
     acts = [activation_dict(a) for a in report.activations]
-    loose = outside_of([unattached_dict(u) for u in outside], acts)
+    loose = outside_of([unattached_dict(u) for u in outside or ()], acts)
     person = person_of(acts, loose)
     lines = [f"# Activation case file: {text(person)}", ""] if person else []
     lines += [row(HEADER), row(["---"] * len(HEADER))]
     lines += [row(_cells(a)) for a in report.activations]
     # The blank line ends the table: GFM would take a following plain line as one more row.
     lines += ["", text(summary_line(report))]
-    if not outside:  # (a report of chosen users tells their own lines: ``outside``)
+    if outside is None:
         lines += _errors_outside(report)
     shown = [(i, a) for i, a in enumerate(acts) if person or needs_card(a)]
     if shown:

@@ -11,7 +11,7 @@ and the timeline say the same.  Only words and values here: each renderer escape
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -166,17 +166,17 @@ def person_of(acts: Sequence[Mapping[str, Any]], outside: Sequence[Outside]) -> 
 
 @dataclass(frozen=True)
 class ErrorsOutside:
-    """One error's lines on one server that no activation took in (a JSON ``unattached`` item of
-    an error pattern): on dense logs, a mailbox the service account cannot open for 2,000 users
+    """One error's lines on one server that no activation took in (the JSON ``unattached`` items
+    of its patterns): on dense logs, a mailbox the service account cannot open for 2,000 users
     who never activated, which the table of activations does not show."""
 
-    server: str
+    server: str | None
     error: str
     kb: str | None
     kb_title: str | None
     count: int
-    users: tuple[str, ...]
-    """Each user's name (`render.cards.who`)."""
+    users: tuple[str | None, ...]
+    """Each user's name (`render.cards.who`); None for a line that names nobody."""
     first: datetime
     last: datetime
 
@@ -186,36 +186,65 @@ ERRORS_SHOWN = 5
 
 
 def errors_outside(items: Iterable[Mapping[str, Any]]) -> list[ErrorsOutside]:
-    """The error items of a report's ``unattached`` (`render.json.unattached_items`), the most
-    lines first."""
-    out = []
+    """The error items of a report's ``unattached`` (`render.json.unattached_items`), per server
+    and error (two patterns may log one error), the most lines first.  An item that cannot be
+    read (a report edited by hand) is left out."""
+    found: dict[tuple[str | None, str], _Gathered] = {}
     for item in items:
-        if not item.get("error"):
-            continue  # (milestones outside an activation: IT policy pushes, not a problem)
-        kb = item.get("kb")
-        article = library_text().articles.get(kb) if kb else None
-        out.append(
-            ErrorsOutside(
-                server=str(item.get("server") or "-"),
-                error=str(item["error"]),
-                kb=kb,
-                kb_title=article.title if article else None,
-                count=int(item.get("count") or 0),
-                users=tuple(who(u) for u in item.get("users") or ()),
-                first=datetime.fromisoformat(str(item["first"])),
-                last=datetime.fromisoformat(str(item.get("last") or item["first"])),
-            )
-        )
+        try:
+            error = item.get("error")
+            if not error:
+                continue  # (milestones outside an activation: IT policy pushes, not a problem)
+            first = datetime.fromisoformat(str(item["first"]))
+            last = datetime.fromisoformat(str(item.get("last") or item["first"]))
+            count = int(item.get("count") or 0)
+            users = [u for u in item.get("users") or () if isinstance(u, Mapping)]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        g = found.setdefault((item.get("server"), str(error)), _Gathered(item.get("kb"), first, last))
+        g.kb = g.kb or item.get("kb")
+        g.count += count
+        g.first, g.last = min(g.first, first), max(g.last, last)
+        for u in users:  # (one user logged by two patterns is one user)
+            name = who(u) if _named(u) else None
+            g.names.setdefault(name, name)
+    out = []
+    for (server, error), g in found.items():
+        article = library_text().articles.get(g.kb) if g.kb else None
+        title = article.title if article else None
+        names = tuple(g.names.values())
+        out.append(ErrorsOutside(server, error, g.kb, title, g.count, names, g.first, g.last))
     return sorted(out, key=lambda e: -e.count)
+
+
+@dataclass
+class _Gathered:
+    """One server's lines of one error, as the items of its patterns are read."""
+
+    kb: str | None
+    first: datetime
+    last: datetime
+    count: int = 0
+    names: dict[str | None, str | None] = field(default_factory=dict)
+    """Each user's name, once (None: lines that name no user)."""
+
+
+def _named(user: Mapping[str, Any]) -> bool:
+    return any(user.get(k) not in (None, "") for k in ("email", "user_id", "display_name"))
 
 
 NAMED_USERS = 3
 """Users of an error outside any activation named one by one; more are counted."""
 
 
-def named_users(e: ErrorsOutside) -> str | None:
-    """The users' names, when they are few enough to name (`NAMED_USERS`)."""
-    return ", ".join(e.users) if len(e.users) <= NAMED_USERS else None
+def users_words(e: ErrorsOutside) -> str:
+    """``of kdoe@example.net, jroe@example.net``, ``of 1,959 users``, ``naming no user`` (a line
+    without a user), ``of 2 users, and lines naming no user``."""
+    named = [n for n in e.users if n is not None]
+    if not named:
+        return "naming no user"
+    said = ", ".join(named) if len(named) <= NAMED_USERS else plural(len(named), "user")
+    return f"of {said}, and lines naming no user" if len(named) < len(e.users) else f"of {said}"
 
 
 def errors_words(e: ErrorsOutside) -> str:
@@ -224,10 +253,10 @@ def errors_words(e: ErrorsOutside) -> str:
     what = plural(e.count, f"{e.error} error")
     if e.kb:
         what += f" ({e.kb})"
-    who_ = named_users(e) or plural(len(e.users), "user")
     first, last = human_time(e.first), human_time(e.last)
     when = f"at {first}" if first == last else f"from {first} to {last}"
-    return f"{what} of {who_} on {e.server}, {when}"
+    where = f"on {e.server}" if e.server else "in input with no server name"
+    return f"{what} {users_words(e)} {where}, {when}"
 
 
 def more_errors(errors: Sequence[ErrorsOutside]) -> str | None:

@@ -109,11 +109,12 @@ def write(
     *,
     screen: Screen | None = None,
     gate: Gate | None = None,
-    outside: Sequence[Unattached] = (),
+    outside: Sequence[Unattached] | None = None,
 ) -> None:
-    """The table, the summary line and the details of every stalled or failed activation.
-    ``gate``: which of them fail the run; those a baseline accepts are marked ``accepted``.
-    ``outside``: the chosen users' lines outside any activation (``--user``), told last."""
+    """The table, the summary line, the errors outside any activation, and the details of every
+    stalled or failed activation.  ``gate``: which of them fail the run; those a baseline accepts
+    are marked ``accepted``.  ``outside``: a report of chosen users (``--user``): their lines
+    outside any activation, told last, instead of everyone's errors under the summary."""
     gate = gate or Gate()
     console = console_for(out, screen)
     console.print(activations_table(report.activations, console.width, gate))
@@ -122,7 +123,7 @@ def write(
     if accepted:
         summary += f"; {accepted:,} accepted by the baseline"
     console.print(terminal_text(summary))
-    if not outside:
+    if outside is None:
         _errors_outside(console, report)
     problems = [a for a in report.activations if a.last.status in (Status.STALLED, Status.FAILED)]
     for a in problems:
