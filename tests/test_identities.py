@@ -41,6 +41,7 @@ from builders import (
     write_activation,
     write_lines,
     write_server,
+    write_user_map,
 )
 
 from bes_logdiag.identities import Person, join_identities
@@ -504,6 +505,43 @@ def test_same_display_name_for_two_people_on_one_server(tmp_path: Path, second_e
         ],
         key=lambda r: tuple(str(x) for x in r),
     )
+
+
+@pytest.mark.parametrize("server_map", [False, True])
+def test_a_name_whose_person_has_an_address_takes_no_second_one_by_shape(
+    tmp_path: Path, server_map: bool
+) -> None:
+    """A map row gives "Smith, John" (101) the address john.smith@corp.example; another John Smith,
+    at a subsidiary, starts an activation an hour later and stops after KEY_ACCEPT.  His address
+    has the shape of the name too, but a person has one address: he is not merged into the first,
+    whose completed activation stays complete."""
+    t1 = datetime(2014, 5, 6, 9, 0, 0)
+    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
+    b = Activation(
+        "john.smith@sub.corp.example", 102, "Smith, John", t1 + timedelta(hours=1), upto="accept",
+        key_tid="1500", site=LON_SITE,
+    )  # fmt: skip
+    parts = merge(a.parts(), b.parts(), {"MAGT": mail_flow(t1, t1 + timedelta(hours=2), site=LON_SITE)})
+    write_server(tmp_path / "logs", LON, parts)
+    users = write_user_map(tmp_path / "users.csv", [("john.smith@corp.example", 101, "Smith, John")])
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", f"{LON}={users}" if server_map else users)
+    assert rows(rep) == [
+        (LON, "john.smith@corp.example", 101, "Smith, John", "complete", 4, None),
+        (LON, "john.smith@sub.corp.example", None, None, "stalled", 2, "KB13843"),
+    ]
+
+
+def test_a_refused_name_shape_is_noted_once(tmp_path: Path) -> None:
+    t1 = datetime(2014, 5, 6, 9, 0, 0)
+    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
+    b = Activation(
+        "john.smith@sub.corp.example", 102, "Smith, John", t1 + timedelta(hours=1), upto="accept",
+        key_tid="1500", site=LON_SITE,
+    )  # fmt: skip
+    write_server(tmp_path, LON, merge(a.parts(), b.parts()))
+    code, rep, _ = scan_json(tmp_path)
+    shape = [n for n in rep["notes"] if "by name shape" in n]
+    assert len(shape) == 1, shape
 
 
 def test_same_display_name_completion_of_one_does_not_complete_the_other(tmp_path: Path) -> None:

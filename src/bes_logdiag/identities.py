@@ -181,12 +181,15 @@ def _join_by_name(ids: IdentityGraph, holders: dict[str, set[str]], notes: list[
             if ids.find(e) != ids.find(holder):
                 fits[e].append(holder)
                 fitted_by[holder].append(e)
+    refused: set[str] = set()
     for e, hs in fits.items():
         if len(hs) == 1 and len(fitted_by[hs[0]]) == 1:
             h = hs[0]
             root_e, root_h = ids.find(e), ids.find(h)
             if ids.has(root_e, "i:") and ids.has(root_h, "i:"):
                 continue  # both already have an id: two people, not one
+            if ids.has(root_h, "e:"):
+                continue  # the name's person has an address already (a map row, a line): another person's
             name = sorted(holders[h])[0]
             ids.union(e, h, Join("name", f"{e[2:]} has the shape of the name '{name}'"))
         else:
@@ -196,7 +199,10 @@ def _join_by_name(ids: IdentityGraph, holders: dict[str, set[str]], notes: list[
                 | {x[2:] for h in hs for x in fitted_by[h]}
             )
             fitting = ", ".join(options)
-            notes.append(Note(f"{where}: not joining by name shape, more than one fits: {fitting}", _BY_NAME))
+            if fitting not in refused:  # (each address of the same tangle would say it again)
+                refused.add(fitting)
+                note = f"{where}: not joining by name shape, more than one fits: {fitting}"
+                notes.append(Note(note, _BY_NAME))
 
 
 def _join_by_time(
