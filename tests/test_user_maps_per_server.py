@@ -218,6 +218,26 @@ def test_two_plain_maps_that_give_one_id_two_addresses_are_both_refused(tmp_path
     assert one(rep, email="idundas@example.com")["user_id"] is None
 
 
+def test_a_servers_own_map_that_gives_one_id_two_addresses_merges_no_one(tmp_path: Path) -> None:
+    """The same clash in B's own map (``--users B=FILE``): a map gone wrong, not the database
+    speaking.  Both rows are refused, and Ian, who only started, is not merged into John."""
+    logs = tmp_path / "logs"
+    parts = activation(*JOHN, T0, upto="policy")
+    parts["MAGT"] += activation(
+        "idundas@example.com", 1002, "Dundas, Ian", T0 + timedelta(hours=2), upto="key"
+    )["MAGT"]
+    write_server(logs, B, until_end(parts))
+    users = write_user_map(tmp_path / "b.csv", [IAN, JOHN])
+    code, rep, _ = scan_json(logs, "--users", f"{B}={users}")
+    clash = "the user map gives user id 1002 to idundas@example.com, jsmith@example.com"
+    assert rep["notes"] == [
+        f"server {B}: not using user map row {B}={users}:2 (idundas@example.com, 1002, Dundas, Ian): {clash}",
+        f"server {B}: not using user map row {B}={users}:3 (jsmith@example.com, 1002, Smith, John): {clash}",
+    ]
+    assert one(rep, email="idundas@example.com")["user_id"] is None
+    assert one(rep, email="jsmith@example.com")["user_id"] == 1002
+
+
 def test_a_plain_map_on_one_server_works_as_before(tmp_path: Path) -> None:
     """One server, one export: the map joins what nothing else would and fills in the names the
     logs lack (a user stalled at stage 1 gets the id and name of their row)."""

@@ -42,20 +42,30 @@ def join_by_map(
     used = [m for m in own if len(entry_nodes(m)) > 1 and not present.isdisjoint(entry_nodes(m))]
     fitting = [m for m in shared if len(entry_nodes(m)) > 1 and _anchored(m, present, logged)]
     common = _common_names(used + fitting)
+    # (rows of this server's own map that give one id two addresses, or one address two ids, are a
+    # map gone wrong: joining them would make two people one)
+    own_clashes = _clashes(used)
     for m in used:
-        _union_row(ids, m, common)
+        if m in own_clashes:
+            _refuse(m, own_clashes[m], notes, where)
+        else:
+            _union_row(ids, m, common)
+    used = [m for m in used if m not in own_clashes]
     tied = _ties(ids)
     clashes = _clashes(fitting)
     for m in fitting:
         problem = clashes.get(m) or _contradiction(m, tied, logged)
         if problem is not None:
-            names = ", ".join(x for x in (m.email, m.user_id, m.display_name) if x)
-            row = f"{m.source}:{m.line} ({names})"
-            notes.append(Note(f"{where}: not using user map row {row}: {problem}", _NOT_USED))
+            _refuse(m, problem, notes, where)
             continue
         _union_row(ids, m, common)
         used.append(m)
     return used
+
+
+def _refuse(m: MapEntry, problem: str, notes: list[str], where: str) -> None:
+    names = ", ".join(x for x in (m.email, m.user_id, m.display_name) if x)
+    notes.append(Note(f"{where}: not using user map row {m.source}:{m.line} ({names}): {problem}", _NOT_USED))
 
 
 _NOT_USED = "user map rows not used"
