@@ -242,3 +242,41 @@ def test_the_stamps_a_stretch_is_checked_by_are_every_lines(
     ]
     assert _stamp_texts(buf, start, end) == expected
     assert _stamp_texts(buf, start, end, buf.count(b"\n", start, end)) == expected  # (counted by the reader)
+
+
+def test_logs_that_end_in_the_repeated_hour_end_at_their_last_line(tmp_path: Path) -> None:
+    """A MAGT log of the fall-back night: the user waits for the IT policy from 01:40 (first pass);
+    the clock goes back at 02:00 and the log ends at 01:05 (second pass), 25 minutes later, under
+    stage 3's 30-minute threshold.  The logs end at their last line, not at the latest local time
+    they hold (01:59, before the step): in progress, not stalled for an hour."""
+    minutes = [(1, m, 0) for m in range(30, 60)] + [(1, m, 0) for m in range(6)]
+    lines = noise(FALL, minutes[:10]) + waiting_at_stage_3(FALL, 1, 40) + noise(FALL, minutes[10:])
+    write(tmp_path, FALL, "MAGT", lines)
+    code, rep, _ = scan_json(tmp_path)
+    assert rep["log_end"] == {SERVER: "2024-11-03T01:05:00.000"}
+    (act,) = rep["activations"]
+    assert (act["status"], act["stage"], act["last_milestone"]) == (
+        "in_progress",
+        3,
+        "service_books_requested",
+    )
+
+
+def test_the_repeated_hour_is_not_mistaken_for_lines_read_twice(tmp_path: Path) -> None:
+    """A build that writes no milliseconds logs a user's mailbox error on every poll, on the
+    minute: the hour the clock repeats holds each of those lines twice, the same text at the same
+    local time, and neither is a repeat of the other.  Then the user's ETP.DAT arrives, and the
+    errors around it decide the verdict: failed, KB02276, as on any other night."""
+
+    def error(t: datetime) -> str:
+        text = "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/cn=ann"
+        return bes_line(t, text, tid="21AC", user=USER, ms=False)
+
+    first = [error(at(FALL, h, m)) for h in (0, 1) for m in range(60)]
+    second = [error(at(FALL, 1, m)) for m in range(60)]
+    etp = bes_line(at(FALL, 1, 29, 30), etp_text(), tid="1F4", user=USER, ms=False)
+    write(tmp_path, FALL, "MAGT", first + second[:30] + [etp] + second[30:])
+    code, rep, _ = scan_json(tmp_path)
+    assert not any("repeat lines already read" in n for n in rep["notes"]), rep["notes"]
+    (act,) = rep["activations"]
+    assert (act["status"], act["stage"], act["kb"]) == ("failed", 1, "KB02276")

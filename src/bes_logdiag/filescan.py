@@ -178,7 +178,11 @@ class FileScanner:
             # A cut-off last line, or a tail without timestamps (a stack trace), may fill the last
             # chunk: the log ends at the last line with a timestamp, however far back.
             ends = last_time(self.look_back.back_from(self._last_buf), self.clock, self.enc)
-            if ends is not None:
+            if ends is not None and self.steps.found:
+                # The clock went back in the file: it ends at its last line, not at the latest
+                # local time it holds (a log that ends in the hour a fall-back repeats).
+                stats.last_time = ends
+            elif ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
         stats.clock_steps = self.steps.found
         if error is not None:
