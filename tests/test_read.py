@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import bes_line, write_lines
+from builders import bes_line, bes_name, run_cli, scan_json, write_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,6 +143,31 @@ def test_a_file_that_is_not_a_log_is_skipped_with_a_reason(tmp_path: Path, libra
     )  # type: ignore[arg-type]
     assert r.stats.skipped is not None
     assert r.stats.skipped.reason.startswith("not a BES log")
+
+
+def test_a_bes_named_log_that_begins_with_other_lines_is_read_on(tmp_path: Path) -> None:
+    """A BES log by its name whose first 64 KiB are lines without a BES timestamp (a dump, a
+    banner) is read on: its activation further down counts.  Only a file with a name that says
+    nothing is judged by its first 64 KiB alone."""
+    t0 = datetime(2024, 5, 1, 7, 10)
+    dump = [f"    at com.rim.bes.Agent.poll(Agent.java:{n})" for n in range(2000)]
+    path = tmp_path / "20240501" / bes_name("BES01", "MAGT", t0)
+    etp = "Queuing DATA from network@etp1.etp.na.blackberry.net, Tag=1, EntryId=2"
+    write_lines(path, [*dump, bes_line(t0, etp, user="bob.jones@example.com")])
+    assert path.stat().st_size > 64 * 1024
+    code, rep, err = scan_json(tmp_path)
+    assert [(a["email"], a["last_milestone"]) for a in rep["activations"]] == [
+        ("bob.jones@example.com", "etp_received")
+    ]
+    assert rep["inputs"]["skipped"] == []
+
+
+def test_a_bes_named_file_with_no_bes_line_at_all_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / bes_name("BES01", "MAGT", datetime(2024, 5, 1))
+    write_lines(path, [f"line {n} of something else entirely" for n in range(5000)])
+    result = run_cli("scan", tmp_path)
+    assert result.exit_code == 2
+    assert f"nothing could be read ({path}: not a BES log: no line has a BES timestamp)" in result.stderr
 
 
 @settings(max_examples=60, deadline=None)

@@ -125,6 +125,8 @@ class FileScanner:
         self._line_base = 0
         self._head: list[bytes] | None = []
         """The first chunks, held until they show the file is a BES log (`_sniff`); None after."""
+        self._headless = False
+        """A BES-named file whose first 64 KiB hold no BES timestamp, read on (`_sniff`)."""
         self._last_buf = b""
         self._chunk_at: int | None = None
         """Where the buffer being matched begins in the source's bytes; None for transcoded text."""
@@ -157,7 +159,12 @@ class FileScanner:
             return []
         chunks, self._head = self._head, None
         head = b"".join(chunks)
-        if head.startswith(ZIP_MAGIC) or not BES_LINE_BYTES.search(head, 0, SNIFF_BYTES):
+        stamped = BES_LINE_BYTES.search(head, 0, SNIFF_BYTES) is not None
+        if not stamped and self.src.info.service is not None and b"\n" in head[:SNIFF_BYTES]:
+            # A BES log by its name that begins with lines of another kind (a dump, a banner):
+            # read on, and refused at its end only if no line of it has a BES timestamp.
+            self._headless = True
+        elif head.startswith(ZIP_MAGIC) or not stamped:
             if head:
                 self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
@@ -185,7 +192,9 @@ class FileScanner:
             elif ends is not None:
                 stats.last_time = max(ends, stats.last_time) if stats.last_time else ends
         stats.clock_steps = self.steps.found
-        if error is not None:
+        if self._headless and stats.first_time is None and stats.last_time is None and error is None:
+            stats.skipped = Skipped(self.src.name, "not a BES log: no line has a BES timestamp")
+        elif error is not None:
             reason = _describe(error)
             if stats.lines:
                 stats.gaps.append(f"{reason}; lines 1-{stats.lines} were read, the rest is lost")
