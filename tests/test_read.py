@@ -145,6 +145,20 @@ def test_a_file_that_is_not_a_log_is_skipped_with_a_reason(tmp_path: Path, libra
     assert r.stats.skipped.reason.startswith("not a BES log")
 
 
+@pytest.mark.parametrize("date", ["99991231", "00010101"])
+def test_a_date_no_bes_log_can_have_is_no_date(tmp_path: Path, date: str) -> None:
+    """A folder or name dated in the year 9999 or 1 (a typo, a test rig) gives its lines no year:
+    the scan says so and goes on, instead of leaving the calendar (an internal error)."""
+    assert file_info(f"BES01_MAGT_01_{date}_0001.txt").day is None
+    path = tmp_path / date / f"BES01_MAGT_01_{date}_0001.txt"
+    write_lines(
+        path, [bes_line(datetime(2024, 12, 31, 23, 59), "New mail has arrived", user="a@example.com")]
+    )
+    result = run_cli("scan", tmp_path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "no date in the name or folder" in result.stderr
+
+
 def test_a_bes_named_log_that_begins_with_other_lines_is_read_on(tmp_path: Path) -> None:
     """A BES log by its name whose first 64 KiB are lines without a BES timestamp (a dump, a
     banner) is read on: its activation further down counts.  Only a file with a name that says

@@ -133,10 +133,18 @@ def os_reason(e: OSError) -> str:
     return e.strerror.lower() if e.strerror else str(e)
 
 
+YEARS = range(1990, 2200)
+"""The years a BES log can be dated in: eight digits outside them (``99991231``, ``00010101``) are
+no date, and the times of such a log would leave the calendar Python can count in."""
+
+
 def _date(text: str) -> datetime | None:
     """``yyyymmdd`` (eight digits, as the name and day-folder patterns give it), or None."""
+    year = int(text[:4])
+    if year not in YEARS:
+        return None
     try:  # not strptime: ten times slower, and this runs for every file of a folder
-        return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        return datetime(year, int(text[4:6]), int(text[6:8]))
     except ValueError:
         return None
 
