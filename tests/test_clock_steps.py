@@ -260,23 +260,3 @@ def test_logs_that_end_in_the_repeated_hour_end_at_their_last_line(tmp_path: Pat
         3,
         "service_books_requested",
     )
-
-
-def test_the_repeated_hour_is_not_mistaken_for_lines_read_twice(tmp_path: Path) -> None:
-    """A build that writes no milliseconds logs a user's mailbox error on every poll, on the
-    minute: the hour the clock repeats holds each of those lines twice, the same text at the same
-    local time, and neither is a repeat of the other.  Then the user's ETP.DAT arrives, and the
-    errors around it decide the verdict: failed, KB02276, as on any other night."""
-
-    def error(t: datetime) -> str:
-        text = "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=EU/cn=ann"
-        return bes_line(t, text, tid="21AC", user=USER, ms=False)
-
-    first = [error(at(FALL, h, m)) for h in (0, 1) for m in range(60)]
-    second = [error(at(FALL, 1, m)) for m in range(60)]
-    etp = bes_line(at(FALL, 1, 29, 30), etp_text(), tid="1F4", user=USER, ms=False)
-    write(tmp_path, FALL, "MAGT", first + second[:30] + [etp] + second[30:])
-    code, rep, _ = scan_json(tmp_path)
-    assert not any("repeat lines already read" in n for n in rep["notes"]), rep["notes"]
-    (act,) = rep["activations"]
-    assert (act["status"], act["stage"], act["kb"]) == ("failed", 1, "KB02276")

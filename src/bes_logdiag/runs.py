@@ -181,8 +181,7 @@ class LineGroup:
     def events(self) -> list[Event]:
         """Every line as an event, each once: for a user with an attempt the lines may fall into."""
         seen: set[tuple[int, str]] | None = set() if self.may_repeat else None
-        clocks = self.clocks
-        return [_event(part.first, raw, clocks) for part in self.parts for raw in _lines(part, seen, clocks)]
+        return [_event(part.first, raw, self.clocks) for part in self.parts for raw in _lines(part, seen)]
 
 
 def merge_runs(runs: Iterable[Run], clocks: ServerClocks) -> tuple[list[LineGroup], Counter[str]]:
@@ -204,7 +203,7 @@ def _group(parts: list[Run], clocks: ServerClocks, repeats: Counter[str]) -> Lin
     count = 0
     seen: set[tuple[int, str]] | None = set() if may_repeat else None
     for part in parts:
-        kept = sum(1 for _ in _lines(part, seen, clocks)) if may_repeat else part.count
+        kept = sum(1 for _ in _lines(part, seen)) if may_repeat else part.count
         repeats[part.first.file] += part.count - kept
         count += kept
     if stepped:
@@ -235,22 +234,13 @@ _Raw = tuple[int, int, int | None, str | None, str]
 """A line of a run: its time (microseconds), line number, place in the file, thread and text."""
 
 
-def _lines(
-    part: Run, seen: set[tuple[int, str]] | None, clocks: ServerClocks | None = None
-) -> Iterator[_Raw]:
-    """The part's lines, its first too; with ``seen`` (the moment and text of the lines read),
-    those not read before (and they are added to it).  The moment, not the local time: where the
-    clock went back, the hour it repeats holds the same times twice (a mailbox error logged on the
-    minute, without milliseconds), and neither is a copy of the other."""
+def _lines(part: Run, seen: set[tuple[int, str]] | None) -> Iterator[_Raw]:
+    """The part's lines, its first too; with ``seen`` (the time and text of the lines read), those
+    not read before (and they are added to it)."""
     e = part.first
-    stepped = clocks is not None and bool(clocks.steps.get(e.server))
     for raw in chain([(_micros(e.time), e.line, e.offset, e.thread, e.text)], part.raw()):
         if seen is not None:
-            at = raw[0]
-            if stepped:
-                assert clocks is not None
-                at = _micros(clocks.moment_of(_time(at), e.server, e.file, raw[1]))
-            key = (at, raw[4])
+            key = (raw[0], raw[4])
             if key in seen:
                 continue
             seen.add(key)

@@ -270,13 +270,12 @@ def _dedupe(events: Iterable[Event], repeats: Counter[str]) -> tuple[list[Event]
     """The same line read twice (a file given twice, zipped and plain) counts once; the note
     says how many repeated and where (``repeats``: those of the runs, counted already), so that
     the summary's file and line counts add up.  Within one file too: a mail that quotes the
-    excerpt it answers holds its lines twice.  By moment: the hour a clock repeats holds each
-    local time twice, and neither line is a repeat."""
+    excerpt it answers holds its lines twice."""
     seen: set[tuple[object, ...]] = set()
     out = []
     repeats = +repeats  # (a copy, without the files `runs.merge_runs` counted no repeat in)
     for e in events:
-        key = (e.server, e.moment, e.pattern_id, e.text, e.email, e.user_id)
+        key = (e.server, e.time, e.pattern_id, e.text, e.email, e.user_id)
         if key in seen:
             repeats[e.file] += 1
         else:
