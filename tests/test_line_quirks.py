@@ -34,6 +34,7 @@ from builders import (
     q_one_digit_id,
     q_seed_mix,
     rows,
+    run_cli,
     run_json,
     scan_json,
     time_ordered,
@@ -260,3 +261,38 @@ def test_quirks_on_every_line_including_the_key_lines(
 ) -> None:  # type: ignore[type-arg]
     rq = _damaged_scan(busy_world, tmp_path / "damaged_all", busy_maps[0], key_safe=False)
     _same_as_clean(rq, busy_report[1])
+
+
+def test_the_summary_counts_lines_that_hold_a_patterns_words_but_no_bes_header(tmp_path: Path) -> None:
+    """A milestone line whose stamp is written ``(5/1 6:40:0.100)`` (seconds without their zero)
+    is not a BES line: it is not analysed, but the summary says how many such lines there were,
+    in the table, Markdown and HTML, and not only in JSON ``unparsed``."""
+    day = datetime(2024, 5, 1, 6, 40)
+    etp = "Queuing DATA from network@etp1.etp.na.blackberry.net, Tag=1, EntryId=2"
+    lines = [
+        bes_line(day, "New mail has arrived, EntryId=1", user="a@example.com"),
+        f"[40000] (5/1 6:40:0.100):{{0x1AEC}} {{b@example.com}} {etp}",
+    ]
+    write_lines(tmp_path / "20240501" / bes_name("BES01", "MAGT", day), lines)
+    for fmt, said in (("table", "1 unparsed;"), ("markdown", "1 unparsed;"), ("html", "1 unparsed.")):
+        result = run_cli("scan", tmp_path, "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert said in result.stdout, fmt
+
+
+def test_an_etp_record_run_onto_another_users_line_is_its_own_users(tmp_path: Path) -> None:
+    """Two threads' writes ran together with no space: Carol's mail line, then Alice's ETP.DAT
+    record.  The activation is Alice's (each record's ``{user}`` is its own), none is Carol's."""
+    t0 = datetime(2024, 5, 1, 6, 40)
+    mail = bes_line(t0, "New mail has arrived, EntryId=280001", tid="1AEC", user="carol.white@example.com")
+    etp = bes_line(
+        t0 + timedelta(seconds=1),
+        "Queuing DATA from network@etp1.etp.na.blackberry.net, Tag=1, EntryId=2",
+        tid="1AEC",
+        user="alice.smith@example.com",
+    )
+    write_lines(tmp_path / "20240501" / bes_name("BES01", "MAGT", t0), [mail + etp])
+    code, rep, _ = scan_json(tmp_path)
+    assert [(a["email"], a["last_milestone"]) for a in rep["activations"]] == [
+        ("alice.smith@example.com", "etp_received")
+    ]

@@ -341,10 +341,9 @@ def _inputs_line(inputs: Mapping[str, Any]) -> str:
     read = int(inputs.get("files_read") or 0)
     line = f"{plural(read, 'file')} read, {int(inputs.get('files_skipped') or 0):,} skipped"
     line += f", {len(inputs.get('ignored') or ()):,} ignored"
-    return (
-        line
-        + f"; {plural(int(inputs.get('lines') or 0), 'line')}, {int(inputs.get('matched') or 0):,} matched."
-    )
+    unparsed = int(inputs.get("unparsed") or 0)
+    line += f"; {plural(int(inputs.get('lines') or 0), 'line')}, {int(inputs.get('matched') or 0):,} matched"
+    return line + (f", {unparsed:,} unparsed." if unparsed else ".")
 
 
 def _listing(

@@ -87,7 +87,9 @@ def summary_line(report: Report) -> str:
     skipped = f", {whole} skipped" if whole else ""
     skipped += f", {len(inputs.ignored)} ignored" if inputs.ignored else ""
     skipped += f", {plural(len(inputs.duplicates), 'duplicate')}" if inputs.duplicates else ""
+    # (lines that hold a pattern's words but not the BES grammar: wrapped or reformatted logs)
+    unparsed = f", {inputs.unparsed:,} unparsed" if inputs.unparsed else ""
     return (
-        f"{read}{skipped}, {plural(inputs.lines, 'line')}, {inputs.matched:,} matched; "
+        f"{read}{skipped}, {plural(inputs.lines, 'line')}, {inputs.matched:,} matched{unparsed}; "
         f"{plural(len(report.activations), 'activation')}: {parts}{missing_summary(report)}"
     )
