@@ -247,3 +247,27 @@ def test_a_line_parses_to_the_same_records_however_it_is_split(records: list[str
     got = [parse_line(r, c1) for r in split_records(text)]
     expected = [parse_line(r, c2) for r in split_at_records(text)]
     assert [r for r in got if r is not None] == [r for r in expected if r is not None]
+
+
+_full_record = st.builds(
+    lambda event, month, day, tid, user, body: (
+        f"[{event:05d}] ({month:02d}/{day:02d} 10:11:12.130):{{0x{tid:X}}} {{{user}}} {body}"
+    ),
+    st.integers(10000, 99999),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(1, 0xFFFF),
+    st.sampled_from(["ann@example.com", "Smith, Alice:1001", "x"]),
+    st.text(alphabet="abc ():/0123456789{}=,.", max_size=40).map(str.strip).filter(bool),
+)
+
+
+@given(st.lists(_full_record, min_size=2, max_size=4), st.sampled_from(["", " ", "\t"]))
+def test_records_run_together_are_read_apart(records: list[str], sep: str) -> None:
+    """Two threads' writes that run together on one line, with or without a space between them
+    (``...EntryId=280001[40000] (05/01 06:40:00.100):{0x1AEC} {...} ...``): each whole record is read
+    with its own time, thread and user."""
+    text = sep.join(records)
+    got = [parse_line(r, clock()) for r in split_records(text)]
+    expected = [parse_line(r, clock()) for r in records]
+    assert got == expected

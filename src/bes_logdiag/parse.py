@@ -45,6 +45,9 @@ _NEXT_RECORD = regex.compile(
     r"\s\[\d{1,5}\]\s*\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}"
     # a record whose event id was lost (the seed's own stage-1 line): its header ends in "):"
     r"|(?<!\[\d{1,5}\]\s*)\s\(\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\)\s*:"
+    # two threads' writes run together with nothing between them: only a whole header, its
+    # event id, its time to the millisecond and its thread, starts a record there
+    r"|(?<=\S)\[\d{5}\] \(\d\d/\d\d \d\d:\d\d:\d\d[.,]\d{3}\):\s*\{\s*0[xX]"
 )
 
 _STAMP_START = re.compile(r"\(\s*\d{1,2}/\d{1,2}\s")
@@ -91,7 +94,7 @@ def split_at_records(text: str) -> list[str]:
     for m in _NEXT_RECORD.finditer(text, first.start()):
         if m.start() > start:
             parts.append(text[start : m.start()])
-            start = m.start() + 1
+            start = m.start() + text[m.start()].isspace()  # (glued: the header is the cut)
     parts.append(text[start:])
     return parts
 
