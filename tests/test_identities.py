@@ -717,3 +717,20 @@ def test_without_any_map_nobody_else_changes(busy_world: BusyDay, busy_logs: Pat
     others = [u for u in busy_world.users if u.kind in ("shape", "time")]
     for u in others:
         assert {k: got[u.email][0][k] for k in u.expect} == u.expect, u.email
+
+
+def test_a_user_map_typed_with_curly_apostrophes_joins_the_logs_plain_ones(tmp_path: Path) -> None:
+    """The map says ``O’Brien, Seán`` (a word processor's apostrophe), the logs ``O'Brien, Seán``:
+    one name, compared as the logs' own text is read.  The row is used, not refused as a
+    contradiction, and Seán's activation is whole."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("sob@example.com", 2003, "O'Brien, Seán", t0, site=LON_SITE).parts(),
+        Activation("x7@example.com", 2004, "Diaye, Awa", t0 + timedelta(seconds=2), site=LON_SITE).parts(),
+    )
+    write_server(tmp_path / "logs", LON, parts)
+    users = write_user_map(tmp_path / "users.csv", [("sob@example.com", 2003, "O’Brien, Seán")])
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert not [n for n in rep["notes"] if "not using user map row" in n]
+    sean = one(rep, email="sob@example.com")
+    assert (sean["user_id"], sean["status"]) == (2003, "complete")

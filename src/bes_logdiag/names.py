@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
+_FOLD = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"}
+    # typographic punctuation, as a line's text is read (`parse.normalise`): a user map typed in a
+    # word processor writes O’Brien where the logs have O'Brien
+    | {"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‒": "-", "\u00a0": " "}
+)
 
 
 def fold(text: str) -> str:
