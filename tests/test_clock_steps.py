@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import regex
 from builders import (
     BOOKS_TEXT,
@@ -177,6 +178,31 @@ def test_the_skipped_hour_of_spring_forward_is_no_stall(tmp_path: Path) -> None:
     _, report, _ = scan_json(tmp_path)
     (act,) = report["activations"]
     # 01:55 to 03:10 local is 15 minutes of real time: still within stage 3's 30 minutes
+    assert (act["status"], act["stage"]) == ("in_progress", 3), act["reason"]
+    assert any("jumps forward 1h" in n for n in report["notes"]), report["notes"]
+
+
+@pytest.mark.parametrize(
+    ("day", "hour"),
+    [
+        (datetime(2024, 3, 31), 1),  # the UK, Ireland, Portugal: 01:00 -> 02:00
+        (datetime(2024, 3, 31), 3),  # eastern Europe (Finland, Greece): 03:00 -> 04:00
+        (datetime(2024, 9, 8), 0),  # Chile: Saturday 24:00 -> Sunday 01:00
+    ],
+)
+def test_the_skipped_hour_elsewhere_is_no_stall(tmp_path: Path, day: datetime, hour: int) -> None:
+    """The hour is skipped at another time where the server runs: the same 15 minutes of waiting."""
+    before = day + timedelta(hours=hour) - timedelta(minutes=5)
+    after = day + timedelta(hours=hour + 1, seconds=5)
+    lines = [
+        *noise(before, [(before.hour, before.minute - 15, 0)]),
+        *waiting_at_stage_3(before, before.hour, before.minute),
+        *noise(before, [(before.hour, before.minute + 4, 50)]),
+        *noise(after, [(after.hour, 0, 5), (after.hour, 10, 0)]),
+    ]
+    write_lines(tmp_path / bes_name(SERVER, "MAGT", day), lines)
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
     assert (act["status"], act["stage"]) == ("in_progress", 3), act["reason"]
     assert any("jumps forward 1h" in n for n in report["notes"]), report["notes"]
 

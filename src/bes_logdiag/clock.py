@@ -25,9 +25,8 @@ STEP_BACK = timedelta(minutes=2)
 """A line this much earlier than the latest one before it means the clock stepped back.  Threads
 write a little out of order (milliseconds, a few seconds under load), never minutes."""
 SPRING_GAP = (timedelta(minutes=59), timedelta(minutes=70))
-"""A gap of about an hour from before 02:00 to 03:00 or after, on a Sunday, with no line in
-between, is the hour that daylight saving time skips (Europe, North America and Australia all
-change at 02:00 local time on a Sunday); a busy BES writes every few seconds."""
+"""A gap of about an hour over a whole hour (`SKIPPED_HOURS`), on a Sunday, with no line in
+between, is the hour that daylight saving time skips; a busy BES writes every few seconds."""
 SAMPLE_BYTES = 64 * 1024
 """A chunk is sampled: the first line of every this many bytes, and its last line.  Only a
 stretch between two samples that shows a step, or that lies where daylight saving changes (see
@@ -288,15 +287,24 @@ def _dst_hours(t: datetime) -> bool:
     return t.hour < 5 and t.weekday() == 6 and t.month in (3, 4, 9, 10, 11)
 
 
+SKIPPED_HOURS = (0, 1, 2, 3)
+"""The hours daylight saving skips, on a Sunday: 00:00 (Chile, from Saturday 23:59), 01:00 (the UK,
+Ireland, Portugal), 02:00 (central Europe, North America, Australia), 03:00 (eastern Europe)."""
+
+
 def _skips_hour(before: datetime | None, after: datetime) -> bool:
+    """Whether the clock jumped over a whole hour between two lines: about an hour apart, the hour
+    after ``before``'s left out, on a Sunday of a month daylight saving begins in (`_dst_hours`)."""
     if before is None:
         return False
     gap = after - before
+    skipped = (before + timedelta(hours=1)).hour
     return (
         SPRING_GAP[0] <= gap <= SPRING_GAP[1]
-        and before.hour < 2 <= 3 <= after.hour
+        and skipped in SKIPPED_HOURS
+        and after.hour == (skipped + 1) % 24
         and after.weekday() == 6
-        and after.date() == before.date()
+        and after.month in (3, 4, 9, 10, 11)
     )
 
 
