@@ -327,7 +327,14 @@ def test_user_map_joins_names_that_do_not_match(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", ["email,user_id,display_name", "EMAIL,Id,DISPLAYNAME", "mailboxsmtpaddr,UserId,displayname"]
+    "header",
+    [
+        "email,user_id,display_name",
+        "EMAIL,Id,DISPLAYNAME",
+        "mailboxsmtpaddr,UserId,displayname",
+        "Email Address,User ID,Display Name",
+        "PrimarySmtpAddress,UserConfigId,DisplayName",
+    ],
 )
 def test_user_map_header_names_are_case_insensitive(tmp_path: Path, header: str) -> None:
     write_activation(tmp_path / "logs", "BB01", "20100521", "jsmith@example.net", 41, "Smith, John")
@@ -335,6 +342,7 @@ def test_user_map_header_names_are_case_insensitive(tmp_path: Path, header: str)
     users.write_text(f'{header}\njsmith@example.net,41,"Smith, John"\n')
     act = only(scan_report(tmp_path / "logs", users=((None, users),)))
     assert act.user_id == "41"
+    assert any(j.kind == "map" and "jsmith@example.net" in j.detail for j in act.joins), act.joins
 
 
 def test_users_csv_resolves_what_time_order_cannot(tmp_path: Path) -> None:

@@ -15,7 +15,16 @@ from bes_logdiag.words import plural
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports),
 # compared in lower case with spaces, underscores and hyphens taken out ("Server Name" is servername).
 _MAP_COLUMNS = {
-    "email": ("email", "mailboxsmtpaddr", "smtpaddress", "smtp"),
+    "email": (
+        "email",
+        "mailboxsmtpaddr",
+        "smtpaddress",
+        "smtp",
+        "emailaddress",
+        "mail",
+        "primarysmtpaddress",
+        "mailaddress",
+    ),  # fmt: skip
     "user_id": ("userid", "id", "userconfigid"),
     "display_name": ("displayname", "name"),
     # The BES instance the user is on (the BlackBerry Enterprise Server column of a BlackBerry
