@@ -238,6 +238,21 @@ def test_a_servers_own_map_that_gives_one_id_two_addresses_merges_no_one(tmp_pat
     assert one(rep, email="jsmith@example.com")["user_id"] == 1002
 
 
+def test_a_servers_own_row_older_than_the_logs_is_refused(tmp_path: Path) -> None:
+    """B's own map still has Ian as user 1002; the logs show ``[Dundas, Ian:1005]`` (the user was
+    made again) and 1002 nowhere.  The row would give his address an id nobody logs and split his
+    activation in two; it is refused with a note, and his names join as without a map."""
+    logs = tmp_path / "logs"
+    write_server(logs, B, until_end(activation("ian.dundas@example.com", 1005, "Dundas, Ian", T0)))
+    users = write_user_map(tmp_path / "b.csv", [("ian.dundas@example.com", 1002, "Dundas, Ian")])
+    code, rep, _ = scan_json(logs, "--users", f"{B}={users}")
+    assert rep["notes"] == [
+        f"server {B}: not using user map row {B}={users}:2 (ian.dundas@example.com, 1002, Dundas, Ian): "
+        "these logs show 'Dundas, Ian' as user id 1005, and user id 1002 nowhere"
+    ]
+    assert rows(rep) == [(B, "ian.dundas@example.com", 1005, "Dundas, Ian", "complete", 4, None)]
+
+
 def test_a_plain_map_on_one_server_works_as_before(tmp_path: Path) -> None:
     """One server, one export: the map joins what nothing else would and fills in the names the
     logs lack (a user stalled at stage 1 gets the id and name of their row)."""

@@ -42,15 +42,19 @@ def join_by_map(
     used = [m for m in own if len(entry_nodes(m)) > 1 and not present.isdisjoint(entry_nodes(m))]
     fitting = [m for m in shared if len(entry_nodes(m)) > 1 and _anchored(m, present, logged)]
     common = _common_names(used + fitting)
-    # (rows of this server's own map that give one id two addresses, or one address two ids, are a
-    # map gone wrong: joining them would make two people one)
-    own_clashes = _clashes(used)
+    # Rows of this server's own map that give one id two addresses, or one address two ids, are a
+    # map gone wrong: joining them would make two people one.  A row whose id these logs never
+    # name, while they name its display name under another id, is older than the logs (the user
+    # was made again): joining it would give the address an id nobody logs and split the user.
+    refused = _clashes(used)
     for m in used:
-        if m in own_clashes:
-            _refuse(m, own_clashes[m], notes, where)
+        problem = refused.get(m) or _stale(m, logged)
+        if problem is not None:
+            refused[m] = problem
+            _refuse(m, problem, notes, where)
         else:
             _union_row(ids, m, common)
-    used = [m for m in used if m not in own_clashes]
+    used = [m for m in used if m not in refused]
     tied = _ties(ids)
     clashes = _clashes(fitting)
     for m in fitting:
@@ -121,6 +125,18 @@ def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames)
             if other.startswith("i:") and m.user_id and other != node:
                 return f"{n[2:]} is tied to user id {other[2:]} on this server"
     return None
+
+
+def _stale(m: MapEntry, logged: _LoggedNames) -> str | None:
+    """What says an own row is older than the logs: its display name logged under other ids only,
+    its id under no name at all."""
+    if not (m.user_id and m.display_name) or logged.of(m.user_id):
+        return None
+    ids = logged.under(m.display_name)
+    if not ids or m.user_id in ids:
+        return None
+    shown = " and ".join(sorted(ids, key=_by_number))
+    return f"these logs show '{m.display_name}' as user id {shown}, and user id {m.user_id} nowhere"
 
 
 def _by_number(user_id: str) -> tuple[int, str]:
