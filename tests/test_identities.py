@@ -742,3 +742,30 @@ def test_a_user_map_typed_with_curly_apostrophes_joins_the_logs_plain_ones(tmp_p
     assert not [n for n in rep["notes"] if "not using user map row" in n]
     sean = one(rep, email="sob@example.com")
     assert (sean["user_id"], sean["status"]) == (2003, "complete")
+
+
+@pytest.mark.parametrize("server_column", [False, True])
+def test_a_map_without_ids_joins_the_id_its_display_name_is_logged_under(
+    tmp_path: Path, server_column: bool
+) -> None:
+    """A map of addresses and display names only (two of the three columns): SYNC logs the name
+    beside its id, ``[Müller, Jörg:4711]``, so the row's name leads to that id, the one logged
+    under it.  Two users who asked for service books in the same second, with addresses that have
+    no shape of their names, are each one whole activation, not split in halves."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("jm4711@example.eu", 4711, "Müller, Jörg", t0, site=LON_SITE).parts(),
+        Activation("fo2@example.eu", 4712, "Okafor, Ruth", t0, key_tid="1500", site=LON_SITE).parts(),
+    )
+    write_server(tmp_path / "logs", LON, parts)
+    users = tmp_path / "users.csv"
+    server = f",{LON}" if server_column else ""
+    header = "email,display_name" + (",server" if server_column else "")
+    users.write_text(
+        f'{header}\njm4711@example.eu,"Müller, Jörg"{server}\nfo2@example.eu,"Okafor, Ruth"{server}\n'
+    )
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert rows(rep) == [
+        (LON, "fo2@example.eu", 4712, "Okafor, Ruth", "complete", 4, None),
+        (LON, "jm4711@example.eu", 4711, "Müller, Jörg", "complete", 4, None),
+    ]

@@ -47,13 +47,14 @@ def join_by_map(
     # name, while they name its display name under another id, is older than the logs (the user
     # was made again): joining it would give the address an id nobody logs and split the user.
     refused = _clashes(used)
+    claimed = {m.user_id for m in own if m.user_id}  # (a namesake the map knows is no sign of age)
     for m in used:
-        problem = refused.get(m) or _stale(m, logged)
+        problem = refused.get(m) or _stale(m, logged, claimed)
         if problem is not None:
             refused[m] = problem
             _refuse(m, problem, notes, where)
         else:
-            _union_row(ids, m, common)
+            _union_row(ids, m, common, logged)
     used = [m for m in used if m not in refused]
     tied = _ties(ids)
     clashes = _clashes(fitting)
@@ -62,7 +63,7 @@ def join_by_map(
         if problem is not None:
             _refuse(m, problem, notes, where)
             continue
-        _union_row(ids, m, common)
+        _union_row(ids, m, common, logged)
         used.append(m)
     return used
 
@@ -127,13 +128,13 @@ def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames)
     return None
 
 
-def _stale(m: MapEntry, logged: _LoggedNames) -> str | None:
+def _stale(m: MapEntry, logged: _LoggedNames, claimed: set[str]) -> str | None:
     """What says an own row is older than the logs: its display name logged under other ids only,
-    its id under no name at all."""
+    none of them another row's (``claimed``: a namesake), and its id under no name at all."""
     if not (m.user_id and m.display_name) or logged.of(m.user_id):
         return None
     ids = logged.under(m.display_name)
-    if not ids or m.user_id in ids:
+    if not ids or m.user_id in ids or not ids.isdisjoint(claimed):
         return None
     shown = " and ".join(sorted(ids, key=_by_number))
     return f"these logs show '{m.display_name}' as user id {shown}, and user id {m.user_id} nowhere"
@@ -184,9 +185,19 @@ def _ties(ids: IdentityGraph) -> dict[str, set[str]]:
     return {x: groups[ids.find(x)] for x in ids.parent}
 
 
-def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str]) -> None:
+def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str], logged: _LoggedNames) -> None:
     nodes = entry_nodes(m)
     keys = [n for n in nodes if n not in common]
     join = Join("map", f"user map: {', '.join(x[2:] for x in nodes)}")
     for n in keys[1:]:
         ids.union(keys[0], n, join)
+    if m.user_id is None and m.display_name and keys and f"n:{fold(m.display_name)}" in keys:
+        # A map without an id column: SYNC logs the name beside its id (``[Last, First:N]``),
+        # an attribute of the id, not a name of its own.  The one id logged under it is the row's.
+        logged_as = logged.under(m.display_name)
+        if len(logged_as) == 1:
+            node = f"i:{next(iter(logged_as))}"
+            if m.email and ids.has(ids.find(node), "e:"):
+                return  # (the id has an address already: another person of the same name)
+            shown = f"{m.email}, {m.display_name}" if m.email else m.display_name
+            ids.union(keys[0], node, Join("map", f"user map: {shown} (logged as user id {node[2:]})"))
