@@ -286,3 +286,25 @@ def test_logs_that_end_in_the_repeated_hour_end_at_their_last_line(tmp_path: Pat
         3,
         "service_books_requested",
     )
+
+
+def test_a_quiet_log_set_back_an_hour_on_an_ordinary_day_shows_the_step(tmp_path: Path) -> None:
+    """A line every 3 s (a quiet server), 680 KB of them; on a Wednesday at 14:00 an admin sets the
+    clock back an hour.  The last read block then spans an hour and a half of real time but under
+    half an hour of local time from its first line to its last, as if nothing had happened: the
+    samples inside it still show the step.  The user waits for the IT policy from 13:40 and the log
+    ends at 13:15 local, 35 minutes later: stalled, not in progress."""
+    d = datetime(2024, 9, 18)  # a Wednesday
+    lines, real, n = [], at(d, 8, 10), 0
+    while real <= at(d, 14, 15):
+        shown = real if real < at(d, 14, 0) else real - timedelta(hours=1)
+        lines.append(bes_line(shown, mail_text(n), tid="0AA", user=f"user{n % 50}@example.com"))
+        if real == at(d, 13, 40):
+            lines += waiting_at_stage_3(d, 13, 40)
+        real += timedelta(seconds=3)
+        n += 1
+    write(tmp_path, d, "MAGT", lines)
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    assert (act["status"], act["stage"], act["kb"]) == ("stalled", 3, "KB03410"), act["reason"]
+    assert any("local time goes back 1h" in n for n in report["notes"]), report["notes"]

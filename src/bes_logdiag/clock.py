@@ -34,7 +34,6 @@ stretch between two samples that shows a step, or that lies where daylight savin
 back on an ordinary day hides from the samples only where this many bytes span more than the
 jump; a chunk up to `FULL_SCAN_BYTES` is read line by line anyway."""
 FULL_SCAN_BYTES = 64 * 1024
-SMOOTH_SPAN = timedelta(minutes=30)
 
 MAX_STEPS = 3
 """More steps than this in one file is no clock that stepped but lines out of order (pasted,
@@ -99,8 +98,6 @@ class StepFinder:
         if len(buf) <= FULL_SCAN_BYTES:
             self._read(buf, 0, len(buf), line_base, newlines=newlines)
             return
-        if self._smooth(buf):
-            return
         start = 0  # where the stretch after the last sample begins
         pos = 0
         while pos < len(buf):
@@ -117,23 +114,6 @@ class StepFinder:
             start = m.end()
             pos = max(m.end(), pos + SAMPLE_BYTES)
         self._read(buf, start, len(buf), line_base, sample_last=True)
-
-    def _smooth(self, buf: bytes) -> bool:
-        """Whether the chunk's first and last lines show it runs smoothly on from the one before:
-        no step at its start, no more than `SMOOTH_SPAN` from its first line to its last (a
-        step back inside would have to be longer than that), nowhere near a daylight-saving
-        change.  The usual case, for two timestamps per chunk."""
-        first = _HEADER_STAMP.search(buf)
-        last = _LAST_HEADER_STAMP.search(buf)
-        t0 = self._time(first) if first is not None else None
-        t1 = self._time(last) if last is not None else None
-        if t0 is None or t1 is None or self._steps_at(t0) or _dst_hours(t0) or _dst_hours(t1):
-            return False
-        if not t0 - STEP_BACK <= t1 <= t0 + SMOOTH_SPAN:
-            return False
-        self._latest = max(t1, t0) if self._latest is None else max(self._latest, t0, t1)
-        self._last = t1
-        return True
 
     def _read(
         self,
