@@ -769,3 +769,24 @@ def test_a_map_without_ids_joins_the_id_its_display_name_is_logged_under(
         (LON, "fo2@example.eu", 4712, "Okafor, Ruth", "complete", 4, None),
         (LON, "jm4711@example.eu", 4711, "Müller, Jörg", "complete", 4, None),
     ]
+
+
+def test_a_map_row_that_writes_the_name_first_name_first_is_the_same_name(tmp_path: Path) -> None:
+    """The map writes ``Jörg Müller``, SYNC logs ``[Müller, Jörg:4711]``: one name in two orders,
+    no contradiction to refuse the row for."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("jm4711@example.eu", 4711, "Müller, Jörg", t0, site=LON_SITE).parts(),
+        Activation("fo2@example.eu", 4712, "Okafor, Ruth", t0, key_tid="1500", site=LON_SITE).parts(),
+    )
+    write_server(tmp_path / "logs", LON, parts)
+    users = write_user_map(
+        tmp_path / "users.csv",
+        [("jm4711@example.eu", 4711, "Jörg Müller"), ("fo2@example.eu", 4712, "Ruth Okafor")],
+    )
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert not [n for n in rep["notes"] if "not using user map row" in n], rep["notes"]
+    assert [(r[1], r[2], r[4]) for r in rows(rep)] == [
+        ("fo2@example.eu", 4712, "complete"),
+        ("jm4711@example.eu", 4711, "complete"),
+    ]

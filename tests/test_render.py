@@ -95,7 +95,7 @@ def build_report() -> Report:
         Diagnosis(
             "KB13843",
             "Activation error: Contact Service Administrator",
-            "the encryption key was generated but KEY_ACCEPT was never sent",
+            "the encryption key was generated but no KEY_ACCEPT followed on its thread",
             "key_generated",
             "key_accept_sent",
             (f"{MAGT1}:14",),

@@ -57,7 +57,7 @@ def test_the_board_shows_what_is_under_way_stalled_and_done(tmp_path: Path) -> N
     # The last line and its why: how long ago, cut to one line each where the terminal is narrower.
     at = [n for n, x in enumerate(lines) if x.strip().startswith(ANNA[0])][0]
     assert re.split(r"\s{2,}", lines[at + 1].strip()) == [
-        "15m58s ago", "the encryption key was generated but KEY_ACCEPT was never sent; no progres…",
+        "15m58s ago", "the encryption key was generated but no KEY_ACCEPT followed on its thread;…",
     ]  # fmt: skip
     narrow = shown(tick, recent)
     assert row(narrow, ANNA[0])[-1] == "KB13843 Activation error: Contact Service Administr…"

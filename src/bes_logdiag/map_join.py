@@ -85,7 +85,11 @@ class _LoggedNames:
         self.ids: dict[str, set[str]] = defaultdict(set)
         for user_id, names in self.names.items():
             for name in names:
-                self.ids[_name_form(name)].add(user_id)
+                form = _name_form(name)
+                self.ids[form].add(user_id)
+                last, comma, first = form.partition(", ")
+                if comma:  # (a map may write the name "First Last")
+                    self.ids[f"{first} {last}"].add(user_id)
 
     def of(self, user_id: str) -> set[str]:
         return self.names.get(user_id, set())

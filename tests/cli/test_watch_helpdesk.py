@@ -72,7 +72,7 @@ def test_a_user_who_stalls_exits_1_with_the_verdict_and_kb(bes: Bes, monkeypatch
     ]
     assert verdict.startswith("2024-03-11 09:00:03.000 BES_EU_01 ian.dundas@example.eu: stalled at stage 2 "
                               "(Verifying encryption) KB13843 Activation error: Contact Service Administrator; "
-                              "why: the encryption key was generated but KEY_ACCEPT was never sent")  # fmt: skip
+                              "why: the encryption key was generated but no KEY_ACCEPT followed on its thread")  # fmt: skip
 
 
 def test_a_failure_exits_1_with_its_kb(bes: Bes, monkeypatch: pytest.MonkeyPatch) -> None:
