@@ -24,6 +24,7 @@ from builders import (
     REACHES_SYNC,
     Activation,
     BusyDay,
+    Parts,
     activation,
     bes_line,
     bes_name,
@@ -515,6 +516,18 @@ def test_same_display_name_for_two_people_on_one_server(tmp_path: Path, second_e
     )
 
 
+def two_john_smiths() -> Parts:
+    """John Smith (101) completes at 09:00; another, at a subsidiary (102), stops after KEY_ACCEPT an
+    hour later: both addresses have the shape of the one name."""
+    t1 = datetime(2014, 5, 6, 9, 0, 0)
+    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
+    b = Activation(
+        "john.smith@sub.corp.example", 102, "Smith, John", t1 + timedelta(hours=1), upto="accept",
+        key_tid="1500", site=LON_SITE,
+    )  # fmt: skip
+    return merge(a.parts(), b.parts(), {"MAGT": mail_flow(t1, t1 + timedelta(hours=2), site=LON_SITE)})
+
+
 @pytest.mark.parametrize("server_map", [False, True])
 def test_a_name_whose_person_has_an_address_takes_no_second_one_by_shape(
     tmp_path: Path, server_map: bool
@@ -523,14 +536,7 @@ def test_a_name_whose_person_has_an_address_takes_no_second_one_by_shape(
     at a subsidiary, starts an activation an hour later and stops after KEY_ACCEPT.  His address
     has the shape of the name too, but a person has one address: he is not merged into the first,
     whose completed activation stays complete."""
-    t1 = datetime(2014, 5, 6, 9, 0, 0)
-    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
-    b = Activation(
-        "john.smith@sub.corp.example", 102, "Smith, John", t1 + timedelta(hours=1), upto="accept",
-        key_tid="1500", site=LON_SITE,
-    )  # fmt: skip
-    parts = merge(a.parts(), b.parts(), {"MAGT": mail_flow(t1, t1 + timedelta(hours=2), site=LON_SITE)})
-    write_server(tmp_path / "logs", LON, parts)
+    write_server(tmp_path / "logs", LON, two_john_smiths())
     users = write_user_map(tmp_path / "users.csv", [("john.smith@corp.example", 101, "Smith, John")])
     code, rep, _ = scan_json(tmp_path / "logs", "--users", f"{LON}={users}" if server_map else users)
     assert rows(rep) == [
@@ -540,13 +546,7 @@ def test_a_name_whose_person_has_an_address_takes_no_second_one_by_shape(
 
 
 def test_a_refused_name_shape_is_noted_once(tmp_path: Path) -> None:
-    t1 = datetime(2014, 5, 6, 9, 0, 0)
-    a = Activation("john.smith@corp.example", 101, "Smith, John", t1, site=LON_SITE)
-    b = Activation(
-        "john.smith@sub.corp.example", 102, "Smith, John", t1 + timedelta(hours=1), upto="accept",
-        key_tid="1500", site=LON_SITE,
-    )  # fmt: skip
-    write_server(tmp_path, LON, merge(a.parts(), b.parts()))
+    write_server(tmp_path, LON, two_john_smiths())
     code, rep, _ = scan_json(tmp_path)
     shape = [n for n in rep["notes"] if "by name shape" in n]
     assert len(shape) == 1, shape

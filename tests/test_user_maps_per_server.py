@@ -198,14 +198,20 @@ def test_a_plain_map_row_the_logs_contradict_is_not_used(
     assert kinds(one(rep, server=B)) == {"time"}
 
 
-def test_two_plain_maps_that_give_one_id_two_addresses_are_both_refused(tmp_path: Path) -> None:
-    """Both addresses are on B: which of the two exports is B's, nothing in the logs can say."""
-    logs = tmp_path / "logs"
+def john_and_ian_on_b(root: Path) -> Path:
+    """B's logs: John (1002) up to his IT policy, then Ian, whose address only, up to his key."""
+    logs = root / "logs"
     parts = activation(*JOHN, T0, upto="policy")
     parts["MAGT"] += activation(
         "idundas@example.com", 1002, "Dundas, Ian", T0 + timedelta(hours=2), upto="key"
     )["MAGT"]
     write_server(logs, B, until_end(parts))
+    return logs
+
+
+def test_two_plain_maps_that_give_one_id_two_addresses_are_both_refused(tmp_path: Path) -> None:
+    """Both addresses are on B: which of the two exports is B's, nothing in the logs can say."""
+    logs = john_and_ian_on_b(tmp_path)
     a = write_user_map(tmp_path / "a.csv", [IAN])
     b = write_user_map(tmp_path / "b.csv", [JOHN])
     code, rep, _ = scan_json(logs, "--users", a, "--users", b)
@@ -221,12 +227,7 @@ def test_two_plain_maps_that_give_one_id_two_addresses_are_both_refused(tmp_path
 def test_a_servers_own_map_that_gives_one_id_two_addresses_merges_no_one(tmp_path: Path) -> None:
     """The same clash in B's own map (``--users B=FILE``): a map gone wrong, not the database
     speaking.  Both rows are refused, and Ian, who only started, is not merged into John."""
-    logs = tmp_path / "logs"
-    parts = activation(*JOHN, T0, upto="policy")
-    parts["MAGT"] += activation(
-        "idundas@example.com", 1002, "Dundas, Ian", T0 + timedelta(hours=2), upto="key"
-    )["MAGT"]
-    write_server(logs, B, until_end(parts))
+    logs = john_and_ian_on_b(tmp_path)
     users = write_user_map(tmp_path / "b.csv", [IAN, JOHN])
     code, rep, _ = scan_json(logs, "--users", f"{B}={users}")
     clash = "the user map gives user id 1002 to idundas@example.com, jsmith@example.com"
