@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import unicodedata
 
-_FOLD = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"}
-    # typographic punctuation, as a line's text is read (`parse.normalise`): a user map typed in a
-    # word processor writes O’Brien where the logs have O'Brien
-    | {"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‒": "-", "\u00a0": " "}
+PASTING = str.maketrans(
+    {
+        "×": "x",  # 0×1294
+        "–": "-",  # en dash
+        "—": "-",  # em dash
+        "‒": "-",
+        "−": "-",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‘": "'",
+        "’": "'",
+        "\u00a0": " ",  # no-break space
+        "\ufeff": "",  # a stray byte-order mark
+    }
 )
+"""Damage that text picks up when it is pasted through mail, blogs or word processors (BES-LOGS.md
+section 2; the seed itself shows 0×, en dashes and curly quotes): undone on every line read
+(`parse.normalise`), and in names compared, so that a user map typed in a word processor (O’Brien)
+meets the logs' O'Brien."""
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
 
 def fold(text: str) -> str:
     """Lower-case ASCII for comparing names: ü -> ue, é -> e."""
     if text.isascii():  # (most names: nothing to fold but the case)
         return text.lower()
-    text = text.lower().translate(_FOLD)
+    text = text.translate(PASTING).lower().translate(_FOLD)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 

@@ -8,25 +8,10 @@ from datetime import datetime, timedelta
 import regex
 
 from bes_logdiag.model import LogLine
+from bes_logdiag.names import PASTING
 
-# Damage that text picks up when it is pasted through mail, blogs or word processors
-# (BES-LOGS.md section 2; the seed itself shows 0×, en dashes and curly quotes).
-_NORMALISE = str.maketrans(
-    {
-        "×": "x",  # 0×1294
-        "–": "-",  # en dash
-        "—": "-",  # em dash
-        "‒": "-",
-        "−": "-",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‘": "'",
-        "’": "'",
-        "\u00a0": " ",  # no-break space
-        "\ufeff": "",  # a stray byte-order mark
-    }
-)
+_NORMALISE = PASTING
+"""Damage that text picks up when it is pasted (`names.PASTING`), undone on every line read."""
 
 _HEADER = r"""
     (?:\[(?P<event>\d{1,5})\]\s*)?                                  # [40000], [3], or none
