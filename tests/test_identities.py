@@ -334,7 +334,7 @@ def test_user_map_joins_names_that_do_not_match(tmp_path: Path) -> None:
         "EMAIL,Id,DISPLAYNAME",
         "mailboxsmtpaddr,UserId,displayname",
         "Email Address,User ID,Display Name",
-        "PrimarySmtpAddress,UserConfigId,DisplayName",
+        "Mail,UserConfigId,DisplayName",
     ],
 )
 def test_user_map_header_names_are_case_insensitive(tmp_path: Path, header: str) -> None:
@@ -789,4 +789,26 @@ def test_a_map_row_that_writes_the_name_first_name_first_is_the_same_name(tmp_pa
     assert [(r[1], r[2], r[4]) for r in rows(rep)] == [
         ("fo2@example.eu", 4712, "complete"),
         ("jm4711@example.eu", 4711, "complete"),
+    ]
+
+
+def test_a_map_without_ids_leaves_a_namesakes_id_to_him(tmp_path: Path) -> None:
+    """The map gives only ``jsmith@``'s name, "Smith, John"; he stops at the ETP.DAT message.  Another
+    John Smith, not in the map, activates later and reaches SYNC as ``[Smith, John:200]``; the order
+    in time joins his address to 200.  The map row does not take 200 for jsmith@: his stall stays a
+    stall, the other's activation stays whole."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("jsmith@example.com", 100, "Smith, John", t0, upto="etp", site=LON_SITE).parts(),
+        Activation(
+            "john.smith2@sub.example.com", 200, "Smith, John", t0 + timedelta(hours=4), site=LON_SITE
+        ).parts(),
+    )
+    write_server(tmp_path / "logs", LON, parts)
+    users = tmp_path / "users.csv"
+    users.write_text('email,display_name\njsmith@example.com,"Smith, John"\n')
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert [(r[1], r[2], r[4]) for r in rows(rep)] == [
+        ("john.smith2@sub.example.com", 200, "complete"),
+        ("jsmith@example.com", None, "stalled"),
     ]

@@ -254,6 +254,22 @@ def test_a_servers_own_row_older_than_the_logs_is_refused(tmp_path: Path) -> Non
     assert rows(rep) == [(B, "ian.dundas@example.com", 1005, "Dundas, Ian", "complete", 4, None)]
 
 
+def test_an_own_row_whose_id_only_polc_logs_is_not_taken_for_old(tmp_path: Path) -> None:
+    """B's map has John Smith as 100; his IT policy is queued (POLC ``UserId=100``) and he goes no
+    further, while a namesake reaches SYNC as ``[Smith, John:200]``.  100 is in the logs, on POLC's
+    line: the row is used, not refused as older than the logs."""
+    logs = tmp_path / "logs"
+    parts = activation("jsmith@example.com", 100, "Smith, John", T0, upto="policy")
+    later = activation("john.smith2@sub.example.com", 200, "Smith, John", T0 + timedelta(hours=3))
+    write_server(
+        logs, B, until_end({s: parts.get(s, []) + later.get(s, []) for s in ("MAGT", "POLC", "SYNC")})
+    )
+    users = write_user_map(tmp_path / "b.csv", [("jsmith@example.com", 100, "Smith, John")])
+    code, rep, _ = scan_json(logs, "--users", f"{B}={users}")
+    assert not [n for n in rep["notes"] if "not using user map row" in n], rep["notes"]
+    assert one(rep, email="jsmith@example.com")["user_id"] == 100
+
+
 def test_a_plain_map_on_one_server_works_as_before(tmp_path: Path) -> None:
     """One server, one export: the map joins what nothing else would and fills in the names the
     logs lack (a user stalled at stage 1 gets the id and name of their row)."""

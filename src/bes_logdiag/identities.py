@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes, event_nodes
-from bes_logdiag.map_join import join_by_map
+from bes_logdiag.map_join import join_by_logged_name, join_by_map
 from bes_logdiag.model import Event, Join, Note
 from bes_logdiag.names import email_key, fold, name_keys
 from bes_logdiag.usermap import MapEntry
@@ -114,6 +114,7 @@ def _join_server(
     _join_by_name(ids, holders, notes, where)
     if pair is not None:
         _join_by_time(ids, events, *pair, window, notes, where)
+    join_by_logged_name(ids, applied, holders)
 
     people: dict[str, Person] = {}
     orphans: list[Event] = []

@@ -24,7 +24,9 @@ def join_by_map(
     of one server is another person on the next.  So:
 
     - a row of this server (its server column, or ``--users SERVER=FILE``) is this server's own
-      database speaking: wherever one of its names is in the logs, all of its names are joined;
+      database speaking: wherever one of its names is in the logs, all of its names are joined,
+      unless the map contradicts itself (one id, two addresses) or the row is older than the logs
+      (`_stale`);
     - a row that names no server may come from another server's database.  It is used only where
       the logs show it is this person: they hold its address (an SMTP address is one person on
       every server), or its user id under its display name (``[Last, First:N]``).  Even then it is
@@ -49,12 +51,12 @@ def join_by_map(
     refused = _clashes(used)
     claimed = {m.user_id for m in own if m.user_id}  # (a namesake the map knows is no sign of age)
     for m in used:
-        problem = refused.get(m) or _stale(m, logged, claimed)
+        problem = refused.get(m) or _stale(m, logged, claimed, present)
         if problem is not None:
             refused[m] = problem
             _refuse(m, problem, notes, where)
         else:
-            _union_row(ids, m, common, logged)
+            _union_row(ids, m, common)
     used = [m for m in used if m not in refused]
     tied = _ties(ids)
     clashes = _clashes(fitting)
@@ -63,7 +65,7 @@ def join_by_map(
         if problem is not None:
             _refuse(m, problem, notes, where)
             continue
-        _union_row(ids, m, common, logged)
+        _union_row(ids, m, common)
         used.append(m)
     return used
 
@@ -132,10 +134,11 @@ def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames)
     return None
 
 
-def _stale(m: MapEntry, logged: _LoggedNames, claimed: set[str]) -> str | None:
+def _stale(m: MapEntry, logged: _LoggedNames, claimed: set[str], present: set[str]) -> str | None:
     """What says an own row is older than the logs: its display name logged under other ids only,
-    none of them another row's (``claimed``: a namesake), and its id under no name at all."""
-    if not (m.user_id and m.display_name) or logged.of(m.user_id):
+    none of them another row's (``claimed``: a namesake), and its id nowhere in the logs (not on a
+    POLC line either: ``present``, the names the logs hold)."""
+    if not (m.user_id and m.display_name) or f"i:{m.user_id}" in present:
         return None
     ids = logged.under(m.display_name)
     if not ids or m.user_id in ids or not ids.isdisjoint(claimed):
@@ -189,19 +192,36 @@ def _ties(ids: IdentityGraph) -> dict[str, set[str]]:
     return {x: groups[ids.find(x)] for x in ids.parent}
 
 
-def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str], logged: _LoggedNames) -> None:
+def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str]) -> None:
     nodes = entry_nodes(m)
     keys = [n for n in nodes if n not in common]
     join = Join("map", f"user map: {', '.join(x[2:] for x in nodes)}")
     for n in keys[1:]:
         ids.union(keys[0], n, join)
-    if m.user_id is None and m.display_name and keys and f"n:{fold(m.display_name)}" in keys:
-        # A map without an id column: SYNC logs the name beside its id (``[Last, First:N]``),
-        # an attribute of the id, not a name of its own.  The one id logged under it is the row's.
+
+
+def join_by_logged_name(ids: IdentityGraph, rows: list[MapEntry], holders: dict[str, set[str]]) -> None:
+    """Rows without an id (a map of addresses and display names): SYNC logs a name beside its id
+    (``[Müller, Jörg:4711]``), an attribute of the id, not a name of its own, so the row's name
+    joins nothing by itself.  After every other join, a row's address takes the one id logged
+    under its display name, where neither has the other kind yet: a namesake who got further
+    (his SYNC lines, his address joined by time) keeps his id."""
+    logged = _LoggedNames(holders)
+    common = _common_names(rows)
+    for m in rows:
+        if (
+            m.user_id is not None
+            or not m.email
+            or not m.display_name
+            or f"n:{fold(m.display_name)}" in common
+        ):
+            continue
         logged_as = logged.under(m.display_name)
-        if len(logged_as) == 1:
-            node = f"i:{next(iter(logged_as))}"
-            if m.email and ids.has(ids.find(node), "e:"):
-                return  # (the id has an address already: another person of the same name)
-            shown = f"{m.email}, {m.display_name}" if m.email else m.display_name
-            ids.union(keys[0], node, Join("map", f"user map: {shown} (logged as user id {node[2:]})"))
+        if len(logged_as) != 1:
+            continue
+        node, email = f"i:{next(iter(logged_as))}", f"e:{m.email}"
+        if ids.has(ids.find(node), "e:") or ids.has(ids.find(email), "i:"):
+            continue
+        ids.union(
+            email, node, Join("map", f"user map: {m.email}, {m.display_name} (logged as user id {node[2:]})")
+        )
