@@ -70,36 +70,47 @@ def split_ignored(sources: Sequence[Source], services: frozenset[str]) -> tuple[
     return kept, [Ignored(src.name, reason, src.info.server, last.get(id(src))) for src, reason in out]
 
 
+PASSES = 4
+"""Times an ignored log's files are read back from its latest, one day or iteration at a time;
+then, in one more pass, all of the rest of a log that has still shown no line."""
+
+
 def _last_times(logs: list[Source]) -> dict[int, datetime]:
     """The time of the last line (by ``id``) of the ignored BES logs that can end their server's
     logs.  Of the files of one log (one service's on one server, `model.log_place`) those of its
-    latest day and iteration are read (copies keep the name: each of them), and the others only
-    where those hold no line (a log that has just started a new, empty file): a BES starts a new
-    file at midnight and at the size limit, so no earlier file of a log ends later.  A year of
-    other services' logs is not read through, file after file, before the scan starts.  A dated
-    file whose name gives no place in a log is read.  Two passes at most, each in input order
-    (a compressed tar is inflated once per pass, `TarReader`)."""
-    first: set[int] = set()  # (read in the first pass)
+    latest day and iteration are read (copies keep the name: each of them); the ones before only
+    where those hold no line (a log that has just started a new, empty file), a day or iteration
+    at a time, `PASSES` in all, then the rest at once.  A BES starts a new file at midnight and at
+    the size limit, so no earlier file of a log ends later, and a year of other services' logs is
+    not read through before the scan starts.  A dated file whose name gives no place in a log is
+    read.  Each pass reads in input order (a compressed tar is inflated once per pass, `TarReader`)."""
+    unplaced: set[int] = set()
     files_of: dict[LogKey, list[tuple[LogOrder, Source]]] = {}
     for src in logs:
         if src.info.server is None or src.info.day is None:
             continue  # (no time of its own to give: `read_last_time`)
         place = log_place(src.info)
         if place is None:
-            first.add(id(src))
+            unplaced.add(id(src))
         else:
             files_of.setdefault(place[0], []).append((place[1], src))
-    for files in files_of.values():
-        latest = max(order for order, _ in files)
-        first.update(id(src) for order, src in files if order == latest)
-    times = _read_last_times([s for s in logs if id(s) in first])
-    rest = {
-        id(src)
-        for files in files_of.values()
-        if not any(id(src) in times for _, src in files)
-        for _, src in files
-        if id(src) not in first
-    }
+    orders = {key: sorted({order for order, _ in files}) for key, files in files_of.items()}
+    times = _read_last_times([s for s in logs if id(s) in unplaced])
+    for _ in range(PASSES):
+        # each log not yet ended: the files of its latest day and iteration not yet read
+        wanted = {id(src) for key, files in files_of.items() if orders[key] for order, src in files
+                  if order == orders[key][-1]}  # fmt: skip
+        if not wanted:
+            break
+        found = _read_last_times([s for s in logs if id(s) in wanted])
+        times.update(found)
+        for key, files in files_of.items():
+            if orders[key]:
+                orders[key].pop()
+                if any(id(src) in found for _, src in files):
+                    orders[key] = []  # (ended)
+    rest = {id(src) for key, files in files_of.items() if orders[key] for order, src in files
+            if order <= orders[key][-1]}  # fmt: skip
     times.update(_read_last_times([s for s in logs if id(s) in rest]))
     return times
 

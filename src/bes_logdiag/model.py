@@ -159,8 +159,8 @@ class Ignored:
     reason: str
     server: str | None = None
     last_time: datetime | None = None
-    """The time of its last line (a BES log of another service), where it can end its server's
-    logs: its log's latest file (`ignore.split_ignored`), else None.  Its server's logs reach at
+    """The time of its last line (a BES log of another service), where it was read for it: its
+    log's latest file with a line (`ignore.split_ignored`); else None.  Its server's logs reach at
     least that far, and stalls are measured against the end of a server's logs."""
 
 
