@@ -160,7 +160,8 @@ class FileScanner:
         chunks, self._head = self._head, None
         head = b"".join(chunks)
         stamped = BES_LINE_BYTES.search(head, 0, SNIFF_BYTES) is not None
-        if not stamped and self.src.info.service is not None and b"\n" in head[:SNIFF_BYTES]:
+        text = b"\n" in head[:SNIFF_BYTES] and b"\0" not in head[:SNIFF_BYTES]
+        if not stamped and self.src.info.service is not None and text and not head.startswith(ZIP_MAGIC):
             # A BES log by its name that begins with lines of another kind (a dump, a banner):
             # read on, and refused at its end only if no line of it has a BES timestamp.
             self._headless = True
