@@ -15,16 +15,7 @@ from bes_logdiag.words import plural
 # Header names a BES user export may use (BES configuration database, BAS/BlackBerry Manager exports),
 # compared in lower case with spaces, underscores and hyphens taken out ("Server Name" is servername).
 _MAP_COLUMNS = {
-    "email": (
-        "email",
-        "mailboxsmtpaddr",
-        "smtpaddress",
-        "smtp",
-        "emailaddress",
-        "mail",
-        "primarysmtpaddress",
-        "mailaddress",
-    ),  # fmt: skip
+    "email": ("email", "emailaddress", "mail", "mailboxsmtpaddr", "smtpaddress", "smtp"),
     "user_id": ("userid", "id", "userconfigid"),
     "display_name": ("displayname", "name"),
     # The BES instance the user is on (the BlackBerry Enterprise Server column of a BlackBerry
@@ -106,7 +97,7 @@ def read_map_file(path: Path, server: str | None = None) -> tuple[list[MapEntry]
     }
     if sum(cols[f] is not None for f in _NAMES) < 2:
         raise InputError(
-            f"{path}: the user map needs two of the columns email/MailboxSMTPAddr, "
+            f"{path}: the user map needs two of the columns email/Email Address/MailboxSMTPAddr, "
             f"user_id/UserId/Id/UserConfigId, display_name/DisplayName "
             f"(found: {', '.join(first[1])[:200]})"
         )

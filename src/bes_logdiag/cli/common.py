@@ -67,7 +67,7 @@ USERS = typer.Option(
     "--users",
     metavar="[SERVER=]FILE",
     help=(
-        "CSV user map (columns email/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, "
+        "CSV user map (columns email/Email Address/MailboxSMTPAddr, user_id/UserId/Id/UserConfigId, "
         "display_name/DisplayName, optional ServerName); SERVER=FILE makes every row that server's "
         "(repeatable: --users BBPROD01=prod01.csv --users BES_EAST_02=east.csv). A value that is an "
         "existing file is always a file; otherwise '=' splits it when the part before it has no "
