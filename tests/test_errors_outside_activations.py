@@ -163,6 +163,7 @@ def test_a_report_drawn_from_an_edited_json_leaves_out_an_unreadable_item(tmp_pa
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "page.html").read_text(encoding="utf-8")
     assert page.count("<td><code>mailbox_not_reachable</code></td>") == 1
+    assert '<td class="num">12</td>' in page  # (the item left out added none of its lines)
 
 
 def test_markdown_has_the_section(tmp_path: Path) -> None:

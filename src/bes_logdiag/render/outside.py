@@ -201,13 +201,14 @@ def errors_outside(items: Iterable[Mapping[str, Any]]) -> list[ErrorsOutside]:
             users = [u for u in item.get("users") or () if isinstance(u, Mapping)]
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
-        g = found.setdefault((item.get("server"), str(error)), _Gathered(item.get("kb"), first, last))
-        g.kb = g.kb or item.get("kb")
+        kb = item.get("kb") if isinstance(item.get("kb"), str) else None
+        g = found.setdefault((item.get("server"), str(error)), _Gathered(kb, first, last))
+        g.kb = g.kb or kb
         g.count += count
         g.first, g.last = min(g.first, first), max(g.last, last)
-        for u in users:  # (one user logged by two patterns is one user)
-            name = who(u) if _named(u) else None
-            g.names.setdefault(name, name)
+        for u in users:  # (one user logged by two patterns is one user; two namesakes are two)
+            key = tuple(str(u.get(k) or "") for k in ("email", "user_id", "display_name"))
+            g.names.setdefault(key, who(u) if _named(u) else None)
     out = []
     for (server, error), g in found.items():
         article = library_text().articles.get(g.kb) if g.kb else None
@@ -225,8 +226,8 @@ class _Gathered:
     first: datetime
     last: datetime
     count: int = 0
-    names: dict[str | None, str | None] = field(default_factory=dict)
-    """Each user's name, once (None: lines that name no user)."""
+    names: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+    """Each user's name (None: lines that name no user), by all their names."""
 
 
 def _named(user: Mapping[str, Any]) -> bool:
