@@ -4,7 +4,7 @@ folder, a ``Current Date`` line or ``--year``, and rolls over at New Year inside
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from builders import (
@@ -187,3 +187,34 @@ def test_excerpt_in_day_folder_and_with_year_option(tmp_path: Path) -> None:
         assert code == 0
         a = one(rep, email="hannah.schmidt@example.eu")
         assert a["started"].startswith("2009-12-31T23:58") and a["completed"].startswith("2010-01-01T00:24")
+
+
+def _undated(tmp_path: Path, month: int, day: int) -> dict[str, object]:
+    """An excerpt with no date anywhere: one ETP.DAT line on ``month/day`` at 06:51."""
+    stamp = f"{month:02d}/{day:02d} 06:51:39.000"
+    etp = "Queuing DATA from network@etp1006.etp.na.blackberry.net, Tag=1, EntryId=2"
+    write_lines(tmp_path / "excerpt.txt", [bes_line(stamp, etp, tid="2", user="ian.dundas@example.net")])
+    code, rep, _ = scan_json(tmp_path)
+    return rep
+
+
+def test_undated_lines_are_put_in_no_year_yet_to_come(tmp_path: Path) -> None:
+    """Lines pasted without a date are given the latest year in which they are not in the future:
+    a day later than today is last year's."""
+    now = datetime.now()
+    ahead = now + timedelta(days=2)
+    rep = _undated(tmp_path, ahead.month, ahead.day)
+    started = datetime.fromisoformat(rep["activations"][0]["started"])  # type: ignore[index]
+    assert started <= now
+    assert started > now - timedelta(days=366)
+    assert (started.month, started.day) == (ahead.month, ahead.day)
+
+
+def test_an_undated_29_february_is_read_in_the_last_leap_year(tmp_path: Path) -> None:
+    """Unless ``--year`` says otherwise, 02/29 is a day of the last leap year (it was unreadable
+    in any other year, and the excerpt's lines were lost)."""
+    rep = _undated(tmp_path, 2, 29)
+    started = datetime.fromisoformat(rep["activations"][0]["started"])  # type: ignore[index]
+    assert (started.month, started.day) == (2, 29)
+    assert started.year % 4 == 0 and started <= datetime.now()
+    assert datetime.now() - started < timedelta(days=4 * 366)

@@ -103,7 +103,9 @@ class FileScanner:
             (None, year) if year is not None and anchor is None
             else (anchor, default_year if anchor is None else anchor.year)
         )  # fmt: skip
-        self.clock = YearClock(*self._clock_args)
+        self._guessed = year is None and anchor is None
+        """No date in the name or folder, no ``--year``: the year is a guess (`YearClock`)."""
+        self.clock = YearClock(*self._clock_args, guessed=self._guessed)
         self.owners = ThreadOwners(thread_window, matcher.inherited)
         self.fresh_start = False
         """The file begins with its service starting up (`filehead.starts_fresh`)."""
@@ -170,7 +172,7 @@ class FileScanner:
                 self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
             return []
-        self.stats.first_time = first_time(head, YearClock(*self._clock_args))
+        self.stats.first_time = first_time(head, YearClock(*self._clock_args, guessed=self._guessed))
         self.fresh_start = starts_fresh(head, self.matcher)
         return chunks
 

@@ -95,9 +95,14 @@ class YearClock:
 
     _HALF_YEAR = timedelta(days=183)
 
-    def __init__(self, anchor: datetime | None, year: int) -> None:
+    def __init__(self, anchor: datetime | None, year: int, *, guessed: bool = False) -> None:
+        """``guessed``: ``year`` is this year for want of any other (no date in the name or folder,
+        no ``--year``): the first timestamp then goes back to the last year it can be in without
+        lying in the future (``12/15`` pasted on 30 November is last December), or in which it is a
+        day at all (``02/29``, the last leap year)."""
         self._ref = anchor
         self._year = anchor.year if anchor is not None else year
+        self._guessed = guessed and anchor is None
 
     @property
     def year(self) -> int:
@@ -120,6 +125,8 @@ class YearClock:
             except ValueError:  # 24:00 ...
                 return None
             return when
+        if self._guessed and ref is None:
+            return self._first_guessed(month, day, hour, minute, second, micro)
         for year in (self._year, self._year + 1, self._year - 1):
             try:
                 when = datetime(year, month, day, hour, minute, second, micro)
@@ -136,6 +143,22 @@ class YearClock:
         self._year = when.year
         self._ref = when
         return when
+
+    def _first_guessed(
+        self, month: int, day: int, hour: int, minute: int, second: int, micro: int
+    ) -> datetime | None:
+        """The first timestamp of undated input: in the latest year up to the guessed one that
+        makes it a real day not after now."""
+        now = datetime.now()
+        for year in range(self._year, self._year - 8, -1):  # (a leap year is among any eight)
+            try:
+                when = datetime(year, month, day, hour, minute, second, micro)
+            except ValueError:
+                continue  # 02/29 outside a leap year, 13/01, 24:00 ...
+            if when <= now:
+                self._year, self._ref = year, when
+                return when
+        return None
 
 
 def _with_year(when: datetime, year: int) -> datetime | None:
