@@ -97,9 +97,14 @@ def test_another_schema_version_is_refused_naming_the_file(
     path = save(tmp_path / "old.json", old)
     code, _, err = merge(hosts[PROD], path)
     assert code == 2
-    assert err == (
-        f"bes-logdiag: error: {path}: schema_version {version!r}, but this bes-logdiag reads 3: "
-        "scan that host again with this version\n"
+    advice = (
+        "written by a newer bes-logdiag: upgrade this one"
+        if version == 4
+        else "scan that host again with this version"
+    )
+    assert (
+        err
+        == f"bes-logdiag: error: {path}: schema_version {version!r}, but this bes-logdiag reads 3: {advice}\n"
     )
 
 
@@ -108,11 +113,11 @@ def test_another_schema_version_is_refused_naming_the_file(
     [
         (
             "not json at all",
-            "not a JSON report (Expecting value at line 1); give the output of scan --format json",
+            "not a JSON report (Expecting value: line 1 column 1 (char 0)); give the output of scan --format json",
         ),
         (
             '{"a": 1}\n{"b": 2}\n',
-            "not a JSON report (Extra data at line 2); give the output of scan --format json",
+            "not a JSON report (Extra data: line 2 column 1 (char 9)); give the output of scan --format json",
         ),
         (
             '{"activations": []}',
@@ -163,3 +168,35 @@ def test_fields_a_newer_scan_adds_are_kept(hosts: dict[str, Any], tmp_path: Path
     code, doc, _ = merge(save(tmp_path / "a.json", a), save(tmp_path / "b.json", b))
     assert code == 0 and doc is not None
     assert doc["baseline"] == ["x", "y"]
+
+
+def _edited(doc: dict[str, Any], how: str) -> dict[str, Any]:
+    act = doc["activations"][0]
+    if how == "no-status":
+        del act["status"]
+    elif how == "bad-time":
+        act["started"] = "yesterday"
+    elif how == "null-activation":
+        doc["activations"][0] = None
+    elif how == "numeric-server":
+        act["server"] = 7
+    elif how == "notes-text":
+        doc["notes"] = "hello"
+    return doc
+
+
+@pytest.mark.parametrize("how", ["no-status", "bad-time", "null-activation", "numeric-server", "notes-text"])
+@pytest.mark.parametrize("command", ["merge", "report"])
+def test_a_report_edited_by_hand_is_refused_in_one_line_naming_it(
+    hosts: dict[str, Any], tmp_path: Path, how: str, command: str
+) -> None:
+    """A field removed or given the wrong type: one line naming the file, exit code 2, no internal
+    error (README "Bad input"), whichever report it is merged with."""
+    doc = _edited(json.loads(Path(hosts[EAST]).read_text(encoding="utf-8")), how)
+    path = save(tmp_path / "edited.json", doc)
+    result = run_cli(command, hosts[PROD], path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"bes-logdiag: error: {path}: "), result.stderr
+    assert "internal error" not in result.stderr
+    assert not (tmp_path / "out").exists()

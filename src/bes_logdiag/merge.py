@@ -62,9 +62,7 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(
-            f"{name}: not a JSON report ({e.msg} at line {e.lineno}); give the output of scan --format json"
-        ) from e
+        raise InputError(f"{name}: not a JSON report ({e}); give the output of scan --format json") from e
     if not isinstance(doc, dict) or "schema_version" not in doc:
         raise InputError(
             f"{name}: not a bes-logdiag scan report (no schema_version); "
@@ -72,15 +70,26 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
         )
     version = doc["schema_version"]
     if version != SCHEMA_VERSION:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        advice = (
+            "written by a newer bes-logdiag: upgrade this one"
+            if newer
+            else "scan that host again with this version"
+        )
         raise InputError(
-            f"{name}: schema_version {version!r}, but this bes-logdiag reads {SCHEMA_VERSION}: "
-            "scan that host again with this version"
+            f"{name}: schema_version {version!r}, but this bes-logdiag reads {SCHEMA_VERSION}: {advice}"
         )
     for key, kind in (("activations", list), ("inputs", dict)):
         if not isinstance(doc.get(key), kind):
             raise InputError(
                 f"{name}: not a bes-logdiag scan report ({key!r} is missing or not a {kind.__name__})"
             )
+    for n, act in enumerate(doc["activations"], 1):
+        if not isinstance(act, dict) or not isinstance(act.get("server"), (str, type(None))):
+            raise InputError(f"{name}: not a bes-logdiag scan report (activation {n} is not one scan writes)")
+    for key, kind in (("notes", list), ("unattached", list), ("context", list), ("log_end", dict)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise InputError(f"{name}: not a bes-logdiag scan report ({key!r} is not a {kind.__name__})")
     return Saved(name, with_iso_times(doc))
 
 

@@ -3,9 +3,11 @@ into one JSON report or drawn as one HTML page, with no log copied anywhere."""
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, TypeVar
 
 import typer
 
@@ -14,6 +16,8 @@ from bes_logdiag.cli.common import DEBUG, OUTPUT, check_output, handle_errors, o
 
 if TYPE_CHECKING:
     from bes_logdiag.merge import Saved
+
+T = TypeVar("T")
 
 REPORTS = typer.Argument(
     ...,
@@ -29,6 +33,31 @@ def _load(reports: list[str]) -> list[Saved]:
     if reports.count("-") > 1:
         raise UsageError("- (standard input) can be given once")
     return [load_report("<stdin>", sys.stdin.read()) if r == "-" else load_report(r) for r in reports]
+
+
+_EDITED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What a report with a field of the wrong type or missing (edited by hand, or cut) raises deep in
+merging or drawing."""
+
+
+def _named(work: Callable[[Sequence[Saved]], T], saved: Sequence[Saved]) -> T:
+    """``work`` done on the reports; where a report's fields are not what scan writes, an
+    `InputError` naming that report, found by doing the work on each alone (only then: a failure
+    costs a second pass, a success none)."""
+    from bes_logdiag.errors import InputError
+
+    try:
+        return work(saved)
+    except _EDITED as e:
+        for s in saved:
+            try:
+                work([s])
+            except _EDITED as one:
+                what = f"{type(one).__name__}: {one}"
+                raise InputError(
+                    f"{s.name}: not a report as scan --format json writes it ({what}); was it edited?"
+                ) from one
+        raise InputError(f"these reports do not go together ({type(e).__name__}: {e})") from e
 
 
 @app.command()
@@ -47,7 +76,7 @@ def merge(reports: list[str] = REPORTS, output: Optional[Path] = OUTPUT, debug: 
         from bes_logdiag.render.json import write_document
 
         check_output(output, reports)
-        doc = merge_reports(_load(reports))
+        doc = _named(merge_reports, _load(reports))
         with output_stream(output) as out:
             write_document(doc, out)
 
@@ -68,6 +97,12 @@ def report(reports: list[str] = REPORTS, output: Optional[Path] = OUTPUT, debug:
 
         check_output(output, reports)
         saved = _load(reports)
-        doc = merge_reports(saved)
+
+        def page(reports: Sequence[Saved]) -> str:
+            text = io.StringIO()
+            write_html(merge_reports(reports), text, sources=[s.name for s in reports])
+            return text.getvalue()
+
+        html = _named(page, saved)
         with output_stream(output) as out:
-            write_html(doc, out, sources=[s.name for s in saved])
+            out.write(html)
