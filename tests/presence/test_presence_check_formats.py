@@ -125,6 +125,22 @@ def test_junit_survives_control_characters() -> None:
     assert root.find("testsuite/testcase/failure") is not None
 
 
+def test_junit_steers_no_terminal_and_reorders_no_ci_page() -> None:
+    """U+009B (a terminal's CSI in one character) and a right-to-left override are legal XML, but
+    the report may be printed on a terminal or shown on a CI page: they are replaced."""
+    hostile = CheckReport(
+        findings=(
+            Finding("a.config", "K\u202e", Severity.ERROR, "setting-unknown", "bad \x9b31m value \u2066", 1),
+        ),
+        capacity=(Capacity("a.config", 0, 1000, 0),),
+    )
+    out = io.StringIO()
+    junit.write(hostile, out)
+    text = out.getvalue()
+    assert not any(c in text for c in "\x9b\u202e\u2066")
+    assert "bad \ufffd31m value" in text
+
+
 def test_every_format_has_a_writer() -> None:
     assert list(CHECK_WRITERS) == list(CheckFormat)
 

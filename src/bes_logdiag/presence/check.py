@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from bes_logdiag.presence.config import EndpointItem, PresenceConfig, Setting, as_settings
+from bes_logdiag.presence.config import EndpointItem, PresenceConfig, Setting, as_settings, whole_number
 from bes_logdiag.presence.hosts import check_hosts
 from bes_logdiag.presence.rules import ChecklistItem, Finding, PresenceRules, Severity
 
@@ -76,7 +76,10 @@ def per_endpoint_limit(config: PresenceConfig, rules: PresenceRules) -> int | No
         return rules.max_subscriptions.default
     if not rules.pattern("integer").fullmatch(setting.value):
         return None
-    number = int(setting.value)
+    digits = whole_number(setting.value)
+    if len(digits) > len(str(rules.max_subscriptions.max)):
+        return None  # (more digits than the limit has: beyond it, however many thousand)
+    number = int(digits)
     limits = rules.max_subscriptions
     return number if limits.min <= number <= limits.max else None
 

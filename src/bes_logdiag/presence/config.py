@@ -190,3 +190,9 @@ class _Builder:
 
     def end(self, tag: str) -> None:
         self.stack.pop()
+
+
+def whole_number(digits: str) -> str:
+    """A run of digits without its leading zeros (``"0"`` for zeros alone): the number as it
+    compares, never turned into an int (Python refuses one of over 4,300 digits)."""
+    return digits.lstrip("0") or "0"

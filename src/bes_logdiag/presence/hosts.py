@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from bes_logdiag.presence.config import PresenceConfig, Setting, as_settings
+from bes_logdiag.presence.config import PresenceConfig, Setting, as_settings, whole_number
 from bes_logdiag.presence.rules import Finding, PresenceRules
 
 
@@ -68,7 +68,7 @@ def _value_of(config: PresenceConfig, key: str, rules: PresenceRules) -> _Value:
         return _Value("", "not set", line)
     compared = setting.value.strip().casefold()
     if is_max and rules.pattern("integer").fullmatch(compared):
-        compared = str(int(compared))
+        compared = whole_number(compared)
     return _Value(compared, f'"{setting.value}"', line)
 
 
