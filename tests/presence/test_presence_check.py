@@ -363,6 +363,21 @@ def test_max_subscriptions_attribute_order_and_key_case(tmp_path: Path) -> None:
     assert findings_of(doc, "max-subscriptions-default") == []
 
 
+def test_a_setting_repeated_on_its_own_line_is_flagged(tmp_path: Path) -> None:
+    """A config squeezed onto one line (minified, or pasted): a repeat is a repeat all the same."""
+    settings = swap(
+        TRUSTED_SETTINGS,
+        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n',
+        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" /><add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="4000" />\n',
+    )
+    text = dotnet_config(settings)
+    result, doc = presence_check(host(tmp_path, "bems01", text))
+    assert result.exit_code == 1
+    dup = only_finding(doc, "setting-duplicate")
+    assert (dup["key"], dup["line"]) == (MAX, line_of(text, 'value="4000"'))
+    assert doc["capacity"][0]["max_subscriptions_per_endpoint"] == 4000
+
+
 def test_max_subscriptions_set_twice_last_wins_and_is_flagged(tmp_path: Path) -> None:
     settings = swap(
         TRUSTED_SETTINGS,

@@ -132,8 +132,11 @@ def _unknown_keys(config: PresenceConfig, rules: PresenceRules) -> Iterator[Find
 def _repeated_settings(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     first_lines: dict[str, int] = {}
     for setting in config.settings:
-        first = first_lines.setdefault(setting.key.casefold(), setting.line)
-        if first != setting.line:
+        key = setting.key.casefold()
+        if key not in first_lines:  # (the first of a key; a repeat on the same line is one too)
+            first_lines[key] = setting.line
+        else:
+            first = first_lines[key]
             yield rules.finding(
                 "setting-duplicate",
                 file=config.path,
@@ -182,10 +185,12 @@ def _endpoints(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding
         if match is None:
             yield rules.setting_finding("endpoint-sip-invalid", config.path, entry)
             continue
-        first = first_lines.setdefault(entry.value.casefold(), entry.line)
-        if first != entry.line:
+        sip = entry.value.casefold()
+        if sip in first_lines:  # (a repeat, on the same line as the first or not)
+            first = first_lines[sip]
             yield rules.setting_finding("endpoint-sip-duplicate", config.path, entry, first_line=first)
             continue
+        first_lines[sip] = entry.line
         yield from _convention(config, rules, entry)
         if expected_domain and match["domain"].casefold() != expected_domain.casefold():
             yield rules.setting_finding(
