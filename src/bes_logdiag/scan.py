@@ -97,7 +97,10 @@ def report_from_results(
     skipped += [Skipped(s.path, "; ".join(s.gaps), partial=True) for s in stats if s.gaps]
     if not any(s.skipped is None for s in stats):
         what = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or _all_ignored(ignored) or "no input"
-        raise InputError(f"nothing could be read ({what})")
+        empty = Report(
+            activations=(), inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates))
+        )
+        raise NothingRead(f"nothing could be read ({what})", empty)
     clocks = ServerClocks(stats)
     runs, run_repeats = merge_runs((run for r in results for run in r.runs), clocks)
     events, repeat_notes = _dedupe(clocks.moments([e for r in results for e in r.events]), run_repeats)
@@ -108,6 +111,15 @@ def report_from_results(
         duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
         runs=runs,
     )  # fmt: skip
+
+
+class NothingRead(InputError):
+    """No input could be read: exit code 2, and ``report``, with no activation, accounts for every
+    input (a CI job keeps its artifact: README "Exit codes")."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def build_report(

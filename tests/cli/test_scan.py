@@ -172,3 +172,27 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_version() -> None:
     result = run_cli("--version")
     assert result.exit_code == 0 and result.stdout.startswith("bes-logdiag ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "html"])
+def test_nothing_readable_still_writes_the_report(tmp_path: Path, fmt: str) -> None:
+    """Exit code 2, the one-line error, and the report all the same (README "Exit codes"): a CI job
+    keeps its artifact, which says what was given and why none of it could be read."""
+    junk = tmp_path / "in" / "random.bin"
+    junk.parent.mkdir()
+    junk.write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "in" / "empty.txt").write_bytes(b"")
+    out = tmp_path / f"report.{fmt}"
+    result = run_cli("scan", tmp_path / "in", "--format", fmt, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("bes-logdiag: error: nothing could be read (")
+    assert out.exists()
+    text = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        doc = json.loads(text)
+        assert doc["activations"] == []
+        assert sorted(Path(s["path"]).name for s in doc["inputs"]["skipped"]) == ["empty.txt", "random.bin"]
+    elif fmt == "junit":
+        assert 'tests="0"' in text
+    else:
+        assert "random.bin" in text

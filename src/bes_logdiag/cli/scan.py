@@ -202,7 +202,7 @@ def scan(
     screen = screen_of(width, color)
     with handle_errors(debug):
         from bes_logdiag.baseline import Gate, read_baseline
-        from bes_logdiag.scan import collector_paused
+        from bes_logdiag.scan import NothingRead, collector_paused
         from bes_logdiag.select import Selection, outside_shown, select
 
         config = make_config(
@@ -225,7 +225,13 @@ def scan(
             # (it may be the --baseline file: that updates it)
             check_output(write_baseline, [*inputs, *([str(output)] if output else [])], "--write-baseline")
         gate = Gate(frozenset(FAILING[fail_on]), read_baseline(baseline) if baseline is not None else None)
-        everything = run_report(config, quiet=quiet, bar=color is not Color.never)
+        try:
+            everything = run_report(config, quiet=quiet, bar=color is not Color.never)
+        except NothingRead as nothing:
+            # The report of nothing is still written (README "Exit codes"), then exit code 2.
+            with output_stream(output) as out:
+                _write(fmt, nothing.report, out, raw=raw, screen=screen, gate=gate, strict=strict)
+            raise
         start, end, notes = place_times(everything, *when)
         selection = Selection(tuple(user), tuple(server), start, end, statuses)
         nobody = tell_unmatched(everything, selection, quiet=quiet)
