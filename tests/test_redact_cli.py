@@ -37,6 +37,7 @@ def test_help_says_what_it_does_with_an_example() -> None:
         (["--reverse", "REPORT"], "Invalid value for --map: give the --map-out file of the redaction"),
         (["--reverse", "REPORT", "--map", "KEY"], "bes-logdiag: error: KEY: not a mapping file written by bes-logdiag redact --map-out"),
         (["LOGS", "--key", "KEY", "-o", "OUT", "--users", "nope.csv"], "Invalid value for --users: nope.csv: no such file"),
+        (["LOGS", "--key", "KEY", "-o", "OUT", "--map-out", "LOGS/BBPROD01_SYNC_01_20231230_0001.txt"], "bes-logdiag: error: --map-out LOGS/BBPROD01_SYNC_01_20231230_0001.txt: it is inside the input folder LOGS"),
     ],
 )  # fmt: skip
 def test_a_mistake_is_refused_before_anything_is_written(
@@ -52,6 +53,8 @@ def test_a_mistake_is_refused_before_anything_is_written(
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "OUT").exists() or not any((tmp_path / "OUT").iterdir())
+    for log in (tmp_path / "LOGS").iterdir():  # (none overwritten: --map-out onto a log)
+        assert log.read_bytes() == (DAY / log.name).read_bytes()
 
 
 def test_an_excerpt_on_stdin_is_redacted_to_stdout(tmp_path: Path) -> None:
