@@ -60,6 +60,15 @@ CASES = [
      ["Acme", "ian.dundas"],
      ["MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=",
       "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn="]),
+    (bes_line(T, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Acme/ou=Exchange/"
+              "cn=Recipients/cn=Dundas, Ian", user="cat@corp.example"), ["Acme", "Dundas", "Ian"],
+     ["failed, MailboxDN=/o=", "/ou=Exchange/cn=Recipients/cn="]),
+    (bes_line(T, "MAPIMailbox::MAPIMailbox - OpenMsgStore (0x8004011d) failed, MailboxDN=/o=Acme/ou=Exchange/"
+              "cn=Recipients/CN=IAN DUNDAS", user="cat@corp.example"), ["Acme", "IAN", "DUNDAS"],
+     ["failed, MailboxDN=/o=", "/ou=Exchange/cn=Recipients/CN="]),
+    (bes_line(T, "OpenMsgStore failed, MailboxDN=/o=Acme/cn=Recipients/cn=Ian Dundas, Error=0x8004011d (retry)",
+              user="cat@corp.example"), ["Acme", "Ian", "Dundas"],
+     ["OpenMsgStore failed, MailboxDN=/o=", "/cn=Recipients/cn=", ", Error=0x8004011d (retry)"]),
     (bes_line(T, "LDAP lookup of CN=Dundas\\, Ian,OU=Sales,DC=acme,DC=example failed"), ["Dundas", "Sales", "acme"],
      ["LDAP lookup of CN=", ",OU=", ",DC=", " failed"]),
     (bes_line(T, "SRP connection to srp.na.blackberry.net:3101 from 10.20.30.40 via relay.acme.example is up"),

@@ -125,7 +125,10 @@ BRANCHES = (
         )
     )
     + ")",
-    rf"/(?P<dn>(?:{_RDN}=[^/\r\n,;\"<>]*?(?=/{_RDN}=)/)*{_RDN}=[^/\r\n,;\"<>\s]*)",
+    # (the last value runs to the line's end, over spaces and commas, "cn=Dundas, Ian", unless a
+    # key of the message follows, ", ServerDN=...", or a bracket, " (error)")
+    rf"/(?P<dn>(?:{_RDN}=[^/\r\n,;\"<>]*?(?=/{_RDN}=)/)*{_RDN}="
+    r"[^/\r\n;\"<>]*?(?=[ \t]*(?:[\r\n]|$)|[,;][ \t]*[A-Za-z][\w.-]*=|[ \t]+\())",
 )
 """Each alternative starts with the plain character it is found from (see the module's docstring).
 The ``:`` of an IPv6 address comes before the keywords' ``:``: a PIN written ``PIN: ...`` is
