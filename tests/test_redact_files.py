@@ -240,3 +240,25 @@ def test_an_archive_under_another_name_is_named_not_redacted_as_text(tmp_path: P
         in err
     )
     assert files(tmp_path / "out") == [f"in/{SYNC.name}"]
+
+
+def test_a_truncated_gzip_leaves_out_the_line_it_breaks_off_in(tmp_path: Path) -> None:
+    """A .gz cut short ends in the middle of a line: ``[Müller, Jörg:4711`` with its bracket never
+    closed is no name the grammar sees, and copied as it was it would give the name away.  The
+    piece of a line is left out, as the scan leaves it out; the file is said to be partly redacted."""
+    lines = [
+        bes_line(f"03/12 08:00:{n:02d}.100", complete_text("Müller, Jörg", 4711), tid="1294", eid=46046)
+        for n in range(40)
+    ]
+    raw = encode("\r\n".join(lines) + "\r\n", "utf-8")
+    packed = gzip.compress(raw)
+    logs = tmp_path / "logs" / "20240312"
+    logs.mkdir(parents=True)
+    name = "BES_NAMES_01_SYNC_01_20240312_0001.txt.gz"
+    (logs / name).write_bytes(packed[: len(packed) * 2 // 3])
+    result = run_cli("redact", tmp_path / "logs", "-o", tmp_path / "out", "--key", tmp_path / "k")
+    assert "partly redacted" in result.stderr
+    (copy,) = (tmp_path / "out").rglob(name)
+    text = gzip.decompress(copy.read_bytes()).decode("utf-8")
+    assert "Müller" not in text and "Jörg" not in text and "4711" not in text
+    assert text == "" or text.endswith("\r\n")

@@ -34,7 +34,9 @@ class Streamed:
 
 
 def redact_stream(source: BinaryIO, sink: BinaryIO, redactor: Redactor, head: bytes = b"") -> Streamed:
-    """Redact `source` (whose first bytes, `head`, were already read from it) into `sink`."""
+    """Redact `source` (whose first bytes, `head`, were already read from it) into `sink`.  When
+    reading breaks off (a truncated gzip), the piece of a line it broke off in is left out, as the
+    scan leaves it out: cut off, a name's brackets may never close, and it would pass unredacted."""
     encoding = detect_encoding(head[:SNIFF_SIZE])
     counter = _Counter()
     blocks = _blocks(head, source, counter)
@@ -86,7 +88,7 @@ def _ascii_compatible(blocks: Iterator[bytes], sink: BinaryIO, redactor: Redacto
             continue
         emit(buf[: cut + 1])
         carry = buf[cut + 1 :]
-    if carry:
+    if carry and counter.problem is None:  # (a log cut off mid-line: its fragment is left out)
         emit(carry)
         counter.lines += 1
 
@@ -116,7 +118,7 @@ def _utf16(
         emit(buf[: cut + 1])
         carry = buf[cut + 1 :]
     carry += decoder.decode(b"", final=True)
-    if carry:
+    if carry and counter.problem is None:  # (a log cut off mid-line: its fragment is left out)
         emit(carry)
         counter.lines += 1
 
