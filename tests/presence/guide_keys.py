@@ -25,6 +25,15 @@ def dotnet_config(settings: str = TRUSTED_SETTINGS, endpoints: str = TRUSTED_END
     return builders.dotnet_config(settings, endpoints)
 
 
+MAX_LINE = '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n'
+"""The limit's line in these settings."""
+
+
+def with_max_line(text: str) -> str:
+    """A host's config (`dotnet_config`) with the limit's line written as ``text``."""
+    return dotnet_config(swap(TRUSTED_SETTINGS, MAX_LINE, text))
+
+
 def host_text(
     n: int, *, app: str = "urn:application:bemspresence", pool: str = "bemspool.corp.example.com"
 ) -> str:

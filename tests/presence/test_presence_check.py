@@ -28,7 +28,7 @@ from builders import (
     presence_cli,
     swap,
 )
-from guide_keys import TRUSTED_SETTINGS, dotnet_config, host_text
+from guide_keys import TRUSTED_SETTINGS, dotnet_config, host_text, with_max_line
 from typer.testing import Result
 
 from bes_logdiag.presence.check import check_configs
@@ -365,12 +365,8 @@ def test_max_subscriptions_attribute_order_and_key_case(tmp_path: Path) -> None:
 
 def test_a_setting_repeated_on_its_own_line_is_flagged(tmp_path: Path) -> None:
     """A config squeezed onto one line (minified, or pasted): a repeat is a repeat all the same."""
-    settings = swap(
-        TRUSTED_SETTINGS,
-        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n',
-        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" /><add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="4000" />\n',
-    )
-    text = dotnet_config(settings)
+    twice = f'<add key="{MAX}" value="2000" /><add key="{MAX}" value="4000" />'
+    text = with_max_line(f"    {twice}\n")
     result, doc = presence_check(host(tmp_path, "bems01", text))
     assert result.exit_code == 1
     dup = only_finding(doc, "setting-duplicate")

@@ -28,7 +28,7 @@ from builders import (
     save,
     swap,
 )
-from guide_keys import TRUSTED_SETTINGS, dotnet_config
+from guide_keys import dotnet_config, with_max_line
 
 from bes_logdiag.errors import ConfigError
 from bes_logdiag.presence.config import (
@@ -224,12 +224,7 @@ def test_net20_namespace_on_configuration_and_lf_only_file(tmp_path: Path) -> No
 
 
 def test_multiline_add_element_reports_its_line(tmp_path: Path) -> None:
-    settings = swap(
-        TRUSTED_SETTINGS,
-        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />\n',
-        '    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT"\n         value="12000" />\n',
-    )
-    text = dotnet_config(settings)
+    text = with_max_line('    <add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT"\n         value="12000" />\n')
     path = host(tmp_path, "bems01", text)
     result, doc = presence_check(path)
     assert result.exit_code == 1
