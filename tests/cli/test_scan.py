@@ -196,3 +196,16 @@ def test_nothing_readable_still_writes_the_report(tmp_path: Path, fmt: str) -> N
         assert 'tests="0"' in text
     else:
         assert "random.bin" in text
+
+
+def test_the_report_of_nothing_readable_is_redacted_like_any(tmp_path: Path) -> None:
+    folder = tmp_path / "private-folder"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    out = tmp_path / "report.json"
+    result = run_cli("scan", folder, "--format", "json", "-o", out, "--redact", "--key", tmp_path / "k")
+    assert result.exit_code == 2
+    text = out.read_text(encoding="utf-8")
+    assert (
+        str(tmp_path) not in text and "…/private-folder/empty.txt" in text
+    )  # (as redact_report shows paths)

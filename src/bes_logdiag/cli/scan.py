@@ -228,9 +228,17 @@ def scan(
         try:
             everything = run_report(config, quiet=quiet, bar=color is not Color.never)
         except NothingRead as nothing:
-            # The report of nothing is still written (README "Exit codes"), then exit code 2.
+            # The report of nothing is still written (README "Exit codes"), then exit code 2;
+            # redacted as any report would be (its file names may name servers).
+            empty = nothing.report
+            if redact_key is not None:
+                from bes_logdiag.redact.report import redact_report
+
+                empty = redact_report(
+                    empty, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
+                )
             with output_stream(output) as out:
-                _write(fmt, nothing.report, out, raw=raw, screen=screen, gate=gate, strict=strict)
+                _write(fmt, empty, out, raw=raw, screen=screen, gate=gate, strict=strict)
             raise
         start, end, notes = place_times(everything, *when)
         selection = Selection(tuple(user), tuple(server), start, end, statuses)
