@@ -264,9 +264,12 @@ def _dst_hours(t: datetime) -> bool:
     """Whether ``t`` is when daylight saving may change: early on a Sunday morning in March,
     April, September, October or November (Europe, North America, Australia and New Zealand).
     The samples of a quiet log could pass over a step there: it is read line by line."""
-    return t.hour < 5 and t.weekday() == 6 and t.month in (3, 4, 9, 10, 11)
+    return t.hour < 5 and t.weekday() == 6 and t.month in DST_MONTHS
 
 
+DST_MONTHS = (3, 4, 9, 10, 11)
+"""The months daylight saving time begins or ends in: Europe, North America, Australia, New
+Zealand, Chile."""
 SKIPPED_HOURS = (0, 1, 2, 3)
 """The hours daylight saving skips, on a Sunday: 00:00 (Chile, from Saturday 23:59), 01:00 (the UK,
 Ireland, Portugal), 02:00 (central Europe, North America, Australia), 03:00 (eastern Europe)."""
@@ -284,7 +287,7 @@ def _skips_hour(before: datetime | None, after: datetime) -> bool:
         and skipped in SKIPPED_HOURS
         and after.hour == (skipped + 1) % 24
         and after.weekday() == 6
-        and after.month in (3, 4, 9, 10, 11)
+        and after.month in DST_MONTHS
     )
 
 

@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import BinaryIO, NamedTuple
 
 from bes_logdiag.decode import Encoding, decode_line, read_chunks
-from bes_logdiag.filescan import clip
 from bes_logdiag.inflate import GZIP_MAGIC, TarReader
 from bes_logdiag.model import Report, Status
 from bes_logdiag.read import READ_ERRORS, Source, discover, open_source
+from bes_logdiag.words import clip
 
 AROUND = 2
 """Lines shown before and after each evidence line."""

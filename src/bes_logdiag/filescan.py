@@ -12,6 +12,7 @@ from codecs import BOM_UTF8
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import BinaryIO, TypeVar
 
 import regex
@@ -29,6 +30,7 @@ from bes_logdiag.owners import LookBack, Tail, ThreadOwners
 from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock, header_time
 from bes_logdiag.read import READ_ERRORS, Source, open_source, os_reason
 from bes_logdiag.runs import Run, pack, unpack
+from bes_logdiag.words import clip
 
 _TEXT_LIMIT = 400
 """An event keeps at most this many characters of its line."""
@@ -99,13 +101,11 @@ class FileScanner:
         self.damage = Damage()
         self._chunker = LineChunker(self.enc)
         anchor = src.info.day
-        self._clock_args: tuple[datetime | None, int] = (
-            (None, year) if year is not None and anchor is None
-            else (anchor, default_year if anchor is None else anchor.year)
-        )  # fmt: skip
-        self._guessed = year is None and anchor is None
-        """No date in the name or folder, no ``--year``: the year is a guess (`YearClock`)."""
-        self.clock = YearClock(*self._clock_args, guessed=self._guessed)
+        # (no date in the name or folder, no --year: the year is a guess, `YearClock`)
+        self._new_clock = partial(
+            YearClock, anchor, anchor.year if anchor else year or default_year, guessed=year is None
+        )
+        self.clock = self._new_clock()
         self.owners = ThreadOwners(thread_window, matcher.inherited)
         self.fresh_start = False
         """The file begins with its service starting up (`filehead.starts_fresh`)."""
@@ -161,18 +161,19 @@ class FileScanner:
             return []
         chunks, self._head = self._head, None
         head = b"".join(chunks)
-        stamped = BES_LINE_BYTES.search(head, 0, SNIFF_BYTES) is not None
-        text = b"\n" in head[:SNIFF_BYTES] and b"\0" not in head[:SNIFF_BYTES]
-        if not stamped and self.src.info.service is not None and text and not head.startswith(ZIP_MAGIC):
+        zipped = head.startswith(ZIP_MAGIC)
+        stamped = not zipped and BES_LINE_BYTES.search(head, 0, SNIFF_BYTES) is not None
+        text = head.find(b"\n", 0, SNIFF_BYTES) >= 0 and head.find(b"\0", 0, SNIFF_BYTES) < 0
+        if not stamped and not zipped and self.src.info.service is not None and text:
             # A BES log by its name that begins with lines of another kind (a dump, a banner):
             # read on, and refused at its end only if no line of it has a BES timestamp.
             self._headless = True
-        elif head.startswith(ZIP_MAGIC) or not stamped:
+        elif not stamped:
             if head:
                 self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
             return []
-        self.stats.first_time = first_time(head, YearClock(*self._clock_args, guessed=self._guessed))
+        self.stats.first_time = first_time(head, self._new_clock())
         self.fresh_start = starts_fresh(head, self.matcher)
         return chunks
 
@@ -384,7 +385,7 @@ class FileScanner:
         if run is None:
             run = self._runs[p.id, names] = Run(self._event(p, m, line, line_no, buf, start))
             return run, run.first.text
-        text = self._one(clip(line.body))
+        text = self._one(clip(line.body, _TEXT_LIMIT))
         run.add(line.time, line_no, self._offset(start), self._maybe(line.thread), text)
         return run, text
 
@@ -428,7 +429,7 @@ class FileScanner:
         return _make_event((
             line.time, *where, line_no, *what,
             self._maybe(clean_address(email)), user_id, self._maybe(clean_name(display)),
-            self._maybe(line.thread), self._one(clip(line.body)), identity_from, p.resumes, None,
+            self._maybe(line.thread), self._one(clip(line.body, _TEXT_LIMIT)), identity_from, p.resumes, None,
             self._offset(start),
         ))  # fmt: skip
 
@@ -535,11 +536,6 @@ def _describe(e: BaseException) -> str:
         return os_reason(e)
     text = str(e) or type(e).__name__
     return text[0].lower() + text[1:]
-
-
-def clip(text: str, limit: int = _TEXT_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters, an ellipsis in the last one."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _K = TypeVar("_K")

@@ -95,11 +95,13 @@ def _last_times(logs: list[Source]) -> dict[int, datetime]:
         else:
             files_of.setdefault(place[0], []).append((place[1], src))
     orders = {key: sorted({order for order, _ in files}) for key, files in files_of.items()}
-    times = _read_last_times([s for s in logs if id(s) in unplaced])
+    times: dict[int, datetime] = {}
     for _ in range(PASSES):
-        # each log not yet ended: the files of its latest day and iteration not yet read
+        # each log not yet ended: the files of its latest day and iteration not yet read (and, in
+        # the first pass, the files with no place in a log)
         wanted = {id(src) for key, files in files_of.items() if orders[key] for order, src in files
-                  if order == orders[key][-1]}  # fmt: skip
+                  if order == orders[key][-1]} | unplaced  # fmt: skip
+        unplaced = set()
         if not wanted:
             break
         found = _read_last_times([s for s in logs if id(s) in wanted])

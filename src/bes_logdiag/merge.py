@@ -49,6 +49,17 @@ class Saved:
     doc: Mapping[str, Any]
 
 
+_FIELDS = (
+    ("activations", list, True),
+    ("inputs", dict, True),
+    ("notes", list, False),
+    ("unattached", list, False),
+    ("context", list, False),
+    ("log_end", dict, False),
+)
+"""The top-level fields of a report checked for their type: (key, type, whether it must be there)."""
+
+
 def load_report(path: Path | str, text: str | None = None) -> Saved:
     """A saved ``scan --format json`` report (``text``: its content, already read, for ``-``);
     anything else is an `InputError` naming the file."""
@@ -79,17 +90,13 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
         raise InputError(
             f"{name}: schema_version {version!r}, but this bes-logdiag reads {SCHEMA_VERSION}: {advice}"
         )
-    for key, kind in (("activations", list), ("inputs", dict)):
-        if not isinstance(doc.get(key), kind):
-            raise InputError(
-                f"{name}: not a bes-logdiag scan report ({key!r} is missing or not a {kind.__name__})"
-            )
+    for key, kind, required in _FIELDS:
+        if (required or key in doc) and not isinstance(doc.get(key), kind):
+            missing = "is missing or not" if required else "is not"
+            raise InputError(f"{name}: not a bes-logdiag scan report ({key!r} {missing} a {kind.__name__})")
     for n, act in enumerate(doc["activations"], 1):
         if not isinstance(act, dict) or not isinstance(act.get("server"), (str, type(None))):
             raise InputError(f"{name}: not a bes-logdiag scan report (activation {n} is not one scan writes)")
-    for key, kind in (("notes", list), ("unattached", list), ("context", list), ("log_end", dict)):
-        if key in doc and not isinstance(doc[key], kind):
-            raise InputError(f"{name}: not a bes-logdiag scan report ({key!r} is not a {kind.__name__})")
     return Saved(name, with_iso_times(doc))
 
 

@@ -10,9 +10,6 @@ import regex
 from bes_logdiag.model import LogLine
 from bes_logdiag.names import PASTING
 
-_NORMALISE = PASTING
-"""Damage that text picks up when it is pasted (`names.PASTING`), undone on every line read."""
-
 _HEADER = r"""
     (?:\[(?P<event>\d{1,5})\]\s*)?                                  # [40000], [3], or none
     \(\s*(?P<mon>\d{1,2})/(?P<day>\d{1,2})\s+
@@ -56,7 +53,7 @@ def normalise(text: str) -> str:
     """Undo the damage pasting does (0×, dashes, curly quotes) and drop the line end."""
     if text.isascii():  # nearly every line of a real log: nothing to undo
         return text.rstrip("\r\n")
-    return text.translate(_NORMALISE).rstrip("\r\n")
+    return text.translate(PASTING).rstrip("\r\n")
 
 
 def split_records(text: str) -> list[str]:

@@ -325,10 +325,12 @@ def uses_hyperscan(engine: str) -> bool:
     for one that cannot be had."""
     if engine == "python" or (engine == "auto" and not hyperscan_available()):
         return False
-    if engine not in ("auto", "hyperscan"):
-        raise UsageError(f"{engine}: unknown prefilter engine (use auto, hyperscan or python)")
+    from bes_logdiag.settings import ENGINE_VARIABLE, ENGINES  # (only to say what is wrong)
+
+    if engine not in ENGINES:
+        raise UsageError(f"{engine}: unknown prefilter engine (use {', '.join(ENGINES)})")
     if not hyperscan_available():
         raise UsageError(
-            "BES_LOGDIAG_ENGINE=hyperscan: the hyperscan module is not installed (use auto or python)"
+            f"{ENGINE_VARIABLE}=hyperscan: the hyperscan module is not installed (use auto or python)"
         )
     return True

@@ -61,3 +61,8 @@ def split_path(path: str) -> tuple[str, str]:
     """``logs/20100521/X.txt`` -> (``logs/20100521/``, ``X.txt``); also ``a.zip!X.txt`` and ``\\``."""
     cut = max(path.rfind(c) for c in "/\\!") + 1
     return path[:cut], path[cut:]
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis in the last one."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -353,9 +353,7 @@ class NoteFolder:
 
     def say(self, note: str) -> str | None:
         """The line to say for this note, or None."""
-        from bes_logdiag.model import Note
-
-        kind = note.kind if isinstance(note, Note) else ""
+        kind = getattr(note, "kind", "")  # (`model.Note`; a plain note has none)
         if not kind:
             return note
         said = self._said[kind] = self._said.get(kind, 0) + 1
@@ -376,9 +374,7 @@ def said_notes(notes: Sequence[str]) -> list[str]:
     """The lines stderr says of all a report's notes (`NoteFolder`)."""
     from collections import Counter
 
-    from bes_logdiag.model import Note
-
-    folder = NoteFolder(Counter(n.kind for n in notes if isinstance(n, Note)))
+    folder = NoteFolder(Counter(getattr(n, "kind", "") for n in notes))
     return [line for line in map(folder.say, notes) if line is not None]
 
 

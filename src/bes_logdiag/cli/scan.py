@@ -225,20 +225,23 @@ def scan(
             # (it may be the --baseline file: that updates it)
             check_output(write_baseline, [*inputs, *([str(output)] if output else [])], "--write-baseline")
         gate = Gate(frozenset(FAILING[fail_on]), read_baseline(baseline) if baseline is not None else None)
+
+        def redacted(report: Report) -> Report:
+            """The report as it may be sent: with --redact, every person (and server) replaced."""
+            if redact_key is None:
+                return report
+            from bes_logdiag.redact.report import redact_report
+
+            return redact_report(
+                report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
+            )
+
         try:
             everything = run_report(config, quiet=quiet, bar=color is not Color.never)
         except NothingRead as nothing:
-            # The report of nothing is still written (README "Exit codes"), then exit code 2;
-            # redacted as any report would be (its file names may name servers).
-            empty = nothing.report
-            if redact_key is not None:
-                from bes_logdiag.redact.report import redact_report
-
-                empty = redact_report(
-                    empty, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
-                )
+            # The report of nothing is still written (README "Exit codes"), then exit code 2.
             with output_stream(output) as out:
-                _write(fmt, empty, out, raw=raw, screen=screen, gate=gate, strict=strict)
+                _write(fmt, redacted(nothing.report), out, raw=raw, screen=screen, gate=gate, strict=strict)
             raise
         start, end, notes = place_times(everything, *when)
         selection = Selection(tuple(user), tuple(server), start, end, statuses)
@@ -251,12 +254,7 @@ def scan(
         # by the names the logs wrote, before --redact replaces them (it keeps the groups' order).
         told = {id(g) for g in outside_shown(everything, report, selection)}
         shown = [id(g) in told for g in report.unattached]
-        if redact_key is not None:
-            from bes_logdiag.redact.report import redact_report
-
-            report = redact_report(
-                report, secret, servers=redact_servers, user_maps=config.users, patterns=config.patterns
-            )
+        report = redacted(report)
         # (a report of chosen users tells their own lines; one of everyone, everyone's errors)
         outside = tuple(g for g, tell in zip(report.unattached, shown) if tell) if user else None
         # The HTML report shows the history's trend, this scan included: the scan is recorded

@@ -223,9 +223,13 @@ class Teller:
             warn(text)
 
     def once(self, text: str) -> None:
+        """Say ``text`` the first time only; a note of a kind that comes by the hundred only as
+        far as `NoteFolder` says it."""
         if text not in self._told:
             self._told.add(text)
-            self.say(text)
+            line = self._notes.say(text)
+            if line is not None:
+                self.say(line)
 
     def tick(self, tick: Tick) -> None:
         for note in tick.notes:
@@ -233,11 +237,7 @@ class Teller:
         for s in tick.report.inputs.skipped:
             self.once(skipped_note(s))
         for note in tick.report.notes:
-            if note not in self._told:
-                self._told.add(note)
-                line = self._notes.say(note)
-                if line is not None:
-                    self.say(line)
+            self.once(note)
         from bes_logdiag.words import duration
 
         for server, (last, quiet) in tick.silent.items():

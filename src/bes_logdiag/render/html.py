@@ -28,7 +28,7 @@ from bes_logdiag.render.batch import batched
 from bes_logdiag.render.cards import context_map, other_names, stage_names, unconfirmed, who
 from bes_logdiag.render.html_assets import CSS, JS
 from bes_logdiag.render.html_details import details_section
-from bes_logdiag.render.html_parts import STATUSES, chunks, esc, status, when
+from bes_logdiag.render.html_parts import STATUSES, chunks, esc, scroll, status, when
 from bes_logdiag.render.html_stats import history_section, stats_section
 from bes_logdiag.render.outside import (
     ErrorsOutside,
@@ -216,7 +216,7 @@ def _errors_outside(errors: Sequence[ErrorsOutside]) -> str:
     rows = []
     for e in errors:
         kb = f"<strong>{esc(e.kb)}</strong> {esc(e.kb_title or '')}" if e.kb else ""
-        users = users_words(e).removeprefix("of ")
+        users = users_words(e)
         rows.append(
             f"<tr><td>{esc(e.server or '-')}</td><td><code>{esc(e.error)}</code></td><td>{kb}</td>"
             f'<td class="num">{e.count:,}</td><td>{esc(users)}</td>'
@@ -233,10 +233,12 @@ def _errors_outside(errors: Sequence[ErrorsOutside]) -> str:
         '<p class="small">Error lines of users with no activation under way: an activation begins with '
         "the device's ETP.DAT message. <code>scan --user USER</code> tells one user's lines; "
         "<code>events</code> lists every line.</p>\n"
-        '<div class="scroll" role="region" aria-label="Errors outside any activation" tabindex="0"><table>'
-        "<caption>Errors outside any activation, the most lines first</caption>"
-        f"<thead><tr>{heads}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>\n</section>\n"
+        + scroll(
+            "Errors outside any activation",
+            "<table><caption>Errors outside any activation, the most lines first</caption>"
+            f"<thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
+        )
+        + "</section>\n"
     )
 
 
@@ -304,12 +306,13 @@ def _read(doc: Mapping[str, Any], acts: Sequence[Mapping[str, Any]]) -> str:
     ]
     if rows:
         parts.append(
-            '<div class="scroll" role="region" aria-label="Logs read per server" tabindex="0"><table>'
-            "<caption>Logs read, per server and service</caption><thead><tr>"
-            '<th scope="col">Server</th><th scope="col">Service</th><th scope="col">Days covered</th>'
-            '<th scope="col" class="num">Files</th><th scope="col" class="num">Lines</th></tr></thead><tbody>'
-            + "".join(rows)
-            + "</tbody></table></div>\n"
+            scroll(
+                "Logs read per server",
+                "<table><caption>Logs read, per server and service</caption><thead><tr>"
+                '<th scope="col">Server</th><th scope="col">Service</th><th scope="col">Days covered</th>'
+                '<th scope="col" class="num">Files</th><th scope="col" class="num">Lines</th></tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>",
+            )
         )
     if ends:
         listed = ", ".join(f"{esc(k or '-')} at {esc(when(v))}" for k, v in sorted(ends.items()) if v)

@@ -45,3 +45,8 @@ def chunks(items: Sequence[str], size: int, cls: str, tag: str = "div", attrs: s
         f'<{tag} class="{cls}"{attrs}>{"".join(items[k : k + size])}</{tag}>\n'
         for k in range(0, len(items), size)
     ]
+
+
+def scroll(label: str, table: str) -> str:
+    """A wide table in a region of its own that scrolls sideways on a phone, not the page."""
+    return f'<div class="scroll" role="region" aria-label="{esc(label)}" tabindex="0">{table}</div>\n'

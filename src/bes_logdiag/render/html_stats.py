@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bes_logdiag.render.html_parts import LABELS, STATUSES, esc
+from bes_logdiag.render.html_parts import LABELS, STATUSES, esc, scroll
 from bes_logdiag.render.svg_charts import dur, hour_chart, stage_chart, status_bar
 from bes_logdiag.words import plural
 
@@ -31,11 +31,6 @@ def _stats_of(doc: Mapping[str, Any], acts: Sequence[Mapping[str, Any]]) -> Mapp
     return stats_dict(fleet_stats(facts_of_dict(a) for a in acts))
 
 
-def _scroll(label: str, table: str) -> str:
-    """A wide table in a region of its own that scrolls sideways on a phone, not the page."""
-    return f'<div class="scroll" role="region" aria-label="{esc(label)}" tabindex="0">{table}</div>\n'
-
-
 def _by_stage(counts: Sequence[int]) -> str:
     return " · ".join(str(n) for n in counts)
 
@@ -52,7 +47,7 @@ def _verdicts(groups: Sequence[tuple[str, str, Mapping[str, Any]]]) -> str:
         cells.append(f"<td>{status_bar(g)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in HEADS)
-    return _scroll(
+    return scroll(
         "Verdicts per server",
         f"<table><caption>Verdicts per server</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>",
@@ -76,7 +71,7 @@ def _stage_table(g: Mapping[str, Any], names: Mapping[int, str]) -> str:
         f'<td class="num">{esc(dur(t.get("p90_seconds")))}</td></tr>'
         for t in g.get("stages") or ()
     )
-    return _scroll(
+    return scroll(
         "Time in each stage",
         '<table class="stages"><thead><tr><th scope="col">Stage</th><th scope="col" class="num">Left it</th>'
         '<th scope="col" class="num">Median</th><th scope="col" class="num">90th pct.</th></tr></thead>'
@@ -145,7 +140,7 @@ def history_section(trend: Mapping[str, Any]) -> str:
         '<section id="history" aria-labelledby="history-h"><h2 id="history-h">History</h2>\n'
         f"<p>{runs} recorded in <code>{esc(trend.get('history') or '')}</code>: "
         "attempts by the week they started, each counted by its status now.</p>\n"
-        + _scroll("Activations per week", table)
+        + scroll("Activations per week", table)
         + "</section>\n"
     )
 

@@ -23,13 +23,10 @@ from bes_logdiag.model import Activation, Report, Unattached
 from bes_logdiag.render.cards import Card, card_of, context_map, needs_card
 from bes_logdiag.render.outside import (
     ERRORS_HINT,
-    ERRORS_SHOWN,
     Outside,
-    errors_outside,
-    errors_words,
+    errors_lines,
     headline,
     last_note,
-    more_errors,
     outside_of,
     person_of,
 )
@@ -108,16 +105,13 @@ def write(report: Report, out: TextIO, *, outside: Sequence[Unattached] | None =
 
 
 def _errors_outside(report: Report) -> list[str]:
-    """The errors of users with no activation (`render.outside.errors_outside`), most lines first."""
-    from bes_logdiag.render.json import unattached_items
-
-    errors = errors_outside(unattached_items(report.unattached))
-    if not errors:
+    """The errors of users with no activation (`render.outside.errors_lines`)."""
+    said = errors_lines(report.unattached)
+    if not said:
         return []
-    lines = ["", "## Errors outside any activation", "", text(f"{ERRORS_HINT}."), ""]
-    lines += [f"- {text(errors_words(e))}" for e in errors[:ERRORS_SHOWN]]
-    more = more_errors(errors)
-    return lines + ([f"- {text(more)}"] if more else [])
+    return ["", "## Errors outside any activation", "", text(f"{ERRORS_HINT}."), ""] + [
+        f"- {text(line)}" for line in said
+    ]
 
 
 def outside_lines(o: Outside) -> list[str]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bes_logdiag.evidence_context import split_where
+from bes_logdiag.model import Unattached
 from bes_logdiag.render.cards import library_text, other_names, who
 from bes_logdiag.words import human_time, plural
 
@@ -87,12 +88,11 @@ def _part(g: Mapping[str, Any]) -> Part:
     if count > 1 and g.get("last"):
         last = Line(datetime.fromisoformat(str(g["last"])), evidence[-1] if evidence else "", "")
     kb = g.get("kb")
-    article = library_text().articles.get(kb) if kb else None
     return Part(
         step=str(g.get("error") or g.get("milestone") or g.get("pattern") or "?"),
         error=bool(g.get("error")),
         kb=kb,
-        kb_title=article.title if article else None,
+        kb_title=_kb_title(kb),
         count=count,
         first=first,
         last=last,
@@ -209,13 +209,17 @@ def errors_outside(items: Iterable[Mapping[str, Any]]) -> list[ErrorsOutside]:
         for u in users:  # (one user logged by two patterns is one user; two namesakes are two)
             key = tuple(str(u.get(k) or "") for k in ("email", "user_id", "display_name"))
             g.names.setdefault(key, who(u) if _named(u) else None)
-    out = []
-    for (server, error), g in found.items():
-        article = library_text().articles.get(g.kb) if g.kb else None
-        title = article.title if article else None
-        names = tuple(g.names.values())
-        out.append(ErrorsOutside(server, error, g.kb, title, g.count, names, g.first, g.last))
+    out = [
+        ErrorsOutside(server, error, g.kb, _kb_title(g.kb), g.count, tuple(g.names.values()), g.first, g.last)
+        for (server, error), g in found.items()
+    ]
     return sorted(out, key=lambda e: -e.count)
+
+
+def _kb_title(kb: str | None) -> str | None:
+    """The article's title, from the built-in library."""
+    article = library_text().articles.get(kb) if kb else None
+    return article.title if article else None
 
 
 @dataclass
@@ -239,13 +243,13 @@ NAMED_USERS = 3
 
 
 def users_words(e: ErrorsOutside) -> str:
-    """``of kdoe@example.net, jroe@example.net``, ``of 1,959 users``, ``naming no user`` (a line
-    without a user), ``of 2 users, and lines naming no user``."""
+    """``kdoe@example.net, jroe@example.net``, ``1,959 users``, ``naming no user`` (a line without
+    a user), ``2 users, and lines naming no user``."""
     named = [n for n in e.users if n is not None]
     if not named:
         return "naming no user"
     said = ", ".join(named) if len(named) <= NAMED_USERS else plural(len(named), "user")
-    return f"of {said}, and lines naming no user" if len(named) < len(e.users) else f"of {said}"
+    return f"{said}, and lines naming no user" if len(named) < len(e.users) else said
 
 
 def errors_words(e: ErrorsOutside) -> str:
@@ -257,7 +261,10 @@ def errors_words(e: ErrorsOutside) -> str:
     first, last = human_time(e.first), human_time(e.last)
     when = f"at {first}" if first == last else f"from {first} to {last}"
     where = f"on {e.server}" if e.server else "in input with no server name"
-    return f"{what} {users_words(e)} {where}, {when}"
+    who_ = users_words(e)
+    if any(n is not None for n in e.users):
+        who_ = f"of {who_}"
+    return f"{what} {who_} {where}, {when}"
 
 
 def more_errors(errors: Sequence[ErrorsOutside]) -> str | None:
@@ -269,3 +276,13 @@ def more_errors(errors: Sequence[ErrorsOutside]) -> str | None:
 
 
 ERRORS_HINT = "scan --user USER tells one user's; events lists every line"
+
+
+def errors_lines(groups: Iterable[Unattached]) -> list[str]:
+    """What a report of every user says under its summary (the table, Markdown): the first
+    `ERRORS_SHOWN` errors outside any activation, then how many more; none when there are none."""
+    from bes_logdiag.render.json import unattached_items
+
+    errors = errors_outside(unattached_items(g for g in groups if g.error))
+    more = more_errors(errors)
+    return [errors_words(e) for e in errors[:ERRORS_SHOWN]] + ([more] if more else [])

@@ -133,26 +133,14 @@ def write(
 
 
 def _errors_outside(console: Console, report: Report) -> None:
-    """Under the summary: the errors of users with no activation (`render.outside.errors_outside`),
-    the most lines first."""
-    from bes_logdiag.render.json import unattached_items
-    from bes_logdiag.render.outside import (
-        ERRORS_HINT,
-        ERRORS_SHOWN,
-        errors_outside,
-        errors_words,
-        more_errors,
-    )
+    """Under the summary: the errors of users with no activation (`render.outside.errors_lines`)."""
+    from bes_logdiag.render.outside import ERRORS_HINT, errors_lines
 
-    errors = errors_outside(unattached_items(report.unattached))
-    if not errors:
-        return
-    console.print(Text(f"Errors outside any activation ({ERRORS_HINT}):", style="bold"))
-    for e in errors[:ERRORS_SHOWN]:
-        console.print(terminal_text(f"  {errors_words(e)}"))
-    more = more_errors(errors)
-    if more:
-        console.print(terminal_text(f"  {more}"))
+    lines = errors_lines(report.unattached)
+    if lines:
+        console.print(Text(f"Errors outside any activation ({ERRORS_HINT}):", style="bold"))
+    for line in lines:
+        console.print(terminal_text(f"  {line}"))
 
 
 # --- the table: the richest layout that fits -----------------------------------------------------
