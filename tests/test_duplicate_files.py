@@ -363,6 +363,45 @@ def test_only_sources_whose_sizes_collide_are_hashed(
     assert sorted(name for name, limit in hashed if limit is None) == sorted(map(str, longer))
 
 
+def test_a_scan_hashes_only_sources_whose_first_and_last_bytes_agree(
+    day: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers fingerprint what they read (`duplicates.probe`): size-rotated logs of one
+    size are not hashed at all; a copy, and a file that differs only in its middle, are hashed
+    whole, and only the copy is set aside."""
+    hashed: list[tuple[str, int | None]] = []
+    real = duplicates._hash
+
+    def spy(src: Any, limit: int | None, tars: Any) -> bytes | None:
+        hashed.append((Path(src.path).name, limit))
+        return real(src, limit, tars)
+
+    monkeypatch.setattr(duplicates, "_hash", spy)
+    folder = day["MAGT"].parent
+    lines = [b"[40000] (01/01 00:%02d:%02d.000) <0x1B44> New mail has arrived, EntryId=%d\r\n" % (
+        n // 60, n % 60, n) for n in range(400)]  # fmt: skip
+    body = b"".join(lines)
+    assert len(body) > 3 * duplicates.PROBE_BYTES
+    for n in (2, 3):  # one size, other bytes throughout: rotations of a busy log
+        (folder / f"{SERVER}_MAGT_01_{DATE}_000{n}.txt").write_bytes(body.replace(b"(01/01", b"(01/0%d" % n))
+    rotated = folder / f"{SERVER}_MAGT_01_{DATE}_0004.txt"
+    rotated.write_bytes(body)
+    middle = len(body) // 2
+    (folder / f"{SERVER}_MAGT_01_{DATE}_0005.txt").write_bytes(
+        body[:middle] + body[middle:].replace(b"EntryId=2", b"EntryId=7", 1)
+    )
+    copy = rotated.with_name(rotated.stem + " - Copy.txt")
+    shutil.copy(rotated, copy)
+
+    rep = report(scan(folder))
+    assert dups(rep) == [(str(copy), str(rotated))]
+    assert all(limit is None for _, limit in hashed), "probed: never hashed by their heads"
+    assert sorted(name for name, _ in hashed) == sorted(
+        [rotated.name, copy.name, f"{SERVER}_MAGT_01_{DATE}_0005.txt"]
+    )
+    assert rep["inputs"]["files_read"] == 3 + 4
+
+
 def test_the_messy_folder_of_an_admin_gives_the_verdicts_of_the_clean_one(
     day: dict[str, Path], clean: dict[str, Any]
 ) -> None:

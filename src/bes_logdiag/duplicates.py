@@ -1,16 +1,17 @@
 """Inputs with the same bytes as another (a copy, a rename, the file also inside a zip): counted once.
 
-Decided by content, cheaply: only sources whose sizes collide are hashed, first their first
-64 KiB, then, where those agree too, all of them.  The first hash is taken by the reader as it
-reads the source anyway (`Source.hash_head`, `head_digest`): a folder of 20,000 small files of
-alike sizes is not read twice.  Gzip data is compared as stored: a ``.gz`` and its plain original
-are two inputs here, and the scan's line-level dedupe keeps their lines from counting twice.
+Decided by content, cheaply: only sources whose sizes collide are compared, first by a cheap
+`probe` of their first and last bytes that the reader takes as it reads them anyway (a folder of
+20,000 small files of alike sizes is neither read twice nor hashed), then, where those agree too,
+by a hash of all their bytes.  Sources read without a probe (gzip data, which is compared as
+stored) are told by a hash of their first 64 KiB instead.  A ``.gz`` and its plain original are
+two inputs here, and the scan's line-level dedupe keeps their lines from counting twice.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import IO
 
@@ -23,31 +24,23 @@ HEAD_BYTES = 64 * 1024
 _BLOCK = 1 << 20
 
 
-def mark_same_sizes(sources: Sequence[Source]) -> list[Source]:
-    """``sources``, those whose size another shares marked to have their head hashed as they are
-    read (`Source.hash_head`)."""
-    files = _files(sources)
-    same = {id(s) for group in _split(files, lambda s: s.content_size) for s in group}
-    return [dataclasses.replace(s, hash_head=True) if id(s) in same else s for s in sources]
+PROBE_BYTES = 4096
 
 
-def head_digest(head: bytes) -> bytes:
-    """The hash of a source's first bytes as stored (its first `HEAD_BYTES`, or fewer)."""
-    return hashlib.blake2b(head[:HEAD_BYTES], digest_size=32).digest()
-
-
-def stored_head_digest(src: Source, tars: TarReader | None = None) -> bytes | None:
-    """`head_digest` of a source read as stored (gzip data not inflated); None if unreadable."""
-    return _hash(src, HEAD_BYTES, tars)
+def probe(first: bytes, last: bytes) -> int:
+    """A cheap fingerprint of a source read whole, from its first block and its last (one block
+    when it is small): the checksums of its first and last `PROBE_BYTES`.  Equal bytes give equal
+    probes; equal probes only say that the sources are worth hashing (`find_duplicates`)."""
+    return zlib.crc32(first[:PROBE_BYTES]) << 32 | zlib.crc32(last[-PROBE_BYTES:])
 
 
 def find_duplicates(
-    sources: Sequence[Source], heads: Mapping[int, bytes | None] | None = None
+    sources: Sequence[Source], probes: Mapping[int, int] | None = None
 ) -> tuple[list[Source], list[Duplicate]]:
-    """The sources to count, in order, and those whose bytes another of them holds.  ``heads``:
-    the `head_digest` of each source marked by `mark_same_sizes`, by ``id``, as its reader took
-    it (otherwise they are read here).  A source no longer than its head is told by it alone;
-    a longer one whose head another shares is hashed whole.
+    """The sources to count, in order, and those whose bytes another of them holds.  ``probes``:
+    the `probe` its reader took of each source read whole, by ``id``.  Sources of one size whose
+    probes agree are hashed whole.  One without a probe is told by the hash of its first
+    `HEAD_BYTES` (alone when it is no longer), and hashed whole when another shares that too.
 
     Of identical sources the one counted is the one with a plain BES name, then a file rather
     than a zip member, then the first given.  Two BES names of different servers are both
@@ -56,12 +49,14 @@ def find_duplicates(
     groups = _split(_files(sources), lambda s: s.content_size)
     tars = TarReader()
     try:
-        if heads is None:
-            heads = _digests(groups, HEAD_BYTES, tars)
-        groups = _regroup(groups, heads)
-        told = [g for g in groups if (g[0].content_size or 0) <= HEAD_BYTES]  # (one size a group)
-        longer = [g for g in groups if (g[0].content_size or 0) > HEAD_BYTES]
-        groups = told + _regroup(longer, _digests(longer, None, tars))
+        probed = probes or {}
+        keys: dict[int, int | bytes | None] = dict(probed)
+        keys.update(_digests([[s for s in g if id(s) not in probed] for g in groups], HEAD_BYTES, tars))
+        # (a probe, an int, never equals a hash: each group is probed or hashed throughout)
+        groups = _regroup(groups, keys)
+        told = [g for g in groups if id(g[0]) not in probed and (g[0].content_size or 0) <= HEAD_BYTES]
+        rest = [g for g in groups if id(g[0]) in probed or (g[0].content_size or 0) > HEAD_BYTES]
+        groups = told + _regroup(rest, _digests(rest, None, tars))
     finally:
         tars.close()
     order = {id(s): i for i, s in enumerate(sources)}
@@ -91,7 +86,7 @@ def _digests(groups: list[list[Source]], limit: int | None, tars: TarReader) -> 
     return {id(s): _hash(s, limit, tars) for s in todo}
 
 
-def _regroup(groups: list[list[Source]], digests: Mapping[int, bytes | None]) -> list[list[Source]]:
+def _regroup(groups: list[list[Source]], digests: Mapping[int, Hashable | None]) -> list[list[Source]]:
     """Each group split by the digests of its sources (an unreadable one, None, stands alone)."""
     return [g for group in groups for g in _split(group, lambda s: digests.get(id(s)))]
 

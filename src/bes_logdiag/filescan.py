@@ -19,7 +19,7 @@ import regex
 
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
-from bes_logdiag.duplicates import head_digest, stored_head_digest
+from bes_logdiag.duplicates import probe
 from bes_logdiag.filehead import SNIFF_BYTES, ZIP_MAGIC, first_time, last_time, not_a_log, starts_fresh
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip, TarReader
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
@@ -62,8 +62,8 @@ class FileResult:
     runs: tuple[Run, ...] = ()
     """The lines held compactly (``scan_source(compact=True)``, `FileScanner._loose`); no run's
     first line is among ``events``."""
-    head: bytes | None = None
-    """With `Source.hash_head`: the hash of its first bytes as stored (`duplicates.head_digest`)."""
+    probe: int | None = None
+    """`duplicates.probe` of a file read whole as stored (not gzip data, not stdin)."""
 
     def __getstate__(self) -> dict[str, object]:
         # (most files of a folder of small ones hold no run: nothing to pack)
@@ -499,7 +499,7 @@ def scan_source(
     )
     events: list[Event] = []
     error: BaseException | None = None
-    head: bytes | None = None
+    first = last = b""
     inflating = False
     try:
         with open_source(src, max_expand=max_expand, tars=tars) as stream:
@@ -508,8 +508,8 @@ def scan_source(
             for block in read_blocks(stream):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
-                if src.hash_head and not read and not inflating:
-                    head = head_digest(block)  # (the first block holds `HEAD_BYTES`, or all)
+                first = first or block
+                last = block
                 read += len(block)
                 events += scanner.feed(block)
                 if scanner.refused:
@@ -524,10 +524,13 @@ def scan_source(
                     )
     except READ_ERRORS as e:
         error = e
-    if src.hash_head and inflating:  # gzip data is compared as stored: read apart, once it is closed
-        head = stored_head_digest(src, tars)
     stats = scanner.finish(error)
-    return FileResult(tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs, head)
+    # (gzip data is compared as stored: `find_duplicates` hashes it apart, if another has its size)
+    whole = first and error is None and not inflating and not src.stdin
+    return FileResult(
+        tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs,
+        probe(first, last) if whole else None,
+    )  # fmt: skip
 
 
 def _describe(e: BaseException) -> str:

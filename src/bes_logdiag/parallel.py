@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from bes_logdiag.duplicates import find_duplicates, mark_same_sizes
+from bes_logdiag.duplicates import find_duplicates
 from bes_logdiag.filescan import FileResult, scan_source
 from bes_logdiag.ignore import activation_services, split_ignored
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, TarReader
@@ -155,7 +155,6 @@ def read_sources(
     try:
         found, skipped = discover(config.paths, early.found)
         sources, ignored = split_ignored(found, services)
-        sources = mark_same_sizes(sources)
         job = _Job(
             config.year, config.year or fallback_year(), config.thread_window, config.max_expand, compact
         )
@@ -179,7 +178,8 @@ def read_sources(
     # Copies are told once all is read, by the hashes the readers took (`duplicates`): a copy's
     # result is set aside, as if it had not been read.
     read = [*files, *stdin]
-    kept, duplicates = find_duplicates(read, {id(s): r.head for s, r in zip(read, results) if s.hash_head})
+    probes = {id(s): r.probe for s, r in zip(read, results) if r.probe is not None}
+    kept, duplicates = find_duplicates(read, probes)
     keep = {id(s) for s in kept}
     results = [r for s, r in zip(read, results) if id(s) in keep]
     return Reading(results, skipped, ignored, duplicates)

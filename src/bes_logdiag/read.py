@@ -77,9 +77,6 @@ class Source:
     content_size: int | None = None
     """Bytes of its content as a file (a zip member's uncompressed size; gzip data not inflated),
     None for stdin: what tells cheaply that two sources cannot be copies of each other."""
-    hash_head: bool = False
-    """Another source has its `content_size`: the reader hashes its first bytes as it reads them
-    (`duplicates.head_digest`), which tells copies apart with no read of its own."""
     entry: zipfile.ZipInfo | tarfile.TarInfo | None = field(default=None, compare=False, repr=False)
     """A member's entry in its archive's directory, as `discover` read it: the member is opened
     from it directly.  Reading a zip's central directory again for each member cost O(members)
