@@ -812,3 +812,18 @@ def test_a_map_without_ids_leaves_a_namesakes_id_to_him(tmp_path: Path) -> None:
         ("john.smith2@sub.example.com", 200, "complete"),
         ("jsmith@example.com", None, "stalled"),
     ]
+
+
+def test_a_display_name_with_a_bracketed_tag_is_one_person_to_the_end(tmp_path: Path) -> None:
+    """Directories tag contractors and shared mailboxes (``Dundas, Ian [EXT]``); SYNC writes the tag
+    inside its own brackets, ``[Dundas, Ian [EXT]:2573]``.  The slow synchronization is still
+    read as his, and completes his activation."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    tagged = "Dundas, Ian [EXT]"
+    write_server(tmp_path, LON, Activation("ian.dundas@example.com", 2573, tagged, t0, site=LON_SITE).parts())
+    assert "[Dundas, Ian [EXT]:2573]" in "".join(p.read_text() for p in tmp_path.rglob("*SYNC*"))
+    code, rep, _ = scan_json(tmp_path)
+    assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows(rep)] == [
+        ("ian.dundas@example.com", 2573, tagged, "complete", 4)
+    ]
+    assert code == 0

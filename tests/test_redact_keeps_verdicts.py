@@ -20,13 +20,17 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from builders import (
     ENCODINGS,
+    LON,
+    LON_SITE,
     SAMPLE_LOGS,
+    Activation,
     BusyDay,
     Style,
     bes_line,
@@ -40,6 +44,7 @@ from builders import (
     text_of,
     unattached_users,
     write_lines,
+    write_server,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -316,6 +321,24 @@ def test_the_busy_day_and_its_user_map_redacted_join_and_diagnose_the_same(
         originals["address"] |= {u.email for u in busy_world.users}
         originals["display"] |= {u.display for u in busy_world.users}
         assert_nothing_left(originals, tmp / "out")
+
+
+def test_a_display_name_with_a_bracketed_tag_is_replaced_whole(tmp_path: Path) -> None:
+    """``[Dundas, Ian [EXT]:2573]``: the name, tag and all, and the id get pseudonyms (it was left
+    in place, the user's real name in the shared logs), and the redacted logs still complete
+    his activation."""
+    logs = tmp_path / "logs"
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    write_server(
+        logs, LON, Activation("ian.dundas@example.com", 2573, "Dundas, Ian [EXT]", t0, site=LON_SITE).parts()
+    )
+    base = scan(logs)
+    assert [a["status"] for a in base["activations"]] == ["complete"]
+    mapping = redact([logs], tmp_path / "out", tmp_path / "key")
+    same_diagnosis(base, scan(tmp_path / "out"), mapping)
+    text = "\n".join(t for _, t in texts(tmp_path / "out"))
+    assert "Dundas" not in text and ":2573]" not in text
+    assert "Dundas, Ian [EXT]" in mapping["display_name"].values()
 
 
 def test_the_same_key_gives_the_same_copies_and_another_key_others(tmp_path: Path) -> None:

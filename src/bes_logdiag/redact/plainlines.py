@@ -62,7 +62,7 @@ TRIGGERS: tuple[tuple[str, bool], ...] = (
 """Where the alternatives of `tokens.BRANCHES` may start in a line's rest, but for the plain
 tokens': (pattern, caseless) for hyperscan.  With ``--servers``, each server name is one more."""
 PLAIN_TRIGGERS: tuple[tuple[str, bool], ...] = (
-    (r"\[[^\[\]\r\n]*:[0-9]+\]", False),  # [Last, First:N]
+    (r"\[(?:[^\[\]\r\n]|\[[^\[\]\r\n]*\])*:[0-9]+\]", False),  # [Last, First:N], [Last, First [TAG]:N]
     (r"(?:user(?:config)?id|pin) ?=", True),
     (r"pin ?:", True),
 )

@@ -80,7 +80,9 @@ _SUBJECT_END = r"(?:(?!\s\[\d{1,5}\]\s*\(\d|\s\(\d{1,2}/\d{1,2}\s)[^\r\n])*"
 """A subject runs to the end of its record: the line's end, or a second record pasted onto it."""
 
 _TS = r"\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)"
-_BRACKET = r"\[(?P<bracket>(?P<bname>[^\[\]\r\n]+?):(?P<bid>\d+)\])"
+_BRACKET = r"\[(?P<bracket>(?P<bname>(?:[^\[\]\r\n]|\[[^\[\]\r\n]*\])+?):(?P<bid>\d+)\])"
+"""``[Last, First:N]``; the name may hold a bracketed tag (``[Dundas, Ian [EXT]:2573]``), as the
+SYNC patterns read it."""
 # ":" after a hex digit or a colon, then "::" or two more colons: maybe inside an IPv6 address;
 # never a time (12:30:45 has two colons in all)
 _IPV6 = r":(?<=[0-9A-Fa-f:]:)(?=:|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)(?P<ipv6>[0-9A-Fa-f:.]*)"
