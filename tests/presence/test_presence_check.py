@@ -86,6 +86,16 @@ DEFECTS = [
      "warning", "PRESENCE_LOG_VERBOSITY", "--known-key"),
     ("ad_gc_no_domain.config", "ad-source-domain-missing", "AD_USERS_SOURCE_DOMAIN",
      "warning", 'key="AD_USERS_SOURCE_DOMAIN"', 'AD_USERS_SOURCE is "GC" but AD_USERS_SOURCE_DOMAIN is empty'),
+    ("attribute_case.config", "setting-attribute-unknown", "LYNC_SERVER",
+     "error", 'Value="dirpool', 'the attribute Value="dirpool.example.com"'),
+    ("add_without_key.config", "setting-key-missing", "add",
+     "error", "BEMS Presence 2", "has no key attribute"),
+    ("app_settings_case.config", "app-settings-name", "appsettings",
+     "error", "<appsettings>", "<appsettings> is not <appSettings>"),
+    ("app_settings_twice.config", "app-settings-repeated", "appSettings",
+     "error", 'added for the pool', "first on line 6"),
+    ("app_settings_element.config", "app-settings-element", "set",
+     "error", "<set ", "<set> is not an element of <appSettings>"),
 ]
 # fmt: on
 

@@ -59,6 +59,11 @@ def check_configs(
 
 def check_config(config: PresenceConfig, rules: PresenceRules) -> Iterator[Finding]:
     """Every finding about one file on its own."""
+    for r in config.refused:
+        yield rules.finding(
+            r.rule, file=config.path, key=r.key, line=r.line,
+            element=r.element, attribute=r.attribute, value=r.value, first_line=r.first_line,
+        )  # fmt: skip
     yield from _unknown_keys(config, rules)
     yield from _repeated_settings(config, rules)
     yield from _max_subscriptions(config, rules)

@@ -25,6 +25,21 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """Markup .NET refuses when it reads the file, so that the service does not start: `rule` is
+    the rules.toml id that words it, `key` the setting's key (else the element's name)."""
+
+    rule: str
+    key: str
+    line: int
+    element: str = ""
+    attribute: str = ""
+    value: str = ""
+    first_line: int | None = None
+    """(of the first ``<appSettings>``, when this one repeats it)"""
+
+
+@dataclass(frozen=True)
 class EndpointItem:
     """One `<add item="…" />` of `<ucmaEndpointSips><collection>`."""
 
@@ -44,12 +59,14 @@ class PresenceConfig:
 
     path: str
     settings: tuple[Setting, ...]
-    """Every appSettings entry in file order, repeats included."""
+    """Every appSettings entry in file order, repeats included; those a later ``<clear />`` or
+    ``<remove key="…" />`` takes away are not among them."""
     endpoints: tuple[EndpointItem, ...]
     app_settings_line: int | None
     """Line of the first `<appSettings>`; None when the file has none."""
     endpoints_line: int | None
     """Line of the endpoint collection element (`<ucmaEndpointSips>`); None when absent."""
+    refused: tuple[Refused, ...] = ()
 
     def get(self, key: str) -> Setting | None:
         """The entry for `key`, or None. .NET looks appSettings keys up without regard to case
@@ -148,6 +165,7 @@ def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
         endpoints=tuple(builder.endpoints),
         app_settings_line=builder.app_settings_line,
         endpoints_line=builder.endpoints_line,
+        refused=tuple(builder.refused),
     )
 
 
@@ -172,24 +190,61 @@ class _Builder:
         self.endpoints: list[EndpointItem] = []
         self.app_settings_line: int | None = None
         self.endpoints_line: int | None = None
+        self.refused: list[Refused] = []
 
     def start(self, tag: str, attrs: dict[str, str], line: int) -> None:
         if self.root is None:
             self.root = tag
         parent = self.stack[-1] if self.stack else None
         grandparent = self.stack[-2] if len(self.stack) > 1 else None
-        if tag == APP_SETTINGS and self.app_settings_line is None:
-            self.app_settings_line = line
+        if tag == APP_SETTINGS and parent == ROOT_ELEMENT:
+            if self.app_settings_line is None:
+                self.app_settings_line = line
+            else:
+                self.refused.append(
+                    Refused("app-settings-repeated", tag, line, first_line=self.app_settings_line)
+                )
+        elif tag.casefold() == APP_SETTINGS.casefold() and parent == ROOT_ELEMENT:
+            self.refused.append(Refused("app-settings-name", tag, line, element=tag))
         elif tag == self.collection and self.endpoints_line is None:
             self.endpoints_line = line
-        elif tag == "add" and parent == APP_SETTINGS and "key" in attrs:
-            self.settings.append(Setting(attrs["key"], attrs.get("value", ""), line))
+        elif (
+            parent is not None
+            and parent.casefold() == APP_SETTINGS.casefold()
+            and grandparent == ROOT_ELEMENT
+        ):
+            self._app_setting(tag, attrs, line)
         elif tag == "add" and parent == "collection" and grandparent == self.collection:
             self.endpoints.append(EndpointItem(attrs.get("item", ""), line))
         self.stack.append(tag)
 
     def end(self, tag: str) -> None:
         self.stack.pop()
+
+    def _app_setting(self, tag: str, attrs: dict[str, str], line: int) -> None:
+        """One element of ``<appSettings>``, as .NET reads it: ``add`` with exactly ``key`` and
+        ``value`` (attribute names are case-sensitive), ``remove`` by key, ``clear``.  Anything
+        else makes .NET refuse the whole file.  The settings are still read as the admin meant them
+        (``Key=``, ``Value=`` too), so that the other findings hold once the markup is mended."""
+        known = {"add": ("key", "value"), "remove": ("key",), "clear": ()}.get(tag)
+        if known is None:
+            self.refused.append(Refused("app-settings-element", tag, line, element=tag))
+            return
+        meant = {name.casefold(): value for name, value in attrs.items()}
+        key = meant.get("key")
+        unknown = [name for name in attrs if name not in known]
+        for name in unknown:
+            self.refused.append(
+                Refused("setting-attribute-unknown", key or tag, line, tag, attribute=name, value=attrs[name])
+            )
+        if known and key is None and not unknown:
+            self.refused.append(Refused("setting-key-missing", tag, line, element=tag))
+        if tag == "add" and key is not None:
+            self.settings.append(Setting(key, meant.get("value", ""), line))
+        elif tag == "remove" and key is not None:
+            self.settings = [s for s in self.settings if s.key.casefold() != key.casefold()]
+        elif tag == "clear":
+            self.settings = []
 
 
 def whole_number(digits: str) -> str:

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 # rules, so a renamed rule fails at load time instead of at the first finding.
 RULE_IDS = frozenset(
     {
+        "app-settings-name",
+        "app-settings-repeated",
+        "app-settings-element",
+        "setting-attribute-unknown",
+        "setting-key-missing",
         "max-subscriptions-invalid",
         "max-subscriptions-default",
         "endpoint-sip-invalid",
