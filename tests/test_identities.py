@@ -827,3 +827,19 @@ def test_a_display_name_with_a_bracketed_tag_is_one_person_to_the_end(tmp_path: 
         ("ian.dundas@example.com", 2573, tagged, "complete", 4)
     ]
     assert code == 0
+
+
+def test_a_map_row_names_the_user_in_the_other_order_than_the_logs(tmp_path: Path) -> None:
+    """The directory writes display names "First Last", so SYNC logs ``[Anna Berg:3001]``; the
+    admin's map says "Berg, Anna".  One name in two orders: the row is used, not refused."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    write_server(
+        tmp_path / "logs", LON, Activation("aberg@example.com", 3001, "Anna Berg", t0, site=LON_SITE).parts()
+    )
+    users = tmp_path / "users.csv"
+    users.write_text('email,user_id,display_name\naberg@example.com,3001,"Berg, Anna"\n')
+    code, rep, _ = scan_json(tmp_path / "logs", "--users", users)
+    assert not [n for n in rep["notes"] if "not using user map row" in n], rep["notes"]
+    (act,) = rep["activations"]
+    assert (act["email"], act["user_id"], act["status"]) == ("aberg@example.com", 3001, "complete")
+    assert [j["kind"] for j in act["joins"]] == ["map"]

@@ -87,11 +87,7 @@ class _LoggedNames:
         self.ids: dict[str, set[str]] = defaultdict(set)
         for user_id, names in self.names.items():
             for name in names:
-                form = _name_form(name)
-                self.ids[form].add(user_id)
-                last, comma, first = form.partition(", ")
-                if comma:  # (a map may write the name "First Last")
-                    self.ids[f"{first} {last}"].add(user_id)
+                self.ids[_name_form(name)].add(user_id)
 
     def of(self, user_id: str) -> set[str]:
         return self.names.get(user_id, set())
@@ -102,9 +98,10 @@ class _LoggedNames:
 
 
 def _name_form(display: str) -> str:
-    """``Müller,Jürgen`` and ``Müller, Jürgen`` alike: folded, spaces evened out."""
+    """``Müller,Jürgen``, ``Müller, Jürgen`` and ``Jürgen Müller`` alike: folded, spaces evened
+    out, first name first (a map and the logs may write a name in either order)."""
     last, comma, first = fold_name(display).partition(",")
-    return f"{last.strip()}, {first.strip()}" if comma else last
+    return f"{first.strip()} {last.strip()}".strip() if comma else last
 
 
 def _anchored(m: MapEntry, present: set[str], logged: _LoggedNames) -> bool:
