@@ -84,6 +84,22 @@ def test_csv_guards_names_and_addresses_and_raw_does_not(tmp_path: Path, command
         assert any("=HYPERLINK" in t for t in texts)
 
 
+@pytest.mark.parametrize("raw", [(), ("--raw",)])
+@pytest.mark.parametrize("command", ["scan", "events"])
+def test_a_carriage_return_in_a_cell_ends_no_row(tmp_path: Path, command: str, raw: tuple[str, ...]) -> None:
+    """A lone CR inside an address went out bare: every spreadsheet and CSV reader started a row
+    there, and the rest of the cell, a formula, stood unguarded at the start of it."""
+    sneaky = "eve\r=2+5+cmd|' /c calc'!a0@example.com"
+    write_server(tmp_path / "logs", EU1, activation(sneaky, 300, "Plain, Name", T0, upto="etp"))
+    result = run_cli(command, tmp_path / "logs", "--format", "csv", "-q", "--jobs", "1", *raw)
+    assert result.exit_code in (0, 1), result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
+    width = len(rows[0])
+    assert all(len(r) == width for r in rows), rows
+    assert not any(cell.startswith("=") for r in rows for cell in r)
+    assert sneaky in {cell for r in rows[1:] for cell in r}
+
+
 def test_json_keeps_names_and_addresses_as_logged(tmp_path: Path) -> None:
     logs = _hostile_logs(tmp_path / "logs")
     _, report, _ = scan_json(logs)

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ from builders import (
     write_user_map,
 )
 
-from bes_logdiag.render.safe import terminal
+from bes_logdiag.render.safe import json_safe, terminal
 
 CLEAR = "\x1b[2J\x1b[3J"  # erase the screen and the scrollback
 TITLE = "\x1b]0;pwned\x07"  # OSC 0: the window title
@@ -174,6 +175,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         ("tab\there", "tab here"),
         ("bad name \udcff", "bad name \\udcff"),
         ("soft\xadhyphen\u2028", "soft\\xadhyphen\\u2028"),
+        # TAG characters spell a hidden ASCII message ("ASCII smuggling"); fillers print as nothing
+        ("ceo\U000e0020\U000e0077", "ceo\\U000e0020\\U000e0077"),
+        ("a\u3164b\ufe0fc\u034fd\u0600", "a\\u3164b\\ufe0fc\\u034fd\\u0600"),
     ],
 )
 def test_terminal_shows_what_it_would_obey(text: str, expected: str) -> None:
@@ -203,6 +207,15 @@ def test_terminal_leaves_nothing_raw() -> None:
     out = terminal("".join(dangerous))
     assert not set(out) & set(dangerous) - {"\t"}
     assert out.isascii() and out.isprintable()
+    formats = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert terminal("".join(formats)).isascii(), "every format character of Unicode is shown"
+
+
+def test_json_writes_hidden_characters_as_escapes_any_reader_decodes() -> None:
+    text = "ceo\U000e0020\U000e0077ire\u202e\u3164"
+    escaped = json_safe(json.dumps(text, ensure_ascii=False))
+    assert escaped.isascii()
+    assert json.loads(escaped) == text
 
 
 # --- scan ---------------------------------------------------------------------------------------
@@ -412,6 +425,18 @@ def test_a_real_terminal_receives_only_rich_colours(world: World) -> None:
         for sequence in (b"\x1b[2J", b"\x1b[3J", b"\x1b]0;", b"\x1b]8;", b"\x1bc"):
             assert sequence not in received
         assert b"EV[reverse blink]IL" in received
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("raw", [(), ("--raw",)])
+def test_csv_on_a_real_terminal_shows_the_data(world: World, raw: tuple[str, ...]) -> None:
+    """CSV keeps the data as it came for a file or a pipe; on a terminal it is shown, as every
+    format is, --raw or not: an escape sequence in an address is printed, never obeyed."""
+    for command in ("scan", "events"):
+        received = run_in_terminal(command, world.logs, "--format", "csv", "-q", "--jobs", "1", *raw)
+        for sequence in RAW_BYTES:
+            assert sequence not in received, (command, sequence)
+        assert b"mal\\x1b[2" in received, "shown as text"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TextIO
 
 from bes_logdiag.history.choices import HistoryFormat
 from bes_logdiag.history.trend import PeriodRow, StageTime, Trend
-from bes_logdiag.render.csv import csv_cells
+from bes_logdiag.render.csv import Rows, on_screen
 from bes_logdiag.render.json import dumps
 from bes_logdiag.stats import STAGES
 from bes_logdiag.words import duration, human_time, plural
@@ -64,8 +63,8 @@ CSV_COLUMNS = (
 
 def write_csv(trend: Trend, out: TextIO, *, raw: bool = False) -> None:
     """A row per period and a last row ``all``; ``top_kb`` as ``KB13840 (2); KB04533 (1)``."""
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    rows = Rows(out, raw=raw, screen=on_screen(out))
+    rows.write(CSV_COLUMNS)
     for row in (*trend.periods, trend.total):
         stages = {s.stage: s for s in row.stages}
         cells: list[object] = [
@@ -76,7 +75,7 @@ def write_csv(trend: Trend, out: TextIO, *, raw: bool = False) -> None:
             t = stages.get(s)
             cells += [t.count, t.median, t.p90] if t else [0, None, None]
         cells.append("; ".join(f"{k.kb} ({k.count})" for k in row.kbs))
-        w.writerow(csv_cells(cells, raw=raw))
+        rows.write(cells)
 
 
 def _span(seconds: float | None) -> str:

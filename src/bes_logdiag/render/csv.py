@@ -1,7 +1,8 @@
 """CSV output: a header and one row per activation (its last attempt), for spreadsheets.
 
 Dialect: comma-separated, fields quoted only when needed (``QUOTE_MINIMAL``: a comma, a double
-quote or a line break; quotes doubled), rows ended by ``\\n``. Excel, LibreOffice and Python's
+quote or a line break; quotes doubled), rows ended by ``\\n``; a row with a carriage return in a
+cell has every field quoted (`Rows`). Excel, LibreOffice and Python's
 ``csv`` reader all accept ``\\n``, and a ``\\n`` written to a text stream becomes ``\\r\\n`` on
 Windows, where ``\\r\\n`` would become ``\\r\\r\\n``. No byte-order mark: the output is the CLI's
 UTF-8 stream, and a BOM would end up in the first header name for every reader that does not strip
@@ -12,17 +13,23 @@ Cells are guarded against formula injection as OWASP recommends ("CSV Injection"
 that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a ``'`` before it, so
 that a display name such as ``=HYPERLINK(...)`` from a log is shown, not run, when an admin opens
 the file in Excel or LibreOffice.  ``raw=True`` (``--raw``) writes cells unchanged, for scripts.
+Written to a terminal, text cells are shown as `render.safe.terminal` shows log text, raw or not:
+an escape sequence in a display name is printed, never obeyed.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bes_logdiag.model import Report
 from bes_logdiag.render.batch import batched
 from bes_logdiag.render.json import activation_dict
+from bes_logdiag.render.safe import terminal
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 COLUMNS = (
     "server", "email", "user_id", "display_name", "status", "stage", "stage_name", "kb", "kb_title",
@@ -48,10 +55,40 @@ def csv_cells(values: Iterable[object], *, raw: bool = False) -> list[object]:
     return cells if raw else [guard_cell(v) for v in cells]
 
 
+class Rows:
+    """The CSV writer of every CSV output: `csv_cells` of each row, written to ``out``.
+
+    Python's writer (up to 3.12) quotes a cell for a line end only if ``\\n`` is in it: a lone
+    ``\\r`` from a log line went out bare, and every spreadsheet and CSV reader started a new row
+    there, with the rest of the cell unguarded (``eve\\r=cmd|...``).  A row that holds one is
+    written with every field quoted.  On a terminal, text is shown as `terminal` shows it."""
+
+    def __init__(self, out: SupportsWrite[str], *, raw: bool = False, screen: bool = False) -> None:
+        self._raw = raw
+        self._screen = screen
+        self._minimal = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def write(self, values: Iterable[object]) -> None:
+        cells = csv_cells(values, raw=self._raw)
+        if self._screen:
+            cells = [terminal(c) if isinstance(c, str) else c for c in cells]
+        carriage = any(isinstance(c, str) and "\r" in c for c in cells)
+        (self._quoted if carriage else self._minimal).writerow(cells)
+
+
+def on_screen(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal (a file or a pipe is not)."""
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def write(report: Report, out: TextIO, *, raw: bool = False) -> None:
     with batched(out) as b:
-        w = csv.writer(b, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        w.writerow(COLUMNS)
+        rows = Rows(b, raw=raw, screen=on_screen(out))
+        rows.write(COLUMNS)
         for act in report.activations:
             d = activation_dict(act)
-            w.writerow(csv_cells((d[c] for c in COLUMNS), raw=raw))
+            rows.write(d[c] for c in COLUMNS)

@@ -7,7 +7,6 @@ records is ever held.  The report must be scanned with ``unattached_lines=True``
 
 from __future__ import annotations
 
-import csv
 import heapq
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any, TextIO
 
 from bes_logdiag.model import Activation, Event, Report
 from bes_logdiag.render.batch import batched
-from bes_logdiag.render.csv import csv_cells
+from bes_logdiag.render.csv import Rows, on_screen
 from bes_logdiag.render.json import dumps, iso_time, user_id_value
 
 COLUMNS = (
@@ -83,7 +82,7 @@ def write_json(report: Report, out: TextIO) -> None:
 def write_csv(report: Report, out: TextIO, *, raw: bool = False) -> None:
     """A header and a row per line, cells guarded as `render.csv` guards them unless `raw`."""
     with batched(out) as b:
-        w = csv.writer(b, lineterminator="\n")
-        w.writerow(COLUMNS)
+        rows = Rows(b, raw=raw, screen=on_screen(out))
+        rows.write(COLUMNS)
         for rec in event_records(report):
-            w.writerow(csv_cells((rec[c] for c in COLUMNS), raw=raw))
+            rows.write(rec[c] for c in COLUMNS)

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from bes_logdiag.baseline import Gate
 from bes_logdiag.model import Activation, Report, Skipped, Status
+from bes_logdiag.render.safe import INVISIBLE
 from bes_logdiag.render.text import kb_label, unconfirmed_note, who
 from bes_logdiag.words import duration
 
@@ -31,9 +32,7 @@ NO_TIME = "0"
 # line or file name must not make the whole report unparsable.  C1 controls (U+009B is a terminal's
 # CSI) and the bidirectional overrides are allowed in XML but would steer a terminal the report is
 # printed on, or reorder what a CI page shows: they go too.
-_NOT_XML = re.compile(
-    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
-)
+_NOT_XML = re.compile(f"[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{INVISIBLE}]")
 
 
 def clean(text: str) -> str:

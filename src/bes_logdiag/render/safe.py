@@ -20,15 +20,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # rich is imported by the renderers that use it: stderr lines do not pay for it
     from rich.text import Text
 
-# Shown as escapes: C0 controls and DEL; C1 controls (U+0080-U+009F, 8-bit CSI/OSC/ST); the soft
-# hyphen and the other invisible format characters (U+061C, U+180E, U+200B-U+200F, U+2060-U+206F,
-# U+FEFF, U+FFF9-U+FFFB) with the bidi embeddings, overrides and isolates (U+202A-U+202E,
-# U+2066-U+2069); the line and paragraph separators (U+2028, U+2029); and lone surrogates, which a
-# file name undecodable in the file system's encoding brings and no terminal encoding can write.
-# Every one of them is outside str.isprintable(), which is the fast path.
-_INVISIBLE = "\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+# Shown as escapes: C0 controls and DEL; C1 controls (U+0080-U+009F, 8-bit CSI/OSC/ST); every
+# format character of Unicode (category Cf: the soft hyphen, zero-width spaces and joiners, the
+# bidi embeddings, overrides and isolates, and the TAG characters U+E0000-U+E007F, which spell a
+# whole hidden ASCII message inside an address); the line and paragraph separators (U+2028,
+# U+2029); characters that print as nothing though Python counts them printable (U+034F, the
+# Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the variation selectors U+FE00-U+FE0F and
+# U+E0100-U+E01EF); and lone surrogates, which a file name undecodable in the file system's
+# encoding brings and no terminal encoding can write.
+INVISIBLE = (
+    "\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+)
 """DEL, the C1 controls and the invisible, bidi and separator characters (a character class's body)."""
-_HIDDEN = re.compile(f"[\x00-\x1f{_INVISIBLE}\ud800-\udfff]")
+_HIDDEN = re.compile(f"[\x00-\x1f{INVISIBLE}\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
 """A newline inside a field is shown as such; a tab is one space (rich would only expand it into
 spaces, and pasted logs often start with one)."""
@@ -39,7 +46,7 @@ def _shown(m: re.Match[str]) -> str:
     if c in _NAMED:
         return _NAMED[c]
     n = ord(c)
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
 def terminal(text: str) -> str:
@@ -49,12 +56,12 @@ def terminal(text: str) -> str:
     A backslash already in the text stays as it is (Windows paths), so the shown text is for
     reading, not for parsing back: the JSON output carries the original.
     """
-    if text.isprintable():  # the common case, at C speed: nothing to show
+    if text.isascii() and text.isprintable():  # the common case, at C speed: nothing to show
         return text
     return _HIDDEN.sub(_shown, text)
 
 
-_RAW_IN_JSON = re.compile(f"[{_INVISIBLE}]")
+_RAW_IN_JSON = re.compile(f"[{INVISIBLE}]")
 """What `_HIDDEN` holds that ``json.dumps(ensure_ascii=False)`` leaves as it is (it escapes C0
 controls itself; lone surrogates are the output stream's to replace)."""
 
@@ -65,7 +72,15 @@ def json_safe(text: str) -> str:
     to a terminal is shown, not obeyed (an 8-bit CSI, U+009B, neither)."""
     if text.isascii() and "\x7f" not in text:  # the common case, at C speed
         return text
-    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _RAW_IN_JSON.sub(_json_escape, text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    n = ord(m.group())
+    if n < 0x10000:
+        return f"\\u{n:04x}"
+    n -= 0x10000  # (JSON writes a character past U+FFFF as its UTF-16 surrogate pair)
+    return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
 
 
 def terminal_text(text: str, style: str = "") -> Text:
