@@ -173,6 +173,7 @@ def test_a_server_name_that_could_stand_in_a_header_turns_plain_lines_off() -> N
     assert fits_plain_lines(["BES_EU_01", "bbprod01"])
     assert not fits_plain_lines(["30000"])
     assert not fits_plain_lines(["cafe"])
+    assert not fits_plain_lines(["SRVé"]), "matched on bytes of an unknown encoding"
 
 
 def test_a_log_redacted_through_the_command_is_the_grammars_redaction(tmp_path: Path) -> None:

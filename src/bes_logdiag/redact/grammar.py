@@ -25,14 +25,17 @@ from bes_logdiag.redact.tokens import (
     server_branches,
 )
 
-_LOCAL_MARKS = frozenset("._+'%-")
-"""What an address's local part holds besides letters and digits."""
+_LOCAL_MARKS = frozenset("._+'%-#&!$^~") | frozenset(map(chr, range(0xDC80, 0xDD00)))
+"""What an address's local part holds besides letters and digits: marks, and the bytes of a cp1252
+line past ASCII (kept as escapes, `_real`), the letters of ``jürgen.müller@``."""
 _HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 _IP_ONLY = re.compile(r"[0-9A-Fa-f:.]+")
 _OCTET_TAIL = re.compile(r"\d{1,3}$")
 _HEX_TAIL = re.compile(r"[0-9A-Fa-f:]{1,39}$")
 _V6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:\d{1,3}(?:\.\d{1,3}){3})?")
-_VERSION_BEFORE = re.compile(r"(?i)(?:version|ver\.?|build|release|v)\s*$")
+_VERSION_BEFORE = re.compile(r"(?i)\b(?:version|ver\.?|build|release|v)\s*$")
+"""(a word of its own: the "v" that ends "dev" or "SRV" is no version)"""
+_IPV4_ONLY = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _FREE_WORDS = re.compile(r"(?P<hex>\b0[xX][0-9A-Fa-f]+\b)|(?P<word>[^\W\d_]+)|(?P<num>\d{5,})")
 """In free text: an error code (``0x8004011d``) is kept; a word is replaced (`Pseudonyms.text_word`);
@@ -96,7 +99,11 @@ class Redactor:
             "dn": self._dn,
         }
         for n in range(len(servers_found)):
-            self._handlers[f"server{n}"] = lambda m, s, lo: (m.start(), m.end(), self.ps.server(m.group()))
+            self._handlers[f"server{n}"] = lambda m, s, lo: (
+                m.start(),
+                m.end(),
+                self.ps.server(self._real(m.group(), m)),
+            )
         self._plain: PlainLines | None = None
         if plain and fits_plain_lines(servers):
             replace = [self._plain_uid, self._plain_pin, self._plain_pin, self._plain_bracket]
@@ -248,9 +255,16 @@ class Redactor:
     def _bracket_text(self, name: str, uid: str) -> str | None:
         if name.strip().isdigit():  # [12:30]: a time, not a user
             return None
+        if _IPV4_ONLY.fullmatch(name):  # [203.0.113.78:3101]: an address and its port
+            ip = self.ps.ipv4(name)
+            return f"[{ip}:{uid}]" if ip else None
         if _IP_ONLY.fullmatch(name):  # [2001:db8::1]: an address and its last group
             ip = self.ps.ipv6(f"{name}:{uid}")
-            return f"[{ip}]" if ip else None
+            if ip:
+                return f"[{ip}]"
+            if not any(c.isalpha() for c in name):
+                return None
+            # (no address: a name of hex letters alone, [Ada:1001], is a user's as the scan reads it)
         return f"[{self.ps.display(name)}:{self.ps.user_id(uid)}]"
 
     def _email(self, m: re.Match[str], s: str, lo: int) -> Span | None:

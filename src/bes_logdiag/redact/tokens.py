@@ -64,16 +64,20 @@ def _ci(word: str) -> str:
 
 
 def _after(sep: str, *keywords: str) -> str:
-    """A lookbehind: the `sep` (``=`` or ``:``) just matched ends one of `keywords` (with or
-    without one space before it), and the keyword starts a word."""
+    """A lookbehind: the `sep` (``=`` or ``:``) just matched ends one of `keywords` (with up to
+    three white-space characters before it, as the patterns' ``UserId\\s*=`` reads a pasted
+    ``UserId  =  N``), and the keyword starts a word."""
     looks = [
-        rf"(?<![A-Za-z]{_ci(k)}{gap}{sep})(?<={_ci(k)}{gap}{sep})" for k in keywords for gap in ("", " ")
+        rf"(?<![A-Za-z]{_ci(k)}{gap}{sep})(?<={_ci(k)}{gap}{sep})"
+        for k in keywords
+        for gap in ("", r"\s", r"\s\s", r"\s\s\s")
     ]
     return "(?:" + "|".join(looks) + ")"
 
 
 # ``0×`` is pasting damage the scan undoes (parse.normalise); U+DCD7 is a cp1252 × kept as a byte.
 _THREAD = r"\{\s*0[xX\u00d7\udcd7][0-9A-Fa-f]+\s*\}"
+_GAP = r"[\s\udca0]*"
 _RDN = r"(?i:o|ou|cn|dc)"
 _LDAP_KEY = r"(?i:cn|ou|dc|o|l|st|c|uid)"
 _SUBJECT_END = r"(?:(?!\s\[\d{1,5}\]\s*\(\d|\s\(\d{1,2}/\d{1,2}\s)[^\r\n])*"
@@ -87,19 +91,20 @@ SYNC patterns read it."""
 # never a time (12:30:45 has two colons in all)
 _IPV6 = r":(?<=[0-9A-Fa-f:]:)(?=:|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)(?P<ipv6>[0-9A-Fa-f:.]*)"
 # "=" (and ":") ending a keyword: the letter before it is tried first (size=, Tag= are not)
-_EQUALS = "=(?<=[DdNnIiTt ]=)"
+_EQUALS = r"=(?<=[DdNnIiTt\s]=)"
 _UID = rf"{_after('=', 'UserId', 'UserConfigId')}(?P<uid>\s*\d+)"
 _PIN = rf"{_after('=', 'PIN', 'DevicePIN')}(?P<pin>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
-_COLON = ":(?<=[NnIiTt ]:)"
+_COLON = r":(?<=[NnIiTt\s]:)"
 _PIN2 = rf"{_after(':', 'PIN', 'DevicePIN')}(?P<pin2>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 
 BRANCHES = (
     # "(": the timestamp, and the {user} field after it and the thread, if there is one.  A
     # timestamp with no user is passed over whole: its digits, colons and dot are tried as
     # nothing else (each line has one).
-    rf"\({_TS}(?:\s*:?\s*(?:{_THREAD}\s*)?(?!{_THREAD})\{{(?P<user>[^{{}}\r\n]*)\}})?",
+    # (a no-break space of a cp1252 line is a kept byte, U+DCA0: white space, as the scan reads it)
+    rf"\({_TS}(?:{_GAP}:?{_GAP}(?:{_THREAD}{_GAP})?(?!{_THREAD})\{{(?P<user>[^{{}}\r\n]*)\}})?",
     _BRACKET,
-    r"@(?P<email>[\w-]+(?:\.[\w-]+)*)",
+    r"@(?P<email>[\w\udc80-\udcff-]+(?:\.[\w\udc80-\udcff-]+)*)",
     # ".": an IPv4 address's last three groups, or the top-level domain of a host name
     r"\.(?:(?P<ipv4>\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d))"
     rf"|(?P<host>(?i:{'|'.join(TLDS)}))(?![\w@-]|\.[A-Za-z0-9]))",
@@ -128,9 +133,10 @@ BRANCHES = (
     )
     + ")",
     # (the last value runs to the line's end, over spaces and commas, "cn=Dundas, Ian", unless a
-    # key of the message follows, ", ServerDN=...", or a bracket, " (error)")
+    # key of the message follows, ", ServerDN=...", or a bracket, " (error)", or the DN is quoted,
+    # "/o=...", bracketed, </o=...>, or ended by a semicolon)
     rf"/(?P<dn>(?:{_RDN}=[^/\r\n,;\"<>]*?(?=/{_RDN}=)/)*{_RDN}="
-    r"[^/\r\n;\"<>]*?(?=[ \t]*(?:[\r\n]|$)|[,;][ \t]*[A-Za-z][\w.-]*=|[ \t]+\())",
+    r"[^/\r\n;\"<>]*?(?=[ \t]*(?:[\r\n]|$)|[,;][ \t]*[A-Za-z][\w.-]*=|[ \t]+\(|[\";>]))",
 )
 """Each alternative starts with the plain character it is found from (see the module's docstring).
 The ``:`` of an IPv6 address comes before the keywords' ``:``: a PIN written ``PIN: ...`` is
@@ -155,12 +161,23 @@ BRACKET_PARTS = re.compile(_BRACKET)
 """``[Last, First:N]`` as `BRANCHES` reads it: groups ``bname`` and ``bid``."""
 
 
+def _as_cp1252_line(name: str) -> str:
+    """A name as it stands in a cp1252 line, whose bytes past ASCII are kept as escapes
+    (``SRVé`` as ``SRV\\udce9``); the name itself when cp1252 has no bytes for it."""
+    try:
+        return name.encode("cp1252").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name
+
+
 def server_branches(servers: Iterable[str]) -> list[str]:
     """The server names, found from their first character in either case (a branch must start
     with a plain character), standing alone: no letter or digit on either side.  Groups are
     named ``server0``, ``server1``, ... (a name may be used once in a pattern)."""
     by_first: dict[str, list[str]] = {}
-    for name in sorted({s for s in servers if s}, key=lambda s: (-len(s), s)):
+    for name in sorted(
+        {s for s in servers if s} | {_as_cp1252_line(s) for s in servers if s}, key=lambda s: (-len(s), s)
+    ):
         by_first.setdefault(name[0].lower(), []).append(re.escape(name[1:]))
     out: list[str] = []
     for first, rests in sorted(by_first.items()):
