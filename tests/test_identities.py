@@ -104,6 +104,20 @@ def test_name_shape_joins_an_address_to_an_accented_display_name(library: Librar
     assert notes == []
 
 
+def test_name_shape_reads_an_address_without_its_plus_tag(library: Library) -> None:
+    """``ian.dundas+bb@`` is delivered to ``ian.dundas@``: it has the shape of ``Dundas, Ian``."""
+    events = [
+        event(library, "etp_received", T, email="ian.dundas+bb@example.net"),
+        event(
+            library, "slowsync_started", T + timedelta(minutes=1), user_id="2573", display_name="Dundas, Ian"
+        ),
+    ]
+    (person,), notes = join(library, events)
+    assert (person.email, person.user_id) == ("ian.dundas+bb@example.net", "2573")
+    assert [j.kind for j in person.joins] == ["name"]
+    assert notes == []
+
+
 def test_name_shape_is_refused_when_two_ids_carry_the_name(library: Library) -> None:
     events = [
         event(library, "etp_received", T, email="ian.dundas@example.net"),
@@ -843,3 +857,30 @@ def test_a_map_row_names_the_user_in_the_other_order_than_the_logs(tmp_path: Pat
     (act,) = rep["activations"]
     assert (act["email"], act["user_id"], act["status"]) == ("aberg@example.com", 3001, "complete")
     assert [j["kind"] for j in act["joins"]] == ["map"]
+
+
+@pytest.mark.parametrize(
+    ("ian", "john"),
+    [
+        ("Dundas, Ian J.", "Smith Jr., John"),
+        ("Dundas, Ian [EXT]", "Smith, John III"),
+        ("Ian Dundas (Sales)", "John Smith Jr."),
+    ],
+)
+def test_name_shape_passes_over_initials_suffixes_and_tags(tmp_path: Path, ian: str, john: str) -> None:
+    """Two users activate in the same minute, so the order in time joins neither (requests A, B,
+    then policies 1, 2); only the shape of their addresses joins them to the names SYNC writes.
+    A middle initial, a generational suffix or a directory tag is no part of an address: each
+    activation is whole, and complete, not split into a false stall at stage 3 and a stray SYNC."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("ian.dundas@example.com", 2573, ian, t0, site=LON_SITE).parts(),
+        Activation("john.smith@example.com", 2574, john, t0 + timedelta(seconds=2), site=LON_SITE).parts(),
+    )
+    write_server(tmp_path, LON, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert [(r[1], r[2], r[3], r[4]) for r in rows(rep)] == [
+        ("ian.dundas@example.com", 2573, ian, "complete"),
+        ("john.smith@example.com", 2574, john, "complete"),
+    ]
+    assert all("name" in {j["kind"] for j in a["joins"]} for a in rep["activations"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 PASTING = str.maketrans(
@@ -40,21 +41,61 @@ def fold_name(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def name_keys(display: str) -> set[str]:
-    """Address local parts a display name stands for: ``Dundas, Ian`` -> ``ian.dundas`` and kin."""
+_TOKEN = re.compile(r"\[[^\[\]]*\]|\([^()]*\)|[^\s\[\]()]+")
+"""A word of a name, or a bracketed tag as one (``[EXT]``, ``(Sales Team)``)."""
+SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
+
+
+def is_affix(token: str) -> bool:
+    """A word of a display name that no address spells: a middle initial with its dot (``J.``), a
+    generational suffix (``Jr.``, ``III``), a tag the directory adds (``[EXT]``, ``(Sales)``)."""
+    return (
+        (len(token) == 2 and token[1] == "." and token[0].isalpha())
+        or token in SUFFIXES
+        or (token[:1] in "[(" and token[-1:] in "])")
+    )
+
+
+def name_tokens(part: str) -> list[str]:
+    """The words and tags of a part of a display name (runs of spaces between them dropped)."""
+    return _TOKEN.findall(part)
+
+
+def first_last(display: str) -> tuple[str, str, str]:
+    """``(first, separator, last)``: ``Last, First`` at its first comma, else ``First Last`` at the
+    space before the last word that is no affix (``John Smith Jr.``: ``John`` and ``Smith Jr.``)."""
     if "," in display:
-        last, _, first = display.partition(",")
-    else:
-        first, _, last = display.strip().rpartition(" ")
-    first, last = fold(first).strip(), fold(last).strip()
-    if not first or not last:
+        last, sep, first = display.partition(",")
+        return first, sep, last
+    spans = [m for m in _TOKEN.finditer(display) if not is_affix(m.group())]
+    if len(spans) < 2:
+        first, sep, last = display.strip().rpartition(" ")
+        return first, sep, last
+    cut = spans[-1].start()
+    head = display[:cut].rstrip()
+    return head, display[len(head) : cut], display[cut:]
+
+
+def part_key(part: str) -> str:
+    """A part of a display name as an address spells it: folded, its words run together, its
+    affixes (`is_affix`) left out."""
+    return "".join(fold(t) for t in name_tokens(part) if not is_affix(t))
+
+
+def name_keys(display: str) -> set[str]:
+    """Address local parts a display name stands for: ``Dundas, Ian`` -> ``ian.dundas`` and kin;
+    ``Dundas, Ian J. [EXT]`` too."""
+    first, _, last = first_last(display)
+    f, ln = part_key(first), part_key(last)
+    if not f or not ln:
         return set()
-    f, ln = first.replace(" ", ""), last.replace(" ", "")
     return {f"{f}.{ln}", f"{f}_{ln}", f"{f}-{ln}"}
 
 
 def email_key(email: str) -> str:
-    return fold(email.partition("@")[0])
+    """The local part an address's name shape is read from: folded, without a ``+tag``
+    (``ian.dundas+bb@`` is delivered to ``ian.dundas@``)."""
+    return fold(email.partition("@")[0].partition("+")[0])
 
 
 def clean_address(address: str | None) -> str | None:

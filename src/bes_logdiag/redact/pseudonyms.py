@@ -24,7 +24,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
-from bes_logdiag.names import clean_address, clean_name, fold
+from bes_logdiag.names import clean_address, clean_name, first_last, fold, is_affix, name_tokens
 from bes_logdiag.parse import normalise
 from bes_logdiag.redact.keys import RedactionKey
 from bes_logdiag.redact.mapping import Mapping
@@ -160,12 +160,13 @@ class Pseudonyms:
         return self._cached("display", clean, self._make_display)
 
     def _make_display(self, clean: str) -> str:
-        # Cut where names.name_keys cuts: the first comma (Last, First), else the last space.
+        # Cut where names.name_keys cuts (names.first_last): the first comma (Last, First), else
+        # the space before the last word that is no affix.
         if "," in clean:
             last, sep, first = clean.partition(",")
             out = self._name_part(last) + sep + self._name_part(first)
         else:
-            first, sep, last = clean.rpartition(" ")
+            first, sep, last = first_last(clean)
             out = self._name_part(first) + sep + self._name_part(last)
         self._record("display_name", out, clean)
         return out
@@ -175,6 +176,9 @@ class Pseudonyms:
         if not core:
             return part
         lead, trail = part[: len(part) - len(part.lstrip())], part[len(part.rstrip()) :]
+        tokens = name_tokens(core)
+        if any(is_affix(t) for t in tokens):
+            return lead + self._with_affixes(tokens) + trail
         # names.name_keys joins the words of a part: "de Vries" is "devries" for the join
         q = self.shaped(fold(core).strip().replace(" ", ""))
         pieces = core.split(" ")
@@ -183,6 +187,27 @@ class Pseudonyms:
             return lead + cased(q, core) + trail
         segments = [q[a:b] for a, b in zip([0, *cuts], [*cuts, len(q)])]
         return lead + " ".join(cased(s, p) for s, p in zip(segments, pieces)) + trail
+
+    def _with_affixes(self, tokens: list[str]) -> str:
+        """A part with affixes (``Ian J.``, ``Smith Jr.``, ``Anna [EXT]``): its words run
+        together into one pseudonym, as `names.part_key` reads them, where the first word stood;
+        a suffix kept, an initial another letter, a tag's words made up (`names.is_affix`
+        still tells each for an affix)."""
+        words = [t for t in tokens if not is_affix(t)]
+        joined = cased(self.shaped("".join(fold(w) for w in words)), words[0]) if words else ""
+        out = []
+        for t in tokens:
+            if not is_affix(t):
+                if t is words[0]:
+                    out.append(joined)
+            elif len(t) == 2 and t[1] == ".":  # an initial
+                letter = "abcdefghijklmnopqrstuvwxyz"[self._keyed.number("initial", fold(t[0]), 26)]
+                out.append(cased(letter, t[0]) + ".")
+            elif t[:1] in "[(":
+                out.append(_WORD.sub(lambda m: self.text_word(m.group()), t))
+            else:
+                out.append(t)
+        return " ".join(out)
 
     def text_word(self, word: str) -> str:
         """A word of free text (a mail subject, a DN): letters become a made-up word in the same
