@@ -16,11 +16,13 @@ from builders import (
     STEPS,
     activation,
     bes_line,
+    bes_name,
     explicit_error,
     mail_flow,
     merge,
     rows,
     scan_json,
+    write_lines,
     write_server,
 )
 
@@ -111,3 +113,25 @@ def test_error_followed_by_progress_is_not_failed(tmp_path: Path) -> None:
     code, rep, _ = scan_json(tmp_path)
     assert code == 0
     assert rows(rep) == [(EU1, U, 640, "Zielinski, Marek", "complete", 4, None)]
+
+
+def test_a_user_not_started_as_real_agents_write_it_fails_that_user(tmp_path: Path) -> None:
+    """KB22568 quotes an agent that names the user inside the line, with no {user} field, after a
+    line giving the cause: "User can not be started, ServerDN not defined".  Both are read: the
+    user fails at stage 1 with KB10321, and the cause, which names nobody, is listed apart."""
+    write_lines(
+        tmp_path / bes_name("BBX01", "MAGT", datetime(2010, 5, 19)),
+        [
+            "[30000] (05/19 09:00:00.000):{0x1408} Agent 1 running",
+            "[30463] (05/19 09:02:51.292):{0x1408} User can not be started, ServerDN not defined, "
+            "user may restart after ScanGAL",
+            "[20154] (05/19 09:02:51.324):{0x1408} User Test_User not started",
+            "[30000] (05/19 09:30:00.000):{0x1408} Total Msgs Pending 0",
+        ],
+    )
+    code, rep, _ = scan_json(tmp_path)
+    assert [(a["display_name"], a["status"], a["stage"], a["kb"]) for a in rep["activations"]] == [
+        ("Test_User", "failed", 1, "KB10321")
+    ]
+    assert [(u["error"], u["count"]) for u in rep["unattached"]] == [("user_not_started", 1)]
+    assert code == 1
