@@ -884,3 +884,21 @@ def test_name_shape_passes_over_initials_suffixes_and_tags(tmp_path: Path, ian: 
         ("john.smith@example.com", 2574, john, "complete"),
     ]
     assert all("name" in {j["kind"] for j in a["joins"]} for a in rep["activations"])
+
+
+def test_name_shape_reads_a_name_without_its_apostrophe(tmp_path: Path) -> None:
+    """``patrick.obrien@`` is ``O'Brien, Patrick`` and ``jean.darcy@`` is ``D'Arcy, Jean``: two users
+    in the same minute, whom the order in time cannot tell apart, joined by their addresses' shape."""
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    parts = merge(
+        Activation("patrick.obrien@example.com", 2573, "O'Brien, Patrick", t0, site=LON_SITE).parts(),
+        Activation(
+            "jean.darcy@example.com", 2574, "D'Arcy, Jean", t0 + timedelta(seconds=2), site=LON_SITE
+        ).parts(),
+    )
+    write_server(tmp_path, LON, parts)
+    code, rep, _ = scan_json(tmp_path)
+    assert [(r[1], r[2], r[4]) for r in rows(rep)] == [
+        ("jean.darcy@example.com", 2574, "complete"),
+        ("patrick.obrien@example.com", 2573, "complete"),
+    ]

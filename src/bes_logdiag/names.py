@@ -78,8 +78,8 @@ def first_last(display: str) -> tuple[str, str, str]:
 
 def part_key(part: str) -> str:
     """A part of a display name as an address spells it: folded, its words run together, its
-    affixes (`is_affix`) left out."""
-    return "".join(fold(t) for t in name_tokens(part) if not is_affix(t))
+    affixes (`is_affix`) and apostrophes left out (``O'Brien`` is ``obrien@``)."""
+    return "".join(fold(t) for t in name_tokens(part) if not is_affix(t)).replace("'", "")
 
 
 def name_keys(display: str) -> set[str]:
@@ -94,8 +94,9 @@ def name_keys(display: str) -> set[str]:
 
 def email_key(email: str) -> str:
     """The local part an address's name shape is read from: folded, without a ``+tag``
-    (``ian.dundas+bb@`` is delivered to ``ian.dundas@``)."""
-    return fold(email.partition("@")[0].partition("+")[0])
+    (``ian.dundas+bb@`` is delivered to ``ian.dundas@``) or apostrophes (``o'brien@``, as
+    `part_key` reads ``O'Brien``)."""
+    return fold(email.partition("@")[0].partition("+")[0]).replace("'", "")
 
 
 def clean_address(address: str | None) -> str | None:

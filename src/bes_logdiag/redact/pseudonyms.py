@@ -15,7 +15,8 @@ joins of the diagnosis compare (README "Identities"; `bes_logdiag.names`):
 - user ids, PINs and IMEIs go through a keyed permutation: no two can ever share a pseudonym.
 
 Two spellings that fold alike (``jörg`` and ``joerg``) get one pseudonym: the diagnosis already
-reads them as one name everywhere but in an address, where it keeps them apart.
+reads them as one name everywhere but in an address, where it keeps them apart.  So do two that
+differ by an apostrophe (``o'brien`` and ``obrien``), which the join by name shape reads alike.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
-from bes_logdiag.names import clean_address, clean_name, first_last, fold, is_affix, name_tokens
+from bes_logdiag.names import clean_address, clean_name, first_last, fold, is_affix, name_tokens, part_key
 from bes_logdiag.parse import normalise
 from bes_logdiag.redact.keys import RedactionKey
 from bes_logdiag.redact.mapping import Mapping
@@ -147,7 +148,8 @@ class Pseudonyms:
         local, at, domain = clean.partition("@")
         if at and kept_domain(domain):
             return clean
-        out = self.shaped(fold(local)) + at + (self.host(domain) if at else "")
+        # (an apostrophe is no separator to the join, `names.email_key`: o'brien@ is one word)
+        out = self.shaped(fold(local).replace("'", "")) + at + (self.host(domain) if at else "")
         self._record("address", out, clean)
         return out
 
@@ -177,7 +179,7 @@ class Pseudonyms:
             return part
         lead, trail = part[: len(part) - len(part.lstrip())], part[len(part.rstrip()) :]
         tokens = name_tokens(core)
-        if any(is_affix(t) for t in tokens):
+        if "'" in core or any(is_affix(t) for t in tokens):
             return lead + self._with_affixes(tokens) + trail
         # names.name_keys joins the words of a part: "de Vries" is "devries" for the join
         q = self.shaped(fold(core).strip().replace(" ", ""))
@@ -189,12 +191,13 @@ class Pseudonyms:
         return lead + " ".join(cased(s, p) for s, p in zip(segments, pieces)) + trail
 
     def _with_affixes(self, tokens: list[str]) -> str:
-        """A part with affixes (``Ian J.``, ``Smith Jr.``, ``Anna [EXT]``): its words run
-        together into one pseudonym, as `names.part_key` reads them, where the first word stood;
+        """A part with affixes (``Ian J.``, ``Smith Jr.``, ``Anna [EXT]``) or an apostrophe
+        (``O'Brien``): its words run together into one pseudonym, as `names.part_key` reads them
+        (apostrophes left out), where the first word stood;
         a suffix kept, an initial another letter, a tag's words made up (`names.is_affix`
         still tells each for an affix)."""
         words = [t for t in tokens if not is_affix(t)]
-        joined = cased(self.shaped("".join(fold(w) for w in words)), words[0]) if words else ""
+        joined = cased(self.shaped(part_key(" ".join(words))), words[0]) if words else ""
         out = []
         for t in tokens:
             if not is_affix(t):
