@@ -97,6 +97,54 @@ def test_an_earlier_stage_starting_again_is_a_new_attempt(library: Library) -> N
     )
 
 
+def test_lines_the_services_write_seconds_out_of_order_are_one_attempt(library: Library) -> None:
+    """SYNC logs GetConfig 3 s before MAGT's service-book request (another process, another clock);
+    the ETP.DAT line comes again a second after the key; the completing line is written twice."""
+    steps = [("etp_received", 0), ("key_generated", 3), ("etp_received", 4), ("key_accept_sent", 5),
+             ("slowsync_started", 6), ("service_books_requested", 9), ("itpolicy_queued", 12),
+             ("slowsync_complete", 60), ("slowsync_complete", 60.5)]  # fmt: skip
+    attempts, loose = cut(library, steps)
+    assert (len(attempts), loose) == (1, [])
+    assert attempts[0] == [m for m, _ in steps]
+
+
+def test_a_step_it_had_passed_long_after_the_attempt_stalled_is_a_retrys(library: Library) -> None:
+    """A key generated hours after the KEY_ACCEPT (stage 2 sits 15 minutes at most) belongs to a
+    retry whose ETP.DAT the logs lack; the seed's own excerpt, an ETP.DAT line weeks before the
+    rest, moves on and stays one attempt."""
+    hours = 4 * 3600
+    assert cut(
+        library,
+        [
+            ("etp_received", 0),
+            ("key_generated", 2),
+            ("key_accept_sent", 3),
+            ("key_generated", hours),
+            ("key_accept_sent", hours + 1),
+        ],
+    ) == (  # fmt: skip
+        [["etp_received", "key_generated", "key_accept_sent"], ["key_generated", "key_accept_sent"]],
+        [],
+    )
+    weeks = 55 * 86400
+    assert cut(library, [("etp_received", 0), ("key_generated", weeks)]) == (
+        [["etp_received", "key_generated"]],
+        [],
+    )
+
+
+def test_an_old_slow_syncs_last_command_joins_no_retry(library: Library) -> None:
+    """A retry's ETP.DAT, then one more command of the old session's slow sync: the device's own
+    command belongs to no attempt short of stage 4 (it made the retry a phantom stage-4 attempt)."""
+    steps = [("etp_received", 0), ("key_generated", 3), ("key_accept_sent", 4), ("service_books_requested", 8),
+             ("itpolicy_queued", 12), ("slowsync_started", 60), ("slowsync_progress", 120),
+             ("etp_received", 1800), ("slowsync_progress", 1820), ("key_generated", 1830)]  # fmt: skip
+    attempts, loose = cut(library, steps)
+    assert [a[0] for a in attempts] == ["etp_received", "etp_received"]
+    assert attempts[1] == ["etp_received", "key_generated"]
+    assert loose == ["slowsync_progress"]
+
+
 def test_a_line_that_opens_nothing_joins_a_recent_attempt(library: Library) -> None:
     """The IT policy (``opens_attempt = false``: POLC also pushes it to idle users) 4 s after the request."""
     steps = [("etp_received", 0), ("service_books_requested", 9), ("itpolicy_queued", 13)]

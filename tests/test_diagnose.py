@@ -102,6 +102,17 @@ def test_each_stage_stalls_after_its_own_threshold(
     assert (a.status, a.stage, a.diagnosis.kb) == (Status.STALLED, stage, kb)
 
 
+def test_an_etp_re_sent_while_the_device_waits_is_no_progress(library: Library) -> None:
+    """The device re-sends ETP.DAT every 14 minutes and no key follows: stuck at Activating for
+    50 minutes, past the stage-1 threshold, whatever the re-sends (KB13840: "Activating or Retrying")."""
+    events = attempt(
+        library, [("etp_received", 0), ("etp_received", 840), ("etp_received", 1680), ("etp_received", 2520)]
+    )
+    a = diagnose_attempt(events, library, T + timedelta(minutes=50), {})
+    assert (a.status, a.stage, a.diagnosis.kb) == (Status.STALLED, 1, "KB13840")
+    assert "no progress for 50m" in a.diagnosis.reason
+
+
 def test_under_or_at_the_threshold_is_in_progress(library: Library) -> None:
     for waited in (timedelta(minutes=14), timedelta(minutes=15)):
         a = diagnose_attempt(upto(library, "key_accept_sent"), library, T + timedelta(seconds=3) + waited, {})

@@ -16,8 +16,13 @@ def split_attempts(
     """Cut one person's events (sorted) into attempts; also return events that fit no attempt.
 
     A new attempt begins with a retry's first milestone (``starts_attempt``), with an earlier
-    stage than the attempt has reached, or after an attempt ended.  Lines that also occur outside
-    activations (``opens_attempt = false``) only join an attempt that is under way.
+    stage than the attempt has reached, with a step it had already passed once it sat longer than
+    its stage's threshold (a key generated hours after the KEY_ACCEPT: a retry whose ETP.DAT line
+    the logs lack), or after an attempt ended.  Lines
+    that also occur outside activations (``opens_attempt = false``) only join an attempt that is
+    under way, and the device's own commands only one that has reached their stage.  Services
+    write a few seconds out of order (`ORDER_SLACK`): a line of an earlier stage, a second ETP.DAT
+    line or a second completing line that soon after is the same attempt's.
     """
     attempts: list[list[Event]] = []
     loose: list[Event] = []
@@ -39,6 +44,11 @@ def split_attempts(
     return attempts, loose
 
 
+ORDER_SLACK = timedelta(seconds=10)
+"""How far out of order the services' lines of one attempt may be logged: SYNC's GetConfig seconds
+before MAGT's service-book request (another process, another clock), a line written twice."""
+
+
 def can_open(e: Event) -> bool:
     """Whether a line may begin an attempt.  A line whose user came from its thread (the
     KEY_ACCEPT) only adds to an attempt the user has under way: on its own it would invent an
@@ -54,12 +64,19 @@ class _AttemptState:
     failed: bool = False
     last_time: datetime | None = None
     etp_only: bool = True
+    top_reached: datetime | None = None
+    """When the attempt first reached `top_stage`."""
+    last_start: datetime | None = None
+    """When the attempt's last ETP.DAT line (``starts_attempt``) was logged."""
 
     def add(self, e: Event, ms: MilestoneDef | None) -> None:
         self.last_time = e.moment
         if ms is not None:
             self.top_rank = max(self.top_rank, ms.rank)
-            self.top_stage = max(self.top_stage, ms.stage)
+            if ms.stage > self.top_stage:
+                self.top_stage, self.top_reached = ms.stage, e.moment
+            if ms.starts_attempt:
+                self.last_start = e.moment
             self.complete = self.complete or ms.completes
             self.failed = False
             if not ms.starts_attempt:
@@ -79,17 +96,35 @@ def _continues(
 ) -> bool:
     gap = e.moment - current[-1].moment
     if not e.opens_attempt:
-        if e.resumes and ms is not None and not state.failed and ms.stage == state.top_stage:
-            return not state.complete
+        if e.resumes and ms is not None:
+            # the device's own command: it belongs to a slow sync under way, never to an attempt
+            # that has not reached its stage (an old session's last words after a retry began)
+            return not state.complete and not state.failed and ms.stage == state.top_stage
         return not state.complete and gap <= attach_window
     if ms is not None:
         if ms.starts_attempt:
             # The device re-sends ETP.DAT while it waits: the same attempt, unless it had moved
             # on, ended, or sat longer than the stage-1 threshold (then the user retried).
-            limit = lib.stages[ms.stage].stall_after if ms.stage in lib.stages else attach_window
-            return state.etp_only and not state.failed and gap <= limit
-        if state.complete or state.failed and ms.stage < state.top_stage:
-            return False
-        return ms.stage >= state.top_stage or state.top_rank < 0
+            limit = _threshold(lib, ms.stage, attach_window)
+            if state.etp_only and not state.failed and gap <= limit:
+                return True
+            return (
+                not state.complete
+                and state.last_start is not None
+                and e.moment - state.last_start <= ORDER_SLACK
+            )
+        if state.complete:
+            return ms.completes and gap <= ORDER_SLACK  # (the completing line logged twice)
+        if ms.stage < state.top_stage:
+            if state.failed:
+                return False
+            return state.top_reached is not None and e.moment - state.top_reached <= ORDER_SLACK
+        if ms.rank < state.top_rank and gap > _threshold(lib, state.top_stage, attach_window):
+            return False  # (a step it had passed, after it stalled: a retry's)
+        return True
     # An explicit error: it belongs to the attempt it interrupts, unless that attempt completed.
     return not state.complete
+
+
+def _threshold(lib: Library, stage: int, default: timedelta) -> timedelta:
+    return lib.stages[stage].stall_after if stage in lib.stages else default

@@ -41,7 +41,10 @@ def diagnose_attempt(
     next_name = defs[last_name].next if last_name else lib.first_milestone
     started = events[0].time
     # Times are shown as logged; what passed is measured in moments (a clock that stepped back).
-    progress = max(milestones, key=lambda e: e.moment, default=events[0])
+    # An ETP.DAT message re-sent is the device trying again, not progress: the attempt got to
+    # stage 1 with the first (KB13840 is "stuck at Activating or Retrying").
+    moving = [e for e in milestones if not defs[e.milestone].starts_attempt] or milestones[:1]  # type: ignore[index]
+    progress = max(moving, key=lambda e: e.moment, default=events[0])
     last_progress = progress.time if milestones else started
     waited = log_end - progress.moment
     done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]
