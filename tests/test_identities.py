@@ -83,15 +83,22 @@ def test_names_on_one_line_are_one_person(library: Library) -> None:
     assert notes == []
 
 
-def test_name_shape_joins_an_address_to_an_accented_display_name(library: Library) -> None:
-    """``joerg.mueller@`` is ``Müller, Jörg`` (ü -> ue, ö -> oe), with no IT policy line in between."""
+def join_address_and_name(
+    library: Library, email: str, user_id: str, display: str
+) -> tuple[Person, list[str]]:
+    """An address's ETP.DAT line, then a SYNC line of an id and display name a minute later, with
+    no IT policy line in between: only the name shape can join them."""
     events = [
-        event(library, "etp_received", T, email="joerg.mueller@example.eu"),
-        event(
-            library, "slowsync_started", T + timedelta(minutes=1), user_id="4711", display_name="Müller, Jörg"
-        ),
+        event(library, "etp_received", T, email=email),
+        event(library, "slowsync_started", T + timedelta(minutes=1), user_id=user_id, display_name=display),
     ]
     (person,), notes = join(library, events)
+    return person, notes
+
+
+def test_name_shape_joins_an_address_to_an_accented_display_name(library: Library) -> None:
+    """``joerg.mueller@`` is ``Müller, Jörg`` (ü -> ue, ö -> oe)."""
+    person, notes = join_address_and_name(library, "joerg.mueller@example.eu", "4711", "Müller, Jörg")
     assert (person.email, person.user_id, person.display_name) == (
         "joerg.mueller@example.eu",
         "4711",
@@ -106,13 +113,7 @@ def test_name_shape_joins_an_address_to_an_accented_display_name(library: Librar
 
 def test_name_shape_reads_an_address_without_its_plus_tag(library: Library) -> None:
     """``ian.dundas+bb@`` is delivered to ``ian.dundas@``: it has the shape of ``Dundas, Ian``."""
-    events = [
-        event(library, "etp_received", T, email="ian.dundas+bb@example.net"),
-        event(
-            library, "slowsync_started", T + timedelta(minutes=1), user_id="2573", display_name="Dundas, Ian"
-        ),
-    ]
-    (person,), notes = join(library, events)
+    person, notes = join_address_and_name(library, "ian.dundas+bb@example.net", "2573", "Dundas, Ian")
     assert (person.email, person.user_id) == ("ian.dundas+bb@example.net", "2573")
     assert [j.kind for j in person.joins] == ["name"]
     assert notes == []
