@@ -145,6 +145,18 @@ def test_an_old_slow_syncs_last_command_joins_no_retry(library: Library) -> None
     assert loose == ["slowsync_progress"]
 
 
+def test_a_slow_sync_that_pauses_or_meets_an_error_goes_on_in_its_attempt(library: Library) -> None:
+    """GetConfig again two hours after the device's last command, and the device's commands just
+    after an error line: the same slow sync, not a retry, nothing loose."""
+    spine = [("etp_received", 0), ("key_generated", 2), ("key_accept_sent", 3), ("service_books_requested", 8),
+             ("itpolicy_queued", 12), ("slowsync_started", 60), ("slowsync_progress", 70)]  # fmt: skip
+    paused = [*spine, ("slowsync_started", 7270), ("slowsync_complete", 7370)]
+    assert cut(library, paused) == ([[m for m, _ in paused]], [])
+    erred = [*spine, ("bes.itpolicy-rejected", 80), ("slowsync_progress", 90), ("slowsync_progress", 100)]
+    attempts, loose = cut(library, erred)
+    assert (len(attempts), loose) == (1, [])
+
+
 def test_a_line_that_opens_nothing_joins_a_recent_attempt(library: Library) -> None:
     """The IT policy (``opens_attempt = false``: POLC also pushes it to idle users) 4 s after the request."""
     steps = [("etp_received", 0), ("service_books_requested", 9), ("itpolicy_queued", 13)]

@@ -866,6 +866,7 @@ def test_a_map_row_names_the_user_in_the_other_order_than_the_logs(tmp_path: Pat
         ("Dundas, Ian J.", "Smith Jr., John"),
         ("Dundas, Ian [EXT]", "Smith, John III"),
         ("Ian Dundas (Sales)", "John Smith Jr."),
+        ("DUNDAS, IAN J.", "JOHN SMITH JR."),
     ],
 )
 def test_name_shape_passes_over_initials_suffixes_and_tags(tmp_path: Path, ian: str, john: str) -> None:

@@ -16,9 +16,9 @@ def split_attempts(
     """Cut one person's events (sorted) into attempts; also return events that fit no attempt.
 
     A new attempt begins with a retry's first milestone (``starts_attempt``), with an earlier
-    stage than the attempt has reached, with a step it had already passed once it sat longer than
-    its stage's threshold (a key generated hours after the KEY_ACCEPT: a retry whose ETP.DAT line
-    the logs lack), or after an attempt ended.  Lines
+    stage than the attempt has reached, with a step of stages 1-3 it had already reached once it
+    sat longer than its stage's threshold (a key generated hours after the KEY_ACCEPT: a retry
+    whose ETP.DAT line the logs lack; the stages.toml thresholds), or after an attempt ended.  Lines
     that also occur outside activations (``opens_attempt = false``) only join an attempt that is
     under way, and the device's own commands only one that has reached their stage.  Services
     write a few seconds out of order (`ORDER_SLACK`): a line of an earlier stage, a second ETP.DAT
@@ -97,9 +97,14 @@ def _continues(
     gap = e.moment - current[-1].moment
     if not e.opens_attempt:
         if e.resumes and ms is not None:
-            # the device's own command: it belongs to a slow sync under way, never to an attempt
-            # that has not reached its stage (an old session's last words after a retry began)
-            return not state.complete and not state.failed and ms.stage == state.top_stage
+            # the device's own command: it belongs to a slow sync under way (after an error, as
+            # another line would), never to an attempt that has not reached its stage (an old
+            # session's last words after a retry began)
+            return (
+                not state.complete
+                and ms.stage == state.top_stage
+                and (not state.failed or gap <= attach_window)
+            )
         return not state.complete and gap <= attach_window
     if ms is not None:
         if ms.starts_attempt:
@@ -119,8 +124,12 @@ def _continues(
             if state.failed:
                 return False
             return state.top_reached is not None and e.moment - state.top_reached <= ORDER_SLACK
-        if ms.rank < state.top_rank and gap > _threshold(lib, state.top_stage, attach_window):
-            return False  # (a step it had passed, after it stalled: a retry's)
+        if (
+            state.top_stage < 4
+            and ms.rank <= state.top_rank
+            and gap > _threshold(lib, state.top_stage, attach_window)
+        ):
+            return False  # (a step it had reached, after it stalled: a retry's; a slow sync may pause)
         return True
     # An explicit error: it belongs to the attempt it interrupts, unless that attempt completed.
     return not state.complete

@@ -28,9 +28,10 @@ PROBE_BYTES = 4096
 
 
 def probe(first: bytes, last: bytes) -> int:
-    """A cheap fingerprint of a source read whole, from its first block and its last (one block
-    when it is small): the checksums of its first and last `PROBE_BYTES`.  Equal bytes give equal
-    probes; equal probes only say that the sources are worth hashing (`find_duplicates`)."""
+    """A cheap fingerprint of what a reader read of a source, from its first block and its last
+    (one block when it is small; the last read when the scanner refused the rest): the checksums of
+    their first and last `PROBE_BYTES`.  The same bytes, read alike, give equal probes; equal probes
+    only say that the sources are worth hashing (`find_duplicates`)."""
     return zlib.crc32(first[:PROBE_BYTES]) << 32 | zlib.crc32(last[-PROBE_BYTES:])
 
 
@@ -38,7 +39,7 @@ def find_duplicates(
     sources: Sequence[Source], probes: Mapping[int, int] | None = None
 ) -> tuple[list[Source], list[Duplicate]]:
     """The sources to count, in order, and those whose bytes another of them holds.  ``probes``:
-    the `probe` its reader took of each source read whole, by ``id``.  Sources of one size whose
+    the `probe` its reader took of each source, by ``id``.  Sources of one size whose
     probes agree are hashed whole.  One without a probe is told by the hash of its first
     `HEAD_BYTES` (alone when it is no longer), and hashed whole when another shares that too.
 

@@ -63,7 +63,8 @@ class FileResult:
     """The lines held compactly (``scan_source(compact=True)``, `FileScanner._loose`); no run's
     first line is among ``events``."""
     probe: int | None = None
-    """`duplicates.probe` of a file read whole as stored (not gzip data, not stdin)."""
+    """`duplicates.probe` of what was read of a file as stored (not gzip data, not stdin, not one
+    that broke off): its first and last blocks, or the last before the scanner refused it."""
 
     def __getstate__(self) -> dict[str, object]:
         # (most files of a folder of small ones hold no run: nothing to pack)
@@ -526,10 +527,10 @@ def scan_source(
         error = e
     stats = scanner.finish(error)
     # (gzip data is compared as stored: `find_duplicates` hashes it apart, if another has its size)
-    whole = first and error is None and not inflating and not src.stdin
+    probed = first and error is None and not inflating and not src.stdin
     return FileResult(
         tuple(events), stats, scanner.owners.tail, scanner.fresh_start, scanner.runs,
-        probe(first, last) if whole else None,
+        probe(first, last) if probed else None,
     )  # fmt: skip
 
 

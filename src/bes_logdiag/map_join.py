@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes
 from bes_logdiag.model import Join, Note
-from bes_logdiag.names import fold, fold_name
+from bes_logdiag.names import first_last, fold, fold_name
 from bes_logdiag.usermap import MapEntry
 
 
@@ -100,8 +100,8 @@ class _LoggedNames:
 def _name_form(display: str) -> str:
     """``Müller,Jürgen``, ``Müller, Jürgen`` and ``Jürgen Müller`` alike: folded, spaces evened
     out, first name first (a map and the logs may write a name in either order)."""
-    last, comma, first = fold_name(display).partition(",")
-    return f"{first.strip()} {last.strip()}".strip() if comma else last
+    first, _, last = first_last(fold_name(display))
+    return f"{first.strip()} {last.strip()}".strip()
 
 
 def _anchored(m: MapEntry, present: set[str], logged: _LoggedNames) -> bool:

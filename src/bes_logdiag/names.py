@@ -43,17 +43,29 @@ def fold_name(text: str) -> str:
 
 _TOKEN = re.compile(r"\[[^\[\]]*\]|\([^()]*\)|[^\s\[\]()]+")
 """A word of a name, or a bracketed tag as one (``[EXT]``, ``(Sales Team)``)."""
-SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
+
+
+def is_initial(token: str) -> bool:
+    """A middle initial with its dot, ``J.``."""
+    return len(token) == 2 and token[1] == "." and token[0].isalpha()
+
+
+def is_tag(token: str) -> bool:
+    """A tag the directory adds to a name, ``[EXT]``, ``(Sales)``."""
+    return token[:1] in "[(" and token[-1:] in "])"
+
+
+def is_suffix(token: str) -> bool:
+    """A generational suffix: ``Jr.`` or ``Sr`` in any case, ``II``, ``III``, ``IV`` in capitals
+    (a pseudonym's syllables may spell a lower-case ``iv``, never ``jr``)."""
+    word = token.rstrip(".")
+    return word.casefold() in ("jr", "sr") or word in ("II", "III", "IV")
 
 
 def is_affix(token: str) -> bool:
-    """A word of a display name that no address spells: a middle initial with its dot (``J.``), a
-    generational suffix (``Jr.``, ``III``), a tag the directory adds (``[EXT]``, ``(Sales)``)."""
-    return (
-        (len(token) == 2 and token[1] == "." and token[0].isalpha())
-        or token in SUFFIXES
-        or (token[:1] in "[(" and token[-1:] in "])")
-    )
+    """A word of a display name that no address spells: a middle initial (`is_initial`), a
+    generational suffix (`is_suffix`), a tag the directory adds (`is_tag`)."""
+    return is_initial(token) or is_suffix(token) or is_tag(token)
 
 
 def name_tokens(part: str) -> list[str]:

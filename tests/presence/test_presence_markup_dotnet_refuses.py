@@ -92,3 +92,19 @@ def test_remove_and_clear_take_settings_away_as_dotnet_does(tmp_path: Path) -> N
     assert [f["rule"] for f in doc["findings"] if f["severity"] == "error"] == []
     assert [f for f in doc["findings"] if f["rule"] == "setting-duplicate"] == [], "cleared: no first entry"
     assert doc["capacity"][0]["max_subscriptions_per_endpoint"] == 2000
+
+
+def test_a_section_in_a_location_is_read_and_refused_nothing() -> None:
+    """``<location>`` scopes a section of its own: its settings are read as ever, and it is no
+    second ``<appSettings>``."""
+    from bes_logdiag.presence.config import parse_config
+
+    config = parse_config(
+        '<configuration>\n<appSettings><add key="LYNC_SERVER" value="a.example.com"/></appSettings>\n'
+        '<location path="."><appSettings>\n<add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000"/>'
+        "</appSettings></location></configuration>",
+        "x.config",
+        "ucmaEndpointSips",
+    )
+    assert (config.refused, config.app_settings_line) == ((), 2)
+    assert config.value("MAX_SUBSCRIPTIONS_PER_ENDPOINT") == "2000"

@@ -191,28 +191,30 @@ class _Builder:
         self.app_settings_line: int | None = None
         self.endpoints_line: int | None = None
         self.refused: list[Refused] = []
+        self._top_app_settings: int | None = None
+        """The line of the first ``<appSettings>`` right under ``<configuration>``."""
 
     def start(self, tag: str, attrs: dict[str, str], line: int) -> None:
         if self.root is None:
             self.root = tag
         parent = self.stack[-1] if self.stack else None
         grandparent = self.stack[-2] if len(self.stack) > 1 else None
-        if tag == APP_SETTINGS and parent == ROOT_ELEMENT:
+        if tag == APP_SETTINGS:
+            # (a section may also stand in a <location>, for a scope of its own: read, as ever)
             if self.app_settings_line is None:
                 self.app_settings_line = line
-            else:
-                self.refused.append(
-                    Refused("app-settings-repeated", tag, line, first_line=self.app_settings_line)
-                )
-        elif tag.casefold() == APP_SETTINGS.casefold() and parent == ROOT_ELEMENT:
+            if parent == ROOT_ELEMENT:
+                if self._top_app_settings is not None:
+                    self.refused.append(
+                        Refused("app-settings-repeated", tag, line, first_line=self._top_app_settings)
+                    )
+                else:
+                    self._top_app_settings = line
+        elif tag.casefold() == APP_SETTINGS.casefold():
             self.refused.append(Refused("app-settings-name", tag, line, element=tag))
         elif tag == self.collection and self.endpoints_line is None:
             self.endpoints_line = line
-        elif (
-            parent is not None
-            and parent.casefold() == APP_SETTINGS.casefold()
-            and grandparent == ROOT_ELEMENT
-        ):
+        elif parent is not None and parent.casefold() == APP_SETTINGS.casefold():
             self._app_setting(tag, attrs, line)
         elif tag == "add" and parent == "collection" and grandparent == self.collection:
             self.endpoints.append(EndpointItem(attrs.get("item", ""), line))

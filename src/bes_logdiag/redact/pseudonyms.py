@@ -6,12 +6,15 @@ joins of the diagnosis compare (README "Identities"; `bes_logdiag.names`):
 
 - a name is pseudonymised word by word: each word (a run of letters and digits, folded as
   `names.fold` folds it) becomes a made-up word of ten letters, and what lies between words
-  (``.``, ``_``, ``-``, ``'``) stays.  So ``ian.dundas@...`` becomes ``<ian>.<dundas>@...`` and
-  ``Dundas, Ian`` becomes ``<Dundas>, <Ian>``: the address still has the shape of the name, and an
-  address that did not fit a name still does not;
-- a display name is cut into first and last name exactly as `names.name_keys` cuts it (at the
-  first comma, else at the last space), and a part of several words (``de Vries``) is one word
-  for the join, so it is pseudonymised as one and shown with its spaces again;
+  (``.``, ``_``, ``-``) stays; an apostrophe, which the join leaves out, goes.  So
+  ``ian.dundas@...`` becomes ``<ian>.<dundas>@...`` and ``Dundas, Ian`` becomes ``<Dundas>,
+  <Ian>``: the address still has the shape of the name, and an address that did not fit a name
+  still does not;
+- a display name is cut into first and last name exactly as `names.name_keys` cuts it
+  (`names.first_last`: at the first comma, else before the last word that is no affix), and a
+  part of several words (``de Vries``) is one word for the join, so it is pseudonymised as one and
+  shown with its spaces again; a part with an affix (an initial, a suffix, a tag: `names.is_affix`)
+  or an apostrophe is shown as one word, its affixes beside it;
 - user ids, PINs and IMEIs go through a keyed permutation: no two can ever share a pseudonym.
 
 Two spellings that fold alike (``jörg`` and ``joerg``) get one pseudonym: the diagnosis already
@@ -25,7 +28,17 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
-from bes_logdiag.names import clean_address, clean_name, first_last, fold, is_affix, name_tokens, part_key
+from bes_logdiag.names import (
+    clean_address,
+    clean_name,
+    first_last,
+    fold,
+    is_affix,
+    is_initial,
+    is_tag,
+    name_tokens,
+    part_key,
+)
 from bes_logdiag.parse import normalise
 from bes_logdiag.redact.keys import RedactionKey
 from bes_logdiag.redact.mapping import Mapping
@@ -203,10 +216,10 @@ class Pseudonyms:
             if not is_affix(t):
                 if t is words[0]:
                     out.append(joined)
-            elif len(t) == 2 and t[1] == ".":  # an initial
+            elif is_initial(t):
                 letter = "abcdefghijklmnopqrstuvwxyz"[self._keyed.number("initial", fold(t[0]), 26)]
                 out.append(cased(letter, t[0]) + ".")
-            elif t[:1] in "[(":
+            elif is_tag(t):
                 out.append(_WORD.sub(lambda m: self.text_word(m.group()), t))
             else:
                 out.append(t)
