@@ -39,7 +39,7 @@ def test_an_error_line_is_a_failure_with_its_kb(bes: Bes) -> None:
 def test_a_stall_that_moves_again_is_resumed(bes: Bes) -> None:
     clock = Clock()
     w = watching(bes.root, clock, stall_after={None: timedelta(seconds=10)})
-    ian = user(IAN, T0)
+    ian = user(IAN, T0, scale=100)  # (the KEY_ACCEPT 30 s after the key: after the stall, by its clock)
     bes.step(ian, "etp")
     bes.step(ian, "key")
     w.next()

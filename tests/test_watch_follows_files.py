@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from builders import Activation, accept_text, bes_line
 from test_watch_support import (
+    ANNA,
     DAY,
     ETP_TO_COMPLETE,
     IAN,
@@ -234,6 +235,20 @@ def test_a_stall_is_judged_by_the_newest_line_and_the_wall_time_since(bes: Bes) 
     ((after, kind),) = seen
     assert kind == "stalled" and 30 < after <= 32
     assert w.next().report.activations[0].last.diagnosis.kb == "KB13843"
+
+
+def test_lines_that_arrive_late_undo_no_stall(bes: Bes) -> None:
+    """Ian stalls; then lines written before the time the server had reached arrive (a slow share
+    delivers them late): his stall stands, not "resumed" and "stalled" again."""
+    clock = Clock()
+    w, ian, _ = watching_ian(bes, "etp", "key", clock=clock, stall_after={None: timedelta(seconds=30)})
+    w.next()
+    changes = [c.kind.value for _ in range(35) for c in w.next().changes]
+    assert changes == ["stalled"]
+    bes.step(user(ANNA, ian.at(2) + timedelta(seconds=10)), "etp")  # (another user's line: a new report)
+    later = [(c.kind.value, c.activation.email) for _ in range(5) for c in w.next().changes]
+    assert ("resumed", IAN[0]) not in later and ("stalled", IAN[0]) not in later, later
+    assert w.next().report.activations[0].last.status.value == "stalled"
 
 
 def test_a_silent_server_is_told_silent_and_stalls_nobody(bes: Bes) -> None:

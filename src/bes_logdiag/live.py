@@ -252,7 +252,14 @@ class LiveScan:
             return
         seen = self._seen.get(server)
         if seen is None or last > seen[0]:
-            self._seen[server] = (last, now)
+            wall = now
+            if seen is not None:
+                # The server's time never goes back (`ends`): lines that arrive late, older than
+                # the time it had reached, leave it there; a stall is not undone by them.
+                reached = seen[0] + timedelta(seconds=min(max(now - seen[1], 0.0), self._silent))
+                if reached > last:
+                    wall = now - (reached - last).total_seconds()
+            self._seen[server] = (last, wall)
 
     def ends(self, now: float | None = None) -> dict[str | None, datetime]:
         """Per server, the time it is there: its newest line plus the wall time since it was read
