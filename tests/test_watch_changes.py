@@ -61,6 +61,23 @@ def test_a_retry_starts_a_new_attempt(bes: Bes) -> None:
     assert told(w) == [("started", "etp_received", IAN[0], 2)]
 
 
+def test_a_retry_written_where_a_cleaned_up_log_had_its_lines_is_told(bes: Bes) -> None:
+    """The MAGT log is emptied (log cleanup) after Ian's key; he retries, and his new lines land
+    on the line numbers his old ones had: the new attempt and its step are told all the same."""
+    w = watching(bes.root)
+    ian = user(IAN, T0)
+    bes.step(ian, "etp")
+    magt = bes.step(ian, "key")
+    assert [kind for kind, *_ in told(w)] == ["started", "milestone"]
+    magt.write_bytes(b"")
+    w.next()
+    bes.noise(T0 + timedelta(minutes=19))
+    again = user(IAN, T0 + timedelta(minutes=20), etp_tid="2AEC")
+    bes.step(again, "etp")
+    bes.step(again, "key")
+    assert told(w) == [("started", "etp_received", IAN[0], 2), ("milestone", "key_generated", IAN[0], 2)]
+
+
 def test_two_users_in_one_poll_are_told_in_log_time_order(bes: Bes) -> None:
     w = watching(bes.root)
     ian, anna = user(IAN, T0), user(ANNA, T0 + timedelta(seconds=1), etp_tid="2AEC", key_tid="24D4")

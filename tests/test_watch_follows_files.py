@@ -224,6 +224,20 @@ def test_nul_bytes_a_share_shows_before_the_data_are_waited_for(bes: Bes) -> Non
     assert not tick.report.inputs.skipped  # no "NUL bytes" damage
 
 
+def test_a_utf16_log_s_lines_are_told_at_the_next_poll(bes: Bes) -> None:
+    """UTF-16 text ends in a NUL byte (``\\n\\0``): it is no share's padding, so a line of a
+    UTF-16 log is told at the next poll, not after the settle time (5 s at a 1 s interval)."""
+    clock = Clock()
+    w = watching(bes.root, clock)
+    ian = user(IAN, T0)
+    magt = bes.root / "20240311" / f"{SERVER}_MAGT_02_20240311_0001.txt"
+    magt.write_bytes(("\ufeff" + ian.line("etp")[2] + "\r\n").encode("utf-16-le"))
+    assert kinds(w.next().changes) == [("started", "etp_received")]
+    with open(magt, "ab") as f:
+        f.write((ian.line("key")[2] + "\r\n").encode("utf-16-le"))
+    assert kinds(w.next().changes) == [("milestone", "key_generated")]
+
+
 def test_a_stall_is_judged_by_the_newest_line_and_the_wall_time_since(bes: Bes) -> None:
     clock = Clock()
     w, _, _ = watching_ian(bes, "etp", "key", clock=clock, stall_after={None: timedelta(seconds=30)})

@@ -75,8 +75,10 @@ def diff_reports(before: Report | None, after: Report) -> list[Change]:
     return [c for *_, c in out]
 
 
-def _key(e: Event) -> tuple[str, int, str]:
-    return (e.file, e.line, e.pattern_id)
+def _key(e: Event) -> tuple[str, int, str, datetime]:
+    """A line, as a change knows it was told: where it stands and when it was written (a log that
+    was emptied and written again holds new lines at the old places)."""
+    return (e.file, e.line, e.pattern_id, e.time)
 
 
 def _changes(prev: Activation | None, act: Activation) -> list[Change]:

@@ -61,8 +61,9 @@ class _Tail:
     """Since when the file is shorter than what was read (truncated, or a copy being rewritten
     that has not caught up yet)."""
     nul_since: float | None = None
-    """Since when the file ends in NUL bytes: a network share may show a file's new size before
-    its data; they are read once they are replaced, or have stayed for the settle time."""
+    """Since when the file ends in NUL bytes, more than one: a network share may show a file's new
+    size before its data; they are read once they are replaced, or have stayed for the settle
+    time.  A single NUL at the end is UTF-16 text's (``\n\0``), read at once."""
     quiet_since: float | None = None
     """Since when a superseded file has not grown."""
     closed: bool = False
@@ -318,7 +319,7 @@ class Follower:
         tail.waiting = None
         new = data[len(tail.last) :]
         kept = len(new.rstrip(b"\0"))
-        if kept < len(new):
+        if kept < len(new) - 1:  # (one NUL is UTF-16 text's last high byte, `\n\0`; padding comes in runs)
             if tail.nul_since is None:
                 tail.nul_since = now
             if now - tail.nul_since < self.settle:
