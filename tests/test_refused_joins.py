@@ -116,6 +116,20 @@ def test_a_user_map_with_the_named_rows_resolves_the_refusal(tmp_path: Path) -> 
     assert (SERVER, PIET, 301, "Nightly, Ops", "in_progress", 3, None) in rows(rep)
 
 
+def test_a_stall_before_the_policy_names_the_policy_it_could_not_tie(tmp_path: Path) -> None:
+    """Anna and Piet ask for service books 3 s apart, then one IT policy comes: whose it is, the
+    order in time cannot say.  Each stalls before the policy, as far as the logs tie it, and the
+    reason says that UserId=301's policy came just after, and how to tie it."""
+    logs = write_logs(tmp_path / "logs", [(ANNA, 0), (PIET, 3)], [(301, 10)], end=T + timedelta(hours=2))
+    code, rep, _ = scan_json(logs)
+    reasons = {a["email"]: (a["status"], a["kb"], a["reason"]) for a in rep["activations"]}
+    for who in (ANNA, PIET):
+        status, kb, reason = reasons[who]
+        assert (status, kb) == ("stalled", "KB03410")
+        assert "an IT policy was queued for UserId=301 just after the service-book request" in reason
+        assert reason.endswith("if one is this user's, a user map (--users) ties it")
+
+
 def mass_activation(root: Path, groups: int) -> Path:
     """``groups`` pairs of users who ask for service books 3 s apart, each pair followed by one IT
     policy 10 s later (every pair refused), the pairs 5 minutes apart: a device-refresh day."""

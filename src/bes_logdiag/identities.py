@@ -26,6 +26,9 @@ class Person:
     display_name: str | None = None
     events: list[Event] = field(default_factory=list)
     joins: tuple[Join, ...] = ()
+    untied: tuple[str, ...] = ()
+    """User ids whose IT policy was queued just after this person's service-book request, which
+    the order in time could not tie to them (another user asked, or another policy came, too)."""
 
 
 def join_identities(
@@ -112,8 +115,9 @@ def _join_server(
     holders = _holders(events)
     applied = join_by_map(ids, own, shared, holders, notes, where)
     _join_by_name(ids, holders, notes, where)
+    untied: dict[str, list[str]] = defaultdict(list)
     if pair is not None:
-        _join_by_time(ids, events, *pair, window, notes, where)
+        _join_by_time(ids, events, *pair, window, notes, where, untied)
     join_by_logged_name(ids, applied, holders)
 
     people: dict[str, Person] = {}
@@ -141,6 +145,8 @@ def _join_server(
         rows.setdefault(ids.find(entry_nodes(m)[0]), m)
     for root, person in people.items():
         person.joins = tuple(dict.fromkeys(ids.joins.get(root, [])))
+        if person.email in untied and not person.user_id:
+            person.untied = tuple(dict.fromkeys(untied[person.email]))
         mapped = rows.get(root)
         if mapped is not None:
             person.email = person.email or mapped.email
@@ -214,6 +220,7 @@ def _join_by_time(
     window: timedelta,
     notes: list[str],
     where: str,
+    untied: dict[str, list[str]],
 ) -> None:
     """MAGT asks for service books for X; POLC queues the IT policy for N seconds later.
 
@@ -223,6 +230,7 @@ def _join_by_time(
     section 3: "with no other activation in between").  Requests A, policy 1, request B,
     policy 2 pair A-1 and B-2; requests A, B then policies 1, 2 are refused.  ``request`` and
     ``answer`` are the names of those two milestones, marked by ``join`` in the pattern library.
+    A refusal is also kept in ``untied``: per address that asked, the ids it could not be tied to.
     """
 
     def open_request(e: Event) -> bool:
@@ -250,6 +258,9 @@ def _join_by_time(
         if rivals and rivals[0].milestone == request:
             # every address that asked within the window, nearest first, so the admin knows
             # which rows a user map needs
+            for e in earlier:
+                if e.milestone == request and e.email and p.user_id:
+                    untied[e.email].append(p.user_id)
             asked = _listed(e.email for e in earlier if e.milestone == request)
             notes.append(
                 Note(
@@ -265,7 +276,10 @@ def _join_by_time(
             if not (e.milestone == r.milestone and e.email == r.email) and e.user_id != p.user_id
         ]  # fmt: skip
         if later and later[0].milestone == answer:
-            queued = _listed([p.user_id, *(e.user_id for e in later if e.milestone == answer)])
+            ids_after = [p.user_id, *(e.user_id for e in later if e.milestone == answer)]
+            if r.email:
+                untied[r.email].extend(u for u in ids_after if u)
+            queued = _listed(ids_after)
             notes.append(
                 Note(
                     f"{where}: not joining {r.email} by time: user ids {queued} had the IT policy queued "
