@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.prefilter import hyperscan_available
+from bes_logdiag.redact import plainlines
 from bes_logdiag.redact.grammar import Redactor
 from bes_logdiag.redact.keys import load_key
 from bes_logdiag.redact.plainlines import Flags, fits_plain_lines
@@ -114,6 +115,8 @@ TRICKY = [
     "[30000] (12/30 00:00:00.095):{0x1} done\n(12/30\n 00:00:01.000):{0x2} {c@d.example} y\n",
     "[30000] (12/30 00:00:00.095):{0x1} done (\n12/30 00:00:01.000):{0x2} {Dundas, Ian} y\n",
     "[30000] (12/30 00:00:00.095):{0x1} PIN=\n2E219AE4\n",
+    # the white space of the grammar's \\s before "=", the separators \\x1c-\\x1f included
+    "[30000] (12/30 00:00:00.095):{0x1} x for UserId\x1c=2573 and IMEI\x1f= 353456789012355\n",
     # a timestamp cut at a line end, whose next line's message reads as its rest
     "[30000] (12/30 00:00:00.095):{0x1} {a} hi (12/30\n"
     "[30000] (12/30 00:00:00.095):{0x1} {b} 00:00:01.000):{0x2} {x@y.example} z\n",
@@ -173,7 +176,12 @@ def test_a_server_name_that_could_stand_in_a_header_turns_plain_lines_off() -> N
     assert fits_plain_lines(["BES_EU_01", "bbprod01"])
     assert not fits_plain_lines(["30000"])
     assert not fits_plain_lines(["cafe"])
-    assert not fits_plain_lines(["SRVé"]), "matched on bytes of an unknown encoding"
+    # a name past ASCII is no trigger of its own (its bytes depend on the line's encoding): the
+    # line's "not ASCII" trigger reads such a line whole
+    assert fits_plain_lines(["SRVé"])
+    assert [p for p, _, _ in plainlines.triggers([], ["SRVé", "BES01"]) if "SRV" in p or "BES01" in p] == [
+        "BES01"
+    ]
 
 
 def test_a_log_redacted_through_the_command_is_the_grammars_redaction(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bes_logdiag.diagnose import stall_threshold
 from bes_logdiag.library import Library, MilestoneDef
 from bes_logdiag.model import Event
 
@@ -110,7 +111,7 @@ def _continues(
         if ms.starts_attempt:
             # The device re-sends ETP.DAT while it waits: the same attempt, unless it had moved
             # on, ended, or sat longer than the stage-1 threshold (then the user retried).
-            limit = _threshold(lib, ms.stage, attach_window)
+            limit = stall_threshold(lib, ms.stage, {})
             if state.etp_only and not state.failed and gap <= limit:
                 return True
             return (
@@ -127,13 +128,9 @@ def _continues(
         if (
             state.top_stage < 4
             and ms.rank <= state.top_rank
-            and gap > _threshold(lib, state.top_stage, attach_window)
+            and gap > stall_threshold(lib, state.top_stage, {})
         ):
             return False  # (a step it had reached, after it stalled: a retry's; a slow sync may pause)
         return True
     # An explicit error: it belongs to the attempt it interrupts, unless that attempt completed.
     return not state.complete
-
-
-def _threshold(lib: Library, stage: int, default: timedelta) -> timedelta:
-    return lib.stages[stage].stall_after if stage in lib.stages else default

@@ -21,6 +21,22 @@ def stall_threshold(lib: Library, stage: int, overrides: dict[int | None, timede
     return lib.stages[stage].stall_after if stage in lib.stages else timedelta(minutes=30)
 
 
+def with_untied_policies(attempt: Attempt, user_ids: tuple[str, ...], lib: Library) -> Attempt:
+    """A stall before the IT policy, said with the policies that the order in time could not tie
+    to the user (`identities.Person.untied`): one of them may be theirs, and a user map ties it."""
+    answer = lib.milestone_with("answer")
+    if attempt.status is not Status.STALLED or attempt.diagnosis.next_expected != answer:
+        return attempt
+    ids = ", ".join(f"UserId={u}" for u in user_ids)
+    queued = "an IT policy was" if len(user_ids) == 1 else "IT policies were"
+    reason = (
+        f"{attempt.diagnosis.reason}; but {queued} queued for {ids} just after the service-book request, "
+        "and with other requests or policies as close the order in time could not tell whose: if one is "
+        "this user's, a user map (--users) ties it"
+    )
+    return replace(attempt, diagnosis=replace(attempt.diagnosis, reason=reason))
+
+
 def diagnose_attempt(
     events: Sequence[Event],
     lib: Library,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bes_logdiag.identity_graph import IdentityGraph, entry_nodes, event_nodes
-from bes_logdiag.map_join import join_by_logged_name, join_by_map
+from bes_logdiag.map_join import LoggedNames, join_by_logged_name, join_by_map
 from bes_logdiag.model import Event, Join, Note
 from bes_logdiag.names import email_key, fold, name_keys
 from bes_logdiag.usermap import MapEntry
@@ -113,12 +113,16 @@ def _join_server(
         for n in nodes[1:]:
             ids.union(nodes[0], n, Join("id", f"{nodes[0][2:]} and {n[2:]} share a line ({e.where})"))
     holders = _holders(events)
-    applied = join_by_map(ids, own, shared, holders, notes, where)
+    applied: list[MapEntry] = []
+    if own or shared:  # (no user map: nothing to index the logged names for)
+        logged = LoggedNames(holders)
+        applied = join_by_map(ids, own, shared, logged, notes, where)
     _join_by_name(ids, holders, notes, where)
     untied: dict[str, list[str]] = defaultdict(list)
     if pair is not None:
         _join_by_time(ids, events, *pair, window, notes, where, untied)
-    join_by_logged_name(ids, applied, holders)
+    if applied:
+        join_by_logged_name(ids, applied, logged)
 
     people: dict[str, Person] = {}
     orphans: list[Event] = []
@@ -258,10 +262,10 @@ def _join_by_time(
         if rivals and rivals[0].milestone == request:
             # every address that asked within the window, nearest first, so the admin knows
             # which rows a user map needs
-            for e in earlier:
-                if e.milestone == request and e.email and p.user_id:
-                    untied[e.email].append(p.user_id)
-            asked = _listed(e.email for e in earlier if e.milestone == request)
+            askers = [e.email for e in earlier if e.milestone == request and e.email]
+            for email in askers:
+                untied[email] += [p.user_id] if p.user_id else []
+            asked = _listed(askers)
             notes.append(
                 Note(
                     f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
@@ -276,9 +280,9 @@ def _join_by_time(
             if not (e.milestone == r.milestone and e.email == r.email) and e.user_id != p.user_id
         ]  # fmt: skip
         if later and later[0].milestone == answer:
-            ids_after = [p.user_id, *(e.user_id for e in later if e.milestone == answer)]
+            ids_after = [u for u in (p.user_id, *(e.user_id for e in later if e.milestone == answer)) if u]
             if r.email:
-                untied[r.email].extend(u for u in ids_after if u)
+                untied[r.email] += ids_after
             queued = _listed(ids_after)
             notes.append(
                 Note(

@@ -94,25 +94,25 @@ def _last_times(logs: list[Source]) -> dict[int, datetime]:
             unplaced.add(id(src))
         else:
             files_of.setdefault(place[0], []).append((place[1], src))
-    orders = {key: sorted({order for order, _ in files}) for key, files in files_of.items()}
+    # per log not yet ended, its files not yet read, a list per day and iteration, the latest last
+    pending: list[list[list[Source]]] = []
+    for files in files_of.values():
+        by_order: dict[LogOrder, list[Source]] = {}
+        for order, src in sorted(files, key=lambda f: f[0]):
+            by_order.setdefault(order, []).append(src)
+        pending.append(list(by_order.values()))
     times: dict[int, datetime] = {}
     for _ in range(PASSES):
-        # each log not yet ended: the files of its latest day and iteration not yet read (and, in
-        # the first pass, the files with no place in a log)
-        wanted = {id(src) for key, files in files_of.items() if orders[key] for order, src in files
-                  if order == orders[key][-1]} | unplaced  # fmt: skip
+        # each log's latest files not yet read (and, in the first pass, those with no place in a log)
+        wanted = {id(s) for log in pending for s in log[-1]} | unplaced
         unplaced = set()
         if not wanted:
             break
         found = _read_last_times([s for s in logs if id(s) in wanted])
         times.update(found)
-        for key, files in files_of.items():
-            if orders[key]:
-                orders[key].pop()
-                if any(id(src) in found for _, src in files):
-                    orders[key] = []  # (ended)
-    rest = {id(src) for key, files in files_of.items() if orders[key] for order, src in files
-            if order <= orders[key][-1]}  # fmt: skip
+        # a log whose files held a line has ended; the others go back a day or iteration
+        pending = [log[:-1] for log in pending if len(log) > 1 and not any(id(s) in found for s in log[-1])]
+    rest = {id(s) for log in pending for files in log for s in files}
     times.update(_read_last_times([s for s in logs if id(s) in rest]))
     return times
 

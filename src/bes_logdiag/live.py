@@ -256,19 +256,20 @@ class LiveScan:
             if seen is not None:
                 # The server's time never goes back (`ends`): lines that arrive late, older than
                 # the time it had reached, leave it there; a stall is not undone by them.
-                reached = seen[0] + timedelta(seconds=min(max(now - seen[1], 0.0), self._silent))
+                reached = self._reached(*seen, now)
                 if reached > last:
                     wall = now - (reached - last).total_seconds()
             self._seen[server] = (last, wall)
 
+    def _reached(self, last: datetime, wall: float, now: float) -> datetime:
+        """A server's time: its newest line plus the wall time since it was read (at most
+        ``silent_after``)."""
+        return last + timedelta(seconds=min(max(now - wall, 0.0), self._silent))
+
     def ends(self, now: float | None = None) -> dict[str | None, datetime]:
-        """Per server, the time it is there: its newest line plus the wall time since it was read
-        (at most ``silent_after``)."""
+        """Per server, the time it is there (`_reached`)."""
         now = self._clock() if now is None else now
-        return {
-            server: last + timedelta(seconds=min(max(now - wall, 0.0), self._silent))
-            for server, (last, wall) in self._seen.items()
-        }
+        return {server: self._reached(last, wall, now) for server, (last, wall) in self._seen.items()}
 
     def silent(self, now: float | None = None) -> dict[str | None, tuple[datetime, timedelta]]:
         """The servers whose logs have not grown for longer than ``silent_after``: the time of

@@ -14,7 +14,7 @@ def join_by_map(
     ids: IdentityGraph,
     own: list[MapEntry],
     shared: list[MapEntry],
-    holders: dict[str, set[str]],
+    logged: LoggedNames,
     notes: list[str],
     where: str,
 ) -> list[MapEntry]:
@@ -37,10 +37,7 @@ def join_by_map(
       An id that merely occurs in the logs never pulls in the address of a row.
     - a display name that rows of different people share is no key: it is not joined on.
     """
-    if not own and not shared:  # (no user map: nothing to index the logged names for)
-        return []
     present = set(ids.parent)
-    logged = _LoggedNames(holders)
     used = [m for m in own if len(entry_nodes(m)) > 1 and not present.isdisjoint(entry_nodes(m))]
     fitting = [m for m in shared if len(entry_nodes(m)) > 1 and _anchored(m, present, logged)]
     common = _common_names(used + fitting)
@@ -79,8 +76,9 @@ _NOT_USED = "user map rows not used"
 """The kind of the notes of refused rows (`Note`): a map of thousands can have thousands."""
 
 
-class _LoggedNames:
-    """The display names a server's logs give each user id (``[Last, First:N]``), and back."""
+class LoggedNames:
+    """The display names a server's logs give each user id (``[Last, First:N]``), and back: built
+    once per server, for the user map's joins (`join_by_map`, `join_by_logged_name`)."""
 
     def __init__(self, holders: dict[str, set[str]]) -> None:
         self.names = {n[2:]: names for n, names in holders.items() if n.startswith("i:")}
@@ -104,14 +102,14 @@ def _name_form(display: str) -> str:
     return f"{first.strip()} {last.strip()}".strip()
 
 
-def _anchored(m: MapEntry, present: set[str], logged: _LoggedNames) -> bool:
+def _anchored(m: MapEntry, present: set[str], logged: LoggedNames) -> bool:
     """Whether this server's logs hold the row's address, or its id under its display name."""
     if m.email and f"e:{m.email}" in present:
         return True
     return bool(m.user_id and m.display_name and m.user_id in logged.under(m.display_name))
 
 
-def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames) -> str | None:
+def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: LoggedNames) -> str | None:
     """What in this server's logs (or its own map rows) says a shared row is someone else."""
     if m.user_id and m.display_name:
         names, ids = logged.of(m.user_id), logged.under(m.display_name)
@@ -131,7 +129,7 @@ def _contradiction(m: MapEntry, tied: dict[str, set[str]], logged: _LoggedNames)
     return None
 
 
-def _stale(m: MapEntry, logged: _LoggedNames, claimed: set[str], present: set[str]) -> str | None:
+def _stale(m: MapEntry, logged: LoggedNames, claimed: set[str], present: set[str]) -> str | None:
     """What says an own row is older than the logs: its display name logged under other ids only,
     none of them another row's (``claimed``: a namesake), and its id nowhere in the logs (not on a
     POLC line either: ``present``, the names the logs hold)."""
@@ -197,13 +195,12 @@ def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str]) -> None:
         ids.union(keys[0], n, join)
 
 
-def join_by_logged_name(ids: IdentityGraph, rows: list[MapEntry], holders: dict[str, set[str]]) -> None:
+def join_by_logged_name(ids: IdentityGraph, rows: list[MapEntry], logged: LoggedNames) -> None:
     """Rows without an id (a map of addresses and display names): SYNC logs a name beside its id
     (``[Müller, Jörg:4711]``), an attribute of the id, not a name of its own, so the row's name
     joins nothing by itself.  After every other join, a row's address takes the one id logged
     under its display name, where neither has the other kind yet: a namesake who got further
     (his SYNC lines, his address joined by time) keeps his id."""
-    logged = _LoggedNames(holders)
     common = _common_names(rows)
     for m in rows:
         if (

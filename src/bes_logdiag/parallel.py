@@ -175,7 +175,7 @@ def read_sources(
         results.append(r)
         if progress:
             progress.advance(r.stats, 0)
-    # Copies are told once all is read, by the hashes the readers took (`duplicates`): a copy's
+    # Copies are told once all is read, by the probes the readers took (`duplicates`): a copy's
     # result is set aside, as if it had not been read.
     read = [*files, *stdin]
     probes = {id(s): r.probe for s, r in zip(read, results) if r.probe is not None}

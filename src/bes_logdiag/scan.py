@@ -6,7 +6,7 @@ import gc
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
 from operator import attrgetter
@@ -14,14 +14,13 @@ from operator import attrgetter
 from bes_logdiag.attempts import can_open, split_attempts
 from bes_logdiag.clock import ServerClocks
 from bes_logdiag.coverage import build_coverage
-from bes_logdiag.diagnose import diagnose_attempt
+from bes_logdiag.diagnose import diagnose_attempt, with_untied_policies
 from bes_logdiag.errors import InputError
 from bes_logdiag.filescan import FileResult
 from bes_logdiag.identities import join_identities
 from bes_logdiag.library import Library
 from bes_logdiag.model import (
     Activation,
-    Attempt,
     Duplicate,
     Event,
     FileStats,
@@ -29,7 +28,6 @@ from bes_logdiag.model import (
     Inputs,
     Report,
     Skipped,
-    Status,
     Unattached,
 )
 from bes_logdiag.parallel import Progress, read_sources
@@ -124,22 +122,6 @@ class NothingRead(InputError):
         self.report = report
 
 
-def _untied(attempt: Attempt, user_ids: tuple[str, ...], library: Library) -> Attempt:
-    """A stall before the IT policy, said with the policies the order in time could not tie to the
-    user: one of them may be theirs (a user map ties them)."""
-    answer = library.milestone_with("answer")
-    if attempt.status is not Status.STALLED or attempt.diagnosis.next_expected != answer:
-        return attempt
-    ids = ", ".join(f"UserId={u}" for u in user_ids)
-    queued = "an IT policy was" if len(user_ids) == 1 else "IT policies were"
-    reason = (
-        f"{attempt.diagnosis.reason}; but {queued} queued for {ids} just after the service-book request, "
-        "and with other requests or policies as close the order in time could not tell whose: if one is "
-        "this user's, a user map (--users) ties it"
-    )
-    return replace(attempt, diagnosis=replace(attempt.diagnosis, reason=reason))
-
-
 def build_report(
     events: list[Event],
     stats: list[FileStats],
@@ -221,7 +203,7 @@ def build_report(
         end = ends_at[p.server]
         attempts = tuple(diagnose_attempt(c, library, end, config.stall_after, coverage) for c in cuts)
         if p.untied:
-            attempts = (*attempts[:-1], _untied(attempts[-1], p.untied, library))
+            attempts = (*attempts[:-1], with_untied_policies(attempts[-1], p.untied, library))
         activations.append(Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins))
     activations.sort(key=lambda a: (a.server or "", a.attempts[0].started, a.email or ""))
     return Report(

@@ -118,7 +118,8 @@ def outside_shown(everything: Report, chosen: Report, sel: Selection) -> tuple[U
     ``chosen`` (`select`'s report of ``everything``): those of a user with no activation on that
     server in the logs ("no activation, but ..."), and those beside an activation the report shows.
     A user whose activation --status or --since left out gets none: "no activation" would be
-    untrue.  None without --user: every idle user's mailbox errors are no one's question."""
+    untrue.  None are without --user (the caller then tells everyone's errors apart): every idle
+    user's mailbox errors are no one's question."""
     if not sel.users:
         return ()
     return tuple(

@@ -226,11 +226,10 @@ def _check_places(paths: list[str], output: Path, key: Path, map_out: Optional[P
             raise UsageError(f"{option} {path}: it is inside the output folder, which is meant to be sent")
     if map_out is not None and os.path.realpath(map_out) == os.path.realpath(key):
         raise UsageError(f"--map-out {map_out}: it is the key file")
-    if map_out is not None and not os.path.isdir(os.path.dirname(os.path.realpath(map_out))):
-        raise UsageError(f"--map-out {map_out}: no such folder {map_out.parent}")
     # (not an input log, which it would overwrite before it is read, nor in an input folder, where
-    # the mapping of real names would sit among the logs)
-    check_output(map_out, paths, "--map-out")
+    # the mapping of real names would sit among the logs; its folder must exist)
+    if map_out is not None:
+        check_output(map_out, paths, "--map-out")
 
 
 def _stdin(key: Path, servers: bool, patterns: list[Path]) -> None:

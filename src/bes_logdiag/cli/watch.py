@@ -258,7 +258,7 @@ def _mode(fmt: WatchFormat | None, output: Path | None) -> WatchFormat:
 
     if output is not None:
         return fmt or WatchFormat.ndjson
-    from bes_logdiag.render.table import is_terminal
+    from bes_logdiag.render.safe import is_terminal
 
     live_ok = progress_wanted(False, sys.stdout)
     if fmt is None:
@@ -349,7 +349,7 @@ def _watch(
         if mode is WatchFormat.lines:
             _under_way(tick, selection, w.since, out)
         return follow()[1]
-    from bes_logdiag.render.table import is_terminal
+    from bes_logdiag.render.safe import is_terminal
 
     display = LiveBoard(out, stderr_too=is_terminal(sys.stderr))
     with display:

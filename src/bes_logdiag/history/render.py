@@ -8,8 +8,9 @@ from typing import Any, TextIO
 
 from bes_logdiag.history.choices import HistoryFormat
 from bes_logdiag.history.trend import PeriodRow, StageTime, Trend
-from bes_logdiag.render.csv import Rows, on_screen
+from bes_logdiag.render.csv import Rows
 from bes_logdiag.render.json import dumps
+from bes_logdiag.render.safe import is_terminal
 from bes_logdiag.stats import STAGES
 from bes_logdiag.words import duration, human_time, plural
 
@@ -63,7 +64,7 @@ CSV_COLUMNS = (
 
 def write_csv(trend: Trend, out: TextIO, *, raw: bool = False) -> None:
     """A row per period and a last row ``all``; ``top_kb`` as ``KB13840 (2); KB04533 (1)``."""
-    rows = Rows(out, raw=raw, screen=on_screen(out))
+    rows = Rows(out, raw=raw, screen=is_terminal(out))
     rows.write(CSV_COLUMNS)
     for row in (*trend.periods, trend.total):
         stages = {s.stage: s for s in row.stages}

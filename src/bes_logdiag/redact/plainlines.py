@@ -55,16 +55,16 @@ TRIGGERS: tuple[tuple[str, bool], ...] = (
     (r"\.[0-9]{1,3}\.[0-9]", False),  # an IPv4 address
     ("", True),  # a host name's top-level domain (`tokens.TLDS`, filled in by `triggers`)
     (r"[0-9A-Fa-f:]:(?::|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)", False),  # an IPv6 address
-    (r"(?:imei|subject|cn)\s{0,3}=", True),  # keywords and "=" (CN=: an LDAP DN)
-    (r"(?:imei|subject)\s{0,3}:", True),  # keywords and ":"
+    (rf"(?:imei|subject|cn)[{_WS_IN_LINE}]{{0,3}}=", True),  # keywords and "=" (CN=: an LDAP DN)
+    (rf"(?:imei|subject)[{_WS_IN_LINE}]{{0,3}}:", True),  # keywords and ":"
     (r"/(?:o|ou|cn|dc)=", True),  # an Exchange DN
 )
 """Where the alternatives of `tokens.BRANCHES` may start in a line's rest, but for the plain
 tokens': (pattern, caseless) for hyperscan.  With ``--servers``, each server name is one more."""
 PLAIN_TRIGGERS: tuple[tuple[str, bool], ...] = (
     (r"\[(?:[^\[\]\r\n]|\[[^\[\]\r\n]*\])*:[0-9]+\]", False),  # [Last, First:N], [Last, First [TAG]:N]
-    (r"(?:user(?:config)?id|pin)\s{0,3}=", True),
-    (r"pin\s{0,3}:", True),
+    (rf"(?:user(?:config)?id|pin)[{_WS_IN_LINE}]{{0,3}}=", True),
+    (rf"pin[{_WS_IN_LINE}]{{0,3}}:", True),
 )
 """Where the plain tokens (`tokens.PLAIN_TOKENS`) may start."""
 _HARD, _WIDE, _PLAIN = 0, 1, 2
@@ -77,17 +77,17 @@ def triggers(tlds: Iterable[str], servers: Iterable[str]) -> list[tuple[str, int
     """Every pattern of the hyperscan database: (pattern, id, caseless)."""
     host = r"\.(?:" + "|".join(re.escape(t) for t in sorted(tlds)) + ")"
     out = [(p or host, _HARD, caseless) for p, caseless in TRIGGERS]
-    out += [(re.escape(s), _HARD, True) for s in sorted(set(servers)) if s]
+    # (a name past ASCII is left to the line's "not ASCII" trigger: its bytes depend on the
+    # line's encoding, ``SRVé`` two in UTF-8, one in cp1252, and every line holding it has one)
+    out += [(re.escape(s), _HARD, True) for s in sorted(set(servers)) if s and s.isascii()]
     out += [(p, _PLAIN, caseless) for p, caseless in PLAIN_TRIGGERS]
     out.append((r"[\x80-\xff][^\n]*\n", _WIDE, False))  # not ASCII (reported once per line)
     return out
 
 
 def fits_plain_lines(servers: Iterable[str]) -> bool:
-    """Whether no server name could stand inside BES's header (`HEADER_ALPHABET`), and every one
-    is ASCII: the triggers are matched on a line's bytes, whose encoding they cannot know
-    (``SRVé`` is two bytes in UTF-8, one in cp1252).  Otherwise every line is read as text."""
-    return not any(s and (set(s) <= HEADER_ALPHABET or not s.isascii()) for s in servers)
+    """Whether no server name could stand inside BES's header (`HEADER_ALPHABET`)."""
+    return not any(s and set(s) <= HEADER_ALPHABET for s in servers)
 
 
 class Flags:

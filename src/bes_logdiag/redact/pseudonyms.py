@@ -176,12 +176,11 @@ class Pseudonyms:
 
     def _make_display(self, clean: str) -> str:
         # Cut where names.name_keys cuts (names.first_last): the first comma (Last, First), else
-        # the space before the last word that is no affix.
-        if "," in clean:
-            last, sep, first = clean.partition(",")
+        # the space before the last word that is no affix; written back in the name's own order.
+        first, sep, last = first_last(clean)
+        if sep == ",":
             out = self._name_part(last) + sep + self._name_part(first)
         else:
-            first, sep, last = first_last(clean)
             out = self._name_part(first) + sep + self._name_part(last)
         self._record("display_name", out, clean)
         return out

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 from bes_logdiag.model import Report
 from bes_logdiag.render.batch import batched
 from bes_logdiag.render.json import activation_dict
-from bes_logdiag.render.safe import terminal
+from bes_logdiag.render.safe import is_terminal, terminal
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -77,17 +77,9 @@ class Rows:
         (self._quoted if carriage else self._minimal).writerow(cells)
 
 
-def on_screen(out: TextIO) -> bool:
-    """Whether ``out`` is a terminal (a file or a pipe is not)."""
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def write(report: Report, out: TextIO, *, raw: bool = False) -> None:
     with batched(out) as b:
-        rows = Rows(b, raw=raw, screen=on_screen(out))
+        rows = Rows(b, raw=raw, screen=is_terminal(out))
         rows.write(COLUMNS)
         for act in report.activations:
             d = activation_dict(act)

@@ -14,8 +14,9 @@ from typing import Any, TextIO
 
 from bes_logdiag.model import Activation, Event, Report
 from bes_logdiag.render.batch import batched
-from bes_logdiag.render.csv import Rows, on_screen
+from bes_logdiag.render.csv import Rows
 from bes_logdiag.render.json import dumps, iso_time, user_id_value
+from bes_logdiag.render.safe import is_terminal
 
 COLUMNS = (
     "time", "server", "service", "file", "line", "pattern", "milestone", "error", "kb", "stage",
@@ -82,7 +83,7 @@ def write_json(report: Report, out: TextIO) -> None:
 def write_csv(report: Report, out: TextIO, *, raw: bool = False) -> None:
     """A header and a row per line, cells guarded as `render.csv` guards them unless `raw`."""
     with batched(out) as b:
-        rows = Rows(b, raw=raw, screen=on_screen(out))
+        rows = Rows(b, raw=raw, screen=is_terminal(out))
         rows.write(COLUMNS)
         for rec in event_records(report):
             rows.write(rec[c] for c in COLUMNS)

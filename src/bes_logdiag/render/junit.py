@@ -30,9 +30,10 @@ INPUTS_SUITE = "inputs"
 NO_TIME = "0"
 # XML 1.0 forbids most C0 controls (and ElementTree writes them unescaped): a stray byte in a log
 # line or file name must not make the whole report unparsable.  C1 controls (U+009B is a terminal's
-# CSI) and the bidirectional overrides are allowed in XML but would steer a terminal the report is
-# printed on, or reorder what a CI page shows: they go too.
-_NOT_XML = re.compile(f"[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{INVISIBLE}]")
+# CSI), the bidirectional overrides and the other invisible characters (`safe.INVISIBLE`) are allowed
+# in XML but would steer a terminal the report is printed on, or hide or reorder what a CI page
+# shows: they go too.
+_NOT_XML = re.compile(f"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{INVISIBLE}]")
 
 
 def clean(text: str) -> str:

@@ -49,6 +49,15 @@ def _shown(m: re.Match[str]) -> str:
     return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
+def is_terminal(out: object) -> bool:
+    """Whether ``out`` is a terminal (not when it is None, closed, or has no ``isatty``): where log
+    text must be shown, never obeyed."""
+    try:
+        return out is not None and hasattr(out, "isatty") and bool(out.isatty())
+    except (OSError, ValueError):
+        return False
+
+
 def terminal(text: str) -> str:
     """``text`` safe to write to a terminal: control characters, escape sequences, invisible and
     bidi controls shown as escapes (``\\x1b[2J``, ``\\x9b``, ``\\u202e``, ``\\n``), a tab as a space.

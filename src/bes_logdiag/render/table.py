@@ -26,7 +26,7 @@ from rich.text import Text
 
 from bes_logdiag.baseline import Gate
 from bes_logdiag.model import Activation, Report, Status, Unattached
-from bes_logdiag.render.safe import terminal, terminal_text
+from bes_logdiag.render.safe import is_terminal, terminal, terminal_text
 from bes_logdiag.render.text import (
     STATUS_STYLE,
     kb_label,
@@ -57,14 +57,6 @@ class Screen:
     color: bool | None = None
     """True: colour even when piped (``--color always``); False: no colour and no style at all
     (``--color never``); None: rich decides (a terminal, FORCE_COLOR, NO_COLOR)."""
-
-
-def is_terminal(out: TextIO | None) -> bool:
-    """Whether ``out`` is a terminal (not when it is None, closed, or has no ``isatty``)."""
-    try:
-        return out is not None and hasattr(out, "isatty") and out.isatty()
-    except (OSError, ValueError):
-        return False
 
 
 def output_width(
