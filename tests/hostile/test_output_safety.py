@@ -316,6 +316,15 @@ def test_a_closed_stdout_does_not_matter_with_o(site: Path) -> None:
     assert json.loads((site / "out" / "report.json").read_text(encoding="utf-8"))["activations"]
 
 
+@POSIX
+def test_a_closed_stdout_does_not_matter_to_redact_into_a_folder(site: Path) -> None:
+    """redact writes a folder (and --map-out a file): it never needs stdout."""
+    result = _run(["redact", "logs", "-o", "red", "--key", "k", "-q", "-j", "1"], shell_redirect=">&-",
+                  stderr=subprocess.PIPE)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert any((site / "red").rglob("*.txt"))
+
+
 # ---------------------------------------------------------------------------------------------
 # file names that are not valid UTF-8
 # ---------------------------------------------------------------------------------------------
