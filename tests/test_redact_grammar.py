@@ -104,6 +104,13 @@ CASES = [
      ["Contoso", "mquinton"], ["; error 0x8004011d"]),
     (bes_line(T, "OpenMsgStore failed for </o=Contoso/ou=Exchange/cn=Recipients/cn=mquinton> now"),
      ["Contoso", "mquinton"], ["> now"]),
+    # the user the Messaging Agent names (KB22568), a display name to the scan; an X.400 proxy address
+    (bes_line(T, "User Siobhan_OBrien not started", user=None, eid=20154), ["Siobhan", "OBrien"],
+     ["{0x1A2B} User ", " not started"]),
+    (bes_line(T, "User TUser can not be started, ServerDN not defined", user=None), ["TUser"],
+     ["{0x1A2B} User ", " can not be started, ServerDN not defined"]),
+    (bes_line(T, "proxy SMTP=ahmed.alfarsi@contoso.ae;X400=c=US;a= ;p=Contoso;o=Exchange;s=Al-Farsi;g=Ahmed; set"),
+     ["ahmed", "alfarsi", "Farsi", "Contoso", "Ahmed"], [";X400=c=US;a= ;p=", ";o=Exchange;s=", ";g=", "; set"]),
 ]  # fmt: skip
 
 

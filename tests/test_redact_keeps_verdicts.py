@@ -369,6 +369,31 @@ def test_names_with_initials_suffixes_and_tags_still_join_by_shape_when_redacted
     assert [w for w in gone if w in text] == []
 
 
+def test_two_mailboxes_whose_addresses_fold_alike_stay_two_when_redacted(tmp_path: Path) -> None:
+    """``joerg.meier@`` and ``jörg.meier@``, ``siobhan.obrien@`` and ``siobhan.o'brien@``: four
+    mailboxes, four activations (one of each pair completes, the other stalls).  The pseudonyms
+    made each pair one address, and the redacted scan two activations: the completed ones gone,
+    and the map and ``--reverse`` naming one of each pair for both."""
+    logs = tmp_path / "logs"
+    t0 = datetime(2014, 5, 6, 9, 0, 0)
+    users = [  # (the stalled ones first: the later lines end their stage 1 by its threshold)
+        ("jörg.meier@example.com", "Meier, Jörg", "etp"),
+        ("siobhan.o'brien@example.com", "O'Brien, Siobhan", "etp"),
+        ("joerg.meier@example.com", "Meier, Joerg", "complete"),
+        ("siobhan.obrien@example.com", "Obrien, Siobhan", "complete"),
+    ]
+    parts = [
+        Activation(email, 3001 + i, name, t0 + timedelta(minutes=20 * i), upto=upto, site=LON_SITE).parts()
+        for i, (email, name, upto) in enumerate(users)
+    ]
+    write_server(logs, LON, merge(*parts))
+    base = scan(logs)
+    assert sorted(a["status"] for a in base["activations"]) == ["complete", "complete", "stalled", "stalled"]
+    mapping = redact([logs], tmp_path / "out", tmp_path / "key")
+    same_diagnosis(base, scan(tmp_path / "out"), mapping)
+    assert sorted(mapping["address"].values()) == sorted(u[0] for u in users)
+
+
 def test_the_same_key_gives_the_same_copies_and_another_key_others(tmp_path: Path) -> None:
     logs = SAMPLE_LOGS / "BBPROD01" / "20231231"
     redact([logs], tmp_path / "a", tmp_path / "key")

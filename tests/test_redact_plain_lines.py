@@ -75,6 +75,8 @@ WORDS = [
     " (0x8004011d)", " (12/30 00:00:01.000):{0x1} {x@y.example} pasted", " [30000] (12/30 00:00:01.000)",
     "} {z@q.example}", " {", "}", " BES_EU_01", " bbprod01_MAGT", " Müller", " \udce9t\udce9", " \x85",
     "\u00a0{nb@sp.example}", " =", " :", "(", "\x1c", "\r", "\x00", " Current Date: 2031/01/01",
+    " User Test_User not started", " User\tTUser can not be started", " User", " Ann_Lee not", " started",
+    " X400:c=US;a= ;p=Acme;o=Exchange;s=Dundas;g=Ian;", " x400 = s=Reed", " X400=",
 ]  # fmt: skip
 ENDS = ["\n", "\r\n", "\r\n", "\n", "\r"]
 

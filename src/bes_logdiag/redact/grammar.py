@@ -22,6 +22,8 @@ from bes_logdiag.redact.tokens import (
     PLAIN_TOKENS,
     RDN_SPLIT,
     TLDS,
+    X400_KEPT,
+    X400_SPLIT,
     server_branches,
 )
 
@@ -97,6 +99,12 @@ class Redactor:
             ),
             "ldap": self._ldap,
             "dn": self._dn,
+            "x400": self._x400,
+            "notstarted": lambda m, s, lo: (
+                m.start("notstarted"),
+                m.end("notstarted"),
+                self.ps.display(self._real(m["notstarted"], m)),
+            ),
         }
         for n in range(len(servers_found)):
             self._handlers[f"server{n}"] = lambda m, s, lo: (
@@ -345,6 +353,16 @@ class Redactor:
 
     def _ldap(self, m: re.Match[str], s: str, lo: int) -> Span:
         return self._dn_values(m, "ldap", LDAP_SPLIT)
+
+    def _x400(self, m: re.Match[str], s: str, lo: int) -> Span:
+        """An X.400 address: its keys kept, and the values but the country's and the carrier's
+        (`X400_KEPT`) redacted as free text."""
+        parts = X400_SPLIT.split(self._real(m["x400"], m))
+        new = [parts[0]]
+        for key, value in zip(parts[1::2], parts[2::2]):
+            kept = key.strip("; \t=").lower() in X400_KEPT or value.lower() in DN_KEPT
+            new += [key, value if kept else self.free(value)]
+        return m.start("x400"), m.end("x400"), "".join(new)
 
     def _dn_values(self, m: re.Match[str], group: str, keys: re.Pattern[str]) -> Span:
         """A DN cut at its `keys`: the keys kept, each value redacted as free text but for

@@ -58,6 +58,8 @@ TRIGGERS: tuple[tuple[str, bool], ...] = (
     (rf"(?:imei|subject|cn)[{_WS_IN_LINE}]{{0,3}}=", True),  # keywords and "=" (CN=: an LDAP DN)
     (rf"(?:imei|subject)[{_WS_IN_LINE}]{{0,3}}:", True),  # keywords and ":"
     (r"/(?:o|ou|cn|dc)=", True),  # an Exchange DN
+    (rf"x400[{_WS_IN_LINE}]{{0,3}}[=:]", True),  # an X.400 address
+    (rf"(?:not|be)[{_WS_IN_LINE}]+started", True),  # "User Test_User not started"
 )
 """Where the alternatives of `tokens.BRANCHES` may start in a line's rest, but for the plain
 tokens': (pattern, caseless) for hyperscan.  With ``--servers``, each server name is one more."""

@@ -17,9 +17,11 @@ joins of the diagnosis compare (README "Identities"; `bes_logdiag.names`):
   or an apostrophe is shown as one word, its affixes beside it;
 - user ids, PINs and IMEIs go through a keyed permutation: no two can ever share a pseudonym.
 
-Two spellings that fold alike (``jörg`` and ``joerg``) get one pseudonym: the diagnosis already
-reads them as one name everywhere but in an address, where it keeps them apart.  So do two that
-differ by an apostrophe (``o'brien`` and ``obrien``), which the join by name shape reads alike.
+Two spellings that fold alike (``jörg`` and ``joerg``) get one pseudonym for the word: the
+diagnosis reads them as one name, and so do two that differ by an apostrophe (``o'brien`` and
+``obrien``).  Two addresses are two mailboxes to the scan, however alike they fold: the one
+spelled otherwise than its folded shape gets a ``+tag`` of its own (``<jorg>.<meier>+<tag>@``),
+which the join by name shape leaves out (`names.email_key`).
 """
 
 from __future__ import annotations
@@ -135,14 +137,18 @@ class Pseudonyms:
         return self._cached("word", folded, self._make_word)
 
     def _make_word(self, folded: str) -> str:
-        n = self._keyed.number("word", folded, 100**WORD_SYLLABLES)
+        out = self._spoken("word", folded)
+        self._record("word", out, folded)
+        return out
+
+    def _spoken(self, kind: str, value: str) -> str:
+        """Ten letters, consonant and vowel in turn, keyed by ``kind`` and ``value``."""
+        n = self._keyed.number(kind, value, 100**WORD_SYLLABLES)
         letters = []
         for _ in range(WORD_SYLLABLES):
             n, s = divmod(n, 100)
             letters.append(_CONSONANTS[s // 5] + _VOWELS[s % 5])
-        out = "".join(letters)
-        self._record("word", out, folded)
-        return out
+        return "".join(letters)
 
     def shaped(self, folded: str) -> str:
         """Each word of folded text pseudonymised, what lies between words kept: ``ian.dundas``
@@ -162,7 +168,14 @@ class Pseudonyms:
         if at and kept_domain(domain):
             return clean
         # (an apostrophe is no separator to the join, `names.email_key`: o'brien@ is one word)
-        out = self.shaped(fold(local).replace("'", "")) + at + (self.host(domain) if at else "")
+        shape = fold(local).replace("'", "")
+        out = self.shaped(shape)
+        if shape != local:
+            # Another spelling of a name that another mailbox may hold in plain ASCII (jörg.meier@
+            # and joerg.meier@, o'brien@ and obrien@): the scan keeps two addresses apart, so
+            # their pseudonyms differ too, by a +tag that the join by name shape leaves out.
+            out += "+" + self._spoken("spelling", local)
+        out += at + (self.host(domain) if at else "")
         self._record("address", out, clean)
         return out
 

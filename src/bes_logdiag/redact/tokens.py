@@ -12,14 +12,17 @@ The tokens (BES-LOGS.md sections 2 and 3):
   words of the pattern library (`grammar.protected_words`), so that a subject quoting a milestone line
   stays what it was: quoted text, never that milestone;
 - a mailbox DN (``/o=.../ou=.../cn=...``, or ``CN=...,OU=...,DC=...``): every value but the
-  fixed ones of Exchange (`DN_KEPT`);
+  fixed ones of Exchange (`DN_KEPT`); an X.400 address (``X400:c=US;a= ;p=...;s=...;g=...;``):
+  every value but the country's and the carrier's;
+- the user the Messaging Agent names in ``User Test_User not started``;
 - an SMTP address anywhere (in a subject, a DN, a message); IPv4 and IPv6 addresses (not
   loopback, not a version number); host names ending in a known top-level domain;
 - with ``--servers``, the BES server names (found in the file names) wherever they stand alone.
 
 Speed: Python's regex engine skips ahead fast only when every alternative of a pattern starts
 with a plain character.  So each token is found from a character that starts it or stands in it
-(``(`` of the timestamp, ``[``, ``@``, ``.``, ``:``, ``=``, ``/``), keywords are checked by
+(``(`` of the timestamp, ``[``, ``@``, ``.``, ``:``, ``=``, ``/``, the ``U`` of ``User ... not
+started`` and the ``X`` of ``X400``), keywords are checked by
 lookbehinds from their ``=``, and an address's local part, a host's first labels and an IP's
 first group are read backwards from there (`grammar.Redactor._email`, `_host`, `_ipv4`,
 `_ipv6`).  A line with none of them costs one pass in C; the ``{user}`` field, on nearly every
@@ -95,6 +98,15 @@ _EQUALS = r"=(?<=[DdNnIiTt\s]=)"
 _UID = rf"{_after('=', 'UserId', 'UserConfigId')}(?P<uid>\s*\d+)"
 _PIN = rf"{_after('=', 'PIN', 'DevicePIN')}(?P<pin>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 _COLON = r":(?<=[NnIiTt\s]:)"
+_IN_LINE = r"[^\S\r\n]"
+"""White space within a line (the scan reads a pattern's ``\\s`` in one record)."""
+_NOT_STARTED = (
+    rf"(?:[Cc][Aa][Nn]{_IN_LINE}*[Nn][Oo][Tt]{_IN_LINE}+[Bb][Ee]|[Nn][Oo][Tt]){_IN_LINE}+"
+    r"[Ss][Tt][Aa][Rr][Tt][Ee][Dd]\b"
+)
+_NAME_NOT_STARTED = r"[A-Z0-9][^\s{}\[\],@]*|[^\s{}\[\],@]*_[^\s{}\[\],@]*"
+"""The user the Messaging Agent names in ``User Test_User not started`` (KB22568), as the pattern
+``magt.user-not-started`` reads it: a word with a capital or a digit first, or with an underscore."""
 _PIN2 = rf"{_after(':', 'PIN', 'DevicePIN')}(?P<pin2>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 
 BRANCHES = (
@@ -132,6 +144,12 @@ BRANCHES = (
         )
     )
     + ")",
+    # "User Test_User not started": the user's name, which the scan reads as a display name
+    rf"[Uu](?<![A-Za-z][Uu])(?=[Ss][Ee][Rr]{_IN_LINE}+(?:{_NAME_NOT_STARTED}){_IN_LINE}+{_NOT_STARTED})"
+    rf"[Ss][Ee][Rr]{_IN_LINE}+(?P<notstarted>{_NAME_NOT_STARTED})",
+    # an X.400 address (an Exchange proxy address): "X400:c=US;a= ;p=Org;o=Exchange;s=Last;g=First;"
+    r"[Xx](?<![A-Za-z0-9][Xx])400[ \t]{0,3}[=:]"
+    r"(?P<x400>(?:[ \t]*[A-Za-z0-9-]{1,8}=[^;=\r\n]*;)+(?:[ \t]*[A-Za-z0-9-]{1,8}=[^;=\s]*)?)",
     # (the last value runs to the line's end, over spaces and commas, "cn=Dundas, Ian", unless a
     # key of the message follows, ", ServerDN=...", or a bracket, " (error)", or the DN is quoted,
     # "/o=...", bracketed, </o=...>, or ended by a semicolon)
@@ -157,6 +175,11 @@ RDN_SPLIT = re.compile(rf"((?:^|/){_RDN}=)", re.IGNORECASE)
 """A mailbox DN (`BRANCHES` ``dn``) cut into its keys and values."""
 LDAP_SPLIT = re.compile(rf"((?:^|,\s*){_LDAP_KEY}=)")
 """An LDAP DN (`BRANCHES` ``ldap``) cut into its keys and values."""
+X400_SPLIT = re.compile(r"((?:^|;)[ \t]*[A-Za-z0-9-]{1,8}=)")
+"""An X.400 address (`BRANCHES` ``x400``) cut into its keys and values."""
+X400_KEPT = frozenset({"c", "a"})
+"""The keys of an X.400 address whose values name no one: the country and the public carrier
+(``a= ``)."""
 BRACKET_PARTS = re.compile(_BRACKET)
 """``[Last, First:N]`` as `BRANCHES` reads it: groups ``bname`` and ``bid``."""
 
