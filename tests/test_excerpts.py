@@ -117,32 +117,25 @@ def wrap(lines: list[str], width: int) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [72, 76])
-def test_wrapped_seed_lines_continuations_are_not_records(width: int) -> None:
+@pytest.mark.parametrize("ids", [True, False], ids=["event-ids", "event-ids-dropped"])
+def test_wrapped_seed_lines_are_read_joined_again(width: int, ids: bool) -> None:
     """Wrapped at 72 or 76 columns, every seed line loses part of its key text (or the
-    ``[Last, First:N]`` that names the user) to a continuation line.  A continuation has no header,
-    so it is not a record (BES-LOGS.md section 2), and no milestone may be put together from it: none
-    is found, none is invented, and the tool still reads the whole paste."""
-    wrapped = wrap(SEED, width)
+    ``[Last, First:N]`` that names the user) to a continuation line with no header.  The
+    continuations were not read at all, and the paste gave no activation, with no word of why
+    (0 matched).  Joined back onto their records, they give the whole activation, each milestone
+    at the line its record begins on, and a note says how many lines were joined."""
+    lines = SEED if ids else [re.sub(r"^\[\d+\] ", "", line) for line in SEED]
+    wrapped = wrap(lines, width)
     assert len(wrapped) > len(SEED)
-    assert events(text(wrapped)) == []
-    rep = scan(text(wrapped))
-    assert rep["activations"] == [] and rep["unattached"] == []
+    rep = assert_whole_seed_activation(text(wrapped))
+    assert all(
+        re.match(r"(\[\d+\] )?\(", wrapped[m["line"] - 1]) for m in rep["activations"][0]["milestones"]
+    )
     assert rep["inputs"]["lines"] == len(wrapped)
-    assert rep["inputs"]["files_skipped"] == 0
-
-
-@pytest.mark.parametrize("width", [72, 76])
-def test_wrapped_line_with_its_key_text_on_the_first_line_is_found(width: int) -> None:
-    """The seed's other damage too (event ids dropped, as on its stage-1 line): then the
-    ``Generating 3DES key`` line keeps its key text and its user on the first line and only
-    ``(this is based on server setting)`` wraps, so that milestone must be found, on that line."""
-    no_ids = [re.sub(r"^\[\d+\] ", "", line) for line in SEED]
-    wrapped = wrap(no_ids, width)
-    evs = events(text(wrapped))
-    assert [(e["milestone"], e["email"]) for e in evs] == [("key_generated", EMAIL)]
-    assert wrapped[evs[0]["line"] - 1].endswith("Generating 3DES key" if width == 72 else "key (this")
-    (act,) = scan(text(wrapped))["activations"]
-    assert (act["email"], act["stage"], act["last_milestone"]) == (EMAIL, 2, "key_generated")
+    assert rep["notes"] == [
+        f"<stdin>: {len(wrapped) - len(SEED)} lines without a BES header continue the record before, "
+        "as a mail client wraps long lines: read joined to it"
+    ]
 
 
 # --- characters that mail, blogs and word processors substitute -----------------------------------

@@ -192,8 +192,13 @@ def test_time_order_refuses_two_requests_before_one_policy(library: Library) -> 
     ]
     assert notes == [
         "server BB01: not joining UserId=301 (BB01_POLC_01_20191105_0001.txt:9) by time: "
-        f"{OPS} and {HELP} both asked for service books within 2m before it"
+        f"{OPS} and {HELP} both asked for service books within 2m before it",
+        # (it said nothing of 302, the policy likelier to be the second asker's)
+        "server BB01: not joining UserId=302 (BB01_POLC_01_20191105_0001.txt:10) by time: "
+        f"{OPS} and {HELP} both asked for service books within 2m before it, with another user id's "
+        "IT policy in between",
     ]
+    assert {p.email: p.untied for p in persons if p.email} == {HELP: ("301", "302"), OPS: ("301", "302")}
 
 
 def test_time_order_refuses_one_request_before_two_policies(library: Library) -> None:

@@ -229,6 +229,10 @@ def many_world(seed: int, n: int, servers: tuple[str, ...] = SERVERS) -> World:
         for g in slots:
             if g[0].kind == "amb":
                 world.refusals.append((f"not joining UserId={g[0].uid} ", g[0].email, g[1].email))
+                # (and the second policy, with the first's in between)
+                world.refusals.append(
+                    (f"not joining UserId={g[1].uid} ", g[0].email, g[1].email, "in between")
+                )
             elif g[0].kind == "twin":
                 world.refusals.append(
                     ("not joining by name shape", g[0].email, f"{g[0].display} ({g[0].uid})")

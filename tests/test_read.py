@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from builders import bes_line, bes_name, run_cli, scan_json, write_lines
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bes_logdiag.decode import Encoding, read_chunks
@@ -187,7 +187,8 @@ def test_a_bes_named_file_with_no_bes_line_at_all_is_skipped(tmp_path: Path) -> 
 @settings(max_examples=60, deadline=None)
 @given(data=st.binary(max_size=3000), size=st.integers(1, 64))
 def test_chunks_are_whole_lines_and_lose_nothing(data: bytes, size: int) -> None:
-    data = data.replace(b"\x00", b"")  # NUL-free: plain 8-bit text, never sniffed as UTF-16
+    data = data.replace(b"\x00", b"")  # NUL-free: plain 8-bit text, never sniffed as UTF-16...
+    assume(not data.startswith((b"\xff\xfe", b"\xfe\xff")))  # ...unless it begins with its BOM
     chunks = list(read_chunks(io.BytesIO(data), Encoding(), size=size))
     joined = b"".join(chunks)
     expected = data[3:] if data.startswith(b"\xef\xbb\xbf") else data

@@ -84,6 +84,43 @@ def test_key_accept_outside_the_window_names_nobody(tmp_path: Path) -> None:
     assert only(report).last.last_milestone == "key_generated"
 
 
+def test_without_thread_ids_a_key_accept_belongs_to_the_key_line_just_before_it(tmp_path: Path) -> None:
+    """Older builds write no thread id (BES-LOGS.md section 2).  Two users one after the other:
+    each KEY_ACCEPT is the user's whose key was generated just before it (it was left without a
+    user, and the activation said "no KEY_ACCEPT followed")."""
+    lines = []
+    for n, user in enumerate(["ian.dundas@example.net", "eva.lind@example.net"]):
+        t = datetime(2008, 5, 21, 6, 51 + 2 * n, 38)
+        lines += [
+            bes_line(t, etp_text(), tid=None, user=user, eid=4, ms=False),
+            bes_line(t + timedelta(seconds=1), key_text(), tid=None, user=user, eid=4, ms=False),
+            bes_line(t + timedelta(seconds=1), accept_text(5 + n), tid=None, eid=4, ms=False),
+        ]
+    write_lines(tmp_path / "OLDBES_MAGT_01_20080521_0001.txt", lines)
+    report = scan_report(tmp_path)
+    assert report.unattached == ()
+    for act in report.activations:
+        accept = [e for e in act.last.events if e.milestone == "key_accept_sent"]
+        assert act.last.last_milestone == "key_accept_sent", act.email
+        assert [e.identity_from for e in accept] == ["file_order"]
+
+
+def test_without_thread_ids_a_key_accept_after_two_users_keys_names_nobody(tmp_path: Path) -> None:
+    """``A key, B key, accept``: with no thread id, whose key it accepts cannot be told."""
+    t = datetime(2008, 5, 21, 6, 51, 38)
+    lines = [
+        bes_line(t, key_text(), tid=None, user="ian.dundas@example.net", eid=4, ms=False),
+        bes_line(
+            t + timedelta(seconds=1), key_text(), tid=None, user="eva.lind@example.net", eid=4, ms=False
+        ),
+        bes_line(t + timedelta(seconds=2), accept_text(5), tid=None, eid=4, ms=False),
+    ]
+    write_lines(tmp_path / "OLDBES_MAGT_01_20080521_0001.txt", lines)
+    report = scan_report(tmp_path)
+    assert [e.milestone for e in report.unattached] == ["key_accept_sent"]
+    assert {a.last.last_milestone for a in report.activations} == {"key_generated"}
+
+
 def test_key_accept_belongs_to_user_last_named_on_its_thread(tmp_path: Path) -> None:
     t0 = datetime(2019, 7, 8, 13, 0, 0)
     A, B, C = "aino.virtanen@example.eu", "bruno.costa@example.eu", "cem.yilmaz@example.eu"

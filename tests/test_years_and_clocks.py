@@ -218,3 +218,18 @@ def test_an_undated_29_february_is_read_in_the_last_leap_year(tmp_path: Path) ->
     assert (started.month, started.day) == (2, 29)
     assert started.year % 4 == 0 and started <= datetime.now()
     assert datetime.now() - started < timedelta(days=4 * 366)
+
+
+def test_an_undated_excerpt_that_runs_into_29_february_is_read_in_a_leap_year(tmp_path: Path) -> None:
+    """The first line is 02/28: the year guessed from it alone (this one, or the last in which it
+    is no future day) has no 02/29, and the later lines were dropped; the activation, complete at
+    00:15 on the 29th, was told in progress with no SYNC log."""
+    t0 = datetime(2024, 2, 28, 23, 50, 0)
+    parts = activation("ian.dundas@example.net", 2573, "Dundas, Ian", t0)
+    write_lines(tmp_path / "ticket.txt", [x for _, x in sorted(t for items in parts.values() for t in items)])
+    code, rep, _ = scan_json(tmp_path)
+    (act,) = rep["activations"]
+    assert (act["status"], act["stage"]) == ("complete", 4)
+    done = datetime.fromisoformat(act["completed"])
+    assert (done.month, done.day) == (2, 29) and done.year % 4 == 0 and done <= datetime.now()
+    assert rep["inputs"]["unparsed"] == 0

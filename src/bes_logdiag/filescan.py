@@ -27,9 +27,10 @@ from bes_logdiag.match import Matcher, date_of, match_line
 from bes_logdiag.model import Event, FileStats, LogLine, Skipped
 from bes_logdiag.names import clean_address, clean_name
 from bes_logdiag.owners import LookBack, Tail, ThreadOwners
-from bes_logdiag.parse import BES_LINE_BYTES, PLAIN_HEADER, YearClock, header_time
+from bes_logdiag.parse import BES_LINE_BYTES, LEAP_DAY, PLAIN_HEADER, YearClock, header_time
 from bes_logdiag.read import READ_ERRORS, Source, open_source, os_reason
 from bes_logdiag.runs import Run, pack, unpack
+from bes_logdiag.unwrap import unwrap
 from bes_logdiag.words import clip
 
 _TEXT_LIMIT = 400
@@ -134,6 +135,18 @@ class FileScanner:
         self._chunk_at: int | None = None
         """Where the buffer being matched begins in the source's bytes; None for transcoded text."""
 
+    def unwrapped(self, data: bytes) -> bytes:
+        """The whole input with the lines a mail client wrapped joined back onto their records
+        (`unwrap`), and a note of it."""
+        data, joined = unwrap(data)
+        if joined:
+            self.stats.warnings.append(
+                f"{self.src.name}: {joined:,} line{'s' if joined > 1 else ''} without a BES header "
+                f"continue{'' if joined > 1 else 's'} the record before, as a mail client wraps long "
+                "lines: read joined to it"
+            )
+        return data
+
     @property
     def refused(self) -> bool:
         """The source turned out not to be a BES log: feeding it more does nothing."""
@@ -174,6 +187,9 @@ class FileScanner:
                 self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
             return []
+        if LEAP_DAY.search(head) is not None:
+            self._new_clock = partial(self._new_clock, leap_day=True)
+            self.clock = self._new_clock()
         self.stats.first_time = first_time(head, self._new_clock())
         self.fresh_start = starts_fresh(head, self.matcher)
         return chunks
@@ -413,13 +429,13 @@ class FileScanner:
     ) -> Event:
         email, display, user_id = self._names(p, m, line)
         identity_from = None
-        if p.inherit_user and not (email or display or user_id) and line.thread:
+        if p.inherit_user and not (email or display or user_id) and (line.thread or p.inherit_from):
             if p.inherit_from is not None:
                 owner = self.owners.milestone_owner(line, p.inherit_from)
             else:
                 owner = self.owners.owner(line, buf, start, self.look_back)
             if owner is not None:
-                identity_from = "thread"
+                identity_from = "thread" if line.thread else "file_order"
                 if "@" in owner:
                     email = owner
                 else:
@@ -460,9 +476,12 @@ def _names_of(m: regex.Match[str], user: str | None) -> _Names:
     return email or None, display or None, user_id or None
 
 
+FIRST_BLOCK = max(CHUNK_SIZE, SNIFF_SIZE)
+
+
 def read_blocks(stream: BinaryIO) -> Iterator[bytes]:
-    """A stream's bytes in blocks of `CHUNK_SIZE` (the first at least `SNIFF_SIZE`)."""
-    block = stream.read(max(CHUNK_SIZE, SNIFF_SIZE))
+    """A stream's bytes in blocks of `CHUNK_SIZE` (the first `FIRST_BLOCK`)."""
+    block = stream.read(FIRST_BLOCK)
     while block:
         yield block
         block = stream.read(CHUNK_SIZE)
@@ -509,9 +528,13 @@ def scan_source(
             for block in read_blocks(stream):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
-                first = first or block
                 last = block
                 read += len(block)
+                if not first:
+                    first = block
+                    # (the whole input, and no log by a BES's name: an excerpt, maybe wrapped)
+                    if len(block) < FIRST_BLOCK and src.info.service is None:
+                        block = scanner.unwrapped(block)
                 events += scanner.feed(block)
                 if scanner.refused:
                     break

@@ -255,7 +255,24 @@ def _join_by_time(
         earlier = [
             e for e in reversed(steps[first:i]) if not (e.milestone == p.milestone and e.user_id == p.user_id)
         ]
-        if not earlier or earlier[0].milestone != request:
+        if not earlier:
+            continue
+        if earlier[0].milestone != request:
+            # Another id's policy came in between: in a burst of requests and policies (requests
+            # A, B, policies 1, 2) the order cannot tell who is whose, and each policy says so.
+            # (After one request, A, policies 1, 2, the request's refusal names both ids.)
+            askers = [e.email for e in earlier if e.milestone == request and e.email and open_request(e)]
+            if len(set(askers)) > 1:
+                for email in askers:
+                    untied[email] += [p.user_id] if p.user_id else []
+                notes.append(
+                    Note(
+                        f"{where}: not joining UserId={p.user_id} ({p.where}) by time: "
+                        f"{_listed(askers)} asked for service books within {duration(window)} before "
+                        "it, with another user id's IT policy in between",
+                        _BY_TIME,
+                    )
+                )
             continue
         r = earlier[0]
         rivals = [e for e in earlier[1:] if e.email != r.email]

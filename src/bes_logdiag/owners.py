@@ -67,6 +67,9 @@ class ThreadOwners:
         self.milestones = frozenset(milestones)
         """The milestones some pattern inherits its user from: only these are remembered."""
         self.tail: Tail = {}
+        self.unthreaded: dict[str, list[tuple[str, datetime]]] = {}
+        """Per milestone, the users of its lines that have no thread id (older builds write none,
+        BES-LOGS.md section 2) and that no line has taken its user from yet (`milestone_owner`)."""
 
     def saw(self, line: LogLine) -> None:
         """Remember the user a parsed line names on its thread."""
@@ -78,13 +81,28 @@ class ThreadOwners:
 
     def saw_milestone(self, milestone: str | None, user: str | None, line: LogLine) -> None:
         """Remember whose milestone line a thread wrote (in file order)."""
-        if milestone in self.milestones and user and line.thread:
+        if milestone not in self.milestones or not user:
+            return
+        if line.thread:
             self.tail[(line.thread, milestone)] = (user, line.time)
+        else:
+            self.unthreaded.setdefault(milestone, []).append((user, line.time))
 
     def milestone_owner(self, line: LogLine, milestone: str) -> str | None:
         """The user of the last ``milestone`` line on the line's thread in this file, within the
-        window before it (`owner_in`)."""
-        return owner_in(self.tail, line.thread, milestone, line.time, self.window)
+        window before it (`owner_in`).
+
+        A line with no thread id takes the user of the ``milestone`` lines with none before it in
+        the window that no line has taken yet, when they are one user's: the key line just before
+        a KEY_ACCEPT, ``A key, A accept, B key, B accept``.  With two users' waiting (``A key,
+        B key, accept``) whose it is cannot be told, and it stays without."""
+        if line.thread:
+            return owner_in(self.tail, line.thread, milestone, line.time, self.window)
+        waiting = [w for w in self.unthreaded.get(milestone, ()) if line.time - w[1] <= self.window]
+        self.unthreaded[milestone] = waiting
+        if not waiting or any(user != waiting[-1][0] for user, _ in waiting):
+            return None
+        return waiting.pop()[0]
 
     def owner(self, line: LogLine, buf: bytes, start: int, look_back: LookBack) -> str | None:
         """The user last named on the same thread of the same file, within the window before the line.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import datetime, timedelta
 
@@ -47,6 +48,8 @@ other; `filescan.FileScanner` uses it to know a line's body without parsing it."
 
 # Byte-level test for "this looks like a BES line": used to sniff files whose names say nothing.
 BES_LINE_BYTES = regex.compile(rb"\(\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?\s*\)")
+LEAP_DAY = regex.compile(rb"\(\s*0?2/29\s+\d{1,2}:\d{2}:\d{2}")
+"""A line of 29 February (`YearClock`'s ``leap_day``)."""
 
 
 def normalise(text: str) -> str:
@@ -92,14 +95,19 @@ class YearClock:
 
     _HALF_YEAR = timedelta(days=183)
 
-    def __init__(self, anchor: datetime | None, year: int, *, guessed: bool = False) -> None:
+    def __init__(
+        self, anchor: datetime | None, year: int, *, guessed: bool = False, leap_day: bool = False
+    ) -> None:
         """``guessed``: ``year`` is this year for want of any other (no date in the name or folder,
         no ``--year``): the first timestamp then goes back to the last year it can be in without
         lying in the future (``12/15`` pasted on 30 November is last December), or in which it is a
-        day at all (``02/29``, the last leap year)."""
+        day at all (``02/29``, the last leap year).  ``leap_day``: a later line is a ``02/29``, so
+        the guess is a year that has one then (an excerpt from 02/28 into 02/29: its 02/29 lines
+        were dropped as no day of the year guessed from the first)."""
         self._ref = anchor
         self._year = anchor.year if anchor is not None else year
         self._guessed = guessed and anchor is None
+        self._leap_day = leap_day
 
     @property
     def year(self) -> int:
@@ -152,6 +160,8 @@ class YearClock:
                 when = datetime(year, month, day, hour, minute, second, micro)
             except ValueError:
                 continue  # 02/29 outside a leap year, 13/01, 24:00 ...
+            if self._leap_day and not calendar.isleap(year if (month, day) <= (2, 29) else year + 1):
+                continue  # (the 02/29 to come: in this year, or after New Year in the next)
             if when <= now:
                 self._year, self._ref = year, when
                 return when
