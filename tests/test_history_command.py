@@ -178,10 +178,12 @@ def test_bad_options_are_usage_errors(sample_db: Path, args: list[str], message:
 
 
 def test_an_empty_file_is_a_history_with_no_periods(tmp_path: Path) -> None:
+    """And stays empty: reading it wrote the history's tables into it (57,344 bytes)."""
     db = tmp_path / "empty.sqlite"
     db.write_bytes(b"")
     doc = history_json(db)
     assert (doc["runs"], doc["periods"], doc["total"]["started"]) == (0, [], 0)
+    assert db.read_bytes() == b""
 
 
 README_QUERY = """SELECT a.server, a.email, c.status, c.stage, r.recorded
@@ -207,3 +209,15 @@ def test_history_has_help_with_an_example() -> None:
     result = run_cli("history", "--help")
     assert result.exit_code == 0
     assert "Example: bes-logdiag history" in result.stdout
+
+
+def test_stages_no_attempt_ended_at_are_named_too(tmp_path: Path) -> None:
+    """Every recorded attempt completed (the healthy case): stages 1 to 3 were "stage 1" to
+    "stage 3" in the table, the JSON and the CSV, their names taken only from attempts that ended
+    there."""
+    db = tmp_path / "h.sqlite"
+    record_scan(db, scan_report(SAMPLE_LOGS / "BES_EAST_02" / "20231230"), inputs=["x"])
+    (period,) = history_json(db)["periods"]
+    assert [s["name"] for s in period["stages"]] == [
+        "Activation", "Verifying encryption", "Receiving services", "Slow synchronization",
+    ]  # fmt: skip

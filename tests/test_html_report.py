@@ -116,7 +116,10 @@ def test_a_card_with_a_timeline_for_each_activation(doc: dict[str, Any], page: s
         assert svg, a["email"]
         milestones = [m["milestone"] for t in (*a["attempts"], a) for m in t["milestones"]]
         assert sorted(re.findall(r'data-milestone="(\w+)"', svg.group())) == sorted(milestones)
-        assert f'<title id="t{i}-t">Timeline of {a["email"]} on {a["server"]}: {a["status"]}' in svg.group()
+        assert (
+            f'<title id="t{i}-t">Timeline of {a["email"]} on {a["server"]}: {a["status"].replace("_", " ")}'
+            in svg.group()
+        )
         if a["status"] == "complete":
             continue
         assert "<dt>Why</dt>" in card and "<dt>Expected next</dt>" in card

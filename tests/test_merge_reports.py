@@ -4,6 +4,7 @@ reports for the same time is refused unless both say the same, and so is another
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,47 @@ def test_one_server_in_two_reports_of_different_days(tmp_path: Path) -> None:
     assert doc["stats"]["overall"]["activations"] == doc["summary"]["activations"]
 
 
+def _verdicts(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (a["server"], a["email"], a["user_id"], a["status"], a["stage"], a["kb"],
+         [(t["status"], t["stage"], t["started"]) for t in a.get("attempts") or ()])
+        for a in doc["activations"]
+    )  # fmt: skip
+
+
+def test_one_servers_daily_reports_merge_into_the_report_of_all_its_days(tmp_path: Path) -> None:
+    """ian.dundas stalls on 12-30 and completes on 12-31: the daily reports gave him twice (stalled
+    and complete), counted the stall as open and the fleet 11 activations.  Merged, he is one
+    activation, complete after an earlier attempt, as the scan of the three days says."""
+    days = []
+    for day in ("20231230", "20231231", "20240101"):
+        _, doc, _ = scan_json(SAMPLE_LOGS / PROD / day, "-q")
+        days.append(save(tmp_path / f"{day}.json", doc))
+    _, whole, _ = scan_json(SAMPLE_LOGS / PROD, "-q")
+    code, merged, err = merge(*days)
+    assert (code, err) == (0, "")
+    assert merged is not None
+    assert _verdicts(merged) == _verdicts(whole)
+    assert merged["summary"] == whole["summary"]
+    assert merged["stats"]["overall"] == whole["stats"]["overall"]
+    (ian,) = [a for a in merged["activations"] if a["email"] == "ian.dundas@example.com"]
+    assert [t["status"] for t in ian["attempts"]] + [ian["status"]] == ["stalled", "complete"]
+
+
+def test_the_same_logs_scanned_from_another_folder_are_taken_once(
+    hosts: dict[str, Any], tmp_path: Path
+) -> None:
+    """A scheduled task and an admin by hand, the logs under another path: the reports differ in
+    their paths only, and were refused as 'the same time with other results' (exit code 2)."""
+    copy = tmp_path / "elsewhere" / PROD
+    shutil.copytree(SAMPLE_LOGS / PROD, copy)
+    _, again, _ = scan_json(copy, "-q")
+    code, doc, err = merge(hosts[PROD], save(tmp_path / "again.json", again))
+    assert (code, err) == (0, "")
+    assert doc is not None
+    assert doc == merge(hosts[PROD])[1]
+
+
 def test_overlapping_time_with_other_results_is_refused(hosts: dict[str, Any], tmp_path: Path) -> None:
     other = json.loads(Path(hosts[PROD]).read_text(encoding="utf-8"))
     other["activations"][0]["status"] = "stalled"  # another verdict for the same hours
@@ -127,8 +169,17 @@ def test_another_schema_version_is_refused_naming_the_file(
             '{"schema_version": 3, "inputs": {}}',
             "not a bes-logdiag scan report ('activations' is missing or not a list)",
         ),
+        (
+            '{"schema_version": 3, "activations": [], "x": NaN}',
+            "not a JSON report (NaN is no JSON number); give the output of scan --format json",
+        ),
+        (
+            '{"schema_version": 3, "activations": [], "x": ' + "9" * 5000 + "}",
+            "not a JSON report (a number too long to read); give the output of scan --format json",
+        ),
+        ("[" * 100_000, "not a JSON report (nested too deep); give the output of scan --format json"),
     ],
-    ids=["text", "ndjson", "no-version", "no-activations"],
+    ids=["text", "ndjson", "no-version", "no-activations", "nan", "long-number", "deep"],
 )
 def test_what_is_not_a_scan_report_is_refused(
     hosts: dict[str, Any], tmp_path: Path, content: str, message: str
@@ -138,6 +189,39 @@ def test_what_is_not_a_scan_report_is_refused(
     code, _, err = merge(hosts[PROD], path)
     assert code == 2
     assert err == f"bes-logdiag: error: {path}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("stage", 99, "activation 1 has stage 99, not 1 to 4"),
+        ("stage", None, "activation 1 has stage null, not 1 to 4"),
+        ("stage", "2", 'activation 1 has stage "2", not 1 to 4'),
+        (
+            "status",
+            "bogus",
+            'activation 1 has status "bogus", not one of complete, in_progress, stalled, failed',
+        ),
+        ("candidates", "KB03410", "activation 1 has candidates that are not a list"),
+    ],
+)
+def test_an_activation_edited_out_of_what_scan_writes_is_refused_saying_what(
+    hosts: dict[str, Any], tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    """A stage 99 was merged (exit 0) and made the statistics stop adding up: the stalled count
+    said 2 and the stalled per stage summed to 1."""
+    doc = json.loads(Path(hosts[EAST]).read_text(encoding="utf-8"))
+    doc["activations"][0][field] = value
+    path = save(tmp_path / "edited.json", doc)
+    code, _, err = merge(hosts[PROD], path)
+    assert (code, err) == (2, f"bes-logdiag: error: {path}: not a bes-logdiag scan report ({message})\n")
+
+
+def test_a_report_saved_as_utf16_is_read(hosts: dict[str, Any], tmp_path: Path) -> None:
+    """Windows PowerShell 5.1 writes ``scan ... > east.json`` as UTF-16 with a byte-order mark."""
+    path = tmp_path / "east-utf16.json"
+    path.write_bytes(Path(hosts[EAST]).read_text(encoding="utf-8").encode("utf-16"))
+    assert merge(hosts[PROD], path)[:3] == merge(hosts[PROD], hosts[EAST])[:3]
 
 
 def test_a_missing_report_is_named(hosts: dict[str, Any], tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ Large estates run one scan per BES host, where its logs are, and merge the repor
 copied anywhere.  A server may appear in two reports only for times that do not overlap (January's
 report and February's), or with the very same content (the same report given twice): two verdicts
 for the same hours of one server's logs would contradict each other, so that is refused, naming
-the file.  The summary, the input totals and the statistics are counted again over the merged
-activations.
+the file.  One person's activations in reports of different times are one activation
+(`_one_per_person`).  The summary, the input totals and the statistics are counted again over
+the merged activations.
 
 Times are written as this version writes them (ISO 8601 to the millisecond, `render.json.iso_time`)
 whatever the saved report used: reports written before that carry 6 digits of microseconds, or
@@ -15,6 +16,7 @@ none at a whole second, and the same logs scanned by both versions are still one
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,14 +68,20 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
     name = str(path)
     try:
         if text is None:
-            text = Path(path).read_text(encoding="utf-8-sig")
+            text = _report_text(Path(path).read_bytes())
     except (OSError, UnicodeDecodeError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise InputError(f"{name}: cannot read it: {why}") from e
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{name}: not a JSON report ({e}); give the output of scan --format json") from e
+        doc = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, RecursionError):
+            why = "nested too deep"
+        elif isinstance(e, json.JSONDecodeError) or str(e).endswith(_NO_NUMBER):
+            why = str(e)
+        else:  # (Python reads no integer of over 4,300 digits)
+            why = "a number too long to read"
+        raise InputError(f"{name}: not a JSON report ({why}); give the output of scan --format json") from e
     if not isinstance(doc, dict) or "schema_version" not in doc:
         raise InputError(
             f"{name}: not a bes-logdiag scan report (no schema_version); "
@@ -95,9 +103,45 @@ def load_report(path: Path | str, text: str | None = None) -> Saved:
             missing = "is missing or not" if required else "is not"
             raise InputError(f"{name}: not a bes-logdiag scan report ({key!r} {missing} a {kind.__name__})")
     for n, act in enumerate(doc["activations"], 1):
-        if not isinstance(act, dict) or not isinstance(act.get("server"), (str, type(None))):
-            raise InputError(f"{name}: not a bes-logdiag scan report (activation {n} is not one scan writes)")
+        wrong = _unlike_scans(act)
+        if wrong:
+            raise InputError(f"{name}: not a bes-logdiag scan report (activation {n} {wrong})")
     return Saved(name, with_iso_times(doc))
+
+
+def _report_text(data: bytes) -> str:
+    """A report's text: UTF-8, or UTF-16 with its byte-order mark (Windows PowerShell 5.1 writes
+    ``scan ... > report.json`` so)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+_NO_NUMBER = "is no JSON number"
+
+
+def _no_constant(word: str) -> None:
+    raise ValueError(f"{word} {_NO_NUMBER}")
+
+
+def _unlike_scans(act: object) -> str | None:
+    """What is wrong with an activation, in the fields that merging and the statistics count by
+    (its server, status and stage, and its attempts'), or None: a hand-edited stage 99 made the
+    statistics stop adding up."""
+    if not isinstance(act, dict) or not isinstance(act.get("server"), (str, type(None))):
+        return "is not one scan writes"
+    attempts = act.get("attempts", [])
+    for key, value in (("attempts", attempts), ("candidates", act.get("candidates", []))):
+        if not isinstance(value, list):
+            return f"has {key} that are not a list"
+    for a in (act, *attempts):
+        if not isinstance(a, dict):
+            return "has an attempt that is not one scan writes"
+        if a.get("status") not in STATUSES:
+            return f"has status {json.dumps(a.get('status'))}, not one of {', '.join(STATUSES)}"
+        if type(a.get("stage")) is not int or not 1 <= a["stage"] <= 4:
+            return f"has stage {json.dumps(a.get('stage'))}, not 1 to 4"
+    return None
 
 
 def _iso(value: Any) -> Any:
@@ -174,14 +218,28 @@ def _span(doc: Mapping[str, Any], server: str) -> tuple[datetime, datetime] | No
     return (min(times), max(times)) if times else None
 
 
-def _part(doc: Mapping[str, Any], server: str) -> list[Any]:
-    """Everything a report says about one server: what two reports must agree on to overlap."""
-    return [
-        [a for a in doc["activations"] if _server(a) == server],
-        [u for u in doc.get("unattached") or () if _server(u) == server],
-        [f for f in doc["inputs"].get("files") or () if _server(f) == server],
-        (doc.get("log_end") or {}).get(server),
-    ]
+def _part(doc: Mapping[str, Any], server: str) -> str:
+    """Everything a report says about one server: what two reports must agree on to overlap.  Its
+    files are named from the folder that holds them all: the same logs scanned from another
+    folder, or by a full path instead of a relative one, say the same."""
+    files = [f for f in doc["inputs"].get("files") or () if _server(f) == server]
+    part = json.dumps(
+        [
+            [a for a in doc["activations"] if _server(a) == server],
+            [u for u in doc.get("unattached") or () if _server(u) == server],
+            files,
+            (doc.get("log_end") or {}).get(server),
+        ],
+        sort_keys=True,
+    )
+    root = _folder([str(f.get("path") or "") for f in files])
+    return part.replace(json.dumps(root)[1:-1], "") if root else part
+
+
+def _folder(paths: Sequence[str]) -> str:
+    """The folder all ``paths`` lie in, with its separator (``/`` or ``\\``), or ``""``."""
+    prefix = os.path.commonprefix(list(paths)) if paths else ""
+    return prefix[: max(prefix.rfind("/"), prefix.rfind("\\")) + 1]
 
 
 def _servers(doc: Mapping[str, Any]) -> list[str]:
@@ -233,6 +291,89 @@ def _unique(items: Iterable[Any]) -> list[Any]:
     return out
 
 
+_PERSON = ("email", "user_id", "display_name")
+_ACTIVATION_ONLY = frozenset({"server", *_PERSON, "joins", "attempts"})
+"""The fields of an activation that its attempts do not have (README "JSON output")."""
+
+
+def _names(act: Mapping[str, Any]) -> list[str]:
+    """The names an activation goes by, as keys: the ones `history` knows a person by too."""
+    out = []
+    for key in _PERSON:
+        value = act.get(key)
+        if value is not None and value != "":
+            out.append(f"{key}:{str(value).lower() if key == 'email' else value}")
+    return out
+
+
+def _cited(context: Any, evidence: set[str]) -> bool:
+    """Whether a ``context`` item is around an evidence line of the merged activations (a report
+    whose part was taken already, scanned from another folder, names the same lines otherwise)."""
+    return not isinstance(context, dict) or context.get("evidence") in evidence
+
+
+def _one_per_person(acts: Sequence[tuple[int, Any]]) -> list[Any]:
+    """One activation per person and server: a user's activations in reports of different times
+    (one server's daily reports) become one, the latest deciding, the earlier ones its earlier
+    attempts, as a scan of all those logs at once would show them.  A person is known by any of
+    the names the activations share (address, user id or display name); activations of one
+    report stay apart, as the scan that wrote it left them (it may have refused to join them)."""
+    parent = list(range(len(acts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    for i, (_, act) in enumerate(acts):
+        for name in _names(act):
+            j = first.setdefault((_server(act), name), i)
+            parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(acts)):
+        groups.setdefault(find(i), []).append(i)
+    out: list[Any] = []
+    for members in sorted(groups.values()):
+        reports = [acts[i][0] for i in members]
+        if len(members) == 1 or len(set(reports)) < len(reports):
+            out += [acts[i][1] for i in members]
+            continue
+        out.append(_combined([acts[i][1] for i in members]))
+    return out
+
+
+def _combined(acts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One person's activations from reports of different times, as one: the latest one's verdict,
+    every attempt before it (each activation's own earlier ones, then itself) oldest first, the
+    names and joins of all."""
+    by_start = sorted(acts, key=lambda a: _started(a))
+    latest = by_start[-1]
+    earlier = [
+        attempt
+        for a in by_start
+        for attempt in [*(a.get("attempts") or ()), *([] if a is latest else [_as_attempt(a)])]
+    ]
+    out = dict(latest)
+    for key in _PERSON:
+        out[key] = next((a[key] for a in reversed(by_start) if a.get(key) is not None), None)
+    out["joins"] = _unique(j for a in by_start for j in a.get("joins") or ())
+    out["attempts"] = sorted(earlier, key=_started)
+    return out
+
+
+def _as_attempt(act: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in act.items() if k not in _ACTIVATION_ONLY}
+
+
+def _started(attempt: Mapping[str, Any]) -> str:
+    """When an attempt (or an activation's first attempt) began, as its ISO text (which sorts as its
+    time: the reports' times are in one form, `with_iso_times`)."""
+    attempts = attempt.get("attempts") or ()
+    return str((attempts[0] if attempts else attempt).get("started") or "")
+
+
 def merge_reports(reports: Sequence[Saved]) -> dict[str, Any]:
     """One report of every activation in ``reports`` (README, "Many servers")."""
     taken = _taken(reports)
@@ -241,9 +382,9 @@ def merge_reports(reports: Sequence[Saved]) -> dict[str, Any]:
     files: list[Any] = []
     totals = dict.fromkeys(TOTALS, 0)
     log_end: dict[str, str] = {}
-    for r, servers in zip(reports, taken):
+    for n, (r, servers) in enumerate(zip(reports, taken)):
         doc, inputs = r.doc, r.doc["inputs"]
-        acts += [a for a in doc["activations"] if _server(a) in servers]
+        acts += [(n, a) for a in doc["activations"] if _server(a) in servers]
         unattached += [u for u in doc.get("unattached") or () if _server(u) in servers]
         mine = [f for f in inputs.get("files") or () if _server(f) in servers]
         files += mine
@@ -262,7 +403,12 @@ def merge_reports(reports: Sequence[Saved]) -> dict[str, Any]:
                 )
             ):
                 log_end[server] = end
-    skipped = _unique(s for r in reports for s in r.doc["inputs"].get("skipped") or ())
+    acts = _one_per_person(acts)
+    evidence = {e for a in acts for t in (a, *(a.get("attempts") or ())) for e in t.get("evidence") or ()}
+    # (a report whose every server's part was taken already, the same logs again, adds none of
+    # its lists either; one of no server, nothing read, still tells what it skipped)
+    used = [r for r, servers in zip(reports, taken) if servers or not _servers(r.doc)]
+    skipped = _unique(s for r in used for s in r.doc["inputs"].get("skipped") or ())
     merged: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "summary": {
@@ -276,14 +422,14 @@ def merge_reports(reports: Sequence[Saved]) -> dict[str, Any]:
             **totals,
             "files": files,
             "skipped": skipped,
-            "ignored": _unique(i for r in reports for i in r.doc["inputs"].get("ignored") or ()),
-            "duplicates": _unique(d for r in reports for d in r.doc["inputs"].get("duplicates") or ()),
+            "ignored": _unique(i for r in used for i in r.doc["inputs"].get("ignored") or ()),
+            "duplicates": _unique(d for r in used for d in r.doc["inputs"].get("duplicates") or ()),
         },
         "log_end": dict(sorted(log_end.items())),
         "unattached": unattached,
-        "notes": _unique(n for r in reports for n in r.doc.get("notes") or ()),
+        "notes": _unique(n for r in used for n in r.doc.get("notes") or ()),
         "stats": stats_dict(fleet_stats(facts_of_dict(a) for a in acts)),
-        "context": _unique(c for r in reports for c in r.doc.get("context") or ()),
+        "context": _unique(c for r in used for c in r.doc.get("context") or () if _cited(c, evidence)),
     }
     for r in reports:  # fields a newer scan may add: lists joined, objects united
         for key, value in r.doc.items():

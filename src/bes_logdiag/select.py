@@ -41,7 +41,9 @@ def _name_forms(text: str) -> set[str]:
     return {name, f"{first.strip()} {last.strip()}"} if comma else {name}
 
 
-def _forms(email: str | None, user_id: str | None, display_name: str | None) -> set[str]:
+def name_forms(email: str | None, user_id: str | None, display_name: str | None) -> set[str]:
+    """Every form a user may be looked for by (`names_match`): the address, the id, and the
+    display name as ``last, first`` and ``first last``, folded."""
     names = {(email or "").lower(), user_id or ""}
     if display_name:
         names |= _name_forms(display_name)
@@ -51,7 +53,7 @@ def _forms(email: str | None, user_id: str | None, display_name: str | None) -> 
 def names_match(query: str, email: str | None, user_id: str | None, display_name: str | None) -> bool:
     """An address, a numeric user id or a display name (``Last, First`` or ``First Last``), in
     any case and spacing, accents folded as the identity join folds them."""
-    return fold_name(query) in _forms(email, user_id, display_name)
+    return fold_name(query) in name_forms(email, user_id, display_name)
 
 
 def user_matches(query: str, act: Activation) -> bool:
@@ -246,7 +248,7 @@ def select_lines(report: Report, sel: Selection) -> Report:
     wanted = {fold_name(q) for q in sel.users}
     known: set[tuple[str, str]] = set()
     for u in report.unattached:
-        forms = _forms(u.email, u.user_id, u.display_name)
+        forms = name_forms(u.email, u.user_id, u.display_name)
         if not wanted.isdisjoint(forms):
             known.update((u.server or "", n) for n in forms)
     servers = {s.lower() for s in sel.servers}
@@ -259,7 +261,7 @@ def select_lines(report: Report, sel: Selection) -> Report:
             names = (e.email, e.user_id, e.display_name)
             forms = forms_of.get(names)
             if forms is None:
-                forms = forms_of[names] = _forms(*names)
+                forms = forms_of[names] = name_forms(*names)
             server = e.server or ""
             if wanted.isdisjoint(forms) and not any((server, n) in known for n in forms):
                 return False

@@ -176,6 +176,14 @@ def open_history(path: Path, doing: str, *, create: bool) -> Iterator[sqlite3.Co
         with closing(sqlite3.connect(path, timeout=LOCK_TIMEOUT, isolation_level=None)) as conn:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
+            if not create and _version(conn, path, doing) == 0:
+                # An empty file (a placeholder) is a history with nothing recorded, read from an
+                # empty one in memory: reading must not write the tables into the file.
+                with closing(sqlite3.connect(":memory:", isolation_level=None)) as empty:
+                    empty.row_factory = sqlite3.Row
+                    _upgrade(empty, path, doing)
+                    yield empty
+                return
             _upgrade(conn, path, doing)
             yield conn
 

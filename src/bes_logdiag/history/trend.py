@@ -14,6 +14,7 @@ import regex
 from bes_logdiag.history.choices import Period
 from bes_logdiag.history.store import open_history
 from bes_logdiag.model import Status
+from bes_logdiag.render.cards import library_text
 from bes_logdiag.stats import STAGES, percentile
 
 DOING = "cannot read the history"
@@ -128,7 +129,9 @@ def read_trend(
             for r in conn.execute("SELECT id, server, started, status, kb, kb_title FROM activations")
             if not wanted or r["server"].lower() in wanted
         ]
-        names = {r[0]: r[1] for r in conn.execute("SELECT DISTINCT stage, stage_name FROM activations")}
+        # (a stage no recorded attempt ended at is named as the built-in library names it)
+        names = {**library_text().stages}
+        names.update({r[0]: r[1] for r in conn.execute("SELECT DISTINCT stage, stage_name FROM activations")})
         runs, last = conn.execute("SELECT count(*), max(recorded) FROM runs").fetchone()
     cutoff = _cutoff(since, attempts)
     if cutoff is not None:

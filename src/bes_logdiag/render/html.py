@@ -42,6 +42,7 @@ from bes_logdiag.render.outside import (
 )
 from bes_logdiag.render.svg_charts import page_defs
 from bes_logdiag.render.svg_timeline import lanes
+from bes_logdiag.select import name_forms
 from bes_logdiag.words import human_time, plural
 
 RANK = {"failed": 1, "stalled": 2, "in_progress": 3, "complete": 4}
@@ -413,8 +414,10 @@ def _table(acts: Sequence[Mapping[str, Any]], counts: Mapping[str, int]) -> str:
 def _row(i: int, a: Mapping[str, Any]) -> str:
     name, others = who(a), other_names(a)
     st = str(a.get("status"))
-    search = " ".join(
-        str(x) for x in (a.get("email"), a.get("display_name"), a.get("user_id")) if x is not None
+    # (the forms --user finds a user by, folded: the page's filter folds what is typed alike)
+    uid = a.get("user_id")
+    search = " | ".join(
+        sorted(name_forms(a.get("email"), None if uid is None else str(uid), a.get("display_name")))
     )
     kb = a.get("kb") or ""
     note = unconfirmed(a)
@@ -426,7 +429,7 @@ def _row(i: int, a: Mapping[str, Any]) -> str:
     stage = int(a.get("stage") or 0)
     return (
         f'<tr role="row" data-i="{i}" data-status="{esc(st)}" data-server="{esc(a.get("server") or "")}" '
-        f'data-user="{esc(search.lower())}">'
+        f'data-user="{esc(search)}">'
         f'<td role="cell" data-label="Server">{esc(a.get("server") or "-")}</td>'
         f'<td role="cell" data-label="User"><a href="#a-{i}">{esc(name)}</a>{others_html}</td>'
         f'<td role="cell" data-label="Status" data-sort="{RANK.get(st, 9)}">{status(st)}</td>'

@@ -185,11 +185,19 @@ JS = """
   var user = form.querySelector("input[name=user]");
   var shown = doc.getElementById("shown");
   form.hidden = false;
+  // Names folded as --user folds them (names.fold): lower case, umlauts spelt out, accents off.
+  var SPELT = {"\\u00e4": "ae", "\\u00f6": "oe", "\\u00fc": "ue", "\\u00df": "ss", "\\u00e6": "ae",
+    "\\u00f8": "oe", "\\u00e5": "aa"};
+  function fold(text) {
+    return text.toLowerCase().replace(/[\\u00e4\\u00f6\\u00fc\\u00df\\u00e6\\u00f8\\u00e5]/g, function (c) {
+      return SPELT[c];
+    }).normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "").replace(/\\s+/g, " ").trim();
+  }
   function apply() {
     var want = {};
     Array.prototype.forEach.call(boxes, function (b) { want[b.value] = b.checked; });
     var s = server ? server.value : "";
-    var q = user ? user.value.trim().toLowerCase() : "";
+    var q = user ? fold(user.value) : "";
     var n = 0;
     rows.forEach(function (r) {
       var ok = want[r.getAttribute("data-status")] === true &&
@@ -218,7 +226,7 @@ JS = """
     rows.sort(function (a, b) {
       var x = key(a, col), y = key(b, col), d;
       if (numeric) { d = (parseFloat(x) || 0) - (parseFloat(y) || 0); }
-      else { d = x < y ? -1 : (x > y ? 1 : 0); }
+      else { d = fold(x).localeCompare(fold(y)); }
       return d * dir || (+a.getAttribute("data-i") - +b.getAttribute("data-i"));
     });
     // Back into the row groups, as many rows to a group as before.

@@ -36,6 +36,10 @@ AXIS = TOP + 4 * LANE
 HEIGHT = AXIS + 28
 _TICK_W = 116
 """The room a time on the axis takes (``2024-01-01 07:10:57`` at 11 px), so that two do not touch."""
+_END_W = _TICK_W + 56
+"""The room ``logs end 2024-01-01 23:50:00`` takes at the right end of the axis."""
+_CHAR_10PX = 6.0
+"""About the width of a character of the 10 px labels above the plot (``threshold 15m``)."""
 BREAK = timedelta(hours=1)
 """An interval longer than this is drawn as a break in the axis."""
 
@@ -152,9 +156,8 @@ def timeline_svg(index: int, act: Mapping[str, Any], log_end: datetime | None) -
     xs = _positions([s.time for s in steps], x0, x1) if steps else {}
     last = len(attempts)
     who = act.get("email") or act.get("display_name") or f"UserId={act.get('user_id')}"
-    title = (
-        f"Timeline of {who} on {act.get('server') or '-'}: {act.get('status')} at stage {act.get('stage')}"
-    )
+    status = str(act.get("status")).replace("_", " ")
+    title = f"Timeline of {who} on {act.get('server') or '-'}: {status} at stage {act.get('stage')}"
     out = [
         f'<svg class="tl" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="t{index}-t t{index}-d" data-activation="{index}">',
@@ -164,7 +167,8 @@ def timeline_svg(index: int, act: Mapping[str, Any], log_end: datetime | None) -
     out.append('<use href="#lanes"/>')
     out.append(f'<line class="axis" x1="{x0}" y1="{AXIS}" x2="{WIDTH - PAD}" y2="{AXIS}"/>')
     out += _breaks(xs)
-    out += _axis_labels(steps, xs, x0, x1)
+    # (with the wait drawn, "logs end ..." takes the right end of the axis)
+    out += _axis_labels(steps, xs, x0, WIDTH - PAD - _END_W if gap else x1)
     for n in range(1, last + 1):
         mine = [s for s in steps if s.attempt == n]
         cls = "att" if n == last else "att early"
@@ -175,7 +179,7 @@ def timeline_svg(index: int, act: Mapping[str, Any], log_end: datetime | None) -
         out += [_mark(s, xs[s.time]) for s in mine]
         out.append("</g>")
     if gap is not None and steps:
-        out += _gap_bar(act, gap, x1, log_end)
+        out += _gap_bar(act, gap, xs[steps[-1].time], x1, log_end)
     out.append("</svg>")
     return "".join(out)
 
@@ -208,7 +212,8 @@ def _breaks(xs: Mapping[datetime, float]) -> list[str]:
 
 
 def _axis_labels(steps: Sequence[Step], xs: Mapping[datetime, float], x0: float, x1: float) -> list[str]:
-    """The time of the first step, of each attempt's first, and of the last, where they fit."""
+    """The time of the first step, of each attempt's first, and of the last, where they fit: between
+    ``x0`` and ``x1``, under their step, apart from each other."""
     if not steps:
         return []
     firsts: dict[int, datetime] = {}
@@ -219,7 +224,7 @@ def _axis_labels(steps: Sequence[Step], xs: Mapping[datetime, float], x0: float,
     placed: list[float] = []
     for t in wanted:
         x = min(max(xs[t], x0 + _TICK_W / 2), x1 - _TICK_W / 2)
-        if any(abs(x - p) < _TICK_W for p in placed):
+        if abs(x - xs[t]) > _TICK_W / 2 or any(abs(x - p) < _TICK_W for p in placed):
             continue
         placed.append(x)
         out.append(f'<text class="tick" x="{x:.1f}" y="{AXIS + 16}">{human_time(t)}</text>')
@@ -227,8 +232,10 @@ def _axis_labels(steps: Sequence[Step], xs: Mapping[datetime, float], x0: float,
 
 
 def _gap_bar(
-    act: Mapping[str, Any], gap: tuple[timedelta, timedelta], x1: float, log_end: datetime | None
+    act: Mapping[str, Any], gap: tuple[timedelta, timedelta], last: float, x1: float, log_end: datetime | None
 ) -> list[str]:
+    """The wait since the last step (at ``last``) to the end of the logs: a bar right of the plot
+    (which ends at ``x1``), green up to the stage's threshold and red past it."""
     since, threshold = gap
     left = x1 + 8
     y = _lane_y(int(act.get("stage") or 1))
@@ -238,7 +245,7 @@ def _gap_bar(
     late = since > threshold
     words = f"{duration(since)} without progress (threshold {duration(threshold)})"
     out = [f'<g class="gap"><title>{esc(words)}</title>']
-    out.append(f'<line class="wait" x1="{x1:.1f}" y1="{y:.1f}" x2="{left:.1f}" y2="{y:.1f}"/>')
+    out.append(f'<line class="wait" x1="{last:.1f}" y1="{y:.1f}" x2="{left:.1f}" y2="{y:.1f}"/>')
     ok = min(at, left + full) - left
     out.append(f'<rect class="ok" x="{left:.1f}" y="{y - 5:.1f}" width="{ok:.1f}" height="10"/>')
     if late:
@@ -246,12 +253,14 @@ def _gap_bar(
             f'<rect class="late" x="{at:.1f}" y="{y - 5:.1f}" width="{left + full - at:.1f}" height="10"/>'
         )
     out.append(f'<line class="thr" x1="{at:.1f}" y1="{TOP - 2}" x2="{at:.1f}" y2="{AXIS}"/>')
-    out.append(f'<text class="thl" x="{at:.1f}" y="{TOP - 4}">threshold {esc(duration(threshold))}</text>')
+    label = f"threshold {duration(threshold)}"
+    x = min(at, WIDTH - 2 - len(label) * _CHAR_10PX / 2)  # (centred on the line, inside the picture)
+    out.append(f'<text class="thl" x="{x:.1f}" y="{TOP - 4}">{esc(label)}</text>')
     end = f"logs end {human_time(log_end)}" if log_end else ""
     out.append(f'<text class="tick end" x="{WIDTH - PAD}" y="{AXIS + 16}">{esc(end)}</text>')
     # The wait in words, in the lane below the bar (above it in the last lane).
     below = y + 14 if y < _lane_y(4) else y - 9
-    text = f"{duration(since, units=2)} {'late' if late else 'waiting'}"
+    text = f"{duration(since, units=2)} without progress"
     out.append(f'<text class="gapl" x="{left + GAP_W:.1f}" y="{below:.1f}">{esc(text)}</text>')
     out.append("</g>")
     return out
