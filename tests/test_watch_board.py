@@ -78,6 +78,23 @@ def test_the_board_shows_what_is_under_way_stalled_and_done(tmp_path: Path) -> N
     assert "earlier in the window: 1 complete" in lines
 
 
+def test_a_stall_shows_its_kb_at_every_width(tmp_path: Path) -> None:
+    """With long addresses the KB and why got no column of their own from 140 to 149 columns (the
+    wide table), and the KB was then nowhere: only the narrow table put it under the status."""
+    bes = day_begun(tmp_path)
+    w = watching(bes.root, Clock())
+    long = ("christopher.vandenberg-oyelaran@corp.example.com", 1004, "Vandenberg-Oyelaran, Christopher")
+    margaret = user(long, T0, upto="accept", etp_tid="2AEC", key_tid="24D4")
+    for s in margaret.keep:
+        bes.step(margaret, s)
+    bes.noise(T0 + timedelta(minutes=16))
+    tick = w.next()
+    for width in range(70, 201):
+        lines = shown(tick, Recent(), width=width)
+        assert any("KB13843" in x for x in lines), (width, lines)
+        assert all(len(x) <= width for x in lines), width
+
+
 def test_a_silent_server_is_named_above_the_table(tmp_path: Path) -> None:
     bes = day_begun(tmp_path)
     clock = Clock()

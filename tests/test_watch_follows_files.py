@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,17 +97,34 @@ def test_an_activation_goes_on_in_the_next_day_folder(bes: Bes) -> None:
 
 
 def test_a_truncated_file_is_read_again_from_its_start(bes: Bes) -> None:
+    """Emptied, it may be a copy about to be written again: after the settle time it is read
+    from its start."""
     w, ian, magt = watching_ian(bes, "etp")
     w.next()
     read = magt.stat().st_size
     magt.write_bytes(b"")
-    bes.step(ian, "key")
     notes = [n for t in ticks(w, 7) for n in t.notes]
-    assert notes == [
-        f"{magt}: shrank from {read:,} to {magt.stat().st_size:,} bytes: read again from its start"
-    ]
+    assert notes == [f"{magt}: shrank from {read:,} to 0 bytes: read again from its start"]
+    bes.step(ian, "key")
     act = w.next().report.activations[0]
     assert [e.milestone for e in act.last.events] == ["etp_received", "key_generated"]
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_file_deleted_and_written_anew_is_read_at_once(bes: Bes, how: str) -> None:
+    """A cleanup deletes (or empties) the log and the BES writes it again at its next line:
+    another file under the name, shorter than what was read and beginning otherwise.  It was read
+    only after the settle time, five polls later, its lines told after later ones of other logs."""
+    w, ian, magt = watching_ian(bes, "etp")
+    w.next()
+    magt.unlink() if how == "deleted" else magt.write_bytes(b"")
+    bes.step(ian, "key")
+    assert magt.stat().st_size < len(ian.line("etp")[2]) * 2
+    tick = w.next()
+    assert tick.notes == (
+        f"{magt}: was written anew ({magt.stat().st_size:,} bytes): read again from its start",
+    )
+    assert kinds(tick.changes) == [("milestone", "key_generated")]
 
 
 def test_a_file_replaced_by_a_longer_copy_of_itself_is_not_read_twice(bes: Bes) -> None:
@@ -396,3 +413,52 @@ def test_the_watch_starts_from_what_scan_says() -> None:
         sleep=clock.sleep,
     )
     assert verdicts(w.start().report) == verdicts(scan_report(SAMPLE_LOGS))
+
+
+@pytest.mark.parametrize(
+    "given, placed",
+    [
+        ("08:00", datetime(2024, 3, 11, 8, 0)),
+        ("03/11 08:30", datetime(2024, 3, 11, 8, 30)),
+        ("2h", T0.replace(hour=7)),
+    ],
+)
+def test_since_is_placed_in_the_logs_time_not_the_machines(bes: Bes, given: str, placed: datetime) -> None:
+    """The logs are of 2024-03-11; ``--since 08:00`` was today's 08:00 on the machine running the
+    watch (in another time zone, or days later), and the watch read nothing ("nothing could be
+    read") or showed nothing.  Placed as scan places it: on the logs' last day, their year, or
+    before their end."""
+    from bes_logdiag.cli.watch import parse_when
+
+    bes.step(user(IAN, T0), "etp")
+    clock = Clock()
+    w = Watch(
+        ScanConfig(paths=(str(bes.root),), jobs=1),
+        since=parse_when(given, "--since"),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    tick = w.start()
+    assert w.since == placed
+    assert [a.email for a in tick.report.activations] == [IAN[0]]
+    assert any(n.startswith(f"--since {given}") or n.startswith(f"--since {given!r}") for n in tick.notes)
+
+
+@pytest.mark.parametrize("archive", ["gz", "zip"])
+def test_a_copy_of_a_followed_log_archived_beside_it_tells_nothing_again(bes: Bes, archive: str) -> None:
+    """An admin gzips (or zips) today's log into the Logs folder, keeping it, while an activation
+    is under way: the copy's lines repeat the log's, and the report kept the copy's.  Every
+    milestone was told again, the ETP.DAT line as a milestone of its own activation."""
+    import gzip
+    import zipfile
+
+    w, ian, magt = watching_ian(bes, "etp", "key", "accept")
+    w.next()
+    if archive == "gz":
+        magt.with_name(magt.name + ".gz").write_bytes(gzip.compress(magt.read_bytes()))
+    else:
+        with zipfile.ZipFile(magt.with_suffix(".zip"), "w") as zf:
+            zf.write(magt, magt.name)
+    assert [kinds(t.changes) for t in ticks(w, 3)] == [[], [], []]
+    bes.step(ian, "books")
+    assert kinds([c for t in ticks(w, 2) for c in t.changes]) == [("milestone", "service_books_requested")]

@@ -101,6 +101,26 @@ def test_the_live_table_is_drawn_in_place_and_ends_cleanly_on_ctrl_c(tmp_path: P
     assert "Traceback" not in shown
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_the_live_table_ends_cleanly_on_sigterm_and_sighup_too(tmp_path: Path, signum: int) -> None:
+    """``timeout 30m bes-logdiag watch Logs/`` sends SIGTERM, a closed terminal SIGHUP: the program
+    died at once, the terminal left without its cursor."""
+    bes = day_begun(tmp_path)
+    bes.step(user(IAN, T0), "etp")
+    term = Terminal("watch", bes.root, "--interval", "0.1s")
+    try:
+        assert term.read_until(b"etp_received")
+    finally:
+        term.proc.send_signal(signum)
+        code = term.close()
+    received = bytes(term.received)
+    assert code == 128 + signum
+    assert received.rfind(b"\x1b[?25h") > received.rfind(b"\x1b[?25l") >= 0
+    shown = plain(received)
+    assert shown.rstrip().endswith(f"bes-logdiag: terminated ({signal.Signals(signum).name})")
+    assert "Traceback" not in shown
+
+
 def test_no_color_on_a_terminal_gets_lines_not_the_table(tmp_path: Path) -> None:
     bes = day_begun(tmp_path)
     term = Terminal("watch", bes.root, "--interval", "0.1s", "--timeout", "0.5s", env={"NO_COLOR": "1"})

@@ -35,18 +35,42 @@ def main() -> None:
         signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
     try:
         from bes_logdiag.cli import main as run_cli
+        from bes_logdiag.errors import Terminated
     finally:
         signal.signal(signal.SIGINT, previous)
+    _end_on(TERMINATING)
     try:
         if interrupted:
             raise KeyboardInterrupt
         run_cli()  # (which says "interrupted" itself from the moment it runs)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        if isinstance(e, Terminated):
+            from bes_logdiag.cli.common import terminated_words
+
+            code, words = 128 + e.signum, terminated_words(e)
+        else:
+            code, words = 130, "interrupted"
         with suppress(AttributeError, OSError, ValueError):  # (stderr closed: the code still says it)
-            sys.stderr.write("bes-logdiag: interrupted\n")
-        raise SystemExit(130) from None
+            sys.stderr.write(f"bes-logdiag: {words}\n")
+        raise SystemExit(code) from None
     finally:
         _keep_the_exit_code()
+
+
+TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""The signals that end a run as Ctrl-C does (`Terminated`): ``timeout``, a service manager, a
+terminal closed.  Left to kill at once, they left the live table's terminal without its cursor."""
+
+
+def _end_on(signals: tuple[int, ...]) -> None:
+    from bes_logdiag.errors import Terminated
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for signum in signals:
+        if signal.getsignal(signum) is signal.SIG_DFL:  # (one ignored, nohup's SIGHUP, stays so)
+            signal.signal(signum, terminate)
 
 
 def _keep_the_exit_code() -> None:

@@ -75,10 +75,12 @@ def diff_reports(before: Report | None, after: Report) -> list[Change]:
     return [c for *_, c in out]
 
 
-def _key(e: Event) -> tuple[str, int, str, datetime]:
-    """A line, as a change knows it was told: where it stands and when it was written (a log that
-    was emptied and written again holds new lines at the old places)."""
-    return (e.file, e.line, e.pattern_id, e.time)
+def _key(e: Event) -> tuple[str | None, str, datetime, str]:
+    """A line, as a change knows it was told: what it says and when it was written, not where
+    it stands.  A log emptied and written again holds new lines at the old places; a copy of a
+    log still written (gzipped or zipped into the folder, the original kept) holds the same lines
+    at another place, and the copy's may be the one a report keeps: told again, they were."""
+    return (e.service, e.pattern_id, e.time, e.text)
 
 
 def _changes(prev: Activation | None, act: Activation) -> list[Change]:

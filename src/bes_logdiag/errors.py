@@ -23,6 +23,16 @@ class ConfigError(BesLogdiagError):
     """A BEMS configuration file that cannot be parsed."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``timeout``, a service stop, a closed terminal): ended as Ctrl-C ends a
+    run (the workers stopped, the live table put away and the cursor shown again), with exit code
+    128 plus the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def first_line(e: BaseException) -> str:
     """The first line of an exception's message ("" when it has none): what a one-line message
     quotes of an error from a library (zlib, tarfile, the OS)."""

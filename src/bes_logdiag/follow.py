@@ -57,6 +57,9 @@ class _Tail:
     ident: tuple[int, int] = (0, 0)
     last: bytes = b""
     """The last bytes read (`FINGERPRINT`)."""
+    first: bytes = b""
+    """The first bytes read (`FINGERPRINT`): a file shorter than what was read that begins
+    otherwise is another file, not the same one being rewritten."""
     waiting: float | None = None
     """Since when the file is shorter than what was read (truncated, or a copy being rewritten
     that has not caught up yet)."""
@@ -292,14 +295,23 @@ class Follower:
                 out.append(Grew(tail.src))
         elif changed or tail.offset < st.st_size or tail.waiting is not None:
             # (bytes left unread: a read stops at `max_read`, and NULs at the end wait)
-            if not self._read(tail, st.st_size, now, out):
+            renewed = tail.ident != (0, 0) and ident != tail.ident
+            if not self._read(tail, st.st_size, now, out, renewed=renewed):
                 return
         tail.size, tail.mtime, tail.ident = st.st_size, st.st_mtime_ns, ident
         self._close_if_superseded(tail, changed, now, out)
 
-    def _read(self, tail: _Tail, size: int, now: float, out: list[FileChange]) -> bool:
-        """Hand on what was appended; False when the file could not be read."""
-        if size < tail.offset:
+    def _read(
+        self, tail: _Tail, size: int, now: float, out: list[FileChange], *, renewed: bool = False
+    ) -> bool:
+        """Hand on what was appended; False when the file could not be read.  ``renewed``: the
+        name now stands for another file (deleted and written anew, by a cleanup and the BES)."""
+        if size < tail.offset and (renewed or self._begins_otherwise(tail)):
+            # Another file, shorter than what was read of the old one (deleted and written anew):
+            # read it from its start at once.  Waiting for it to grow back, as for a copy being
+            # rewritten, told its lines seconds late, after later ones of other logs.
+            self._restart(tail, f"was written anew ({size:,} bytes)", out)
+        elif size < tail.offset:
             # Truncated, or replaced by a copy that is still being written (a mirror of the
             # logs on a share): wait for it to grow back over what was read before deciding.
             if tail.waiting is None:
@@ -327,6 +339,8 @@ class Follower:
         else:
             tail.nul_since = None
         if new:
+            if len(tail.first) < FINGERPRINT and tail.offset < FINGERPRINT:
+                tail.first = (tail.first + new)[:FINGERPRINT]
             tail.offset += len(new)
             tail.last = (tail.last + new)[-FINGERPRINT:]
             out.append(Appended(tail.src, new))
@@ -334,12 +348,19 @@ class Follower:
             self.behind = True
         return True
 
+    def _begins_otherwise(self, tail: _Tail) -> bool:
+        try:
+            head = read_at(tail.src.path, 0, len(tail.first))
+        except OSError:
+            return False
+        return not tail.first.startswith(head) if len(head) < len(tail.first) else head != tail.first
+
     def _bytes_from(self, tail: _Tail, start: int) -> bytes:
         return read_at(tail.src.path, start, tail.offset - start + self.max_read)
 
     def _restart(self, tail: _Tail, reason: str, out: list[FileChange]) -> None:
         out.append(Restarted(tail.src, reason))
-        tail.offset, tail.last, tail.waiting, tail.nul_since = 0, b"", None, None
+        tail.offset, tail.last, tail.first, tail.waiting, tail.nul_since = 0, b"", b"", None, None
 
     def _unreadable(self, tail: _Tail, e: OSError, out: list[FileChange]) -> None:
         if not tail.told:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bes_logdiag.changes import Change, diff_reports
 from bes_logdiag.decode import CHUNK_SIZE
-from bes_logdiag.errors import InputError
+from bes_logdiag.errors import InputError, UsageError
 from bes_logdiag.file_changes import (
     Appended,
     Closed,
@@ -45,6 +45,7 @@ from bes_logdiag.read import Source
 from bes_logdiag.scan import report_from_results
 from bes_logdiag.settings import ScanConfig
 from bes_logdiag.usermap import MapEntry, load_user_map
+from bes_logdiag.when import Span, When, logs_span, resolve
 from bes_logdiag.words import plural
 
 WINDOW = timedelta(hours=24)
@@ -318,7 +319,7 @@ class Watch:
         self,
         config: ScanConfig,
         *,
-        since: datetime | None = None,
+        since: datetime | When | None = None,
         interval: float = 1.0,
         silent_after: timedelta = SILENT_AFTER,
         window: timedelta = WINDOW,
@@ -328,6 +329,16 @@ class Watch:
         library = load_checked_library(config.patterns)
         user_map, map_notes = load_user_map(config.users) if config.users else ([], [])
         newest = newest_day(config.paths)
+        self._when = since if isinstance(since, When) else None
+        """``--since`` as given: placed in the logs' time once they are read (`start`)."""
+        if isinstance(since, When):
+            # Before any line is read, the logs' newest day (by their names) stands for their
+            # end: never later than the moment placed once they are read, less a day.
+            ends = Span(newest, newest + timedelta(days=1)) if newest is not None else None
+            try:
+                since = resolve(since, ends)[0]
+            except ValueError:  # (no year of the names has that day: said once the logs are read)
+                since = None
         start = since if since is not None else (newest - window if newest is not None else None)
         # A day's file holds that day's lines (and, past midnight, a few of the next): files of
         # days before the one the window starts in cannot hold a line inside it.
@@ -357,7 +368,17 @@ class Watch:
         notes = self.state.apply(self.follower.poll())
         while self.follower.behind:
             notes += self.state.apply(self.follower.poll())
-        self._rebuild()
+        report = self._rebuild()
+        if self._when is not None:
+            # ``09:00``, ``2h``, ``05/14 09:00``: on the logs' clock and calendar, as scan places
+            # them, not the machine's (a host in another time zone saw nothing).
+            span = logs_span(report)
+            if span is not None:
+                try:
+                    self.since, placed = resolve(self._when, span)
+                except ValueError as e:
+                    raise UsageError(str(e)) from e
+                notes += [placed] if placed else []
         if self.state.left_out:
             notes.append(
                 f"{plural(self.state.left_out, 'file')} of days before {self.state.cutoff:%Y-%m-%d} "

@@ -85,5 +85,5 @@ def main() -> None:
     commands first) or after the command ended says "interrupted" too (`Group` covers the parsing)."""
     try:
         app()
-    except KeyboardInterrupt:
-        raise SystemExit(interrupted().exit_code) from None
+    except KeyboardInterrupt as e:
+        raise SystemExit(interrupted(e).exit_code) from None

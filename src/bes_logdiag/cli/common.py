@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import enum
 import io
+import signal
 import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -24,7 +25,7 @@ from bes_logdiag.cli.streams import (
     warn,
 )
 from bes_logdiag.cli.wording import Command, Group, plain_message, typer_app
-from bes_logdiag.errors import BesLogdiagError
+from bes_logdiag.errors import BesLogdiagError, Terminated
 
 if TYPE_CHECKING:
     from bes_logdiag.model import Report, Skipped
@@ -180,11 +181,18 @@ def screen_of(width: Optional[int], color: Color) -> Screen:
     return Screen(width=width, color=COLOR_CHOICE[color])
 
 
-def interrupted() -> typer.Exit:
-    """Ctrl-C: say so on one line (a closed stderr drops it) and end with `EXIT_INTERRUPTED`."""
+def interrupted(e: KeyboardInterrupt | None = None) -> typer.Exit:
+    """Ctrl-C: say so on one line (a closed stderr drops it) and end with `EXIT_INTERRUPTED`; a
+    SIGTERM or SIGHUP (`Terminated`) with 128 plus its number."""
     with _guarded_stderr():
-        warn("interrupted")
-    return typer.Exit(EXIT_INTERRUPTED)
+        warn(terminated_words(e) if isinstance(e, Terminated) else "interrupted")
+    return typer.Exit(128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED)
+
+
+def terminated_words(e: Terminated) -> str:
+    with suppress(ValueError):
+        return f"terminated ({signal.Signals(e.signum).name})"
+    return "terminated"
 
 
 @contextmanager
@@ -198,9 +206,9 @@ def handle_errors(debug: bool = False) -> Iterator[None]:
     with _guarded_stderr():
         try:
             yield
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             # Nothing is left half-written: the report goes out whole or not at all (`output_stream`).
-            raise interrupted() from None
+            raise interrupted(e) from None
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except BesLogdiagError as e:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bes_logdiag.live import Tick, Watch
     from bes_logdiag.model import Activation
     from bes_logdiag.select import Selection
+    from bes_logdiag.when import When
 
 EXIT_TIMEOUT = 3
 """``--timeout``: nothing changed for that long."""
@@ -95,7 +96,8 @@ def watch(
         None,
         "--since",
         metavar="TIME",
-        help="Read the logs from this time on (default: the 24 hours before their newest line).",
+        help="Read the logs from this time on, in their own time as scan reads it (09:00, 2h, "
+        "05/14 09:00; default: the 24 hours before their newest line).",
     ),
     until_done: bool = typer.Option(
         False,
@@ -181,17 +183,15 @@ def watch(
         raise typer.Exit(code)
 
 
-def parse_when(text: str | None, option: str) -> datetime | None:
-    """A date or time from the command line, placed before any log is read: what it leaves out
-    is taken from today, and from the start of the day.  ``scan`` and ``events`` take it from the
-    logs instead (`cli.common.parse_times`, `bes_logdiag.when`)."""
+def parse_when(text: str | None, option: str) -> When | None:
+    """A date or time from the command line, checked: the watch places it in the logs' time as
+    ``scan`` does (`bes_logdiag.when.resolve`), what it leaves out taken from the logs."""
     if text is None:
         return None
     from bes_logdiag.when import parse_when as parse
-    from bes_logdiag.when import resolve
 
     try:
-        return resolve(parse(text, option), None)[0]
+        return parse(text, option)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint=option) from e
 

@@ -125,8 +125,8 @@ class Group(TyperGroup):
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except KeyboardInterrupt:
-            raise _interrupted() from None
+        except KeyboardInterrupt as e:
+            raise _interrupted(e) from None
         except Exception as e:
             _show_safely(e)
             raise
@@ -134,8 +134,8 @@ class Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:  # the command's handle_errors had not started (or had ended)
-            raise _interrupted() from None
+        except KeyboardInterrupt as e:  # the command's handle_errors had not started (or had ended)
+            raise _interrupted(e) from None
         except Exception as e:
             _show_safely(e)
             raise
@@ -164,8 +164,8 @@ def typer_app(**settings: Any) -> typer.Typer:
     )
 
 
-def _interrupted() -> typer.Exit:
+def _interrupted(e: KeyboardInterrupt) -> typer.Exit:
     # (`cli.common.interrupted`, imported when it is needed: common builds on this module)
     from bes_logdiag.cli.common import interrupted
 
-    return interrupted()
+    return interrupted(e)

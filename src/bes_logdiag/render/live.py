@@ -258,11 +258,11 @@ def _table(acts: Sequence[Activation], b: Board, width: int) -> Table:
         else:
             user.append(f"\non {terminal(server_name(a))}", style="dim")
             status.append(f"\nstage {last.stage}", style="")
-            if not why and last.diagnosis.kb:
-                status.append(f"\n{terminal(kb_label(last))}", style=STATUS_STYLE[last.status])
             if last.diagnosis.next_expected:
                 milestone.append(f"\nnext {following}", style="dim")
             row += [status, milestone]
+        if not why and last.diagnosis.kb:  # (no room for its column, wide or narrow: under the status)
+            status.append(f"\n{terminal(kb_label(last))}", style=STATUS_STYLE[last.status])
         row.append(_left(a, end))
         if why:
             row.append(_why(a, end, budget))
