@@ -175,3 +175,20 @@ def test_junit_of_clean_hosts_has_no_failure_and_exits_0(tmp_path: Path) -> None
     root = ET.fromstring(result.stdout.encode("utf-8"))
     assert root.get("failures") == "0"
     assert root.find(".//failure") is None
+
+
+def test_junit_names_stay_unique_in_a_file_written_on_one_line() -> None:
+    """A minified config: the same key and rule twice on one line got one name twice (GitLab keeps
+    one of them)."""
+    twice = CheckReport(
+        findings=tuple(
+            Finding(
+                ONE, "ucmaEndpointSips", Severity.WARNING, "endpoint-sip-duplicate", f"listed again ({n})", 1
+            )
+            for n in (1, 2)
+        ),
+        capacity=(Capacity(ONE, 2, 1000, 2000),),
+        checklist=(),
+    )
+    names = [case.get("name") for case in _junit(twice).iter("testcase")]
+    assert len(names) == len(set(names)) == 2

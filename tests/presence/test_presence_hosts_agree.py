@@ -143,3 +143,38 @@ def test_no_domain_is_fine_without_gc(tmp_path: Path, source: str) -> None:
     settings = swap(settings, 'value="DC=EXAMPLE,DC=COM"', 'value=""')
     result, doc = presence_check(host(tmp_path, "bems01", dotnet_config(settings)))
     assert result.exit_code == 0, failing(doc)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # the guide's own spacing, its other form, and the case: one domain
+        ('value="DC=EXAMPLE,DC=COM"', 'value="DC=EXAMPLE, DC=COM"'),
+        ('value="DC=EXAMPLE,DC=COM"', 'value="example.com"'),
+        ('value="DC=EXAMPLE,DC=COM"', 'value="dc=example,dc=com"'),
+    ],
+)
+def test_one_domain_written_two_ways_agrees(tmp_path: Path, old: str, new: str) -> None:
+    """The guide writes the domain ``DC=EXAMPLE, DC=COM`` and allows ``EXAMPLE.COM``: two hosts
+    with two of these spellings were told they differ."""
+    one = host(tmp_path, "bems01", host_text(1))
+    two = host(tmp_path, "bems02", swap(host_text(2), old, new))
+    _, doc = presence_check(one, two)
+    assert findings_of(doc, DIFFERS) == []
+
+
+@pytest.mark.parametrize("ldap", ['value="LDAP"', 'value=""', None])
+def test_ldap_empty_and_not_set_are_one_source(tmp_path: Path, ldap: str | None) -> None:
+    """AD_USERS_SOURCE: "LDAP - Active Directory (default)", the guide's comment says; a host that
+    spells the default out agrees with one that leaves it out (it was told it differs)."""
+
+    def source(text: str, value: str | None) -> str:
+        line = '    <add key="AD_USERS_SOURCE" value="GC" />\n'
+        domain = '    <add key="AD_USERS_SOURCE_DOMAIN" value="DC=EXAMPLE,DC=COM" />\n'
+        text = swap(text, domain, "")
+        return swap(text, line, "" if value is None else f'    <add key="AD_USERS_SOURCE" {value} />\n')
+
+    one = host(tmp_path, "bems01", source(host_text(1), 'value="LDAP"'))
+    two = host(tmp_path, "bems02", source(host_text(2), ldap))
+    _, doc = presence_check(one, two)
+    assert [f for f in _differs(doc) if f[1] == "AD_USERS_SOURCE"] == []

@@ -108,3 +108,17 @@ def test_a_section_in_a_location_is_read_and_refused_nothing() -> None:
     )
     assert (config.refused, config.app_settings_line) == ((), 2)
     assert config.value("MAX_SUBSCRIPTIONS_PER_ENDPOINT") == "2000"
+
+
+def test_text_or_cdata_inside_app_settings_is_an_error(tmp_path: Path) -> None:
+    """A setting typed as ``KEY=VALUE``, or a CDATA section, right inside ``<appSettings>``: .NET
+    refuses the file ("cannot contain a CDATA or text element"), and the check passed it clean."""
+    settings = swap(
+        TRUSTED_SETTINGS, "</appSettings>", "  LOG_LEVEL=1\n    <![CDATA[ notes ]]>\n  </appSettings>"
+    )
+    code, doc, text = check(tmp_path, settings)
+    assert code == 1
+    found = [(f["line"], f["severity"]) for f in doc["findings"] if f["rule"] == "app-settings-text"]
+    assert found == [(line_of(text, "LOG_LEVEL=1"), "error"), (line_of(text, "CDATA"), "error")]
+    typed = [f for f in doc["findings"] if f["rule"] == "app-settings-text"][0]["message"]
+    assert '"LOG_LEVEL=1"' in typed and START in typed

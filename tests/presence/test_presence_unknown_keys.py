@@ -145,3 +145,14 @@ def test_any_key_the_service_does_not_know_gets_exactly_one_warning(rules: Prese
         [finding] = about_keys
         assert (finding.key, finding.line) == (key, line_of(text, f'key="{key}"'))
         assert report.failed
+
+
+def test_a_known_key_with_white_space_around_it_says_so(tmp_path: Path) -> None:
+    """``key=" MAX_SUBSCRIPTIONS_PER_ENDPOINT"``: .NET reads another key; the message read "MAX_...
+    is not a key ...; did you mean MAX_..." with the space invisible."""
+    line = '<add key="MAX_SUBSCRIPTIONS_PER_ENDPOINT" value="2000" />'
+    text = dotnet_config(swap(TRUSTED_SETTINGS, line, line.replace('key="', 'key=" ')))
+    _, doc = presence_check(host(tmp_path, "bems01", text))
+    finding = only_finding(doc, "setting-misspelt")
+    assert finding["key"] == " MAX_SUBSCRIPTIONS_PER_ENDPOINT"
+    assert 'this key is " MAX_SUBSCRIPTIONS_PER_ENDPOINT", with white space around it' in finding["message"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.parsers import expat
 
@@ -22,6 +22,9 @@ class Setting:
     key: str
     value: str
     line: int
+    file: str | None = None
+    """The file it stands in, when not the configuration file itself (``<appSettings file=...>``
+    or ``configSource=...``)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,28 @@ class Refused:
     value: str = ""
     first_line: int | None = None
     """(of the first ``<appSettings>``, when this one repeats it)"""
+
+
+@dataclass(frozen=True)
+class SettingsSource:
+    """``<appSettings configSource="appSettings.config">`` (the settings are in that file alone)
+    or ``<appSettings file="user.config">`` (its settings laid over these), relative to the
+    configuration file."""
+
+    attribute: str
+    path: str
+    line: int
+    state: str = "unread"
+    """``read`` (its settings are among the file's), ``missing`` (not on disk), or ``unread``
+    (the configuration file came from an archive or standard input)."""
+
+    @property
+    def read(self) -> bool:
+        return self.state == "read"
+
+    @property
+    def instead(self) -> bool:
+        return self.attribute == "configSource"
 
 
 @dataclass(frozen=True)
@@ -67,6 +92,9 @@ class PresenceConfig:
     endpoints_line: int | None
     """Line of the endpoint collection element (`<ucmaEndpointSips>`); None when absent."""
     refused: tuple[Refused, ...] = ()
+    source: SettingsSource | None = None
+    """Where ``<appSettings>`` says its settings are, besides (``file``) or instead of
+    (``configSource``) the file itself."""
 
     def get(self, key: str) -> Setting | None:
         """The entry for `key`, or None. .NET looks appSettings keys up without regard to case
@@ -135,7 +163,46 @@ def read_text(path: Path, name: str | None = None) -> str:
 
 def load_config(path: Path, collection: str) -> PresenceConfig:
     """Read and parse one configuration file; `collection` names the endpoint section element."""
-    return parse_config(read_text(path), str(path), collection)
+    return with_source(parse_config(read_text(path), str(path), collection), path)
+
+
+def with_source(config: PresenceConfig, path: Path) -> PresenceConfig:
+    """``config`` with the settings of the file its ``<appSettings>`` names (`SettingsSource`),
+    read as .NET reads them, relative to `path`: ``configSource`` takes them from there alone,
+    ``file`` lays them over the file's own (a later entry wins).  A ``configSource`` that cannot be
+    read makes .NET refuse the file; a ``file`` that is not there, .NET passes over."""
+    source = config.source
+    if source is None:
+        return config
+    other = path.parent / source.path.replace("\\", "/")
+    try:
+        text = read_text(other)
+    except ConfigError as e:
+        if not source.instead:
+            return replace(config, source=replace(source, state="missing"))
+        why = str(e).rpartition(": ")[2]
+        refused = Refused("app-settings-source-missing", APP_SETTINGS, source.line, APP_SETTINGS,
+                          attribute=source.attribute, value=f"{other}: {why}")  # fmt: skip
+        return replace(config, settings=(), refused=(*config.refused, refused))
+    settings = tuple(replace(s, file=str(other)) for s in _external_settings(text, str(other)))
+    mine = () if source.instead else config.settings
+    return replace(config, settings=(*mine, *settings), source=replace(source, state="read"))
+
+
+def _external_settings(text: str, name: str) -> list[Setting]:
+    """The settings of a file ``<appSettings>`` names: its root element is ``<appSettings>``."""
+    builder = _Builder("")
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs, parser.CurrentLineNumber)
+    parser.EndElementHandler = builder.end
+    parser.EntityDeclHandler = _reject_entities
+    try:
+        parser.Parse(text, True)
+    except (expat.ExpatError, _EntityError) as e:
+        raise ConfigError(f"{name}: malformed XML: {e}") from e
+    if builder.root != APP_SETTINGS:
+        raise ConfigError(f"{name}:1:1: not an appSettings file: the root element is <{builder.root}>")
+    return builder.settings
 
 
 def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
@@ -144,6 +211,8 @@ def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
     parser = expat.ParserCreate()
     parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs, parser.CurrentLineNumber)
     parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = lambda data: builder.text(data, parser.CurrentLineNumber)
+    parser.StartCdataSectionHandler = lambda: builder.text("<![CDATA[", parser.CurrentLineNumber)
     parser.EntityDeclHandler = _reject_entities
     try:
         parser.Parse(text, True)
@@ -166,6 +235,7 @@ def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
         app_settings_line=builder.app_settings_line,
         endpoints_line=builder.endpoints_line,
         refused=tuple(builder.refused),
+        source=builder.source,
     )
 
 
@@ -193,6 +263,7 @@ class _Builder:
         self.refused: list[Refused] = []
         self._top_app_settings: int | None = None
         """The line of the first ``<appSettings>`` right under ``<configuration>``."""
+        self.source: SettingsSource | None = None
 
     def start(self, tag: str, attrs: dict[str, str], line: int) -> None:
         if self.root is None:
@@ -210,18 +281,70 @@ class _Builder:
                     )
                 else:
                     self._top_app_settings = line
+                    named = [(a, attrs[a].strip()) for a in ("configSource", "file") if attrs.get(a, "")]
+                    if named and named[0][1]:
+                        self.source = SettingsSource(*named[0], line)
         elif tag.casefold() == APP_SETTINGS.casefold():
             self.refused.append(Refused("app-settings-name", tag, line, element=tag))
-        elif tag == self.collection and self.endpoints_line is None:
-            self.endpoints_line = line
+        elif self.collection and tag.casefold() == self.collection.casefold() and parent == ROOT_ELEMENT:
+            self._collection(tag, line)
         elif parent is not None and parent.casefold() == APP_SETTINGS.casefold():
             self._app_setting(tag, attrs, line)
-        elif tag == "add" and parent == "collection" and grandparent == self.collection:
-            self.endpoints.append(EndpointItem(attrs.get("item", ""), line))
+        elif (
+            tag == "add"
+            and parent == "collection"
+            and grandparent is not None
+            and grandparent.casefold() == self.collection.casefold()
+        ):
+            self._endpoint(attrs, line)
         self.stack.append(tag)
+
+    def _collection(self, tag: str, line: int) -> None:
+        """The endpoint section, as .NET reads it: its name with its case (the one the file's
+        ``<configSections>`` declares), once.  Else .NET refuses the file; its endpoints are still
+        read as meant."""
+        if tag != self.collection:
+            renamed = Refused("endpoints-section-name", tag, line, element=tag, value=self.collection)
+            self.refused.append(renamed)
+        if self.endpoints_line is None:
+            self.endpoints_line = line
+        else:
+            self.refused.append(
+                Refused("endpoints-section-repeated", tag, line, element=tag, first_line=self.endpoints_line)
+            )
+
+    def _endpoint(self, attrs: dict[str, str], line: int) -> None:
+        """An ``<add item="sip:..." />`` of the endpoint collection: ``item``, in lower case, and
+        nothing else, or .NET refuses the file (the address is still read as meant)."""
+        meant = {name.casefold(): value for name, value in attrs.items()}
+        for name in attrs:
+            if name != "item":
+                self.refused.append(
+                    Refused(
+                        "endpoint-attribute-unknown",
+                        self.collection,
+                        line,
+                        "add",
+                        attribute=name,
+                        value=attrs[name],
+                    )  # fmt: skip
+                )
+        self.endpoints.append(EndpointItem(meant.get("item", ""), line))
 
     def end(self, tag: str) -> None:
         self.stack.pop()
+
+    def text(self, data: str, line: int) -> None:
+        """Text (or a CDATA section) right inside ``<appSettings>``, where .NET reads elements
+        only: a setting typed as ``KEY=VALUE``, a comment without its ``<!-- -->``.  .NET refuses
+        the file ("cannot contain a CDATA or text element"); told once per run of text."""
+        if not data.strip() or not self.stack or self.stack[-1] != APP_SETTINGS:
+            return
+        last = self.refused[-1] if self.refused else None
+        if last is not None and last.rule == "app-settings-text" and last.line >= line - data.count("\n"):
+            return  # (expat hands a run of text on in pieces)
+        text = data.strip()
+        self.refused.append(Refused("app-settings-text", APP_SETTINGS, line, APP_SETTINGS, value=text))
 
     def _app_setting(self, tag: str, attrs: dict[str, str], line: int) -> None:
         """One element of ``<appSettings>``, as .NET reads it: ``add`` with exactly ``key`` and

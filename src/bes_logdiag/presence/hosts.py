@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -59,17 +60,38 @@ class _Value:
 def _value_of(config: PresenceConfig, key: str, rules: PresenceRules) -> _Value:
     setting = config.get(key)
     line = config.line_of(key)
-    is_max = key.casefold() == rules.keys.max_subscriptions.casefold()
+    folded = key.casefold()
+    is_max = folded == rules.keys.max_subscriptions.casefold()
     if setting is None:
         if is_max:
             # An absent limit is the default: a host that spells the default out agrees with it.
             default = rules.max_subscriptions.default
             return _Value(str(default), f"not set (so {default})", line)
-        return _Value("", "not set", line)
+        compared = _LDAP if folded == rules.keys.ad_source.casefold() else ""
+        return _Value(compared, "not set", line)
     compared = setting.value.strip().casefold()
     if is_max and rules.pattern("integer").fullmatch(compared):
         compared = whole_number(compared)
+    elif folded == rules.keys.ad_source.casefold() and compared == "":
+        compared = _LDAP
+    elif folded == rules.keys.ad_source_domain.casefold():
+        compared = _domain(compared)
     return _Value(compared, f'"{setting.value}"', line)
+
+
+_LDAP = "ldap"
+"""AD_USERS_SOURCE not set, empty, or LDAP: the local Active Directory, as the guide's comment in
+the file says ("LDAP - Active Directory (default)")."""
+_DC = re.compile(r"\s*dc\s*=\s*([^,=]+?)\s*(?:,|$)")
+
+
+def _domain(value: str) -> str:
+    """A domain as AD_USERS_SOURCE_DOMAIN names it, folded: ``DC=EXAMPLE, DC=COM`` (the guide's
+    own spacing), ``DC=EXAMPLE,DC=COM`` and ``EXAMPLE.COM`` all as ``example.com``."""
+    parts = _DC.findall(value)
+    if parts and "".join(f"dc={p}," for p in parts).rstrip(",") == re.sub(r"\s+", "", value).rstrip(","):
+        return ".".join(parts)
+    return value
 
 
 def _settings_agree(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iterator[Finding]:

@@ -25,10 +25,17 @@ def _case_names(findings: list[Finding]) -> list[str]:
     is added only where a file has the same key and rule twice (GitLab drops duplicate names)."""
     names = [f"{f.key} ({f.rule})" for f in findings]
     counts = Counter(names)
-    return [
+    lined = [
         f"{name} line {f.line if f.line is not None else '-'}" if counts[name] > 1 else name
         for name, f in zip(names, findings)
     ]
+    # (and a count where the line is the same too: a file written on one line)
+    again, seen = Counter(lined), Counter[str]()
+    out = []
+    for name in lined:
+        seen[name] += 1
+        out.append(f"{name} #{seen[name]}" if again[name] > 1 else name)
+    return out
 
 
 def _where(file: str, line: int | None) -> str:
@@ -81,7 +88,7 @@ def build_tree(report: CheckReport) -> ET.Element:
     root = ET.Element("testsuites", name="bes-logdiag presence")
     totals: Counter[str] = Counter()
     for capacity in report.capacity:
-        findings = [f for f in report.findings if f.file == capacity.file]
+        findings = report.findings_of(capacity.file)
         totals.update(_suite(root, capacity, findings))
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(totals[key]))

@@ -31,6 +31,14 @@ RULE_IDS = frozenset(
         "app-settings-name",
         "app-settings-repeated",
         "app-settings-element",
+        "app-settings-text",
+        "app-settings-source",
+        "app-settings-source-missing",
+        "app-settings-source-unread",
+        "app-settings-file-missing",
+        "endpoints-section-name",
+        "endpoints-section-repeated",
+        "endpoint-attribute-unknown",
         "setting-attribute-unknown",
         "setting-key-missing",
         "max-subscriptions-invalid",
@@ -182,7 +190,7 @@ class PresenceRules:
         SIP."""
         return self.finding(
             rule_id,
-            file=file,
+            file=setting.file or file,
             key=setting.key,
             line=setting.line,
             value=setting.value,

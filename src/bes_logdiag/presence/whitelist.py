@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,16 +50,30 @@ def _entry(text: str, start: int, end: int) -> WhitelistEntry:
 def ascii_domain(text: str, rules: PresenceRules) -> str | None:
     """The ASCII (``xn--``) form of an internationalised domain name such as ``bücher.example``,
     lower-cased; None when `text` is ASCII already or has no valid ASCII form (Python's ``idna``
-    codec: IDNA 2003, as browsers long used)."""
+    codec, IDNA 2003, but for the letters IDNA 2008 keeps, `_DEVIATIONS`)."""
     # A label may not start or end with a hyphen (the rule IDNA's STD3 check applies, which
     # Python's codec leaves out): "-bü.example" would otherwise come back as a valid-looking name.
     if text.isascii() or any(label.startswith("-") or label.endswith("-") for label in text.split(".")):
         return None
     try:
-        encoded = text.encode("idna").decode("ascii").lower()
+        encoded = ".".join(_ascii_label(label) for label in text.split(".")).lower()
     except UnicodeError:  # an empty or over-long label, a character IDNA refuses
         return None
     return encoded if rules.pattern("fqdn").fullmatch(encoded) else None
+
+
+_DEVIATIONS = frozenset("ßς\u200c\u200d")
+"""The characters IDNA 2003 maps away (``ß`` to ``ss``) and IDNA 2008, which DNS registries and
+browsers use now, keeps: ``straße.de`` is ``xn--strae-oqa.de``, and ``strasse.de`` another domain."""
+
+
+def _ascii_label(label: str) -> str:
+    if label.isascii():
+        return label
+    if _DEVIATIONS & set(label):
+        # (punycode of the label as written, lower-cased: IDNA 2008's form of it)
+        return "xn--" + unicodedata.normalize("NFC", label.lower()).encode("punycode").decode("ascii")
+    return label.encode("idna").decode("ascii")
 
 
 def normalise_whitelist(
