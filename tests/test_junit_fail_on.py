@@ -93,3 +93,22 @@ def test_strict_makes_each_skipped_input_an_errored_case(tmp_path: Path) -> None
     assert root.get("errors") == "1" and suite.get("errors") == "1"
     without = run_cli("scan", logs, "-f", "junit", "-q", "--jobs", "1")
     assert "inputs" not in {s.get("name") for s in ET.fromstring(without.stdout.encode()).iter("testsuite")}
+
+
+def test_fail_if_none_with_no_activation_is_a_failed_case(tmp_path: Path) -> None:
+    """The run exits 1 with --fail-if-none and no activation, and the report said tests="0"
+    failures="0": CI showed green tests on a red job."""
+    logs = tmp_path / "BB01_MAGT_01_20240101_0001.txt"
+    logs.write_text("[30085] (01/01 10:00:00.000):{0x1} {a@b.example} New mail has arrived, EntryId=1\n")
+    result = run_cli("scan", tmp_path, "--format", "junit", "--fail-if-none", "-q")
+    assert result.exit_code == 1
+    root = ET.fromstring(result.stdout)
+    assert (root.get("tests"), root.get("failures")) == ("1", "1")
+    (case,) = root.iter("testcase")
+    assert (
+        case.find("failure") is not None
+        and case.find("failure").get("message") == "no activation in these logs"
+    )  # type: ignore[union-attr]
+    # without --fail-if-none the run passes, and so does the report
+    passing = run_cli("scan", tmp_path, "--format", "junit", "-q")
+    assert passing.exit_code == 0 and ET.fromstring(passing.stdout).get("failures") == "0"

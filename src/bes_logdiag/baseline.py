@@ -85,10 +85,11 @@ class Baseline:
 @dataclass(frozen=True)
 class Gate:
     """Which activations fail a run: those whose status ``--fail-on`` names, less those the
-    baseline accepts."""
+    baseline accepts; and whether finding none fails it (``--fail-if-none``)."""
 
     failing: frozenset[Status] = PROBLEMS
     baseline: Baseline | None = None
+    fail_if_none: bool = False
 
     def accepted(self, act: Activation) -> bool:
         """A problem the baseline accepts (whether or not ``--fail-on`` names its status)."""

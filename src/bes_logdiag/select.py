@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,9 +35,18 @@ class Unmatched:
     """What to tell the user, with the near names when it is not in the logs ("did you mean")."""
 
 
+_COMMA = re.compile(r"\s*,\s*")
+
+
+def folded_query(text: str) -> str:
+    """A name as given or as logged, folded for comparing (`names.fold_name`), its comma spaced one
+    way: ``Dundas,Ian`` and ``Dundas , Ian`` are ``dundas, ian``."""
+    return _COMMA.sub(", ", fold_name(text))
+
+
 def _name_forms(text: str) -> set[str]:
     """``Müller, Jürgen`` as ``mueller, juergen`` and ``juergen mueller`` (accents folded)."""
-    name = fold_name(text)
+    name = folded_query(text)
     last, comma, first = name.partition(",")
     return {name, f"{first.strip()} {last.strip()}"} if comma else {name}
 
@@ -53,7 +63,7 @@ def name_forms(email: str | None, user_id: str | None, display_name: str | None)
 def names_match(query: str, email: str | None, user_id: str | None, display_name: str | None) -> bool:
     """An address, a numeric user id or a display name (``Last, First`` or ``First Last``), in
     any case and spacing, accents folded as the identity join folds them."""
-    return fold_name(query) in name_forms(email, user_id, display_name)
+    return folded_query(query) in name_forms(email, user_id, display_name)
 
 
 def user_matches(query: str, act: Activation) -> bool:
@@ -146,7 +156,7 @@ def _near(query: str, names: Iterable[str]) -> list[str]:
     part with the addresses of its own domain (else ``nobody@example.com`` is near every address
     at example.com) and whole with the others (``ian.dundas@exmaple.com``); a display name as
     ``Last, First`` and as ``First Last``; accents folded."""
-    q = fold_name(query)
+    q = folded_query(query)
     if q.isdigit():  # every user id is near every other: 2040 is no nearer 2004 than 2049
         return []
     local, at, domain = q.partition("@")
@@ -189,13 +199,22 @@ def unmatched(report: Report, sel: Selection) -> list[Unmatched]:
     acts = report.activations
     found: list[Unmatched] = []
     for u in sel.users:
-        if any(user_matches(u, a) for a in acts):
+        theirs = [a for a in acts if user_matches(u, a)]
+        if theirs and sel.servers and not any(_server_in(a.server, sel.servers) for a in theirs):
+            # (both in the logs, but not together: an empty report said nothing of why)
+            on = ", ".join(sorted({a.server or "(no server name)" for a in theirs}))
+            found.append(
+                Unmatched(
+                    "--user", u, True, f"--user {u!r}: no activation on the --server given (theirs: {on})"
+                )
+            )
+        if theirs:
             continue
         loose = sum(x.count for x in report.unattached if names_match(u, x.email, x.user_id, x.display_name))
         if loose:
             note = (
                 f"--user {u!r}: no activation of this user in the logs, only {loose:,} "
-                f"line{'s' if loose != 1 else ''} outside any activation (see unattached)"
+                f"line{'s' if loose != 1 else ''} outside any activation"
             )
             found.append(Unmatched("--user", u, True, note))
             continue
@@ -245,7 +264,7 @@ def select_lines(report: Report, sel: Selection) -> Report:
         acts.append(dataclasses.replace(a, attempts=attempts))
     # A dense log names the same users on every line: each query is folded once, and each set of
     # names turned into its forms once.
-    wanted = {fold_name(q) for q in sel.users}
+    wanted = {folded_query(q) for q in sel.users}
     known: set[tuple[str, str]] = set()
     for u in report.unattached:
         forms = name_forms(u.email, u.user_id, u.display_name)

@@ -35,6 +35,10 @@ def parse_duration(text: str) -> timedelta:
     raise ValueError(f"{text!r} is not a duration (examples: 90s, 15m, 1h30m, 2d; a bare number is minutes)")
 
 
+LONGEST_STALL = timedelta(days=3650)
+"""Ten years: no activation waits longer, and a log's time plus it stays a date."""
+
+
 def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
     """``--stall-after 30m`` (every stage) or ``--stall-after 4=2h`` (one stage), repeatable."""
     out: dict[int | None, timedelta] = {}
@@ -45,6 +49,8 @@ def parse_stall_after(values: list[str]) -> dict[int | None, timedelta]:
         limit = parse_duration(dur if sep else v)
         if limit <= timedelta(0):
             raise ValueError(f"{v!r}: a stall threshold must be longer than zero")
+        if limit > LONGEST_STALL:  # (added to a log's time, 99999999d ran past the year 9999)
+            raise ValueError(f"{v!r}: a stall threshold of over {LONGEST_STALL.days:,} days is no threshold")
         out[int(stage_text) if sep else None] = limit
     return out
 

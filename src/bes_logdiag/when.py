@@ -107,7 +107,7 @@ def resolve(when: When, span: Span | None, today: datetime | None = None) -> tup
         except OverflowError:
             moment = datetime.min
         return moment, (
-            f"{when.option} {when.text}: from {moment:%Y-%m-%d %H:%M:%S}, "
+            f"{when.option} {when.text}: {'up to' if when.end else 'from'} {moment:%Y-%m-%d %H:%M:%S}, "
             f"{duration(when.back)} before the logs end ({span.last:%Y-%m-%d %H:%M:%S})"
         )
     if span is None or (when.year and when.date):

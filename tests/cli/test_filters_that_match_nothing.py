@@ -83,3 +83,40 @@ def test_events_fail_the_same_way() -> None:
     result = run_cli("events", SAMPLE_LOGS, "--user", "ian.dundas@exmaple.com")
     assert result.exit_code == EXIT_NO_MATCH and result.stdout == ""
     assert "did you mean ian.dundas@example.com" in result.stderr
+
+
+def test_a_user_and_a_server_each_in_the_logs_but_not_together_are_told() -> None:
+    """tom.reed stalled on BBPROD01, asked for on BES_EAST_02: an empty report, exit code 0 and no
+    word of why."""
+    result = run_cli(
+        "scan", SAMPLE_LOGS, "-f", "csv", "--user", "tom.reed@example.com", "--server", "BES_EAST_02"
+    )
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "bes-logdiag: --user 'tom.reed@example.com': no activation on the --server given (theirs: BBPROD01)\n"
+    )
+
+
+def test_since_after_until_is_a_usage_error() -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "--since", "2024-01-02", "--until", "2024-01-01")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "bes-logdiag: error: --since (2024-01-02 00:00:00) is after --until (2024-01-01 23:59:59)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "note"),
+    [
+        ("--since", "2030-01-01", "--since 2030-01-01 00:00:00 is after the logs end (2024-01-01 23:50:00)"),
+        (
+            "--until",
+            "2001-01-01",
+            "--until 2001-01-01 23:59:59 is before the logs begin (2023-12-30 00:00:15)",
+        ),
+    ],
+)
+def test_a_window_the_logs_do_not_reach_is_told(option: str, value: str, note: str) -> None:
+    result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", option, value)
+    assert result.exit_code == 0
+    assert f"bes-logdiag: {note}\n" in result.stderr

@@ -229,3 +229,16 @@ def test_redacted_the_lines_outside_name_the_pseudonym(logs: Path, tmp_path: Pat
     assert result.exit_code == 0, result.stderr
     assert "no activation, but 14 mailbox_not_reachable errors (KB02276)" in result.stdout
     assert IDLE not in result.stdout and "cn=idle.user" not in result.stdout
+
+
+def test_timeline_json_of_a_user_named_nowhere_is_still_json(tmp_path: Path) -> None:
+    """``timeline nosuch LOGS --format json``: nothing was written (not even the ``-o`` file), and
+    ``jq`` read no JSON; a user with lines outside an activation got an object."""
+    for output in (None, tmp_path / "tl.json"):
+        result = run_cli(
+            "timeline", "nosuch", SAMPLE_LOGS, "--format", "json", *(["-o", output] if output else [])
+        )
+        assert result.exit_code == 1
+        text = output.read_text(encoding="utf-8") if output else result.stdout
+        assert json.loads(text) == {"user": "nosuch", "activations": [], "milestones": [], "unattached": []}
+        assert "no activation of 'nosuch' in these logs" in result.stderr

@@ -6,7 +6,10 @@ import csv
 import gzip
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -83,7 +86,9 @@ def acts(*args: str) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_user_filter_folds_accents_and_takes_first_last() -> None:
-    for query in ("Mueller, Juergen", "jürgen müller", "Juergen  Mueller", "MÜLLER, JÜRGEN"):
+    # (and however the comma is spaced: "Müller,Jürgen" named no one, exit code 4)
+    for query in ("Mueller, Juergen", "jürgen müller", "Juergen  Mueller", "MÜLLER, JÜRGEN", "Müller,Jürgen",
+                  "Mueller ,  Juergen"):  # fmt: skip
         assert [a["user_id"] for a in acts("--user", query)] == [2003], query
     assert [a["email"] for a in acts("--user", "Ian Dundas")] == ["ian.dundas@example.com"]
     part = run_cli("scan", SAMPLE_LOGS, "-q", "-f", "json", "--user", "Dundas")
@@ -365,6 +370,9 @@ def test_a_filter_that_matches_nobody_says_so() -> None:
 def test_stall_after_mistakes_are_named() -> None:
     for value, message in [
         ("9999999999999999d", "longer than any log can span"),
+        # (long enough for a timedelta, not for a log's time plus it: an internal OverflowError)
+        ("99999999d", "a stall threshold of over 3,650 days is no threshold"),
+        ("4=3000000d", "a stall threshold of over 3,650 days is no threshold"),
         ("4=2h,3=1h", "give --stall-after once per stage"),
         ("soon", "is not a duration"),
     ]:
@@ -416,3 +424,46 @@ def test_a_reader_gone_from_a_live_output_ends_it_quietly(
     monkeypatch.setattr(importlib.import_module(module), loop, closed_pipe)
     result = run_cli(*args, "-q")
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", SAMPLE_LOGS, "--status", "complete"),
+        ("timeline", "ian.dundas@example.com", SAMPLE_LOGS),
+        ("kb", "13840"),
+        ("kb",),
+        ("patterns", "list"),
+    ],
+    ids=["scan-table", "timeline", "kb-article", "kb", "patterns-list"],
+)
+def test_a_reader_that_stops_after_one_line_leaves_the_exit_code_to_what_was_found(
+    args: tuple[object, ...],
+) -> None:
+    """``scan logs | head -1`` on clean logs: the table (rich's console) ended the program with
+    exit code 1, "problems found", when the pipe closed.  Read one line and close it, as ``head``
+    does, at every size of output: the run says 0, and nothing on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bes_logdiag", *map(str, args), "-q", "--width", "200"]
+        if args[0] == "scan"
+        else [sys.executable, "-m", "bes_logdiag", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""
+
+
+@pytest.mark.parametrize("args", [("kb",), ("patterns", "list")])
+def test_a_closed_stdout_is_refused_where_the_output_would_be_lost(args: tuple[str, ...]) -> None:
+    """``kb >&-`` exited 0, its output lost without a word; scan, events and timeline say so."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bes_logdiag", *args], stdout=None, stderr=subprocess.PIPE, timeout=120,
+        stdin=subprocess.DEVNULL, close_fds=True, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "bes-logdiag: error: standard output is closed: nowhere to write\n"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from bes_logdiag.cli.streams import (
+    NO_STDOUT,
     STDOUT_CLOSED,
     _guarded_stderr,
     check_output,
@@ -425,7 +426,19 @@ def place_times(
             raise UsageError(str(e)) from e
         times.append(moment)
         notes += [note] if note else []
-    return times[0], times[1], notes
+    start, end = times
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--since ({start:%Y-%m-%d %H:%M:%S}) is after --until ({end:%Y-%m-%d %H:%M:%S})")
+    # (a window the logs do not reach selects nothing: say why, rather than leave a report empty)
+    if span is not None and start is not None and start > span.last:
+        notes.append(
+            f"--since {start:%Y-%m-%d %H:%M:%S} is after the logs end ({span.last:%Y-%m-%d %H:%M:%S})"
+        )
+    if span is not None and end is not None and end < span.first:
+        notes.append(
+            f"--until {end:%Y-%m-%d %H:%M:%S} is before the logs begin ({span.first:%Y-%m-%d %H:%M:%S})"
+        )
+    return start, end, notes
 
 
 def tell_unmatched(report: Report, selection: Selection, *, quiet: bool) -> bool:
@@ -462,6 +475,6 @@ def check_strict(report: Report) -> None:
 
 
 __all__ = [
-    "STDOUT_CLOSED", "Command", "Group", "output_errors", "check_output", "output_stream",
+    "NO_STDOUT", "STDOUT_CLOSED", "Command", "Group", "output_errors", "check_output", "output_stream",
     "plain_message", "typer_app", "warn",
 ]  # fmt: skip

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, EXIT_PROBLEMS, PATTERNS, handle_errors, typer_app
+from bes_logdiag.cli.common import (
+    DEBUG,
+    EXIT_PROBLEMS,
+    NO_STDOUT,
+    PATTERNS,
+    handle_errors,
+    output_stream,
+    typer_app,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -34,14 +42,13 @@ def list_patterns(patterns: list[Path] = PATTERNS, debug: bool = DEBUG) -> None:
     Example: bes-logdiag patterns list --patterns ./site-patterns
     """
     with handle_errors(debug):
-        import sys
-
         from bes_logdiag.pattern_check import load_checked_library
         from bes_logdiag.render.table import console_for
 
         lib = load_checked_library(patterns)
-        console = console_for(sys.stdout)
-        console.print(patterns_table(lib, console.width))
+        with output_stream(None, closed=NO_STDOUT) as out:
+            console = console_for(out)
+            console.print(patterns_table(lib, console.width))
 
 
 def patterns_table(lib: Library, width: int) -> Table:

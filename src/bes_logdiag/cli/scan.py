@@ -224,7 +224,11 @@ def scan(
             inputs = [*paths, *(str(p) for _, p in config.users), *(str(p) for p in patterns)]
             # (it may be the --baseline file: that updates it)
             check_output(write_baseline, [*inputs, *([str(output)] if output else [])], "--write-baseline")
-        gate = Gate(frozenset(FAILING[fail_on]), read_baseline(baseline) if baseline is not None else None)
+        gate = Gate(
+            frozenset(FAILING[fail_on]),
+            read_baseline(baseline) if baseline is not None else None,
+            fail_if_none=fail_if_none,
+        )
 
         def redacted(report: Report) -> Report:
             """The report as it may be sent: with --redact, every person (and server) replaced."""
@@ -274,17 +278,17 @@ def scan(
             _recorded(history, everything, paths, trend=False)
         if strict:
             check_strict(report)
-        code = exit_code(report, gate, fail_if_none=fail_if_none, nobody=nobody)
+        code = exit_code(report, gate, nobody=nobody)
     if code != EXIT_CLEAN:
         raise typer.Exit(code)
 
 
-def exit_code(report: Report, gate: Gate, *, fail_if_none: bool, nobody: bool) -> int:
+def exit_code(report: Report, gate: Gate, *, nobody: bool) -> int:
     """4 when a --user or --server names no one in the logs, 1 when an activation fails the run
     (`Gate`: --fail-on less the baseline) or, with --fail-if-none, there is none, else 0."""
     if nobody:
         return EXIT_NO_MATCH
-    if any(gate.fails(a) for a in report.activations) or (fail_if_none and not report.activations):
+    if any(gate.fails(a) for a in report.activations) or (gate.fail_if_none and not report.activations):
         return EXIT_PROBLEMS
     return EXIT_CLEAN
 

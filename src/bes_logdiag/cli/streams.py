@@ -93,6 +93,8 @@ def warn(message: str) -> None:
 
 
 STDOUT_CLOSED = "standard output is closed: give -o FILE to write the report to a file"
+NO_STDOUT = "standard output is closed: nowhere to write"
+"""(for the commands that write only to stdout)"""
 
 
 def check_output(output: Optional[Path], inputs: list[str], option: str = "-o") -> None:
@@ -139,7 +141,7 @@ def output_errors() -> str:
 
 
 @contextmanager
-def output_stream(path: Optional[Path]) -> Iterator[TextIO]:
+def output_stream(path: Optional[Path], *, closed: str = STDOUT_CLOSED) -> Iterator[TextIO]:
     """stdout, or the ``--output`` file (UTF-8); see `check_output` for what is refused up front.
 
     The file is written whole or not at all: into a temporary file in the same folder, flushed to
@@ -148,13 +150,14 @@ def output_stream(path: Optional[Path]) -> Iterator[TextIO]:
     never mix, the last to finish wins.  A device or pipe (``-o /dev/null``) is written directly.
 
     A reader that stops early (``| head``) ends the output quietly; the exit code still says
-    what was found.
+    what was found.  ``closed``: what to say when there is no stdout (a command without ``-o``
+    says so without pointing to it).
     """
     from bes_logdiag.errors import UsageError
 
     if path is None:
         if sys.stdout is None:
-            raise UsageError(STDOUT_CLOSED)
+            raise UsageError(closed)
         with suppress(AttributeError, ValueError, OSError):  # not a TextIOWrapper (embedding)
             sys.stdout.reconfigure(errors=output_errors())  # type: ignore[union-attr]
         try:

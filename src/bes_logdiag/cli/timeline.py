@@ -120,6 +120,11 @@ def timeline(
                 f"no activation of {user!r} in these logs"
                 + (f"; did you mean {' or '.join(near)}?" if near else "")
             )
+            if fmt is not TimelineFormat.table:  # (JSON of no one is still JSON: jq reads it)
+                from bes_logdiag.render.timeline import write_json
+
+                with output_stream(output) as out:
+                    write_json(user, [], out, outside=[])
             raise typer.Exit(EXIT_PROBLEMS)
         with output_stream(output) as out:
             if fmt is TimelineFormat.table:

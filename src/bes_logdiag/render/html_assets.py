@@ -191,7 +191,8 @@ JS = """
   function fold(text) {
     return text.toLowerCase().replace(/[\\u00e4\\u00f6\\u00fc\\u00df\\u00e6\\u00f8\\u00e5]/g, function (c) {
       return SPELT[c];
-    }).normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "").replace(/\\s+/g, " ").trim();
+    }).normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "").replace(/\\s+/g, " ").trim()
+      .replace(/ ?, ?/g, ", ");
   }
   function apply() {
     var want = {};

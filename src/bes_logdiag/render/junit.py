@@ -5,7 +5,8 @@ activation that fails the run is a ``<failure>``, an in-progress one is skipped,
 one passes, with its verdict in ``<system-out>`` (a stall that ``--fail-on failed`` or the baseline
 lets pass is still said there).  So a CI job (GitLab ``artifacts:reports:junit``, Jenkins, GitHub
 test reporters) marks the build exactly when the exit code fails it.  With ``--strict`` each
-skipped input is an errored case in a suite of its own, ``inputs``.
+skipped input is an errored case in a suite of its own, ``inputs``; with ``--fail-if-none`` and no
+activation, one failed case says so, in a suite ``activations``.
 
 ``time`` is 0: a case is a verdict read from logs, and the activation's own duration (minutes to
 days) is no test's running time; dashboards that add times up would show hours.  The duration is
@@ -21,12 +22,14 @@ from typing import TextIO
 
 from bes_logdiag.baseline import Gate
 from bes_logdiag.model import Activation, Report, Skipped, Status
-from bes_logdiag.render.safe import INVISIBLE
+from bes_logdiag.render.safe import INVISIBLE, terminal
 from bes_logdiag.render.text import kb_label, unconfirmed_note, who
 from bes_logdiag.words import duration
 
 UNKNOWN_SERVER = "unknown-server"
 INPUTS_SUITE = "inputs"
+NONE_SUITE = "activations"
+"""The suite of ``--fail-if-none`` when there is no activation: one failed case."""
 NO_TIME = "0"
 # XML 1.0 forbids most C0 controls (and ElementTree writes them unescaped): a stray byte in a log
 # line or file name must not make the whole report unparsable.  C1 controls (U+009B is a terminal's
@@ -41,14 +44,16 @@ def clean(text: str) -> str:
 
 
 def _unique_names(acts: list[Activation]) -> list[str]:
-    """Names unique within a suite (GitLab drops duplicate test cases): add the id, then a count."""
-    first = Counter(who(a) for a in acts)
+    """Names unique within a suite (GitLab drops duplicate test cases): add the id, then a count.
+    A control character in a name is shown as its escape (``\\x07``), as the other formats show
+    it: two names that differ by one stay two (replaced by U+FFFD, they were one)."""
+    shown = [terminal(who(a)) for a in acts]
+    first = Counter(shown)
     names = [
-        f"{who(a)} (UserId={a.user_id})"
-        if first[who(a)] > 1 and a.user_id and (a.email or a.display_name)
-        else who(a)
-        for a in acts
-    ]
+        f"{name} (UserId={a.user_id})" if first[name] > 1 and a.user_id and (a.email or a.display_name)
+        else name
+        for a, name in zip(acts, shown)
+    ]  # fmt: skip
     total: Counter[str] = Counter(names)
     used: Counter[str] = Counter()
     out: list[str] = []
@@ -148,6 +153,16 @@ def build_tree(report: Report, gate: Gate | None = None, *, strict: bool = False
         suite = ET.SubElement(root, "testsuite", attrib, time=NO_TIME)
         for act, name in zip(acts, _unique_names(acts)):
             _testcase(suite, act, name, server, gate)
+    if gate.fail_if_none and not report.activations:
+        # (the exit code fails the run: so does a case, or CI shows green tests on a red job)
+        totals.update(tests=1, failures=1)
+        suite = ET.SubElement(root, "testsuite", name=NONE_SUITE, tests="1", failures="1", errors="0",
+                              skipped="0", time=NO_TIME)  # fmt: skip
+        case = ET.SubElement(suite, "testcase", classname=f"bes-logdiag.{NONE_SUITE}", name=NONE_SUITE,
+                             time=NO_TIME)  # fmt: skip
+        ET.SubElement(
+            case, "failure", message="no activation in these logs", type="none"
+        ).text = "--fail-if-none fails the run when the logs hold no activation"
     if strict and report.inputs.skipped:
         totals.update(_inputs_suite(root, report.inputs.skipped))
     for key in ("tests", "failures", "errors", "skipped"):

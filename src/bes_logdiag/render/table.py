@@ -73,22 +73,31 @@ def output_width(
     return None if is_terminal(out) else _PIPE_WIDTH
 
 
+class _Console(Console):
+    """A rich console whose reader stopping early (``| head``) is a `BrokenPipeError`, which the
+    output's owner ends quietly (`cli.streams.output_stream`): rich's own ends the program with
+    exit code 1, "problems found", after clean logs."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console_for(out: TextIO, screen: Screen | None = None) -> Console:
     """A console laid out `output_width` wide that colours as `Screen.color` says: by default
     only a terminal, or wherever FORCE_COLOR is set, and never under NO_COLOR."""
     screen = screen or Screen()
     width = output_width(out, screen)
     if screen.color is False:
-        return Console(file=out, width=width, highlight=False, soft_wrap=False, color_system=None)
+        return _Console(file=out, width=width, highlight=False, soft_wrap=False, color_system=None)
     if screen.color is True:
-        console = Console(
+        console = _Console(
             file=out, width=width, highlight=False, soft_wrap=False, force_terminal=True, no_color=False
         )
         if console.color_system is None:  # TERM=dumb or unset: the 16 colours every terminal has
-            console = Console(file=out, width=width, highlight=False, soft_wrap=False, force_terminal=True,
+            console = _Console(file=out, width=width, highlight=False, soft_wrap=False, force_terminal=True,
                               no_color=False, color_system="standard")  # fmt: skip
         return console
-    return Console(file=out, width=width, highlight=False, soft_wrap=False)
+    return _Console(file=out, width=width, highlight=False, soft_wrap=False)
 
 
 def _status(status: Status) -> Text:
