@@ -101,6 +101,23 @@ def test_one_servers_daily_reports_merge_into_the_report_of_all_its_days(tmp_pat
     assert [t["status"] for t in ian["attempts"]] + [ian["status"]] == ["stalled", "complete"]
 
 
+def test_two_people_of_one_display_name_in_two_reports_stay_two(tmp_path: Path) -> None:
+    """January's john.smith@ and February's j.smith2@, both 'Smith, John': one shared display name
+    is no one person (two addresses), and they were merged into one, January's completion an
+    earlier attempt of February's stall."""
+    _, jan, _ = scan_json(SAMPLE_LOGS / EAST / "20231231", "-q")
+    _, feb, _ = scan_json(SAMPLE_LOGS / EAST / "20240101", "-q")
+    (john,) = [a for a in jan["activations"] if a["email"] == "jsmith@example.com"]
+    other = feb["activations"][0]
+    other.update(display_name=john["display_name"], user_id=None)
+    code, doc, err = merge(save(tmp_path / "jan.json", jan), save(tmp_path / "feb.json", feb))
+    assert (code, err) == (0, "")
+    assert doc is not None
+    emails = [a["email"] for a in doc["activations"]]
+    assert "jsmith@example.com" in emails and other["email"] in emails
+    assert doc["summary"]["activations"] == len(jan["activations"]) + len(feb["activations"])
+
+
 def test_the_same_logs_scanned_from_another_folder_are_taken_once(
     hosts: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -109,6 +109,9 @@ CASES = [
      ["{0x1A2B} User ", " not started"]),
     (bes_line(T, "User TUser can not be started, ServerDN not defined", user=None), ["TUser"],
      ["{0x1A2B} User ", " can not be started, ServerDN not defined"]),
+    # (a name the scan does not read there is no less a name: each word replaced, its case kept)
+    (bes_line(T, "User Ian Dundas not started", user=None), ["Ian", "Dundas"], ["{0x1A2B} User ", " not started"]),
+    (bes_line(T, "User jdoe not started", user=None), ["jdoe"], ["{0x1A2B} User ", " not started"]),
     (bes_line(T, "proxy SMTP=ahmed.alfarsi@contoso.ae;X400=c=US;a= ;p=Contoso;o=Exchange;s=Al-Farsi;g=Ahmed; set"),
      ["ahmed", "alfarsi", "Farsi", "Contoso", "Ahmed"], [";X400=c=US;a= ;p=", ";o=Exchange;s=", ";g=", "; set"]),
 ]  # fmt: skip

@@ -13,7 +13,6 @@ from __future__ import annotations
 import _thread
 import signal
 import sys
-from contextlib import suppress
 
 
 def _raise_again(unraisable: sys.UnraisableHookArgs) -> None:
@@ -29,30 +28,23 @@ def _raise_again(unraisable: sys.UnraisableHookArgs) -> None:
 
 def main() -> None:
     sys.unraisablehook = _raise_again
-    interrupted: list[int] = []
+    pending: list[int] = []
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.SIG_IGN:  # (a shell's background job ignores Ctrl-C: so do we)
-        signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
+        signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
         from bes_logdiag.cli import main as run_cli
-        from bes_logdiag.errors import Terminated
     finally:
         signal.signal(signal.SIGINT, previous)
     _end_on(TERMINATING)
     try:
-        if interrupted:
+        if pending:
             raise KeyboardInterrupt
         run_cli()  # (which says "interrupted" itself from the moment it runs)
     except KeyboardInterrupt as e:
-        if isinstance(e, Terminated):
-            from bes_logdiag.cli.common import terminated_words
+        from bes_logdiag.cli.common import interrupted  # (imported above: the command line's own)
 
-            code, words = 128 + e.signum, terminated_words(e)
-        else:
-            code, words = 130, "interrupted"
-        with suppress(AttributeError, OSError, ValueError):  # (stderr closed: the code still says it)
-            sys.stderr.write(f"bes-logdiag: {words}\n")
-        raise SystemExit(code) from None
+        raise SystemExit(interrupted(e).exit_code) from None
     finally:
         _keep_the_exit_code()
 

@@ -51,10 +51,10 @@ before MAGT's service-book request (another process, another clock), a line writ
 
 
 def can_open(e: Event) -> bool:
-    """Whether a line may begin an attempt.  A line whose user came from its thread (the
-    KEY_ACCEPT) only adds to an attempt the user has under way: on its own it would invent an
-    activation for a guess."""
-    return e.opens_attempt and e.identity_from != "thread"
+    """Whether a line may begin an attempt.  A line whose user came from its thread, or from the
+    line before it in a log without thread ids (the KEY_ACCEPT), only adds to an attempt the user
+    has under way: on its own it would invent an activation for a guess."""
+    return e.opens_attempt and e.identity_from is None
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Between two reports the logs only grew, but an activation may be known by more of its names in the
 second (the Synchronization Service's line ties its display name and user id to the address), so
 an activation of the second report is the one of the first on the same server that shares a name
-with it.  Its lines are told apart by file, line and pattern.
+with it.  Its lines are told apart by what they say and when (`_key`), not by where they stand.
 """
 
 from __future__ import annotations

@@ -104,6 +104,7 @@ class FileScanner:
         self._chunker = LineChunker(self.enc)
         anchor = src.info.day
         # (no date in the name or folder, no --year: the year is a guess, `YearClock`)
+        self._guessed = year is None and anchor is None
         self._new_clock = partial(
             YearClock, anchor, anchor.year if anchor else year or default_year, guessed=year is None
         )
@@ -132,14 +133,22 @@ class FileScanner:
         self._headless = False
         """A BES-named file whose first 64 KiB hold no BES timestamp, read on (`_sniff`)."""
         self._last_buf = b""
+        self._unwrapped = False
+        """The input's wrapped lines were joined (`unwrapped`): its bytes are not the file's."""
+        self._bytes_moved = 0
         self._chunk_at: int | None = None
         """Where the buffer being matched begins in the source's bytes; None for transcoded text."""
 
     def unwrapped(self, data: bytes) -> bytes:
         """The whole input with the lines a mail client wrapped joined back onto their records
         (`unwrap`), and a note of it."""
-        data, joined = unwrap(data)
+        unwrapped, joined = unwrap(data)
         if joined:
+            # (the lines' places in the file are no longer those in the bytes matched; its bytes
+            # are counted as the file holds them)
+            self._unwrapped = True
+            self._bytes_moved = len(data) - len(unwrapped)
+            data = unwrapped
             self.stats.warnings.append(
                 f"{self.src.name}: {joined:,} line{'s' if joined > 1 else ''} without a BES header "
                 f"continue{'' if joined > 1 else 's'} the record before, as a mail client wraps long "
@@ -187,7 +196,7 @@ class FileScanner:
                 self.stats.skipped = Skipped(self.src.name, not_a_log(head))
                 self.stats.bytes = len(head)
             return []
-        if LEAP_DAY.search(head) is not None:
+        if self._guessed and LEAP_DAY.search(head) is not None:  # (a dated log's year is known)
             self._new_clock = partial(self._new_clock, leap_day=True)
             self.clock = self._new_clock()
         self.stats.first_time = first_time(head, self._new_clock())
@@ -199,7 +208,7 @@ class FileScanner:
         stats = self.stats
         # Read, though passed over unmatched (decode.LineChunker).  Not reset: `snapshot` runs
         # this on a copy of the stats, and the last finish must count them too.
-        stats.bytes += self.enc.passed_over
+        stats.bytes += self.enc.passed_over + self._bytes_moved
         if self._last_buf:
             stats.lines = self._line_base + (0 if self._last_buf.endswith(b"\n") else 1)
             stats.encoding = self.enc.label
@@ -256,7 +265,7 @@ class FileScanner:
         # (``stats.bytes`` so far) and those.
         enc = self.enc
         self._chunk_at = (
-            None if self._chunker.transcodes
+            None if self._chunker.transcodes or self._unwrapped
             else stats.bytes + enc.passed_over + (len(BOM_UTF8) if enc.name == "utf-8-sig" else 0)
         )  # fmt: skip
         stats.bytes += len(buf)

@@ -295,18 +295,14 @@ class Follower:
                 out.append(Grew(tail.src))
         elif changed or tail.offset < st.st_size or tail.waiting is not None:
             # (bytes left unread: a read stops at `max_read`, and NULs at the end wait)
-            renewed = tail.ident != (0, 0) and ident != tail.ident
-            if not self._read(tail, st.st_size, now, out, renewed=renewed):
+            if not self._read(tail, st.st_size, now, out):
                 return
         tail.size, tail.mtime, tail.ident = st.st_size, st.st_mtime_ns, ident
         self._close_if_superseded(tail, changed, now, out)
 
-    def _read(
-        self, tail: _Tail, size: int, now: float, out: list[FileChange], *, renewed: bool = False
-    ) -> bool:
-        """Hand on what was appended; False when the file could not be read.  ``renewed``: the
-        name now stands for another file (deleted and written anew, by a cleanup and the BES)."""
-        if size < tail.offset and (renewed or self._begins_otherwise(tail)):
+    def _read(self, tail: _Tail, size: int, now: float, out: list[FileChange]) -> bool:
+        """Hand on what was appended; False when the file could not be read."""
+        if size < tail.offset and self._begins_otherwise(tail):
             # Another file, shorter than what was read of the old one (deleted and written anew):
             # read it from its start at once.  Waiting for it to grow back, as for a copy being
             # rewritten, told its lines seconds late, after later ones of other logs.

@@ -297,13 +297,20 @@ _ACTIVATION_ONLY = frozenset({"server", *_PERSON, "joins", "attempts"})
 
 
 def _names(act: Mapping[str, Any]) -> list[str]:
-    """The names an activation goes by, as keys: the ones `history` knows a person by too."""
-    out = []
-    for key in _PERSON:
-        value = act.get(key)
-        if value is not None and value != "":
-            out.append(f"{key}:{str(value).lower() if key == 'email' else value}")
+    """The names an activation is known by across reports, as keys: its address and its user id
+    (each one person's on a server); its display name only when it has no address (two people
+    may share one, ``Smith, John``)."""
+    out = [f"email:{str(act['email']).lower()}"] if act.get("email") else []
+    out += [f"user_id:{act['user_id']}"] if act.get("user_id") not in (None, "") else []
+    if not out and act.get("display_name"):
+        out.append(f"display_name:{act['display_name']}")
     return out
+
+
+def _one_person(acts: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether activations joined by a shared name can be one person: never two addresses or two
+    user ids among them (A's address and name, B's name and id, C's id and another address)."""
+    return all(len({a[k] for a in acts if a.get(k) not in (None, "")}) <= 1 for k in ("email", "user_id"))
 
 
 def _cited(context: Any, evidence: set[str]) -> bool:
@@ -315,9 +322,10 @@ def _cited(context: Any, evidence: set[str]) -> bool:
 def _one_per_person(acts: Sequence[tuple[int, Any]]) -> list[Any]:
     """One activation per person and server: a user's activations in reports of different times
     (one server's daily reports) become one, the latest deciding, the earlier ones its earlier
-    attempts, as a scan of all those logs at once would show them.  A person is known by any of
-    the names the activations share (address, user id or display name); activations of one
-    report stay apart, as the scan that wrote it left them (it may have refused to join them)."""
+    attempts, as a scan of all those logs at once would show them.  A person is known by a name
+    the activations share (`_names`); activations of one report stay apart, as the scan that
+    wrote it left them (it may have refused to join them), and so do those whose names say two
+    people (`_one_person`)."""
     parent = list(range(len(acts)))
 
     def find(i: int) -> int:
@@ -337,10 +345,11 @@ def _one_per_person(acts: Sequence[tuple[int, Any]]) -> list[Any]:
     out: list[Any] = []
     for members in sorted(groups.values()):
         reports = [acts[i][0] for i in members]
-        if len(members) == 1 or len(set(reports)) < len(reports):
-            out += [acts[i][1] for i in members]
+        group = [acts[i][1] for i in members]
+        if len(members) == 1 or len(set(reports)) < len(reports) or not _one_person(group):
+            out += group
             continue
-        out.append(_combined([acts[i][1] for i in members]))
+        out.append(_combined(group))
     return out
 
 

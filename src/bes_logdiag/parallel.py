@@ -231,7 +231,7 @@ class _EarlyStart:
     def close(self) -> None:
         pool = self.take()
         if pool is not None:
-            _terminate_workers(pool)
+            terminate_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -311,7 +311,7 @@ def _run(
         except BaseException:  # Ctrl-C, or the caller stopped early: finish no more files
             stop.set()
             if not threads:
-                _terminate_workers(pool)
+                terminate_workers(pool)
             # Waits for no file: the threads stop at their next block, the processes are gone.
             # (Not waiting for the pool's manager thread lets the exit race it to a closed pipe:
             # "Exception ignored ... Bad file descriptor".)
@@ -358,7 +358,7 @@ def _workers_hold_ctrl_c(processes: bool) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _terminate_workers(pool: Executor) -> None:
+def terminate_workers(pool: Executor) -> None:
     """End a process pool's workers now, mid-file (``terminate_workers`` from Python 3.14 on)."""
     terminate = getattr(pool, "terminate_workers", None)
     if terminate is not None:

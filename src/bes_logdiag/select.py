@@ -54,7 +54,8 @@ def _name_forms(text: str) -> set[str]:
 def name_forms(email: str | None, user_id: str | None, display_name: str | None) -> set[str]:
     """Every form a user may be looked for by (`names_match`): the address, the id, and the
     display name as ``last, first`` and ``first last``, folded."""
-    names = {(email or "").lower(), user_id or ""}
+    # (an address as written, and folded as a query is: "jörg.meier@" is found by itself too)
+    names = {(email or "").lower(), folded_query(email or ""), user_id or ""}
     if display_name:
         names |= _name_forms(display_name)
     return names - {""}

@@ -7,8 +7,8 @@ complete activation read as stalled.
 `unwrap` joins each such part back onto its record, and leaves an empty line where it stood, so
 that every record keeps its line number and the file its line count.  Only an input read whole in
 one block and not named as a BES names its logs is unwrapped (an excerpt, not a day's log), only
-one whose lines are all as short as a wrap makes them, and only where the next word would not
-have fitted on the line.
+one whose lines are all as short as a wrap makes them and whose longest lines fill a width, and
+only where the next word would not have fitted on the line.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ import re
 _HEADER = re.compile(rb"[^\n(]{0,24}\(\s*\d{1,2}/\d{1,2}\s+\d{1,2}:\d{2}:\d{2}")
 """A BES header's timestamp near the start of a line (after an event id or a ``> `` of quoting)."""
 _QUOTED = re.compile(rb"(?:>[ \t]?)+")
-WIDEST_WRAP = 200
-"""Wrapped text has no line longer than this (mail wraps at 72-80 characters, some clients at
-their window's width); a BES log's own lines run longer."""
+WIDEST_WRAP = 100
+"""Wrapped text has no line longer than this (mail wraps at 72-80 characters); a BES log's own
+lines run longer (an ETP.DAT line is some 140 characters)."""
+NEAR_WIDTH = 20
+"""A wrap fills its lines to within this many characters of its width, and more than one of them:
+an excerpt whose longest line alone is that long was not wrapped (a stack trace under it, or the
+mail's own text, is no continuation)."""
 
 
 def unwrap(data: bytes) -> tuple[bytes, int]:
@@ -32,7 +36,7 @@ def unwrap(data: bytes) -> tuple[bytes, int]:
     raws = data.split(b"\n")
     lines = [raw[:-1] if raw.endswith(b"\r") else raw for raw in raws]
     width = max(map(len, lines))
-    if width > WIDEST_WRAP:
+    if width > WIDEST_WRAP or sum(len(line) >= width - NEAR_WIDTH for line in lines) < 2:
         return data, 0
     parts: list[tuple[int, int, bytes]] = []  # (record, continuation, its text)
     record = -1  # the record being continued, or -1

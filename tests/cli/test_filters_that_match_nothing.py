@@ -120,3 +120,15 @@ def test_a_window_the_logs_do_not_reach_is_told(option: str, value: str, note: s
     result = run_cli("scan", SAMPLE_LOGS, "-f", "csv", option, value)
     assert result.exit_code == 0
     assert f"bes-logdiag: {note}\n" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "query", ["jörg.meier@example.com", "JÖRG.MEIER@example.com", "joerg.meier@example.com"]
+)
+def test_an_address_past_ascii_is_found_as_written_and_folded(query: str) -> None:
+    """``--user jörg.meier@example.com`` folded the query (``joerg``) but not the address, and
+    found nobody (exit code 4)."""
+    from bes_logdiag.select import names_match
+
+    assert names_match(query, "jörg.meier@example.com", None, None)
+    assert not names_match("jörg.meyer@example.com", "jörg.meier@example.com", None, None)

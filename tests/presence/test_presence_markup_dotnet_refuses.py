@@ -112,9 +112,12 @@ def test_a_section_in_a_location_is_read_and_refused_nothing() -> None:
 
 def test_text_or_cdata_inside_app_settings_is_an_error(tmp_path: Path) -> None:
     """A setting typed as ``KEY=VALUE``, or a CDATA section, right inside ``<appSettings>``: .NET
-    refuses the file ("cannot contain a CDATA or text element"), and the check passed it clean."""
+    refuses the file ("cannot contain a CDATA or text element"), and the check passed it clean.  A run
+    of text is told once, from its first line."""
     settings = swap(
-        TRUSTED_SETTINGS, "</appSettings>", "  LOG_LEVEL=1\n    <![CDATA[ notes ]]>\n  </appSettings>"
+        TRUSTED_SETTINGS,
+        "</appSettings>",
+        "  LOG_LEVEL=1\n    TRACE=2\n    <![CDATA[ notes ]]>\n  </appSettings>",
     )
     code, doc, text = check(tmp_path, settings)
     assert code == 1

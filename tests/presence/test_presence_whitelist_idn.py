@@ -22,6 +22,7 @@ from bes_logdiag.presence.whitelist import normalise_whitelist
         # fass.de, other people's domains
         ("straße.de", "xn--strae-oqa.de"),
         ("Faß.de", "xn--fa-hia.de"),
+        ("STRAẞE.de", "xn--strae-oqa.de"),
     ],
 )
 def test_an_idn_entry_names_its_xn_form(entry: str, ascii_form: str) -> None:
@@ -41,7 +42,16 @@ def test_an_idn_entry_names_its_xn_form(entry: str, ascii_form: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["*.bücher.example", "bücher", "bü_cher.example", "a..ü.example", "-bü.example", "bü-.example"]
+    "entry",
+    [
+        "*.bücher.example",
+        "bücher",
+        "bü_cher.example",
+        "a..ü.example",
+        "-bü.example",
+        "bü-.example",
+        "exam\u200dple.com",  # (a zero-width joiner pasted along: no xn-- form to offer)
+    ],
 )
 def test_an_entry_with_no_valid_ascii_form_is_just_invalid(entry: str) -> None:
     result = presence_cli("whitelist", f"example.com,{entry}", "-f", "json")

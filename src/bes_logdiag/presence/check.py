@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from bes_logdiag.presence.config import (
     APP_SETTINGS,
@@ -39,14 +39,6 @@ class CheckReport:
     capacity: tuple[Capacity, ...]
     checklist: tuple[ChecklistItem, ...] = ()
     """What to check outside the files; empty unless asked for."""
-    read_with: Mapping[str, str] = field(default_factory=dict)
-    """Each file of settings a configuration file's ``<appSettings>`` named and had read
-    (`config.SettingsSource`), to that configuration file: its findings are that file's."""
-
-    def findings_of(self, path: str) -> list[Finding]:
-        """The findings about one configuration file, those about the settings it had read
-        elsewhere included."""
-        return [f for f in self.findings if f.file == path or self.read_with.get(f.file) == path]
 
     @property
     def failed(self) -> bool:
@@ -62,17 +54,13 @@ def check_configs(
     findings = [f for config in configs for f in check_config(config, rules)]
     findings.extend(check_hosts(configs, rules))
     # A file's findings read top to bottom, whichever check found them; a finding without a line
-    # (the file has no <appSettings>) concerns the whole file and comes first.  Those about the
-    # settings it had read from another file follow its own.
-    read_with = {s.file: config.path for config in configs for s in config.settings if s.file}
-    order = {config.path: (n, 0) for n, config in enumerate(configs)}
-    order |= {other: (order[path][0], 1) for other, path in read_with.items()}
-    findings.sort(key=lambda f: (*order.get(f.file, (len(configs), 0)), f.file, f.line or 0))
+    # (the file has no <appSettings>) concerns the whole file and comes first.
+    order = {config.path: n for n, config in enumerate(configs)}
+    findings.sort(key=lambda f: (order.get(f.file, len(order)), f.line or 0))
     return CheckReport(
         tuple(findings),
         tuple(capacity_of(c, rules) for c in configs),
         rules.checklist if checklist else (),
-        read_with,
     )
 
 
@@ -84,15 +72,12 @@ def check_config(config: PresenceConfig, rules: PresenceRules) -> Iterator[Findi
             element=r.element, attribute=r.attribute, value=r.value, first_line=r.first_line,
         )  # fmt: skip
     source = config.source
-    refused = any(r.rule == "app-settings-source-missing" for r in config.refused)
-    if source is not None and not refused:
-        rule = {"read": "app-settings-source", "missing": "app-settings-file-missing"}.get(
-            source.state, "app-settings-source-unread"
-        )
-        yield rules.finding(rule, file=config.path, key=APP_SETTINGS, line=source.line,
-                            attribute=source.attribute, value=source.path)  # fmt: skip
-    # (the settings all elsewhere, not read: none is missing, invalid or default, they were not seen)
-    seen = source is None or not source.instead or source.read
+    if source is not None:
+        how = "the settings are in that file instead" if source.instead else "its settings override these"
+        yield rules.finding("app-settings-elsewhere", file=config.path, key=APP_SETTINGS, line=source.line,
+                            attribute=source.attribute, value=source.path, how=how)  # fmt: skip
+    # (the settings all elsewhere: none is missing, invalid or default here, they were not seen)
+    seen = source is None or not source.instead
     yield from _unknown_keys(config, rules)
     yield from _repeated_settings(config, rules)
     if seen:

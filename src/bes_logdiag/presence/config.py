@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
@@ -22,9 +22,6 @@ class Setting:
     key: str
     value: str
     line: int
-    file: str | None = None
-    """The file it stands in, when not the configuration file itself (``<appSettings file=...>``
-    or ``configSource=...``)."""
 
 
 @dataclass(frozen=True)
@@ -46,18 +43,11 @@ class Refused:
 class SettingsSource:
     """``<appSettings configSource="appSettings.config">`` (the settings are in that file alone)
     or ``<appSettings file="user.config">`` (its settings laid over these), relative to the
-    configuration file."""
+    configuration file: settings this check does not read."""
 
     attribute: str
     path: str
     line: int
-    state: str = "unread"
-    """``read`` (its settings are among the file's), ``missing`` (not on disk), or ``unread``
-    (the configuration file came from an archive or standard input)."""
-
-    @property
-    def read(self) -> bool:
-        return self.state == "read"
 
     @property
     def instead(self) -> bool:
@@ -94,7 +84,7 @@ class PresenceConfig:
     refused: tuple[Refused, ...] = ()
     source: SettingsSource | None = None
     """Where ``<appSettings>`` says its settings are, besides (``file``) or instead of
-    (``configSource``) the file itself."""
+    (``configSource``) the file itself: not read."""
 
     def get(self, key: str) -> Setting | None:
         """The entry for `key`, or None. .NET looks appSettings keys up without regard to case
@@ -163,46 +153,7 @@ def read_text(path: Path, name: str | None = None) -> str:
 
 def load_config(path: Path, collection: str) -> PresenceConfig:
     """Read and parse one configuration file; `collection` names the endpoint section element."""
-    return with_source(parse_config(read_text(path), str(path), collection), path)
-
-
-def with_source(config: PresenceConfig, path: Path) -> PresenceConfig:
-    """``config`` with the settings of the file its ``<appSettings>`` names (`SettingsSource`),
-    read as .NET reads them, relative to `path`: ``configSource`` takes them from there alone,
-    ``file`` lays them over the file's own (a later entry wins).  A ``configSource`` that cannot be
-    read makes .NET refuse the file; a ``file`` that is not there, .NET passes over."""
-    source = config.source
-    if source is None:
-        return config
-    other = path.parent / source.path.replace("\\", "/")
-    try:
-        text = read_text(other)
-    except ConfigError as e:
-        if not source.instead:
-            return replace(config, source=replace(source, state="missing"))
-        why = str(e).rpartition(": ")[2]
-        refused = Refused("app-settings-source-missing", APP_SETTINGS, source.line, APP_SETTINGS,
-                          attribute=source.attribute, value=f"{other}: {why}")  # fmt: skip
-        return replace(config, settings=(), refused=(*config.refused, refused))
-    settings = tuple(replace(s, file=str(other)) for s in _external_settings(text, str(other)))
-    mine = () if source.instead else config.settings
-    return replace(config, settings=(*mine, *settings), source=replace(source, state="read"))
-
-
-def _external_settings(text: str, name: str) -> list[Setting]:
-    """The settings of a file ``<appSettings>`` names: its root element is ``<appSettings>``."""
-    builder = _Builder("")
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs, parser.CurrentLineNumber)
-    parser.EndElementHandler = builder.end
-    parser.EntityDeclHandler = _reject_entities
-    try:
-        parser.Parse(text, True)
-    except (expat.ExpatError, _EntityError) as e:
-        raise ConfigError(f"{name}: malformed XML: {e}") from e
-    if builder.root != APP_SETTINGS:
-        raise ConfigError(f"{name}:1:1: not an appSettings file: the root element is <{builder.root}>")
-    return builder.settings
+    return parse_config(read_text(path), str(path), collection)
 
 
 def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
@@ -212,7 +163,7 @@ def parse_config(text: str, name: str, collection: str) -> PresenceConfig:
     parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs, parser.CurrentLineNumber)
     parser.EndElementHandler = builder.end
     parser.CharacterDataHandler = lambda data: builder.text(data, parser.CurrentLineNumber)
-    parser.StartCdataSectionHandler = lambda: builder.text("<![CDATA[", parser.CurrentLineNumber)
+    parser.StartCdataSectionHandler = lambda: builder.cdata(parser.CurrentLineNumber)
     parser.EntityDeclHandler = _reject_entities
     try:
         parser.Parse(text, True)
@@ -264,8 +215,13 @@ class _Builder:
         self._top_app_settings: int | None = None
         """The line of the first ``<appSettings>`` right under ``<configuration>``."""
         self.source: SettingsSource | None = None
+        self._top_collection: int | None = None
+        """The line of the first endpoint section right under ``<configuration>``."""
+        self._in_text = False
+        """Within a run of text inside ``<appSettings>`` already told (`text`)."""
 
     def start(self, tag: str, attrs: dict[str, str], line: int) -> None:
+        self._in_text = False
         if self.root is None:
             self.root = tag
         parent = self.stack[-1] if self.stack else None
@@ -286,8 +242,9 @@ class _Builder:
                         self.source = SettingsSource(*named[0], line)
         elif tag.casefold() == APP_SETTINGS.casefold():
             self.refused.append(Refused("app-settings-name", tag, line, element=tag))
-        elif self.collection and tag.casefold() == self.collection.casefold() and parent == ROOT_ELEMENT:
-            self._collection(tag, line)
+        elif self.collection and tag.casefold() == self.collection.casefold():
+            # (a section may also stand in a <location>, for a scope of its own: read, as ever)
+            self._collection(tag, line, top=parent == ROOT_ELEMENT)
         elif parent is not None and parent.casefold() == APP_SETTINGS.casefold():
             self._app_setting(tag, attrs, line)
         elif (
@@ -299,19 +256,21 @@ class _Builder:
             self._endpoint(attrs, line)
         self.stack.append(tag)
 
-    def _collection(self, tag: str, line: int) -> None:
+    def _collection(self, tag: str, line: int, *, top: bool) -> None:
         """The endpoint section, as .NET reads it: its name with its case (the one the file's
-        ``<configSections>`` declares), once.  Else .NET refuses the file; its endpoints are still
-        read as meant."""
+        ``<configSections>`` declares), once right under ``<configuration>``.  Else .NET refuses
+        the file; its endpoints are still read as meant."""
         if tag != self.collection:
             renamed = Refused("endpoints-section-name", tag, line, element=tag, value=self.collection)
             self.refused.append(renamed)
         if self.endpoints_line is None:
             self.endpoints_line = line
-        else:
+        if top and self._top_collection is not None:
             self.refused.append(
-                Refused("endpoints-section-repeated", tag, line, element=tag, first_line=self.endpoints_line)
+                Refused("endpoints-section-repeated", tag, line, element=tag, first_line=self._top_collection)
             )
+        elif top:
+            self._top_collection = line
 
     def _endpoint(self, attrs: dict[str, str], line: int) -> None:
         """An ``<add item="sip:..." />`` of the endpoint collection: ``item``, in lower case, and
@@ -332,17 +291,21 @@ class _Builder:
         self.endpoints.append(EndpointItem(meant.get("item", ""), line))
 
     def end(self, tag: str) -> None:
+        self._in_text = False
         self.stack.pop()
+
+    def cdata(self, line: int) -> None:
+        """A CDATA section: a refusal of its own, even right after text."""
+        self._in_text = False
+        self.text("<![CDATA[", line)
 
     def text(self, data: str, line: int) -> None:
         """Text (or a CDATA section) right inside ``<appSettings>``, where .NET reads elements
         only: a setting typed as ``KEY=VALUE``, a comment without its ``<!-- -->``.  .NET refuses
         the file ("cannot contain a CDATA or text element"); told once per run of text."""
-        if not data.strip() or not self.stack or self.stack[-1] != APP_SETTINGS:
-            return
-        last = self.refused[-1] if self.refused else None
-        if last is not None and last.rule == "app-settings-text" and last.line >= line - data.count("\n"):
-            return  # (expat hands a run of text on in pieces)
+        if not data.strip() or not self.stack or self.stack[-1] != APP_SETTINGS or self._in_text:
+            return  # (expat hands a run of text on in pieces: told once, up to the next element)
+        self._in_text = True
         text = data.strip()
         self.refused.append(Refused("app-settings-text", APP_SETTINGS, line, APP_SETTINGS, value=text))
 

@@ -17,9 +17,12 @@ def check_hosts(configs: Sequence[PresenceConfig], rules: PresenceRules) -> Iter
     if len(configs) < 2:
         return
     keys = rules.keys
-    yield from _same_everywhere(configs, rules, keys.application_name, "hosts-application-differs")
-    yield from _same_everywhere(configs, rules, keys.trusted_pool, "hosts-pool-differs")
-    yield from _settings_agree(configs, rules)
+    # (a host whose settings are all in a file this check does not read has none to compare)
+    settled = [c for c in configs if c.source is None or not c.source.instead]
+    yield from _same_everywhere(settled, rules, keys.application_name, "hosts-application-differs")
+    yield from _same_everywhere(settled, rules, keys.trusted_pool, "hosts-pool-differs")
+    if len(settled) > 1:
+        yield from _settings_agree(settled, rules)
     yield from _shared_endpoints(configs, rules)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 
 from bes_logdiag.errors import ConfigError
-from bes_logdiag.presence.config import PresenceConfig, decode_text, parse_config, with_source
+from bes_logdiag.presence.config import PresenceConfig, decode_text, parse_config
 from bes_logdiag.read import GLOB_CHARS, READ_ERRORS, Source, discover, open_source
 
 CONFIG_NAME = "LyncPresenceProviderService.exe.config"
@@ -99,7 +99,4 @@ def read_config(src: Source, collection: str) -> PresenceConfig:
         raise ConfigError(
             f"{src.name}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not a configuration file"
         )
-    config = parse_config(decode_text(data, src.name), src.name, collection)
-    if src.member is None and not src.stdin:  # (a file on disk: the one its appSettings names too)
-        config = with_source(config, Path(src.path))
-    return config
+    return parse_config(decode_text(data, src.name), src.name, collection)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Sequence
-from pathlib import PurePath
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -107,9 +106,7 @@ def summary_line(findings: Sequence[Finding], files: int | None = None) -> str:
     return ", ".join(parts) + tail
 
 
-def findings_table(findings: Iterable[Finding], file: str | None = None) -> Table:
-    """The findings of `file` (a whitelist's when None); one about a setting in a file it had
-    read (``<appSettings configSource=...>``) says that file's name with its line."""
+def findings_table(findings: Iterable[Finding]) -> Table:
     table = Table(expand=False)
     table.add_column("Line", justify="right", no_wrap=True)
     table.add_column("Severity", no_wrap=True)
@@ -122,11 +119,8 @@ def findings_table(findings: Iterable[Finding], file: str | None = None) -> Tabl
         # Key and rule share a cell so a narrow table keeps room for the message.
         key_rule = terminal_text(finding.key)
         key_rule.append("\n" + terminal(finding.rule), style="dim")
-        line = str(finding.line) if finding.line is not None else "-"
-        if file is not None and finding.file != file:
-            line = f"{PurePath(finding.file.replace(chr(92), '/')).name}:{line}"
         table.add_row(
-            terminal_text(line),
+            Text(str(finding.line) if finding.line is not None else "-"),
             Text(finding.severity.value, style=SEVERITY_STYLES[finding.severity]),
             key_rule,
             terminal_text(finding.message),
@@ -159,11 +153,11 @@ def write_check_table(report: CheckReport, out: TextIO) -> None:
     checklist when asked for."""
     console = console_for(out)
     for capacity in report.capacity:
-        findings = report.findings_of(capacity.file)
+        findings = [f for f in report.findings if f.file == capacity.file]
         # File names are printed unwrapped so a long path stays whole (and greppable).
         if findings:
             console.print(terminal_text(capacity.file, style="bold"), soft_wrap=True)
-            console.print(findings_table(findings, capacity.file))
+            console.print(findings_table(findings))
         else:
             console.print(Text(f"{terminal(capacity.file)}: no findings"), soft_wrap=True)
     console.print(capacity_table(report.capacity))

@@ -32,10 +32,7 @@ RULE_IDS = frozenset(
         "app-settings-repeated",
         "app-settings-element",
         "app-settings-text",
-        "app-settings-source",
-        "app-settings-source-missing",
-        "app-settings-source-unread",
-        "app-settings-file-missing",
+        "app-settings-elsewhere",
         "endpoints-section-name",
         "endpoints-section-repeated",
         "endpoint-attribute-unknown",
@@ -190,7 +187,7 @@ class PresenceRules:
         SIP."""
         return self.finding(
             rule_id,
-            file=setting.file or file,
+            file=file,
             key=setting.key,
             line=setting.line,
             value=setting.value,

@@ -62,17 +62,23 @@ def ascii_domain(text: str, rules: PresenceRules) -> str | None:
     return encoded if rules.pattern("fqdn").fullmatch(encoded) else None
 
 
-_DEVIATIONS = frozenset("ßς\u200c\u200d")
-"""The characters IDNA 2003 maps away (``ß`` to ``ss``) and IDNA 2008, which DNS registries and
-browsers use now, keeps: ``straße.de`` is ``xn--strae-oqa.de``, and ``strasse.de`` another domain."""
+_DEVIATIONS = frozenset("ßẞς")
+"""Letters IDNA 2003 maps away (``ß`` to ``ss``) and IDNA 2008, which DNS registries and browsers
+use now, keeps: ``straße.de`` is ``xn--strae-oqa.de``, and ``strasse.de`` another domain."""
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width joiners: IDNA 2003 drops them, IDNA 2008 allows them only after certain scripts'
+viramas, never in a Latin name pasted with one; no ASCII form is offered."""
 
 
 def _ascii_label(label: str) -> str:
     if label.isascii():
         return label
+    if _JOINERS & set(label):
+        raise UnicodeError("a zero-width joiner")
     if _DEVIATIONS & set(label):
-        # (punycode of the label as written, lower-cased: IDNA 2008's form of it)
-        return "xn--" + unicodedata.normalize("NFC", label.lower()).encode("punycode").decode("ascii")
+        # (IDNA 2008's form: the label mapped as IDNA does, compatibility forms and case, then punycode)
+        mapped = unicodedata.normalize("NFKC", label).lower()
+        return "xn--" + mapped.encode("punycode").decode("ascii")
     return label.encode("idna").decode("ascii")
 
 

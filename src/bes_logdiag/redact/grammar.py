@@ -18,6 +18,7 @@ from bes_logdiag.redact.tokens import (
     BRANCHES,
     DN_KEPT,
     LDAP_SPLIT,
+    NAME_NOT_STARTED,
     PLAIN_FIRST,
     PLAIN_TOKENS,
     RDN_SPLIT,
@@ -100,11 +101,7 @@ class Redactor:
             "ldap": self._ldap,
             "dn": self._dn,
             "x400": self._x400,
-            "notstarted": lambda m, s, lo: (
-                m.start("notstarted"),
-                m.end("notstarted"),
-                self.ps.display(self._real(m["notstarted"], m)),
-            ),
+            "notstarted": self._not_started,
         }
         for n in range(len(servers_found)):
             self._handlers[f"server{n}"] = lambda m, s, lo: (
@@ -353,6 +350,14 @@ class Redactor:
 
     def _ldap(self, m: re.Match[str], s: str, lo: int) -> Span:
         return self._dn_values(m, "ldap", LDAP_SPLIT)
+
+    def _not_started(self, m: re.Match[str], s: str, lo: int) -> Span:
+        """``User Test_User not started``: a name the scan reads as the user's (one word, a
+        capital, digit or underscore in it) is a display name's pseudonym; other words (``Ian
+        Dundas``, ``jdoe``) each get a word's, their case kept, and the scan still reads none."""
+        name = self._real(m["notstarted"], m)
+        new = self.ps.display(name) if NAME_NOT_STARTED.fullmatch(name) else self._words(name)
+        return m.start("notstarted"), m.end("notstarted"), new
 
     def _x400(self, m: re.Match[str], s: str, lo: int) -> Span:
         """An X.400 address: its keys kept, and the values but the country's and the carrier's

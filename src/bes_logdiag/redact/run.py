@@ -4,11 +4,13 @@ parallel worker processes for a large input), redact the user maps, and collect 
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from bes_logdiag.parallel import terminate_workers
 from bes_logdiag.redact import RedactError
 from bes_logdiag.redact.archives import (
     COPIED,
@@ -140,8 +142,13 @@ def _run_units(
     # the largest first, so that no long file starts last
     order = sorted(range(len(units)), key=lambda i: -units[i].size)
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(job,)) as pool:
-        futures = {i: pool.submit(_work, units[i], rels[i]) for i in order}
-        done = {i: f.result() for i, f in futures.items()}
+        try:
+            futures = {i: pool.submit(_work, units[i], rels[i]) for i in order}
+            done = {i: f.result() for i, f in futures.items()}
+        except BaseException:  # Ctrl-C, SIGTERM: no more units, the workers ended now
+            terminate_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [done[i] for i in range(len(units))]
 
 
@@ -150,6 +157,12 @@ _WORKER: tuple[Redactor, Mapping | None, Settings] | None = None
 
 def _start_worker(job: _Job) -> None:
     global _WORKER
+    # The parent ends the workers (`_run_units`): a worker forked from it must neither raise its
+    # Ctrl-C nor its SIGTERM handler (`__main__.TERMINATING`) in the middle of a unit.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     redactor, mapping = _build(job)
     _WORKER = (redactor, mapping, job.settings)
 

@@ -98,7 +98,7 @@ _EQUALS = r"=(?<=[DdNnIiTt\s]=)"
 _UID = rf"{_after('=', 'UserId', 'UserConfigId')}(?P<uid>\s*\d+)"
 _PIN = rf"{_after('=', 'PIN', 'DevicePIN')}(?P<pin>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 _COLON = r":(?<=[NnIiTt\s]:)"
-_IN_LINE = r"[^\S\r\n]"
+_IN_LINE = r"(?:[^\S\r\n]|\udca0)"
 """White space within a line (the scan reads a pattern's ``\\s`` in one record)."""
 _NOT_STARTED = (
     rf"(?:[Cc][Aa][Nn]{_IN_LINE}*[Nn][Oo][Tt]{_IN_LINE}+[Bb][Ee]|[Nn][Oo][Tt]){_IN_LINE}+"
@@ -107,6 +107,9 @@ _NOT_STARTED = (
 _NAME_NOT_STARTED = r"[A-Z0-9][^\s{}\[\],@]*|[^\s{}\[\],@]*_[^\s{}\[\],@]*"
 """The user the Messaging Agent names in ``User Test_User not started`` (KB22568), as the pattern
 ``magt.user-not-started`` reads it: a word with a capital or a digit first, or with an underscore."""
+NAME_NOT_STARTED = re.compile(_NAME_NOT_STARTED)
+_WORDS_NOT_STARTED = rf"[^\s{{}}\[\],@]+(?:{_IN_LINE}+[^\s{{}}\[\],@]+){{0,3}}"
+"""What stands there, up to four words: that name, or one the scan does not read (``Ian Dundas``)."""
 _PIN2 = rf"{_after(':', 'PIN', 'DevicePIN')}(?P<pin2>\s*(?:0[xX])?[0-9A-Fa-f]{{8}})(?![0-9A-Za-z])"
 
 BRANCHES = (
@@ -145,8 +148,9 @@ BRANCHES = (
     )
     + ")",
     # "User Test_User not started": the user's name, which the scan reads as a display name
-    rf"[Uu](?<![A-Za-z][Uu])(?=[Ss][Ee][Rr]{_IN_LINE}+(?:{_NAME_NOT_STARTED}){_IN_LINE}+{_NOT_STARTED})"
-    rf"[Ss][Ee][Rr]{_IN_LINE}+(?P<notstarted>{_NAME_NOT_STARTED})",
+    # (up to four words: one the scan reads as the user's name, or a name it does not, "Ian Dundas")
+    rf"[Uu](?<![A-Za-z][Uu])(?=[Ss][Ee][Rr]{_IN_LINE}+(?:{_WORDS_NOT_STARTED}){_IN_LINE}+{_NOT_STARTED})"
+    rf"[Ss][Ee][Rr]{_IN_LINE}+(?P<notstarted>{_WORDS_NOT_STARTED})(?={_IN_LINE}+{_NOT_STARTED})",
     # an X.400 address (an Exchange proxy address): "X400:c=US;a= ;p=Org;o=Exchange;s=Last;g=First;"
     r"[Xx](?<![A-Za-z0-9][Xx])400[ \t]{0,3}[=:]"
     r"(?P<x400>(?:[ \t]*[A-Za-z0-9-]{1,8}=[^;=\r\n]*;)+(?:[ \t]*[A-Za-z0-9-]{1,8}=[^;=\s]*)?)",

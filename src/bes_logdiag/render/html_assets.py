@@ -187,9 +187,11 @@ JS = """
   form.hidden = false;
   // Names folded as --user folds them (names.fold): lower case, umlauts spelt out, accents off.
   var SPELT = {"\\u00e4": "ae", "\\u00f6": "oe", "\\u00fc": "ue", "\\u00df": "ss", "\\u00e6": "ae",
-    "\\u00f8": "oe", "\\u00e5": "aa"};
+    "\\u00f8": "oe", "\\u00e5": "aa", "\\u2018": "'", "\\u2019": "'", "\\u201c": '"', "\\u201d": '"',
+    "\\u2013": "-", "\\u2014": "-"};
+  var SPELT_RE = new RegExp("[" + Object.keys(SPELT).join("") + "]", "g");
   function fold(text) {
-    return text.toLowerCase().replace(/[\\u00e4\\u00f6\\u00fc\\u00df\\u00e6\\u00f8\\u00e5]/g, function (c) {
+    return text.toLowerCase().replace(SPELT_RE, function (c) {
       return SPELT[c];
     }).normalize("NFKD").replace(/[\\u0300-\\u036f]/g, "").replace(/\\s+/g, " ").trim()
       .replace(/ ?, ?/g, ", ");

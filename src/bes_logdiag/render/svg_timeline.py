@@ -222,12 +222,19 @@ def _axis_labels(steps: Sequence[Step], xs: Mapping[datetime, float], x0: float,
     wanted = [*firsts.values(), steps[-1].time]
     out: list[str] = []
     placed: list[float] = []
-    for t in wanted:
+    for n, t in enumerate(wanted):
         x = min(max(xs[t], x0 + _TICK_W / 2), x1 - _TICK_W / 2)
-        if abs(x - xs[t]) > _TICK_W / 2 or any(abs(x - p) < _TICK_W for p in placed):
-            continue
-        placed.append(x)
-        out.append(f'<text class="tick" x="{x:.1f}" y="{AXIS + 16}">{human_time(t)}</text>')
+        if abs(x - xs[t]) <= _TICK_W / 2 and not any(abs(x - p) < _TICK_W for p in placed):
+            placed.append(x)
+            out.append(f'<text class="tick" x="{x:.1f}" y="{AXIS + 16}">{human_time(t)}</text>')
+        elif (
+            n == len(wanted) - 1
+            and xs[t] - x1 < _TICK_W / 2
+            and not any(abs(x1 - _TICK_W / 2 - p) < _TICK_W for p in placed)
+        ):
+            # The last step, too near the right end to centre its time under it: the time ends
+            # at the bound, just left of the step (the time most read on a stall).
+            out.append(f'<text class="tick end" x="{x1:.1f}" y="{AXIS + 16}">{human_time(t)}</text>')
     return out
 
 
