@@ -10,16 +10,26 @@ import regex
 from bes_logdiag.decode import Encoding, decode_line
 from bes_logdiag.match import Matcher, search_once
 from bes_logdiag.parse import BES_LINE_BYTES, YearClock, parse_line, plain_header_time
+from bes_logdiag.read import TAR_MAGIC_AT
 
 SNIFF_BYTES = 64 * 1024
 """A file with no BES timestamp in this many first bytes is not a BES log."""
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def not_a_log(head: bytes) -> str:
-    """Why a file whose first bytes are ``head`` is skipped."""
-    if head.startswith(ZIP_MAGIC):
-        return "a zip archive inside an archive, or without the .zip name: unpack it first"
+def archived(head: bytes) -> bool:
+    """Whether ``head`` begins a zip or tar archive (one in an archive, or on standard input, is
+    not read as a log: its members' lines would run together as one)."""
+    return head.startswith(ZIP_MAGIC) or head[TAR_MAGIC_AT : TAR_MAGIC_AT + 5] == b"ustar"
+
+
+def not_a_log(head: bytes, *, stdin: bool = False) -> str:
+    """Why a file (``stdin``: standard input) whose first bytes are ``head`` is skipped."""
+    if archived(head):
+        kind = "zip" if head.startswith(ZIP_MAGIC) else "tar"
+        if stdin:
+            return f"a {kind} archive on standard input: give its file name instead"
+        return f"a {kind} archive inside an archive, or without the .{kind} name: unpack it first"
     if b"\n" not in head[:SNIFF_BYTES]:
         return "not a BES log: no line end in its first 64 KiB (binary data, or a decompression bomb?)"
     return "not a BES log: no line in its first 64 KiB has a BES timestamp"

@@ -20,7 +20,7 @@ import regex
 from bes_logdiag.clock import StepFinder
 from bes_logdiag.decode import CHUNK_SIZE, SNIFF_SIZE, Damage, Encoding, LineChunker, decode_line
 from bes_logdiag.duplicates import probe
-from bes_logdiag.filehead import SNIFF_BYTES, ZIP_MAGIC, first_time, last_time, not_a_log, starts_fresh
+from bes_logdiag.filehead import SNIFF_BYTES, archived, first_time, last_time, not_a_log, starts_fresh
 from bes_logdiag.inflate import DEFAULT_MAX_EXPAND, Gunzip, TarReader
 from bes_logdiag.library import MATCH_TIMEOUT, Pattern
 from bes_logdiag.match import Matcher, date_of, match_line
@@ -184,7 +184,7 @@ class FileScanner:
             return []
         chunks, self._head = self._head, None
         head = b"".join(chunks)
-        zipped = head.startswith(ZIP_MAGIC)
+        zipped = archived(head)
         stamped = not zipped and BES_LINE_BYTES.search(head, 0, SNIFF_BYTES) is not None
         text = head.find(b"\n", 0, SNIFF_BYTES) >= 0 and head.find(b"\0", 0, SNIFF_BYTES) < 0
         if not stamped and not zipped and self.src.info.service is not None and text:
@@ -193,7 +193,7 @@ class FileScanner:
             self._headless = True
         elif not stamped:
             if head:
-                self.stats.skipped = Skipped(self.src.name, not_a_log(head))
+                self.stats.skipped = Skipped(self.src.name, not_a_log(head, stdin=self.src.stdin))
                 self.stats.bytes = len(head)
             return []
         if self._guessed and LEAP_DAY.search(head) is not None:  # (a dated log's year is known)

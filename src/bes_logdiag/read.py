@@ -56,7 +56,7 @@ encrypted (RuntimeError), packed with a method Python lacks (NotImplementedError
 fails its CRC (BadZipFile) or holds corrupt deflate data (zlib.error), and a tar member cut short
 (TarError) or inside corrupt xz data (LZMAError)."""
 TAR_NAME = regex.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz))$", regex.IGNORECASE)
-_TAR_MAGIC_AT = 257
+TAR_MAGIC_AT = 257
 """Where a POSIX (ustar) or GNU tar header says ``ustar``: how a tar is told by content."""
 GLOB_CHARS = set("*?[")
 
@@ -153,13 +153,21 @@ def discover(
     ``found`` is told of each as it is found (`parallel` starts its workers meanwhile)."""
     sources: list[Source] = []
     skipped: list[Skipped] = []
-    seen: set[tuple[str, str | None]] = set()
+    seen: set[tuple[str, str | None, int | None]] = set()
 
     def add(src: Source) -> None:
         # The same file named twice (``a/x.txt``, ``./a/../a/x.txt``) is one source; a string
         # operation, where resolve() costs system calls per file of a 20,000-file folder.  A link
         # or a copy is the same bytes under another name: `duplicates` finds it by content.
-        key = (src.path if src.stdin else os.path.normcase(os.path.abspath(src.path)), src.member)
+        # Two members of one name in an archive (appended to it again) are two inputs: told
+        # apart by where their entries stand.
+        entry = src.entry
+        place = (
+            entry.header_offset if isinstance(entry, zipfile.ZipInfo)
+            else entry.offset if isinstance(entry, tarfile.TarInfo)
+            else None
+        )  # fmt: skip
+        key = (src.path if src.stdin else os.path.normcase(os.path.abspath(src.path)), src.member, place)
         if key not in seen:
             seen.add(key)
             sources.append(src)
@@ -196,6 +204,9 @@ def discover(
                 mp = Path(m)
                 if mp.is_file():
                     _add_file(mp, add, skipped)
+                elif mp.is_dir():  # (``Logs\2024*``: day folders, searched as a folder given is)
+                    for f, size in _files_below(mp, skipped):
+                        _add_file(Path(f) if _may_be_archive(f) else f, add, skipped, size)
                 elif (why := not_a_file(_mode(mp))) is not None:
                     skipped.append(Skipped(m, why))
         else:
@@ -210,6 +221,7 @@ def _files_below(folder: Path, skipped: list[Skipped]) -> list[tuple[str, int]]:
     scanning a small one (`benchmarks/` variant ``files-20000``)."""
     files: list[tuple[str, int]] = []
     todo = [str(folder)]
+    listed_folders = {os.path.realpath(folder)}
     while todo:
         top = todo.pop()
         try:
@@ -220,13 +232,22 @@ def _files_below(folder: Path, skipped: list[Skipped]) -> list[tuple[str, int]]:
             continue
         for entry in listed:
             try:
-                if entry.is_dir():  # (links followed, as os.walk's listing does)
-                    if not entry.is_symlink():
-                        todo.append(entry.path)
+                if entry.is_dir():
+                    # A link to a folder (logs kept on another drive) is listed too, and every
+                    # folder once: a link back up the tree would list it forever.
+                    real = os.path.realpath(entry.path)
+                    if real in listed_folders:
+                        again = "a folder listed already (the same, through a link)"
+                        skipped.append(Skipped(entry.path, again))
+                        continue
+                    listed_folders.add(real)
+                    todo.append(entry.path)
                     continue
                 st = entry.stat()  # (cached on Windows; one stat, links followed, elsewhere)
-            except OSError:
-                continue  # a broken link, or gone since the listing
+            except OSError as e:
+                if entry.is_symlink():  # (one gone since the listing is no input any more)
+                    skipped.append(Skipped(entry.path, f"a link to nothing: {os_reason(e)}"))
+                continue
             if stat.S_ISREG(st.st_mode):
                 files.append((entry.path, st.st_size))
             elif (what := not_a_file(st.st_mode)) is not None:
@@ -314,7 +335,15 @@ def _archive_kind(path: Path) -> str | None:
             head = zlib.decompressobj(31).decompress(head, tarfile.BLOCKSIZE)
         except zlib.error:
             return None
-    return "tar" if head[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar" else None
+    return "tar" if head[TAR_MAGIC_AT : TAR_MAGIC_AT + 5] == b"ustar" else None
+
+
+def _starts_as_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _add_zip_members(path: Path, add: Callable[[Source], None], skipped: list[Skipped]) -> None:
@@ -323,8 +352,15 @@ def _add_zip_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
         with zipfile.ZipFile(path) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        skipped.append(Skipped(name, f"not a readable zip archive ({e})"))
+        why = f"not a readable zip archive ({e})"
+        if isinstance(e, zipfile.BadZipFile) and _starts_as_zip(path):  # (its directory is at its end)
+            why = (
+                f"not a readable zip archive: cut short or damaged, its directory at the end is missing ({e})"
+            )
+        skipped.append(Skipped(name, why))
         return
+    if not members:
+        skipped.append(Skipped(name, "the zip archive holds no files"))
     for info in members:
         if stat.S_ISLNK(info.external_attr >> 16):  # made by zip -y on Unix: the target's path
             skipped.append(Skipped(f"{name}!{info.filename}", "a symbolic link in the archive: not followed"))
@@ -337,7 +373,8 @@ def _member(
 ) -> Source:
     """A member of a zip or tar archive as a source: ``archive!member``, its server and date from
     the member's name, or from its folder inside the archive, or from the archive's own folder."""
-    folder = PurePath(member).parent.name or archive.parent.name
+    # (a zip written on Windows may name its members with backslashes: ``Logs\20240101\x.txt``)
+    folder = PurePath(member.replace("\\", "/")).parent.name or archive.parent.name
     return Source(
         name=f"{archive}!{member}",
         path=str(archive),
@@ -378,6 +415,8 @@ def _add_tar_members(path: Path, add: Callable[[Source], None], skipped: list[Sk
                 entry.tarfile = None  # (the open archive: not to be kept, nor pickled for a worker)
                 add(_member(path, ti.name, ti.size, ti.size, entry))
                 found += 1
+            if not found and not any(x.path.startswith(f"{name}!") for x in skipped):
+                skipped.append(Skipped(name, "the tar archive holds no files"))
             if not _ends_whole(tf):
                 skipped.append(
                     Skipped(
