@@ -167,6 +167,10 @@ def test_every_format_writes_the_same_periods(sample_db: Path, fmt: HistoryForma
     [
         (["--since", "yesterday-ish"], "Invalid value for --since: 'yesterday-ish' is neither a span"),
         (["--since", "0d"], "Invalid value for --since: '0d': give a span longer than zero"),
+        # (read as in the year 2000, it counted every attempt without a word)
+        (["--since", "01/01"], "Invalid value for --since: '01/01' names no year: give it (2024-01-01)"),
+        # (an internal OverflowError)
+        (["--since", "99999999d"], "Invalid value for --since: '99999999d': longer than any history"),
         (["--raw"], "Invalid value for --raw: applies to --format csv only"),
         (["--per", "month"], "Invalid value for '--per'"),
     ],
@@ -221,3 +225,13 @@ def test_stages_no_attempt_ended_at_are_named_too(tmp_path: Path) -> None:
     assert [s["name"] for s in period["stages"]] == [
         "Activation", "Verifying encryption", "Receiving services", "Slow synchronization",
     ]  # fmt: skip
+
+
+def test_a_span_in_hours_counts_hours_back(sample_db: Path) -> None:
+    """``--since 24h`` was read as ``1d``, from the newest attempt's midnight: maria.lopez, who
+    started 2023-12-31 23:52, 48 minutes before the newest (2024-01-01 23:40:13), was left out."""
+    hours = history_json(sample_db, "--since", "24h")
+    days = history_json(sample_db, "--since", "1d")
+    assert hours["since"] == "2023-12-31T23:40:13.628"
+    assert days["since"] == "2024-01-01T00:00:00.000"
+    assert hours["total"]["started"] == days["total"]["started"] + 1

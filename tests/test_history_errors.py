@@ -5,6 +5,7 @@ and the file is left as it was."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,3 +181,16 @@ def test_scan_with_history_records_the_run_and_keeps_its_exit_code(tmp_path: Pat
         assert json.loads(conn.execute("SELECT inputs FROM runs WHERE id = 1").fetchone()[0]) == [
             str(SAMPLE_LOGS)
         ]
+
+
+def test_scan_does_not_write_its_report_over_its_own_history(tmp_path: Path, sample_history: Path) -> None:
+    """``scan LOGS --history h.sqlite -o h.sqlite`` replaced the history with the table, then
+    called the file "damaged"; ``--write-baseline h.sqlite`` replaced it with the baseline."""
+    db = tmp_path / "h.sqlite"
+    shutil.copyfile(sample_history, db)
+    before = db.read_bytes()
+    for option in ("-o", "--write-baseline"):
+        result = run_cli("scan", SAMPLE_LOGS, "--history", db, option, db, "-q")
+        assert result.exit_code == 2
+        assert f"{option} {db}: it is the input file {db}: the report would overwrite it" in result.stderr
+        assert db.read_bytes() == before

@@ -98,7 +98,12 @@ def test_a_user_and_a_server_each_in_the_logs_but_not_together_are_told() -> Non
 
 
 def test_since_after_until_is_a_usage_error() -> None:
+    """Two whole dates (or two spans back) are refused before a log is read; a date without its
+    year once the logs have placed it."""
     result = run_cli("scan", SAMPLE_LOGS, "-q", "--since", "2024-01-02", "--until", "2024-01-01")
+    assert result.exit_code == 2
+    assert "Invalid value for --since: 2024-01-02 is after --until 2024-01-01" in result.stderr
+    result = run_cli("scan", SAMPLE_LOGS, "-q", "--since", "01/02", "--until", "2024-01-01")
     assert result.exit_code == 2
     assert result.stderr == (
         "bes-logdiag: error: --since (2024-01-02 00:00:00) is after --until (2024-01-01 23:59:59)\n"

@@ -394,7 +394,7 @@ def skipped_note(s: Skipped) -> str:
 
 def parse_times(since: Optional[str], until: Optional[str]) -> tuple[When | None, When | None]:
     """``--since`` and ``--until`` checked before any log is read; placed in time by `place_times`."""
-    from bes_logdiag.when import parse_when
+    from bes_logdiag.when import parse_when, resolve
 
     parsed: list[When | None] = []
     for text, option in ((since, "--since"), (until, "--until")):
@@ -402,7 +402,17 @@ def parse_times(since: Optional[str], until: Optional[str]) -> tuple[When | None
             parsed.append(None if text is None else parse_when(text, option, end=option == "--until"))
         except ValueError as e:
             raise typer.BadParameter(str(e), param_hint=option) from e
-    return parsed[0], parsed[1]
+    start, end = parsed
+    # Two whole dates, or two spans back from the logs' end, are placed without the logs: a window
+    # that ends before it begins is said before a single log is read (`place_times` says it of
+    # the others, once the logs are read).
+    if start is not None and end is not None:
+        absolute = all(w.back is None and w.year and w.date for w in (start, end))
+        if (absolute and resolve(start, None)[0] > resolve(end, None)[0]) or (
+            start.back is not None and end.back is not None and start.back < end.back
+        ):
+            raise typer.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    return start, end
 
 
 def place_times(

@@ -213,7 +213,8 @@ def scan(
             stall_after,
             jobs,
             output=output,
-            protect=[baseline] if baseline else [],
+            # (the report may not replace a file the run reads or keeps: the history, the key)
+            protect=[p for p in (baseline, history, redact_key) if p is not None],
             max_expand=max_expand,
         )
         if redact_key is not None:  # (a bad key fails before the scan)
@@ -223,7 +224,8 @@ def scan(
         if write_baseline is not None:
             inputs = [*paths, *(str(p) for _, p in config.users), *(str(p) for p in patterns)]
             # (it may be the --baseline file: that updates it)
-            check_output(write_baseline, [*inputs, *([str(output)] if output else [])], "--write-baseline")
+            kept = [str(p) for p in (output, history, redact_key) if p is not None]
+            check_output(write_baseline, [*inputs, *kept], "--write-baseline")
         gate = Gate(
             frozenset(FAILING[fail_on]),
             read_baseline(baseline) if baseline is not None else None,

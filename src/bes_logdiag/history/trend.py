@@ -85,29 +85,49 @@ class _Attempt:
     durations: tuple[tuple[int, float], ...]
 
 
-def parse_since(text: str) -> timedelta | datetime:
+@dataclass(frozen=True)
+class Back:
+    """``--since 30d``, ``12w`` (whole days, from midnight) or ``6h`` (hours): back from the newest
+    attempt in the file."""
+
+    span: timedelta
+    whole_days: bool
+
+
+LONGEST_BACK = timedelta(days=36500)
+"""A hundred years back: any history."""
+
+
+def parse_since(text: str) -> Back | datetime:
     """``--since``: ``30d``, ``12w``, ``6h`` (counted back from the newest attempt in the file,
-    whole days for ``d`` and ``w``), or a date or time (python-dateutil).  ValueError otherwise."""
+    whole days for ``d`` and ``w``), or a date with its year (python-dateutil).  ValueError
+    otherwise: a date without its year (it was read as in the year 2000)."""
     m = _RELATIVE.match(text)
     if m:
         n, unit = int(m[1]), m[2].lower()
         if n <= 0:
             raise ValueError(f"{text!r}: give a span longer than zero (30d, 12w, 6h)")
-        return timedelta(hours=n) if unit == "h" else timedelta(days=n * (7 if unit == "w" else 1))
+        one = timedelta(hours=1) if unit == "h" else timedelta(days=7 if unit == "w" else 1)
+        if n > LONGEST_BACK / one:
+            raise ValueError(f"{text!r}: longer than any history (give at most {LONGEST_BACK.days}d)")
+        return Back(n * one, whole_days=unit != "h")
     from dateutil import parser
 
     try:
         when: datetime = parser.parse(text, default=datetime(2000, 1, 1))
-        return when.replace(tzinfo=None)
+        unsaid = parser.parse(text, default=datetime(1000, 1, 1))
     except (ValueError, OverflowError) as e:
         raise ValueError(f"{text!r} is neither a span (30d, 12w, 6h) nor a date") from e
+    if unsaid.year != when.year:
+        raise ValueError(f"{text!r} names no year: give it (2024-01-01), or a span (30d, 12w, 6h)")
+    return when.replace(tzinfo=None)
 
 
 def read_trend(
     path: Path,
     *,
     per: Period = Period.day,
-    since: timedelta | datetime | None = None,
+    since: Back | datetime | None = None,
     servers: Sequence[str] = (),
 ) -> Trend:
     """The trend of the history file at ``path`` (which must exist; an older file is upgraded):
@@ -154,16 +174,19 @@ def read_trend(
     )
 
 
-def _cutoff(since: timedelta | datetime | None, attempts: Sequence[_Attempt]) -> datetime | None:
+def _cutoff(since: Back | datetime | None, attempts: Sequence[_Attempt]) -> datetime | None:
     if since is None or isinstance(since, datetime):
         return since
     if not attempts:
         return None
     newest = max(a.started for a in attempts)
-    if since % timedelta(days=1):
-        return newest - since
-    # Whole days: the day of the newest attempt and the days before it, from midnight.
-    return datetime.combine(newest.date(), datetime.min.time()) - (since - timedelta(days=1))
+    try:
+        if not since.whole_days:  # (24h is 24 hours back, not yesterday from midnight)
+            return newest - since.span
+        # Whole days: the day of the newest attempt and the days before it, from midnight.
+        return datetime.combine(newest.date(), datetime.min.time()) - (since.span - timedelta(days=1))
+    except OverflowError:  # (back past the year 1: everything)
+        return None
 
 
 def _period_of(day: date, per: Period) -> tuple[str, date]:
