@@ -235,3 +235,13 @@ def test_a_span_in_hours_counts_hours_back(sample_db: Path) -> None:
     assert hours["since"] == "2023-12-31T23:40:13.628"
     assert days["since"] == "2024-01-01T00:00:00.000"
     assert hours["total"]["started"] == days["total"]["started"] + 1
+
+
+def test_a_server_not_in_the_file_is_told_and_exits_4(sample_db: Path) -> None:
+    result = run_cli("history", sample_db, "--server", "BES_EAST_2", "--format", "json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["total"]["started"] == 0, "the (empty) report is still written"
+    assert "--server 'BES_EAST_2': no attempt on this server" in result.stderr
+    assert "BES_EAST_02" in result.stderr and "BBPROD01" in result.stderr, "the file's servers are named"
+    both = run_cli("history", sample_db, "--server", "bes_east_02", "--server", "BBPROD01")
+    assert both.exit_code == 0 and both.stderr == ""

@@ -8,7 +8,17 @@ from typing import Optional
 import typer
 
 from bes_logdiag.cli import app
-from bes_logdiag.cli.common import DEBUG, OUTPUT, RAW, SERVER, check_output, handle_errors, output_stream
+from bes_logdiag.cli.common import (
+    DEBUG,
+    EXIT_NO_MATCH,
+    OUTPUT,
+    RAW,
+    SERVER,
+    check_output,
+    handle_errors,
+    output_stream,
+    warn,
+)
 from bes_logdiag.history.choices import HistoryFormat, Period
 
 
@@ -54,3 +64,9 @@ def history(
                 write_csv(trend, out, raw=True)
             else:
                 WRITERS[fmt](trend, out)
+    # (as scan's --server: a typo must not pass for a quiet history in a script)
+    for name in trend.unknown_servers:
+        theirs = ", ".join(trend.known_servers) or "none"
+        warn(f"--server {name!r}: no attempt on this server in {file} (servers in it: {theirs})")
+    if trend.unknown_servers:
+        raise typer.Exit(EXIT_NO_MATCH)

@@ -69,6 +69,10 @@ class Trend:
     since: datetime | None
     """The earliest start counted (from ``--since``), or None for all."""
     servers: tuple[str, ...]
+    unknown_servers: tuple[str, ...]
+    """The ``servers`` asked for that have no attempt in the file (a typo, or another file)."""
+    known_servers: tuple[str, ...]
+    """The servers with attempts in the file: named when one asked for is not there."""
     runs: int
     """Scans recorded in the file."""
     last_recorded: str | None
@@ -153,6 +157,7 @@ def read_trend(
         names = {**library_text().stages}
         names.update({r[0]: r[1] for r in conn.execute("SELECT DISTINCT stage, stage_name FROM activations")})
         runs, last = conn.execute("SELECT count(*), max(recorded) FROM runs").fetchone()
+        known = sorted({r[0] for r in conn.execute("SELECT DISTINCT server FROM activations")})
     cutoff = _cutoff(since, attempts)
     if cutoff is not None:
         attempts = [a for a in attempts if a.started >= cutoff]
@@ -167,6 +172,8 @@ def read_trend(
         per=per,
         since=cutoff,
         servers=tuple(servers),
+        unknown_servers=tuple(s for s in servers if s.lower() not in {k.lower() for k in known}),
+        known_servers=tuple(known),
         runs=runs,
         last_recorded=last,
         periods=rows,
