@@ -311,3 +311,20 @@ def test_several_members_through_stdin_are_read_whole(text: bytes) -> None:
     [read_file] = report["inputs"]["files"]
     assert read_file["lines"] == text.count(b"\n") + 50_000
     assert report["inputs"]["skipped"] == []
+
+
+@pytest.mark.parametrize("members", [False, True], ids=["one member", "three members"])
+def test_zeros_after_the_last_member_are_padding_not_damage(
+    tmp_path: Path, text: bytes, members: bool
+) -> None:
+    # (a tape, or a copy tool that rounds files up to its block size: gzip and Python's gzip pass
+    # over such zeros, and the scan must not call the whole file damaged)
+    whole = b"".join(_parts(text)) if members else text
+    path = tmp_path / f"{NAME}.gz"
+    path.write_bytes((_members(text) if members else gzip.compress(text)) + b"\0" * 70_000)
+    for size in (CHUNK_SIZE, 4096, -1):
+        got, _, error = read_through(path, size)
+        assert (got == whole, error) == (True, None), size
+    _, report, err = scan_json(path, quiet=True)
+    assert report["inputs"]["skipped"] == [] and err == ""
+    assert report["inputs"]["files"][0]["lines"] == whole.count(b"\n")

@@ -96,6 +96,11 @@ class Gunzip:
                     self._done = True  # a clean end: the last member is whole
                     break
             if self._z.eof:  # the next gzip member
+                # (zeros after a whole member are padding, a tape's or a copy tool's: gzip and
+                # Python's gzip pass over them, and so does this)
+                self._input = self._input.lstrip(b"\0")
+                if not self._input:
+                    continue
                 self._z = zlib.decompressobj(31)
             if not self._input and not self._full:
                 self._input = self._read_raw()
