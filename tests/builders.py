@@ -2057,8 +2057,11 @@ def verdict_rows(report: Doc, *, seconds: bool = False) -> list[tuple[Any, ...]]
 def ctrl_c_as_in_a_terminal() -> None:
     """``preexec_fn`` for a child that is sent Ctrl-C: SIGINT handled as in a terminal's foreground
     job.  A suite run as a background job (``pytest &``, a CI step's background shell) starts its
-    children with SIGINT ignored, and bes-logdiag then keeps ignoring it, as a background job must."""
+    children with SIGINT ignored, and bes-logdiag then keeps ignoring it, as a background job must.
+    Likewise SIGHUP, for a suite run under ``nohup``: its children keep ignoring a closed terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def run_in_terminal(*args: object, columns: int = 200) -> bytes:
