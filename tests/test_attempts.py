@@ -239,6 +239,10 @@ def test_retry_after_stall_then_complete(tmp_path: Path) -> None:
     assert (a["status"], a["stage"], a["kb"], a["user_id"]) == ("complete", 4, None, 640)
     assert a["started"].startswith("2019-10-01T11:00")
     assert [(x["status"], x["stage"], x["kb"]) for x in a["attempts"]] == [("stalled", 2, "KB13843")]
+    assert (
+        "after the last progress, at 2019-10-01 11:00:00 (past the stage 2 threshold"
+        in a["attempts"][0]["reason"]
+    )
 
 
 def test_three_attempts_failed_stalled_then_in_progress(tmp_path: Path) -> None:
@@ -310,7 +314,12 @@ def test_retry_from_stage_three_back_to_new_etp_within_minutes(tmp_path: Path) -
     assert code == 0
     a = one(rep, email=U)
     assert (a["status"], len(a["attempts"])) == ("complete", 1)
-    assert a["attempts"][0]["stage"] == 3
+    first = a["attempts"][0]
+    assert (first["status"], first["stage"]) == ("stalled", 3), "given up on, not in progress"
+    # Judged up to the retry, not the logs' end: minutes, not the hours after it.
+    assert "no progress for" not in first["reason"] and "before the logs end" not in first["reason"]
+    assert "the next attempt began 2m" in first["reason"], first["reason"]
+    assert "at 2019-10-01 09:03:00 (within the stage 3 threshold of" in first["reason"]
 
 
 def test_duplicate_etp_within_stage_one_is_the_same_attempt(tmp_path: Path) -> None:

@@ -144,6 +144,11 @@ title = "Our own article"
             "(its ruled_out_by): drop it from also",
         ),
         (
+            '[[stall]]\nafter = "slowsync_started"\nkb = "KB03964"\nwhy = "x"\nunseen = ["calendar_synk"]\n',
+            "stall rule after slowsync_started: unseen names 'calendar_synk', not a milestone (did you mean "
+            "calendar_sync?): the milestones are",
+        ),
+        (
             '[[stall]]\nafter = "itpolicy_queued"\nkb = "KB13843"\nwhy = "x"\n',
             "stall rule after itpolicy_queued: KB13843 is ruled out once itpolicy_queued is reached "
             "(its ruled_out_by): name an article that fits",

@@ -149,7 +149,7 @@ def test_a_polc_log_that_ends_before_the_last_progress(tmp_path: Path) -> None:
     assert one(report, email=USERS[0][0])["missing_logs"] == []
     act = one(report, email=USERS[1][0])
     assert (act["status"], act["kb"], act["missing_logs"]) == ("stalled", "KB03410", ["POLC"])
-    assert "the POLC logs do not cover 2024-01-01 09:51:45 to 2024-01-01 10:21:45" in act["reason"]
+    assert "the POLC logs do not cover 2024-01-01 09:51:45 to 2024-01-01 23:50:00" in act["reason"]
     assert (
         "BBPROD01: no POLC log for 2024-01-01 06:51:49 to 2024-01-01 23:50:00; verdicts from stage 3 on unconfirmed for 1 activation"
         in report["notes"]
@@ -166,11 +166,45 @@ def test_a_missing_day_of_polc_logs(tmp_path: Path) -> None:
     _, report, _ = scan_json(tmp_path)
     act = one(report, email=USERS[1][0])
     assert act["missing_logs"] == ["POLC"]
-    assert "the POLC logs do not cover 2024-01-02 07:51:45 to 2024-01-02 08:21:45" in act["reason"]
+    assert "the POLC logs do not cover 2024-01-02 07:51:45 to 2024-01-02 23:50:00" in act["reason"]
     assert any(
         n.startswith("BBPROD01: no POLC log for 2024-01-01 23:50:00 to 2024-01-02 23:50:00;")
         for n in report["notes"]
     )
+
+
+def test_a_sync_log_that_stops_after_the_threshold_still_leaves_the_stall_unconfirmed(tmp_path: Path) -> None:
+    """SYNC's log (a restart file _0002 not sent) stops at 11:00, an hour after a user's IT policy
+    was queued; MAGT and POLC run to 23:50.  The stall claims 14 hours of silence, which SYNC's log
+    shows only one of: the GetConfig may be in the file that is missing."""
+    write_activation(tmp_path, SERVER, DAY, *USERS[0], hour=9, upto="itpolicy_queued")
+    sync = tmp_path / bes_name(SERVER, "SYNC", datetime(2024, 1, 1))
+    write_lines(sync, [bes_line("01/01 11:00:00.000", "Total Msgs Pending 0", tid="A2C", eid=30000)])
+    _, report, _ = scan_json(tmp_path)
+    act = one(report, email=USERS[0][0])
+    assert (act["status"], act["kb"], act["missing_logs"]) == ("stalled", "KB13847", ["SYNC"])
+    assert "never started" not in act["reason"]
+    assert any(
+        n.startswith("BBPROD01: no SYNC log for 2024-01-01 11:00:00 to 2024-01-01 23:50:00")
+        for n in report["notes"]
+    )
+
+
+def test_a_stall_after_getconfig_without_the_messaging_agents_log_is_unconfirmed(tmp_path: Path) -> None:
+    """After GetConfig the article depends on the Messaging Agent's calendar (CICAL) step: without
+    it KB03964, with it KB10496.  With no MAGT log that step cannot be seen either way."""
+    write_activation(tmp_path, SERVER, DAY, *USERS[0], hour=9, upto="slowsync_started")
+    _, report, _ = scan_json(tmp_path)
+    act = one(report, email=USERS[0][0])
+    assert (act["status"], act["kb"], act["missing_logs"]) == ("stalled", "KB03964", []), "MAGT there: sure"
+    delete(tmp_path, "MAGT")
+    _, report, _ = scan_json(tmp_path)
+    act = one(report, user_id=USERS[0][1])  # (the address is MAGT's)
+    assert (act["status"], act["kb"], act["missing_logs"]) == ("stalled", "KB03964", ["MAGT"])
+    assert "no synchronization data followed" not in act["reason"]
+    assert "no MAGT log was read, so whether the next step (calendar (CICAL)" in act["reason"]
+    assert "KB10496" in [c["kb"] for c in act["candidates"]]
+    assert "BBPROD01: no MAGT logs; verdicts from stage 4 on unconfirmed for 1 activation" in report["notes"]
 
 
 def test_earlier_attempts_carry_missing_logs_too(tmp_path: Path) -> None:

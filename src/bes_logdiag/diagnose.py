@@ -43,11 +43,16 @@ def diagnose_attempt(
     log_end: datetime,
     overrides: dict[int | None, timedelta],
     coverage: Coverage = ASSUMED_COMPLETE,
+    retried: Event | None = None,
 ) -> Attempt:
     """The verdict for one attempt, judged against the end of its server's logs (never the wall
     clock) and, where `coverage` says the logs of the service expected next are missing for the
     time after the last progress, marked as unconfirmed (``missing_logs``) rather than claiming
-    that service did nothing."""
+    that service did nothing.
+
+    An attempt the device gave up on (``retried``: the first line of the user's next attempt) is
+    judged up to that line, not the logs' end: unfinished, it stalled, and its reason says how long
+    after its last progress the next began (a retry after 5 minutes is not 2 days of silence)."""
     milestones = [e for e in events if e.milestone]
     errors = [e for e in events if e.error]
     defs = lib.milestones
@@ -62,7 +67,8 @@ def diagnose_attempt(
     moving = [e for e in milestones if not defs[e.milestone].starts_attempt] or milestones[:1]  # type: ignore[index]
     progress = max(moving, key=lambda e: e.moment, default=events[0])
     last_progress = progress.time if milestones else started
-    waited = log_end - progress.moment
+    horizon = retried.moment if retried is not None else log_end
+    waited = horizon - progress.moment
     done = next((e for e in milestones if defs[e.milestone].completes), None)  # type: ignore[index]
     threshold = stall_threshold(lib, stage, overrides)
     last_error = errors[-1] if errors else None
@@ -71,9 +77,17 @@ def diagnose_attempt(
     missing: tuple[str, ...] = ()
     unchecked = ""
     if done is None:
-        until = max(since, min(since + threshold, log_end))
-        missing = coverage.missing(events[0].server, next_name, since, until)
-        unchecked = _unchecked(coverage, events[0].server, missing, since, until, lib, next_name)
+        until = max(since, horizon)  # (the whole silence the verdict rests on)
+        # The step expected next, and those whose absence the stall's article rests on (after
+        # GetConfig, the Messaging Agent's calendar step tells KB10496 from KB03964).
+        rule = lib.stall_rules.get(last_name or "")
+        unseen: list[str] = []
+        for name in dict.fromkeys([next_name, *(rule.unseen if rule else ())]):
+            lacked = coverage.missing(events[0].server, name, since, until)
+            if lacked and name is not None:
+                missing += tuple(s for s in lacked if s not in missing)
+                unseen.append(name)
+        unchecked = _unchecked(coverage, events[0].server, missing, since, until, lib, unseen)
 
     if done is not None:
         status = Status.COMPLETE
@@ -82,9 +96,19 @@ def diagnose_attempt(
     elif last_error is not None and not any(e.moment > last_error.moment for e in milestones):
         status = Status.FAILED
         diag = _failure(last_error, top, next_name, lib, stage, reached)
-    elif waited > threshold:
+    elif waited > threshold or retried is not None:
         status = Status.STALLED
-        diag = _stall(top, next_name, lib, stage, waited, threshold, log_end, reached, bool(missing))
+        if retried is None:
+            silence = f"no progress for {duration(waited)} (stage {stage} threshold {duration(threshold)}) "
+            silence += f"before the logs end at {log_end:%Y-%m-%d %H:%M:%S}"
+        else:
+            within = "past" if waited > threshold else "within"
+            silence = (
+                f"the next attempt began {duration(waited)} after the last progress, at "
+                f"{retried.time:%Y-%m-%d %H:%M:%S} ({within} the stage {stage} threshold of "
+                f"{duration(threshold)})"
+            )
+        diag = _stall(top, next_name, lib, stage, silence, reached, bool(missing))
     else:
         status = Status.IN_PROGRESS
         diag = Diagnosis(
@@ -121,14 +145,15 @@ def _unchecked(
     since: datetime,
     until: datetime,
     lib: Library,
-    next_name: str | None,
+    steps: Sequence[str],
 ) -> str:
     """What the verdict could not check, for its reason: ``no POLC or SYNC log was read, so whether
     the next step (IT policy queued by the Policy Service) came could not be checked``."""
     if not missing:
         return ""
     lacking = coverage.lacking(server, missing, since, until)
-    return f"{lacking}, so whether the next step ({_title(lib, next_name)}) came could not be checked"
+    said = " or ".join(_title(lib, s) for s in steps)
+    return f"{lacking}, so whether the next step ({said}) came could not be checked"
 
 
 def _failure(
@@ -153,9 +178,7 @@ def _stall(
     next_name: str | None,
     lib: Library,
     stage: int,
-    waited: timedelta,
-    threshold: timedelta,
-    log_end: datetime,
+    silence: str,
     reached: set[str],
     unchecked: bool,
 ) -> Diagnosis:
@@ -169,10 +192,7 @@ def _stall(
     return Diagnosis(
         kb=article.id if article else None,
         kb_title=article.title if article else None,
-        reason=(
-            f"{why}; no progress for {duration(waited)} (stage {stage} threshold {duration(threshold)}) "
-            f"before the logs end at {log_end:%Y-%m-%d %H:%M:%S}"
-        ),
+        reason=f"{why}; {silence}",
         last_milestone=top.milestone if top else None,
         next_expected=next_name,
         evidence=(top.where,) if top else (),

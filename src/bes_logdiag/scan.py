@@ -201,7 +201,12 @@ def build_report(
         if not cuts:
             continue
         end = ends_at[p.server]
-        attempts = tuple(diagnose_attempt(c, library, end, config.stall_after, coverage) for c in cuts)
+        attempts = tuple(
+            diagnose_attempt(
+                c, library, end, config.stall_after, coverage, retried=after[0] if after else None
+            )
+            for c, after in zip(cuts, [*cuts[1:], None])
+        )
         if p.untied:
             attempts = (*attempts[:-1], with_untied_policies(attempts[-1], p.untied, library))
         activations.append(Activation(p.server, p.email, p.user_id, p.display_name, attempts, p.joins))

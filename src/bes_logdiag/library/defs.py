@@ -123,6 +123,9 @@ class StallRule:
     why: str
     also: tuple[str, ...] = ()
     """Articles of other stages that the same silence can mean, listed as candidates."""
+    unseen: tuple[str, ...] = ()
+    """Milestones besides the next one whose absence the article rests on: where the logs that
+    would hold them are missing, the stall is unconfirmed (`coverage`)."""
 
 
 @dataclass(frozen=True)

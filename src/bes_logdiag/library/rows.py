@@ -369,7 +369,9 @@ def build_rule(
     problems: list[str],
 ) -> StallRule | None:
     try:
-        rule = StallRule(r["after"], r["kb"], r.get("why", ""), tuple(r.get("also", ())))
+        rule = StallRule(
+            r["after"], r["kb"], r.get("why", ""), tuple(r.get("also", ())), tuple(r.get("unseen", ()))
+        )
     except KeyError as e:
         problems.append(f"{src}: [[stall]] {r.get('after', '')}: is missing {e}".replace("  ", " "))
         return None
@@ -380,6 +382,13 @@ def build_rule(
             f"{where}: unknown milestone {rule.after!r}: the milestones are {choices(milestones)}"
         )
         ok = False
+    for m in rule.unseen:
+        if m not in milestones:
+            problems.append(
+                f"{where}: unseen names {m!r}, not a milestone{_suggest(m, milestones)}: the milestones "
+                f"are {choices(milestones)}"
+            )
+            ok = False
     for kb in (rule.kb, *rule.also):
         if kb not in articles:
             problems.append(
