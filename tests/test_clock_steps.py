@@ -308,3 +308,36 @@ def test_a_quiet_log_set_back_an_hour_on_an_ordinary_day_shows_the_step(tmp_path
     (act,) = report["activations"]
     assert (act["status"], act["stage"], act["kb"]) == ("stalled", 3, "KB03410"), act["reason"]
     assert any("local time goes back 1h" in n for n in report["notes"]), report["notes"]
+
+
+def test_stage_times_over_the_fall_back_count_the_time_that_passed(tmp_path: Path) -> None:
+    """Stage 3 runs from the service books at 01:50:05 (first pass) to GetConfig at 01:05 (second
+    pass): 14m55s passed, though the clock reads 45 minutes less.  The report's statistics say so."""
+    fall_back_night(tmp_path)
+    _, report, _ = scan_json(tmp_path)
+    stages = {s["stage"]: s for s in report["stats"]["overall"]["stages"]}
+    assert (stages[3]["count"], stages[3]["median_seconds"]) == (1, 14 * 60 + 55)
+    assert (stages[4]["count"], stages[4]["median_seconds"]) == (1, 15 * 60)
+
+
+def test_the_timelines_closing_row_counts_the_silence_over_the_fall_back(tmp_path: Path) -> None:
+    """A user waits for the IT policy from 01:50:05 (first pass); the logs end at 01:30 (second
+    pass), 39m55s later: the stall's closing row says that, as the verdict does."""
+    d = FALL
+    write(
+        tmp_path,
+        d,
+        "MAGT",
+        [
+            *noise(d, [(1, 40, 0)]),
+            *waiting_at_stage_3(d, 1, 50),
+            *noise(d, [(1, 59, 58), (1, 0, 2), (1, 30, 0)]),
+        ],
+    )
+    _, report, _ = scan_json(tmp_path)
+    (act,) = report["activations"]
+    assert (act["status"], act["stage"]) == ("stalled", 3)
+    assert "no progress for 39m55s" in act["reason"]
+    table = run_cli("timeline", USER, tmp_path, env={"COLUMNS": "200"}).stdout
+    (closing,) = [line for line in table.splitlines() if "no progress" in line]
+    assert "2024-11-03 01:30:00" in closing and "+39m55s" in closing, closing

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from bes_logdiag.model import Activation, Status
+from bes_logdiag.model import Activation, Attempt, Status
 
 STAGES = (1, 2, 3, 4)
 HOURS = 24
@@ -172,14 +172,23 @@ def facts_of(act: Activation) -> ActivationFacts:
         stage=last.stage,
         started=last.started,
         unconfirmed=last.unconfirmed,
+        # In moments, as the verdicts measure: a stage that ran through the night a clock stepped
+        # back or forward takes the time that passed, not the difference of the clock's readings.
         attempts=tuple(
             AttemptFacts(
-                tuple([(e.stage, e.time) for e in a.events if e.milestone and e.stage is not None]),
-                a.completed,
+                tuple([(e.stage, e.moment) for e in a.events if e.milestone and e.stage is not None]),
+                _completed_moment(a),
             )
             for a in act.attempts
         ),
     )
+
+
+def _completed_moment(attempt: Attempt) -> datetime | None:
+    if attempt.completed is None:
+        return None
+    done = (e.moment for e in attempt.events if e.milestone and e.time == attempt.completed)
+    return next(done, attempt.completed)
 
 
 def _when(text: str | None) -> datetime | None:

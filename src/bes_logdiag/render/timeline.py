@@ -150,10 +150,11 @@ def _fits_wide(rows: list[dict[str, Any]], names: dict[str, str], width: int) ->
 
 def closing_step(
     act: Activation, log_end: Mapping[str | None, datetime] | None
-) -> tuple[datetime, str] | None:
-    """For a stalled activation: when its server's logs end, and what the silence until then means
-    (``nothing until the logs end, stage 1 threshold 15m``); None for any other verdict, or when
-    the end of the logs is not known."""
+) -> tuple[datetime, float, str] | None:
+    """For a stalled activation: when its server's logs end, the seconds since its last step
+    (measured in moments, as the verdict is: a clock set back in between takes nothing off), and
+    what the silence until then means (``nothing until the logs end, stage 1 threshold 15m``);
+    None for any other verdict, or when the end of the logs is not known."""
     last = act.last
     end = (log_end or {}).get(act.server)
     if last.status is not Status.STALLED or end is None:
@@ -161,14 +162,14 @@ def closing_step(
     text = f"nothing until the logs end, stage {last.stage} threshold {duration(last.stall_after)}"
     if last.missing_logs:
         text += f" ({unconfirmed_note(last)})"
-    return end, text
+    return end, (end - max(e.moment for e in last.events)).total_seconds(), text
 
 
 def _table(
     rows: list[dict[str, Any]],
     names: dict[str, str],
     wide: bool,
-    closing: tuple[datetime, str] | None = None,
+    closing: tuple[datetime, float, str] | None = None,
 ) -> Table:
     """One line per step when ``wide``; else the step, its file:line and the log line share a cell
     under each other, so time and file:line stay whole on a narrow terminal."""
@@ -203,11 +204,8 @@ def _table(
             cell.append(f"\n{text}")
             table.add_row(Text(when), Text(gap), cell)
     if closing is not None and rows:
-        end, what = closing
-        last_step = max(
-            datetime.fromisoformat(s["time"]) for s in rows if s["attempt"] == rows[-1]["attempt"]
-        )
-        cells = [Text(_time(end)), Text(_gap((end - last_step).total_seconds()))]
+        end, silence, what = closing
+        cells = [Text(_time(end)), Text(_gap(silence))]
         style = STATUS_STYLE[Status.STALLED]
         if wide:  # the step's column stays narrow: the words go where log lines go
             table.add_row(
