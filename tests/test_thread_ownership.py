@@ -71,6 +71,25 @@ def test_key_accept_belongs_to_the_user_last_named_on_its_thread(tmp_path: Path)
     assert accept[0].identity_from == "thread"
 
 
+def test_a_key_reject_that_names_no_user_fails_the_user_whose_key_it_answers(tmp_path: Path) -> None:
+    """KEY_REJECT is written as KEY_ACCEPT is: where its line names nobody, it is the key's user's
+    failure (KB13843), with the line among the evidence, not a stall and an error of no one."""
+    write_lines(
+        tmp_path / "BB01_MAGT_01_20100521_0001.txt",
+        [
+            bes_line("05/21 06:51:38.000", etp_text(), tid="1AEC", user="ian.dundas@example.net"),
+            bes_line("05/21 06:51:39.000", "Generating 3DES key", tid="14D4", user="ian.dundas@example.net"),
+            bes_line("05/21 06:51:39.010", mail_text(2), tid="14D4", user="someone.else@example.net"),
+            bes_line("05/21 06:51:40.000", "*** OTAKEYGEN *** sending KEY_REJECT transID = 5", tid="14D4"),
+            bes_line("05/21 08:00:00.000", mail_text(3), tid="0777", user="someone.else@example.net"),
+        ],
+    )
+    _, report, _ = scan_json(tmp_path)
+    assert rows(report) == [("BB01", "ian.dundas@example.net", None, None, "failed", 2, "KB13843")]
+    assert report["activations"][0]["evidence"][0].endswith("BB01_MAGT_01_20100521_0001.txt:4")
+    assert report["unattached"] == []
+
+
 def test_key_accept_outside_the_window_names_nobody(tmp_path: Path) -> None:
     write_lines(
         tmp_path / "BB01_MAGT_01_20100521_0001.txt",
