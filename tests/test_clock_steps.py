@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import regex
@@ -69,6 +70,17 @@ def waiting_at_stage_3(d: datetime, hh: int, mm: int) -> list[str]:
 
 def write(folder: Path, day: datetime, svc: str, lines: list[str], it: int = 1) -> None:
     write_lines(folder / f"{day:%Y%m%d}" / bes_name(SERVER, svc, day, it=it), lines)
+
+
+def one_waiting(
+    folder: Path, d: datetime, start: tuple[int, int], after: list[tuple[int, int, int]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A MAGT log of idle lines at 01:40, a user waiting at stage 3 from ``start`` and idle lines
+    at the local times ``after``, in that order: the scan's report and its one activation."""
+    write(folder, d, "MAGT", [*noise(d, [(1, 40, 0)]), *waiting_at_stage_3(d, *start), *noise(d, after)])
+    _, report, _ = scan_json(folder)
+    (act,) = report["activations"]
+    return report, act
 
 
 def fall_back_night(folder: Path, *, sync_rotates: bool = False) -> None:
@@ -164,19 +176,7 @@ def test_a_clock_set_back_does_not_split_or_stall(tmp_path: Path) -> None:
 
 
 def test_the_skipped_hour_of_spring_forward_is_no_stall(tmp_path: Path) -> None:
-    d = SPRING
-    write(
-        tmp_path,
-        d,
-        "MAGT",
-        [
-            *noise(d, [(1, 40, 0)]),
-            *waiting_at_stage_3(d, 1, 55),
-            *noise(d, [(1, 59, 50), (3, 0, 5), (3, 10, 0)]),
-        ],
-    )
-    _, report, _ = scan_json(tmp_path)
-    (act,) = report["activations"]
+    report, act = one_waiting(tmp_path, SPRING, (1, 55), [(1, 59, 50), (3, 0, 5), (3, 10, 0)])
     # 01:55 to 03:10 local is 15 minutes of real time: still within stage 3's 30 minutes
     assert (act["status"], act["stage"]) == ("in_progress", 3), act["reason"]
     assert any("jumps forward 1h" in n for n in report["notes"]), report["notes"]
@@ -323,19 +323,7 @@ def test_stage_times_over_the_fall_back_count_the_time_that_passed(tmp_path: Pat
 def test_the_timelines_closing_row_counts_the_silence_over_the_fall_back(tmp_path: Path) -> None:
     """A user waits for the IT policy from 01:50:05 (first pass); the logs end at 01:30 (second
     pass), 39m55s later: the stall's closing row says that, as the verdict does."""
-    d = FALL
-    write(
-        tmp_path,
-        d,
-        "MAGT",
-        [
-            *noise(d, [(1, 40, 0)]),
-            *waiting_at_stage_3(d, 1, 50),
-            *noise(d, [(1, 59, 58), (1, 0, 2), (1, 30, 0)]),
-        ],
-    )
-    _, report, _ = scan_json(tmp_path)
-    (act,) = report["activations"]
+    report, act = one_waiting(tmp_path, FALL, (1, 50), [(1, 59, 58), (1, 0, 2), (1, 30, 0)])
     assert (act["status"], act["stage"]) == ("stalled", 3)
     assert "no progress for 39m55s" in act["reason"]
     table = run_cli("timeline", USER, tmp_path, env={"COLUMNS": "200"}).stdout
