@@ -496,6 +496,32 @@ def test_size_rotation_between_the_key_and_the_key_accept(tmp_path: Path) -> Non
     assert code == 0
 
 
+def test_a_partial_copy_of_the_next_file_does_not_stand_between_the_key_and_the_key_accept(
+    tmp_path: Path,
+) -> None:
+    """``Copy of ..._0002.txt``, taken while ``_0002`` was being written, sits beside it: each of
+    the two follows ``_0001``, so the KEY_ACCEPT at the start of either is the user's."""
+    user = "omar.haddad@example.com"
+    _magt(
+        tmp_path,
+        [
+            bes_line(T0 - timedelta(minutes=5), mail_text(1), tid="AAA", user="x@example.com"),
+            *_head(user, T0),
+        ],
+    )
+    tail = _tail(user, T0 + timedelta(seconds=1))
+    later = [bes_line(T0 + timedelta(minutes=2), mail_text(2), tid="AAA", user="x@example.com")]
+    whole = _magt(tmp_path, tail + later, it=2)
+    write_lines(whole.with_name(f"Copy of {whole.name}"), tail[:1])
+    _rest_of_activation(tmp_path, user, 31, "Haddad, Omar", T0 + timedelta(seconds=5))
+    code, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(OWN_SERVER, user, 31, "Haddad, Omar", "complete", 4, None)]
+    accept = next(m for m in report["activations"][0]["milestones"] if m["milestone"] == "key_accept_sent")
+    assert accept["identity_from"] == "thread"
+    assert report["unattached"] == []
+    assert code == 0
+
+
 def test_midnight_between_the_key_and_the_key_accept(tmp_path: Path) -> None:
     user = "ana.lima@example.com"
     late = datetime(2025, 3, 11, 23, 59, 59)

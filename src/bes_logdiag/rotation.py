@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bes_logdiag.filescan import FileResult
 from bes_logdiag.library import Library
@@ -34,12 +34,19 @@ def owners_across_rotation(
             by_agent.setdefault(place[0], []).append((place[1], r))
     before_of: dict[int, FileResult] = {}
     for placed in by_agent.values():
-        placed.sort(key=lambda pr: pr[0])
-        files = [r for _, r in placed]
-        for before, after in zip(files, files[1:]):
-            gap = after.stats.info.day - before.stats.info.day  # type: ignore[operator]
-            if gap <= timedelta(days=1) and not after.fresh_start and before.tail:
-                before_of[id(after)] = before
+        # Files at one place (``X_0002.txt`` and a ``Copy of X_0002.txt`` taken while it was
+        # written) each follow the place before, never one another: of those at that place, the
+        # one that reaches furthest, whose tail is the iteration's real end.
+        at: dict[LogOrder, list[FileResult]] = {}
+        for order, r in placed:
+            at.setdefault(order, []).append(r)
+        orders = sorted(at)
+        for earlier, order in zip(orders, orders[1:]):
+            before = max(at[earlier], key=_reach)
+            for after in at[order]:
+                gap = after.stats.info.day - before.stats.info.day  # type: ignore[operator]
+                if gap <= timedelta(days=1) and not after.fresh_start and before.tail:
+                    before_of[id(after)] = before
     out = []
     for r in results:
         prev = before_of.get(id(r))
@@ -48,6 +55,12 @@ def owners_across_rotation(
         else:
             out.append(replace(r, events=tuple(_owned(e, inherit, prev.tail, window) for e in r.events)))
     return out
+
+
+def _reach(r: FileResult) -> tuple[bool, datetime, int]:
+    """How far a file reaches: its last time, then its size (a partial copy is the shorter)."""
+    last = r.stats.last_time
+    return (last is not None, last or datetime.min, r.stats.bytes)
 
 
 def _owned(e: Event, inherit: dict[str, str], tail: Tail, window: timedelta) -> Event:
