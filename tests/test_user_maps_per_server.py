@@ -293,6 +293,27 @@ def test_a_plain_map_on_one_server_works_as_before(tmp_path: Path) -> None:
     assert one(rep, email="kreed@example.com")["user_id"] is None
 
 
+def test_a_plain_map_rows_id_that_the_logs_never_name_lets_the_order_in_time_find_theirs(
+    tmp_path: Path,
+) -> None:
+    """A map exported on server A (no server column) used for B, where Carol is user 2003: her
+    IT policy is queued for 2003 four seconds after her request.  The row's 1003, which B never
+    logs, must not stand in the way: she is 2003, waiting for GetConfig, and a note says the map
+    disagrees.  (Before, she was 1003, 'the Policy Service never queued', and 2003 was no one's.)"""
+    carol = ("ccole@example.com", 2003, "Cole, Carol")
+    logs = tmp_path / "logs"
+    write_server(logs / B, B, until_end(activation(*carol, T0, upto="policy")))
+    users = write_user_map(tmp_path / "users.csv", [("ccole@example.com", 1003, "Cole, Carol")])
+    _, rep, _ = scan_json(logs, "--users", users)
+    act = one(rep, email="ccole@example.com")
+    assert (act["user_id"], act["status"], act["stage"], act["kb"]) == (2003, "stalled", 3, "KB13847")
+    assert rep["unattached"] == []
+    assert any(
+        "gives ccole@example.com UserId=1003, which these logs never name" in n and "UserId=2003" in n
+        for n in rep["notes"]
+    ), rep["notes"]
+
+
 def test_the_timeline_takes_per_server_maps(tmp_path: Path) -> None:
     logs = two_servers(tmp_path, john_upto="policy")
     a = write_user_map(tmp_path / "prod01.csv", [IAN])

@@ -114,13 +114,14 @@ def _join_server(
             ids.union(nodes[0], n, Join("id", f"{nodes[0][2:]} and {n[2:]} share a line ({e.where})"))
     holders = _holders(events)
     applied: list[MapEntry] = []
+    unlent: set[str] = set()
     if own or shared:  # (no user map: nothing to index the logged names for)
         logged = LoggedNames(holders)
-        applied = join_by_map(ids, own, shared, logged, notes, where)
+        applied, unlent = join_by_map(ids, own, shared, logged, notes, where)
     _join_by_name(ids, holders, notes, where)
     untied: dict[str, list[str]] = defaultdict(list)
     if pair is not None:
-        _join_by_time(ids, events, *pair, window, notes, where, untied)
+        _join_by_time(ids, events, *pair, window, notes, where, untied, unlent)
     if applied:
         join_by_logged_name(ids, applied, logged)
 
@@ -153,6 +154,16 @@ def _join_server(
             person.untied = tuple(dict.fromkeys(untied[person.email]))
         mapped = rows.get(root)
         if mapped is not None:
+            if mapped.user_id and person.user_id and person.user_id != mapped.user_id:
+                notes.append(
+                    Note(
+                        f"{where}: user map row {mapped.source}:{mapped.line} gives {person.email} "
+                        f"UserId={mapped.user_id}, which these logs never name; the order in time ties "
+                        f"the address to UserId={person.user_id} (a row that names no server may be "
+                        "another server's)",
+                        "user map ids the logs contradict",
+                    )
+                )
             person.email = person.email or mapped.email
             person.user_id = person.user_id or mapped.user_id
             person.display_name = person.display_name or mapped.display_name
@@ -225,6 +236,7 @@ def _join_by_time(
     notes: list[str],
     where: str,
     untied: dict[str, list[str]],
+    unlent: set[str],
 ) -> None:
     """MAGT asks for service books for X; POLC queues the IT policy for N seconds later.
 
@@ -235,6 +247,8 @@ def _join_by_time(
     policy 2 pair A-1 and B-2; requests A, B then policies 1, 2 are refused.  ``request`` and
     ``answer`` are the names of those two milestones, marked by ``join`` in the pattern library.
     A refusal is also kept in ``untied``: per address that asked, the ids it could not be tied to.
+    A request of an address whose id a user map gave but these logs never name (``unlent``) is
+    as good as tied while other users ask too: only alone may it take a policy.
     """
 
     def open_request(e: Event) -> bool:
@@ -255,6 +269,10 @@ def _join_by_time(
         earlier = [
             e for e in reversed(steps[first:i]) if not (e.milestone == p.milestone and e.user_id == p.user_id)
         ]
+        if unlent:
+            others = [e for e in earlier if not (e.milestone == request and e.email in unlent)]
+            if any(e.milestone == request for e in others):
+                earlier = others
         if not earlier:
             continue
         if earlier[0].milestone != request:

@@ -17,8 +17,9 @@ def join_by_map(
     logged: LoggedNames,
     notes: list[str],
     where: str,
-) -> list[MapEntry]:
-    """Join the names of the map rows that belong to this server; returns the rows used.
+) -> tuple[list[MapEntry], set[str]]:
+    """Join the names of the map rows that belong to this server; returns the rows used, and the
+    addresses of the rows for any server whose id these logs never name (not joined on).
 
     A user id is only unique in one BES configuration database (BES-LOGS.md section 3): id 1002
     of one server is another person on the next.  So:
@@ -57,14 +58,21 @@ def join_by_map(
     used = [m for m in used if m not in refused]
     tied = _ties(ids)
     clashes = _clashes(fitting)
+    unlent: set[str] = set()
     for m in fitting:
         problem = clashes.get(m) or _contradiction(m, tied, logged)
         if problem is not None:
             _refuse(m, problem, notes, where)
             continue
-        _union_row(ids, m, common)
+        # Its id may be another database's (the map exported on one server, used for all): one
+        # these logs never name joins nothing, so that the order in time may still find the id
+        # this server gave the user.  It is shown only if nothing in the logs gives one.
+        lent = m.user_id is None or f"i:{m.user_id}" in present
+        if not lent and m.email:
+            unlent.add(m.email)
+        _union_row(ids, m, common, with_id=lent)
         used.append(m)
-    return used
+    return used, unlent
 
 
 def _refuse(m: MapEntry, problem: str, notes: list[str], where: str) -> None:
@@ -187,9 +195,9 @@ def _ties(ids: IdentityGraph) -> dict[str, set[str]]:
     return {x: groups[ids.find(x)] for x in ids.parent}
 
 
-def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str]) -> None:
+def _union_row(ids: IdentityGraph, m: MapEntry, common: set[str], *, with_id: bool = True) -> None:
     nodes = entry_nodes(m)
-    keys = [n for n in nodes if n not in common]
+    keys = [n for n in nodes if n not in common and (with_id or not n.startswith("i:"))]
     join = Join("map", f"user map: {', '.join(x[2:] for x in nodes)}")
     for n in keys[1:]:
         ids.union(keys[0], n, join)
