@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from builders import (
     activation,
     bes_line,
@@ -262,3 +263,38 @@ opens_attempt = false
     )
     assert milestone_writers(load_library((folder,)))["itpolicy_queued"] == frozenset()
     assert Coverage().missing(SERVER, "itpolicy_queued", datetime(2024, 1, 1), datetime(2024, 1, 2)) == ()
+
+
+@pytest.mark.parametrize("folder", [SERVER, "ticket 4711"])
+def test_an_excerpt_saved_in_a_servers_day_folder_is_that_servers(tmp_path: Path, folder: str) -> None:
+    """The SYNC log was not sent, but an admin saved its lines from a ticket as sync_excerpt.txt
+    beside the server's other logs: read as that server's, it completes the user's activation.
+    A folder named as no server of the logs gives no server."""
+    day = tmp_path / folder / DAY
+    write_activation(day, SERVER, DAY, *USERS[0], hour=9)
+    sync = day / bes_name(SERVER, "SYNC", datetime(2024, 1, 1))
+    sync.rename(day / "sync_excerpt.txt")
+    _, report, _ = scan_json(tmp_path)
+    if folder == SERVER:
+        assert rows(report) == [(SERVER, *USERS[0], "complete", 4, None)]
+        assert any(
+            n.endswith(
+                f"sync_excerpt.txt: no server in its name; read as {SERVER}'s, the folder above its day folder"
+            )
+            for n in report["notes"]
+        )
+    else:
+        assert [r[0] for r in rows(report)] == [SERVER, None], "the excerpt stays apart"
+        assert not any("read as" in n for n in report["notes"])
+
+
+def test_server_names_that_differ_only_in_case_are_one_server(tmp_path: Path) -> None:
+    """Windows machine names know no case: a MAGT log saved as ``bbprod01_MAGT_...`` beside the
+    server's ``BBPROD01_POLC_...`` and ``BBPROD01_SYNC_...`` is the same server's."""
+    write_activation(tmp_path, SERVER, DAY, *USERS[0], hour=9)
+    magt = tmp_path / bes_name(SERVER, "MAGT", datetime(2024, 1, 1))
+    magt.rename(tmp_path / magt.name.replace(SERVER, SERVER.lower()))
+    _, report, _ = scan_json(tmp_path)
+    assert rows(report) == [(SERVER, *USERS[0], "complete", 4, None)]
+    assert f"servers {SERVER}, {SERVER.lower()} differ only in case: read as one, {SERVER}" in report["notes"]
+    assert {f["server"] for f in report["inputs"]["files"]} == {SERVER}

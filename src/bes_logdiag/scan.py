@@ -6,10 +6,11 @@ import gc
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import chain
 from operator import attrgetter
+from pathlib import PurePath
 
 from bes_logdiag.attempts import can_open, split_attempts
 from bes_logdiag.clock import ServerClocks
@@ -91,6 +92,7 @@ def report_from_results(
     owners across rotation, clocks, duplicates, joins and verdicts.  Raises `InputError` when
     no file could be read.  ``log_end``: a later end of a server's logs than its lines show (a
     live follower's clock: the newest line plus the wall time since it was read)."""
+    results, server_notes = settle_servers(results)
     results = owners_across_rotation(results, library, config.thread_window)
     stats = [r.stats for r in results]
     skipped = skipped + [s.skipped for s in stats if s.skipped is not None]
@@ -104,13 +106,55 @@ def report_from_results(
     clocks = ServerClocks(stats)
     runs, run_repeats = merge_runs((run for r in results for run in r.runs), clocks)
     events, repeat_notes = _dedupe(clocks.moments([e for r in results for e in r.events]), run_repeats)
-    notes = [w for s in stats for w in s.warnings] + map_notes + _duplicate_notes(duplicates) + repeat_notes
+    notes = [w for s in stats for w in s.warnings] + server_notes + map_notes + _duplicate_notes(duplicates)
+    notes += repeat_notes
     notes += _year_notes(results, config) + _cut_short_notes(stats) + clocks.notes()
     return build_report(
         events, stats, skipped, library, config, user_map, notes, ignored=list(ignored),
         duplicates=list(duplicates), clocks=clocks, unattached_lines=unattached_lines, log_end=log_end,
         runs=runs,
     )  # fmt: skip
+
+
+def settle_servers(results: list[FileResult]) -> tuple[list[FileResult], list[str]]:
+    """Each file's server as one name, with a note for each change:
+
+    - names that differ only in case (``bes5_MAGT_...`` beside ``BES5_MAGT_...``; Windows
+      machine names know no case) are one server, spelt as most of its files spell it;
+    - a file whose name gives no server, in a day folder whose own folder is named as a server of
+      the other files (``SRVB/20240116/sync_excerpt.txt`` beside ``SRVB_SYNC_01_...``), is an
+      excerpt an admin saved with that server's logs: read as that server's (its lines join its
+      users there).  A folder named as no server of these logs gives nothing."""
+    spellings: dict[str, Counter[str]] = {}
+    for r in results:
+        if r.stats.info.server:
+            spellings.setdefault(r.stats.info.server.lower(), Counter())[r.stats.info.server] += 1
+    known = {k: max(sorted(c), key=c.__getitem__) for k, c in spellings.items()}
+    notes = [
+        f"servers {some(sorted(c, key=str.lower))} differ only in case: read as one, {known[k]}"
+        for k, c in spellings.items()
+        if len(c) > 1
+    ]
+    out = []
+    for r in results:
+        info = r.stats.info
+        server: str | None = None
+        if info.server:
+            server = known[info.server.lower()]
+        else:
+            folders = PurePath(r.stats.path.replace("\\", "/")).parts[-3:-1]
+            server = known.get(folders[0].lower()) if info.day and len(folders) == 2 else None
+            if server is not None:
+                above = "the folder above its day folder"
+                notes.append(f"{r.stats.path}: no server in its name; read as {server}'s, {above}")
+        if server is None or server == info.server:
+            out.append(r)
+            continue
+        for run in r.runs:
+            run.first = run.first._replace(server=server)
+        stats = replace(r.stats, info=replace(info, server=server))
+        out.append(replace(r, stats=stats, events=tuple(e._replace(server=server) for e in r.events)))
+    return out, notes
 
 
 class NothingRead(InputError):
