@@ -294,7 +294,10 @@ def test_server_names_that_differ_only_in_case_are_one_server(tmp_path: Path) ->
     write_activation(tmp_path, SERVER, DAY, *USERS[0], hour=9)
     magt = tmp_path / bes_name(SERVER, "MAGT", datetime(2024, 1, 1))
     magt.rename(tmp_path / magt.name.replace(SERVER, SERVER.lower()))
+    ctrl = tmp_path / bes_name(SERVER.lower(), "CTRL", datetime(2024, 1, 1))  # (ignored, but its end counts)
+    write_lines(ctrl, [bes_line("01/01 23:55:00.000", "Controller heartbeat", tid="A2C", eid=30000)])
     _, report, _ = scan_json(tmp_path)
+    assert report["log_end"] == {SERVER: "2024-01-01T23:55:00.000"}
     assert rows(report) == [(SERVER, *USERS[0], "complete", 4, None)]
     assert f"servers {SERVER}, {SERVER.lower()} differ only in case: read as one, {SERVER}" in report["notes"]
     assert {f["server"] for f in report["inputs"]["files"]} == {SERVER}

@@ -364,3 +364,26 @@ def test_utf16_map_without_bom_and_with_a_server_column(tmp_path: Path) -> None:
     code, rep, _ = scan_json(logs, "--users", users)
     assert rows(rep)[1] == (B, *JOHN, "stalled", 3, "KB13847")
     assert kinds(one(rep, server=A)) == {"time"}
+
+
+@pytest.mark.parametrize("stalled_first", [True, False])
+def test_a_user_who_went_on_on_another_server_is_noted(tmp_path: Path, stalled_first: bool) -> None:
+    """Ian stalls on A, then activates on B an hour later (moved to another BES): each server
+    keeps its verdict, and a note says A's stall may be left behind.  Done on A first and stalled
+    on B later is no such case: B's stall is the news."""
+    logs = tmp_path / "logs"
+    early, late = ("etp", "complete") if stalled_first else ("complete", "etp")
+    write_server(logs / A, A, until_end(activation(*IAN, T0, upto=early)))
+    write_server(logs / B, B, until_end(activation(*IAN, T0 + timedelta(hours=1), upto=late)))
+    _, rep, _ = scan_json(logs)
+    statuses = ("stalled", "complete") if stalled_first else ("complete", "stalled")
+    assert sorted((r[0], r[4]) for r in rows(rep)) == list(zip((A, B), statuses))
+    said = [n for n in rep["notes"] if "moved servers" in n]
+    assert said == (
+        [
+            f"{IAN[0]}: stalled on {A} (from 2024-03-12 09:00), then an activation on {B} from "
+            f"2024-03-12 10:00 (complete): a user who moved servers may have left {A}'s problem behind"
+        ]
+        if stalled_first
+        else []
+    )

@@ -27,8 +27,10 @@ from bes_logdiag.model import (
     FileStats,
     Ignored,
     Inputs,
+    Note,
     Report,
     Skipped,
+    Status,
     Unattached,
 )
 from bes_logdiag.parallel import Progress, read_sources
@@ -92,7 +94,7 @@ def report_from_results(
     owners across rotation, clocks, duplicates, joins and verdicts.  Raises `InputError` when
     no file could be read.  ``log_end``: a later end of a server's logs than its lines show (a
     live follower's clock: the newest line plus the wall time since it was read)."""
-    results, server_notes = settle_servers(results)
+    results, ignored, server_notes = settle_servers(results, ignored)
     results = owners_across_rotation(results, library, config.thread_window)
     stats = [r.stats for r in results]
     skipped = skipped + [s.skipped for s in stats if s.skipped is not None]
@@ -116,8 +118,11 @@ def report_from_results(
     )  # fmt: skip
 
 
-def settle_servers(results: list[FileResult]) -> tuple[list[FileResult], list[str]]:
-    """Each file's server as one name, with a note for each change:
+def settle_servers(
+    results: list[FileResult], ignored: Sequence[Ignored] = ()
+) -> tuple[list[FileResult], list[Ignored], list[str]]:
+    """Each file's server as one name (an ignored log's too: it tells how far its server's logs
+    reach), with a note for each change:
 
     - names that differ only in case (``bes5_MAGT_...`` beside ``BES5_MAGT_...``; Windows
       machine names know no case) are one server, spelt as most of its files spell it;
@@ -154,7 +159,8 @@ def settle_servers(results: list[FileResult]) -> tuple[list[FileResult], list[st
             run.first = run.first._replace(server=server)
         stats = replace(r.stats, info=replace(info, server=server))
         out.append(replace(r, stats=stats, events=tuple(e._replace(server=server) for e in r.events)))
-    return out, notes
+    settled = [replace(i, server=known.get(i.server.lower(), i.server)) if i.server else i for i in ignored]
+    return out, settled, notes
 
 
 class NothingRead(InputError):
@@ -259,10 +265,38 @@ def build_report(
         activations=tuple(activations),
         inputs=Inputs(tuple(stats), tuple(skipped), tuple(ignored), tuple(duplicates)),
         unattached=loose.groups(),
-        notes=tuple(notes + join_notes + coverage.notes(activations)),
+        notes=tuple(notes + join_notes + coverage.notes(activations) + _on_several_servers(activations)),
         log_end=ends_at,
         unattached_lines=loose.lines(),
     )
+
+
+def _on_several_servers(activations: Sequence[Activation]) -> list[str]:
+    """A note for each address stalled or failed on one server that later began an activation
+    on another (a user moved to another BES): each server's verdict is its own, and the first
+    may be a problem the user has left behind."""
+    by_email: dict[str, list[Activation]] = {}
+    for a in activations:
+        if a.email and a.server:
+            by_email.setdefault(a.email.lower(), []).append(a)
+    notes: list[str] = []
+    for acts in by_email.values():
+        for old in acts:
+            if old.last.status not in (Status.STALLED, Status.FAILED):
+                continue
+            later = [a for a in acts if a.server != old.server and a.last.started > old.last.started]
+            if later:
+                new = min(later, key=lambda a: a.last.started)
+                notes.append(
+                    Note(
+                        f"{old.email}: {old.last.status.value} on {old.server} (from "
+                        f"{old.last.started:%Y-%m-%d %H:%M}), then an activation on {new.server} from "
+                        f"{new.last.started:%Y-%m-%d %H:%M} ({new.last.status.value}): a user who moved "
+                        f"servers may have left {old.server}'s problem behind",
+                        "users who went on on another server",
+                    )
+                )
+    return notes
 
 
 _order = attrgetter("order")
