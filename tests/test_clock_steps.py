@@ -329,3 +329,43 @@ def test_the_timelines_closing_row_counts_the_silence_over_the_fall_back(tmp_pat
     table = run_cli("timeline", USER, tmp_path, env={"COLUMNS": "200"}).stdout
     (closing,) = [line for line in table.splitlines() if "no progress" in line]
     assert "2024-11-03 01:30:00" in closing and "+39m55s" in closing, closing
+
+
+def test_a_ticket_pasted_in_sections_is_no_clock_step(tmp_path: Path) -> None:
+    """A ticket holds the Messaging Agent's lines, then the Policy Service's, then the
+    Synchronization Service's: time goes back twice, at each new section, which is no clock.
+    The steps are ordered by their times, with no note of a step."""
+    d = datetime(2024, 6, 12)
+    magt = [*waiting_at_stage_3(d, 10, 0), *noise(d, [(10, 10, 0), (10, 20, 0)])]
+    polc = [bes_line(at(d, 10, 0, 9), policy_text(UID), tid="E1C")]
+    sync = [
+        bes_line(at(d, 10, 1, 0), command_text("GetConfig", NAME, UID), tid="D10"),
+        bes_line(at(d, 10, 15, 0), complete_text(NAME, UID), tid="D10"),
+    ]
+    write_lines(tmp_path / "ticket.txt", [*magt, *polc, *sync])
+    _, report, _ = scan_json(tmp_path, "--year", "2024")
+    assert rows(report) == [(None, USER, UID, NAME, "complete", 4, None)]
+    assert not any("goes back" in n for n in report["notes"]), report["notes"]
+    import json
+
+    steps = json.loads(run_cli("timeline", USER, tmp_path, "--year", "2024", "--format", "json").stdout)[
+        "milestones"
+    ]
+    assert [s["milestone"] for s in steps] == [
+        "etp_received", "key_generated", "key_accept_sent", "service_books_requested",
+        "itpolicy_queued", "slowsync_started", "slowsync_complete",
+    ]  # fmt: skip
+    assert [s["since_previous_seconds"] for s in steps][1:] == [1.0, 0.0, 4.0, 4.0, 51.0, 840.0]
+
+
+def test_an_excerpt_of_the_autumn_night_still_steps_back_an_hour(tmp_path: Path) -> None:
+    """Only the autumn night's hour is a step in an excerpt: the same user's wait through it is
+    measured in the time that passed, as in a log under its BES name."""
+    one_waiting(tmp_path, FALL, (1, 50), [(1, 59, 58), (1, 0, 2), (1, 30, 0)])
+    (logged,) = list(tmp_path.rglob("*.txt"))
+    logged.rename(tmp_path / "ticket.txt")
+    _, excerpt, _ = scan_json(tmp_path / "ticket.txt", "--year", "2024")
+    (act,) = excerpt["activations"]
+    assert (act["status"], act["stage"]) == ("stalled", 3)
+    assert "no progress for 39m55s" in act["reason"]
+    assert any("goes back 1h" in n for n in excerpt["notes"]), excerpt["notes"]

@@ -84,9 +84,13 @@ class StepFinder:
         """The steps, or none when there are too many to be a clock's (`MAX_STEPS`)."""
         return self.steps if len(self.steps) <= MAX_STEPS else []
 
-    def __init__(self, year: int) -> None:
+    def __init__(self, year: int, *, excerpt: bool = False) -> None:
         self.steps: list[ClockStep] = []
         self._year = year
+        self._excerpt = excerpt
+        """The file is an excerpt (no BES name): pasted from a ticket, often in sections, one
+        service's lines after another's, so its time going back is a new section, not a clock,
+        unless it is the autumn night's hour (`_line`)."""
         self._latest: datetime | None = None
         """The latest time seen so far (a step back is measured from it)."""
         self._last: datetime | None = None
@@ -226,7 +230,11 @@ class StepFinder:
     def _line(self, t: datetime, line: int) -> None:
         latest, last = self._latest, self._last
         if latest is not None and t < latest - STEP_BACK:
-            self.steps.append(ClockStep(line, latest, t, _rounded(t - latest)))
+            jump = _rounded(t - latest)
+            if self._excerpt and not (jump == -timedelta(hours=1) and _dst_hours(t)):
+                self._last = t  # (a section of another service's lines: their times order them)
+                return
+            self.steps.append(ClockStep(line, latest, t, jump))
             self._latest = t
         elif _skips_hour(last, t):
             assert last is not None

@@ -113,7 +113,7 @@ class FileScanner:
         self.fresh_start = False
         """The file begins with its service starting up (`filehead.starts_fresh`)."""
         self.look_back = LookBack()
-        self.steps = StepFinder(self.clock.year)
+        self.steps = StepFinder(self.clock.year, excerpt=src.info.server is None)
         self.dropped: dict[str, str] = {}
         """Patterns that ran out of time on a line of this file."""
         self._strings: dict[str, str] = {}
