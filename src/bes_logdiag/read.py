@@ -27,6 +27,7 @@ from bes_logdiag.inflate import (
     DEFAULT_MAX_EXPAND,
     GZIP_MAGIC,
     Capped,
+    CrcAtEnd,
     TarReader,
     inflated,
     open_zip_member,
@@ -470,7 +471,8 @@ def open_stored(
     if isinstance(src.entry, zipfile.ZipInfo):
         entry = src.entry
         with open_zip_member(src.path, entry) as zip_member:
-            yield Capped(zip_member, lambda: entry.compress_size, max_expand)  # type: ignore[misc]
+            checked = CrcAtEnd(zip_member, entry)
+            yield Capped(checked, lambda: entry.compress_size, max_expand)  # type: ignore[misc]
     elif isinstance(src.entry, tarfile.TarInfo):
         reader = tars if tars is not None else TarReader()
         try:
