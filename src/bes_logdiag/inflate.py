@@ -145,7 +145,25 @@ class Gunzip:
             return piece
 
 
-class Capped(io.RawIOBase):
+class _Passed(io.RawIOBase):
+    """Bytes read from ``self._inner`` and passed on (by a subclass's ``read``), with what a
+    buffered reader around them asks for."""
+
+    _inner: io.BufferedIOBase | io.RawIOBase | IO[bytes]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._inner.peek(size)  # type: ignore[union-attr,no-any-return]
+
+
+class Capped(_Passed):
     """An archive member's unpacked bytes, stopped with `ExpansionError` once they pass
     `max_expand` times the compressed bytes `consumed` says were used (`check_expansion`)."""
 
@@ -161,9 +179,6 @@ class Capped(io.RawIOBase):
         self._produced = 0
         self._error: ExpansionError | None = None
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         if self._error is not None:
             raise self._error
@@ -175,16 +190,8 @@ class Capped(io.RawIOBase):
             self._error = e  # (the bytes of this read are handed over first)
         return data
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
-    def peek(self, size: int = 0) -> bytes:
-        return self._inner.peek(size)  # type: ignore[union-attr,no-any-return]
-
-
-class CrcAtEnd(io.RawIOBase):
+class CrcAtEnd(_Passed):
     """A zip member's unpacked bytes, its CRC-32 checked once the last of them has been handed
     over.  ``zipfile`` checks it inside the read that reaches the end, and that read's bytes are
     lost with the error: a member smaller than one read (256 KiB) lost every line for a bad CRC,
@@ -198,9 +205,6 @@ class CrcAtEnd(io.RawIOBase):
         self._crc = 0
         self._checked = False
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         data = self._inner.read(-1 if size is None else size)
         if data:
@@ -210,14 +214,6 @@ class CrcAtEnd(io.RawIOBase):
             if self._crc != self._expected:
                 raise zipfile.BadZipFile(f"Bad CRC-32 for file {self._name!r}: its bytes may be damaged")
         return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def peek(self, size: int = 0) -> bytes:
-        return self._inner.peek(size)
 
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
